@@ -2,6 +2,7 @@ package guardpost
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -67,4 +68,179 @@ type DetectorStore interface {
 	// DeleteDetector removes a detector and, in the same transaction, all its
 	// findings. ENOTFOUND when it does not exist in the scope.
 	DeleteDetector(ctx context.Context, scope Scope, id string) error
+}
+
+// Feature names. The first three are GuardDuty's foundational sources,
+// always on and not configurable through the API.
+var (
+	foundationalFeatures = []string{"CLOUD_TRAIL", "DNS_LOGS", "FLOW_LOGS"}
+	// optionalFeatures maps each configurable feature to the additional
+	// configurations it accepts and whether a new detector enables it by
+	// default (as new GuardDuty accounts do for all but runtime monitoring).
+	optionalFeatures = []struct {
+		Name       string
+		Additional []string
+		Default    string
+	}{
+		{"S3_DATA_EVENTS", nil, DetectorEnabled},
+		{"EKS_AUDIT_LOGS", nil, DetectorEnabled},
+		{"EBS_MALWARE_PROTECTION", nil, DetectorEnabled},
+		{"RDS_LOGIN_EVENTS", nil, DetectorEnabled},
+		{"EKS_RUNTIME_MONITORING", []string{"EKS_ADDON_MANAGEMENT"}, DetectorDisabled},
+		{"LAMBDA_NETWORK_LOGS", nil, DetectorEnabled},
+		{"RUNTIME_MONITORING", []string{"EKS_ADDON_MANAGEMENT", "ECS_FARGATE_AGENT_MANAGEMENT", "EC2_AGENT_MANAGEMENT"}, DetectorDisabled},
+	}
+)
+
+// DetectorSettings are the configurable parts of a detector, as
+// CreateDetector and UpdateDetector take them. Nil or empty means "leave as
+// is" (on create: the default).
+type DetectorSettings struct {
+	Enable                     *bool
+	FindingPublishingFrequency string
+	// Features requested by name; additional configurations by name inside.
+	Features []DetectorFeature
+}
+
+// CreateDetector creates the scope's detector and returns its id. A repeat
+// with the same client token returns the existing detector's id; any other
+// second detector in the scope is rejected.
+func (s *Service) CreateDetector(ctx context.Context, scope Scope, clientToken string, settings DetectorSettings, tags map[string]string) (string, error) {
+	now := s.now()
+	d := &Detector{
+		ID: NewID(), AccountID: scope.AccountID, Region: scope.Region,
+		ClientToken: clientToken, Status: DetectorEnabled,
+		FindingPublishingFrequency: "SIX_HOURS",
+		Tags:                       tags,
+		CreatedAt:                  now, UpdatedAt: now,
+	}
+	for _, name := range foundationalFeatures {
+		d.Features = append(d.Features, DetectorFeature{Name: name, Status: DetectorEnabled, UpdatedAt: now})
+	}
+	for _, of := range optionalFeatures {
+		f := DetectorFeature{Name: of.Name, Status: of.Default, UpdatedAt: now}
+		for _, a := range of.Additional {
+			f.AdditionalConfiguration = append(f.AdditionalConfiguration, FeatureConfiguration{Name: a, Status: DetectorDisabled, UpdatedAt: now})
+		}
+		d.Features = append(d.Features, f)
+	}
+	if err := applySettings(d, settings, now); err != nil {
+		return "", err
+	}
+	err := s.Store.InsertDetector(ctx, d)
+	if ErrorKind(err) != ECONFLICT {
+		if err != nil {
+			return "", err
+		}
+		return d.ID, nil
+	}
+	existing, lerr := s.Store.Detectors(ctx, scope, "", 1)
+	if lerr != nil {
+		return "", lerr
+	}
+	if len(existing) == 1 && clientToken != "" && existing[0].ClientToken == clientToken {
+		return existing[0].ID, nil
+	}
+	return "", Errorf(EINVALID, msgDetectorExists)
+}
+
+// applySettings changes d as settings ask, stamping what changed with now.
+func applySettings(d *Detector, s DetectorSettings, now time.Time) error {
+	if s.Enable != nil {
+		d.Status = DetectorDisabled
+		if *s.Enable {
+			d.Status = DetectorEnabled
+		}
+	}
+	if s.FindingPublishingFrequency != "" {
+		d.FindingPublishingFrequency = s.FindingPublishingFrequency
+	}
+	seen := map[string]bool{}
+	for _, req := range s.Features {
+		if seen[req.Name] {
+			return Errorf(EINVALID, "%s The feature %s is listed more than once.", msgInvalidInput, req.Name)
+		}
+		seen[req.Name] = true
+		i := slices.IndexFunc(d.Features, func(f DetectorFeature) bool { return f.Name == req.Name })
+		if i < 0 || slices.Contains(foundationalFeatures, req.Name) {
+			return Errorf(EINVALID, "%s The feature %s cannot be configured.", msgInvalidInput, req.Name)
+		}
+		f := &d.Features[i]
+		if req.Status != "" && req.Status != f.Status {
+			f.Status, f.UpdatedAt = req.Status, now
+		}
+		for _, ra := range req.AdditionalConfiguration {
+			j := slices.IndexFunc(f.AdditionalConfiguration, func(a FeatureConfiguration) bool { return a.Name == ra.Name })
+			if j < 0 {
+				return Errorf(EINVALID, "%s The additional configuration %s does not apply to the feature %s.", msgInvalidInput, ra.Name, req.Name)
+			}
+			a := &f.AdditionalConfiguration[j]
+			if ra.Status != "" && ra.Status != a.Status {
+				a.Status, a.UpdatedAt = ra.Status, now
+			}
+		}
+	}
+	d.UpdatedAt = now
+	return nil
+}
+
+// GetDetector returns a detector of the scope.
+func (s *Service) GetDetector(ctx context.Context, scope Scope, id string) (*Detector, error) {
+	return s.detector(ctx, scope, id)
+}
+
+// ListDetectors returns a page of the scope's detector ids and the token of
+// the next page ("" on the last).
+func (s *Service) ListDetectors(ctx context.Context, scope Scope, maxResults int, nextToken string) ([]string, string, error) {
+	if maxResults <= 0 {
+		maxResults = 50
+	}
+	binding := "detectors|" + scope.AccountID + "|" + scope.Region
+	after := ""
+	if nextToken != "" {
+		cur, err := s.Tokens.decode(binding, nextToken)
+		if err != nil {
+			return nil, "", err
+		}
+		after = cur.ID
+	}
+	ds, err := s.Store.Detectors(ctx, scope, after, maxResults+1)
+	if err != nil {
+		return nil, "", err
+	}
+	ids := make([]string, 0, len(ds))
+	for _, d := range ds {
+		ids = append(ids, d.ID)
+	}
+	next := ""
+	if len(ids) > maxResults {
+		ids = ids[:maxResults]
+		next = s.Tokens.encode(binding, FindingCursor{ID: ids[maxResults-1]})
+	}
+	return ids, next, nil
+}
+
+// UpdateDetector changes a detector's settings.
+func (s *Service) UpdateDetector(ctx context.Context, scope Scope, id string, settings DetectorSettings) error {
+	d, err := s.detector(ctx, scope, id)
+	if err != nil {
+		return err
+	}
+	if err := applySettings(d, settings, s.now()); err != nil {
+		return err
+	}
+	err = s.Store.UpdateDetector(ctx, d)
+	if ErrorKind(err) == ENOTFOUND {
+		return Errorf(EINVALID, msgDetectorNotOwned)
+	}
+	return err
+}
+
+// DeleteDetector deletes a detector and its findings.
+func (s *Service) DeleteDetector(ctx context.Context, scope Scope, id string) error {
+	err := s.Store.DeleteDetector(ctx, scope, id)
+	if ErrorKind(err) == ENOTFOUND {
+		return Errorf(EINVALID, msgDetectorNotOwned)
+	}
+	return err
 }

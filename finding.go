@@ -1,11 +1,12 @@
 package guardpost
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
-	"net/netip"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -96,128 +97,6 @@ func parseISOTime(s string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// ValueKind says how an attribute's values compare.
-type ValueKind int
-
-const (
-	KindString ValueKind = iota // byte order
-	KindNumber                  // numeric
-	KindTime                    // ISO-8601 text compared as instants (epoch milliseconds)
-	KindIPv4                    // dotted quad compared as a 32-bit number
-	KindBool                    // false < true
-)
-
-// SortAttribute is a finding attribute GetFindings and ListFindings can sort by.
-type SortAttribute struct {
-	Name string
-	Kind ValueKind
-}
-
-// SortAttributes are the attributes the API reference allows in
-// sortCriteria.attributeName, in its order.
-var SortAttributes = []SortAttribute{
-	{"accountId", KindString},
-	{"severity", KindNumber},
-	{"confidence", KindNumber},
-	{"type", KindString},
-	{"service.eventFirstSeen", KindTime},
-	{"service.eventLastSeen", KindTime},
-	{"createdAt", KindTime},
-	{"updatedAt", KindTime},
-	{"service.action.networkConnectionAction.remoteIpDetails.ipAddressV4", KindIPv4},
-	{"resource.instanceDetails.instanceId", KindString},
-	{"service.action.networkConnectionAction.localPortDetails.port", KindNumber},
-	{"service.action.networkConnectionAction.remotePortDetails.port", KindNumber},
-	{"service.action.networkConnectionAction.remoteIpDetails.country.countryName", KindString},
-	{"service.action.networkConnectionAction.protocol", KindString},
-	{"service.action.awsApiCallAction.api", KindString},
-	{"service.action.awsApiCallAction.serviceName", KindString},
-	{"service.action.networkConnectionAction.blocked", KindBool},
-	{"service.count", KindNumber},
-}
-
-// SortAttributeIndex returns the position of name in SortAttributes, or -1.
-func SortAttributeIndex(name string) int {
-	for i, a := range SortAttributes {
-		if a.Name == name {
-			return i
-		}
-	}
-	return -1
-}
-
-// key turns a JSON value into the comparable sort key of the attribute's
-// kind: float64 for numbers, times, addresses and booleans, string for text,
-// nil when the value is absent or not of the kind.
-func (a SortAttribute) key(v any) any {
-	switch a.Kind {
-	case KindString:
-		if s, ok := v.(string); ok {
-			return s
-		}
-	case KindNumber:
-		if n, ok := v.(float64); ok && !math.IsNaN(n) {
-			return n
-		}
-	case KindTime:
-		if s, ok := v.(string); ok {
-			if t, err := parseISOTime(s); err == nil {
-				return float64(t.UnixMilli())
-			}
-		}
-	case KindIPv4:
-		if s, ok := v.(string); ok {
-			if ip, err := netip.ParseAddr(s); err == nil && ip.Is4() {
-				b := ip.As4()
-				return float64(uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]))
-			}
-		}
-	case KindBool:
-		if b, ok := v.(bool); ok {
-			if b {
-				return 1.0
-			}
-			return 0.0
-		}
-	}
-	return nil
-}
-
-// CompareSortKeys orders two sort keys of one attribute; nil (absent)
-// compares greater than any value so that, with the direction applied by
-// the caller only to present values, absent values sort last either way.
-func CompareSortKeys(a, b any) int {
-	switch {
-	case a == nil && b == nil:
-		return 0
-	case a == nil:
-		return 1
-	case b == nil:
-		return -1
-	}
-	switch x := a.(type) {
-	case float64:
-		y, _ := b.(float64)
-		switch {
-		case x < y:
-			return -1
-		case x > y:
-			return 1
-		}
-		return 0
-	case string:
-		y, _ := b.(string)
-		return strings.Compare(x, y)
-	}
-	return 0
-}
-
-// SortCriteria orders findings by one attribute.
-type SortCriteria struct {
-	Attribute  int // index into SortAttributes
-	Descending bool
-}
-
 // FindingQuery selects a page of a detector's findings.
 type FindingQuery struct {
 	Sort  *SortCriteria // nil: by id
@@ -254,4 +133,189 @@ type Store interface {
 	DetectorStore
 	FindingStore
 	Close() error
+}
+
+// CreateSampleFindings writes one sample finding of each given type (every
+// type the catalogue knows when types is empty). A repeat of a type updates
+// the existing sample, as a new occurrence of the same finding would.
+func (s *Service) CreateSampleFindings(ctx context.Context, scope Scope, detectorID string, types []string) error {
+	if _, err := s.detector(ctx, scope, detectorID); err != nil {
+		return err
+	}
+	if len(types) == 0 {
+		types = s.Samples.Types()
+	}
+	now := s.now()
+	p := SampleParams{AccountID: scope.AccountID, Region: scope.Region, Partition: Partition(scope.Region), DetectorID: detectorID, Now: now}
+	var findings []*Finding
+	seen := map[string]bool{}
+	for _, t := range types {
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		p.FindingID = NewID()
+		doc, ok := s.Samples.Sample(t, p)
+		if !ok {
+			return Errorf(EINVALID, "%s The finding type '%s' is not a GuardDuty finding type.", msgInvalidInput, t)
+		}
+		f, err := ParseFinding(doc)
+		if err != nil {
+			return fmt.Errorf("sample %s: %w", t, err) // a catalogue defect, not the caller's
+		}
+		f.AggregationKey = "sample"
+		findings = append(findings, f)
+	}
+	return s.Store.MergeFindings(ctx, findings, mergeOccurrence)
+}
+
+// mergeOccurrence folds a new occurrence into the stored finding: the
+// stored identity, creation time and first sighting are kept, the count
+// grows, and everything else is the latest occurrence's.
+func mergeOccurrence(stored, incoming *Finding) (*Finding, error) {
+	var old, doc map[string]any
+	if err := decodeNumbers(stored.Document, &old); err != nil {
+		return nil, err
+	}
+	if err := decodeNumbers(incoming.Document, &doc); err != nil {
+		return nil, err
+	}
+	doc["id"], doc["arn"], doc["createdAt"] = old["id"], old["arn"], old["createdAt"]
+	oldSvc, _ := old["service"].(map[string]any)
+	svc, _ := doc["service"].(map[string]any)
+	if svc == nil {
+		svc = map[string]any{}
+		doc["service"] = svc
+	}
+	count := int64(1)
+	if oldSvc != nil {
+		if n, ok := oldSvc["count"].(json.Number); ok {
+			if c, err := n.Int64(); err == nil {
+				count = c + 1
+			}
+		}
+		if v, ok := oldSvc["eventFirstSeen"]; ok {
+			svc["eventFirstSeen"] = v
+		}
+		for _, k := range []string{"archived", "userFeedback"} {
+			if v, ok := oldSvc[k]; ok {
+				svc[k] = v
+			} else {
+				delete(svc, k)
+			}
+		}
+	}
+	svc["count"] = count
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	f, err := ParseFinding(b)
+	if err != nil {
+		return nil, err
+	}
+	f.AggregationKey = incoming.AggregationKey
+	return f, nil
+}
+
+// decodeNumbers decodes JSON keeping numbers exact.
+func decodeNumbers(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	return d.Decode(v)
+}
+
+// GetFindings returns the detector's findings with the given ids. Unknown
+// ids are left out and repeated ids give one finding. Without sort the
+// findings come in the order asked; with it, absent values sort last.
+func (s *Service) GetFindings(ctx context.Context, scope Scope, detectorID string, ids []string, sort *SortCriteria) ([]*Finding, error) {
+	if _, err := s.detector(ctx, scope, detectorID); err != nil {
+		return nil, err
+	}
+	order := make(map[string]int, len(ids))
+	for _, id := range ids {
+		if _, ok := order[id]; !ok {
+			order[id] = len(order)
+		}
+	}
+	found, err := s.Store.Findings(ctx, scope, detectorID, slices.Collect(maps.Keys(order)))
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(found, func(a, b *Finding) int {
+		if sort != nil {
+			if c := compareDirected(a.SortKeys[sort.Attribute], b.SortKeys[sort.Attribute], sort.Descending); c != 0 {
+				return c
+			}
+		}
+		return order[a.ID] - order[b.ID]
+	})
+	return found, nil
+}
+
+// compareDirected applies a sort direction to present values only, so that
+// absent values stay last in both directions.
+func compareDirected(a, b any, descending bool) int {
+	if descending && a != nil && b != nil {
+		return CompareSortKeys(b, a)
+	}
+	return CompareSortKeys(a, b)
+}
+
+// ListFindingsInput selects a page of finding ids.
+type ListFindingsInput struct {
+	Sort       *SortCriteria
+	MaxResults int // 0: 50
+	NextToken  string
+}
+
+// ListFindings returns a page of the detector's finding ids and the token
+// of the next page ("" on the last).
+func (s *Service) ListFindings(ctx context.Context, scope Scope, detectorID string, in ListFindingsInput) ([]string, string, error) {
+	if _, err := s.detector(ctx, scope, detectorID); err != nil {
+		return nil, "", err
+	}
+	limit := in.MaxResults
+	if limit <= 0 {
+		limit = 50
+	}
+	binding := fmt.Sprintf("findings|%s|%s|%s", scope.AccountID, scope.Region, detectorID)
+	if in.Sort != nil {
+		binding += fmt.Sprintf("|%d|%t", in.Sort.Attribute, in.Sort.Descending)
+	}
+	q := FindingQuery{Sort: in.Sort, Limit: limit + 1}
+	if in.NextToken != "" {
+		cur, err := s.Tokens.decode(binding, in.NextToken)
+		if err != nil {
+			return nil, "", err
+		}
+		q.After = cur
+	}
+	curs, err := s.Store.ListFindings(ctx, scope, detectorID, q)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(curs) > limit {
+		curs = curs[:limit]
+		next = s.Tokens.encode(binding, curs[limit-1])
+	}
+	ids := make([]string, len(curs))
+	for i, c := range curs {
+		ids[i] = c.ID
+	}
+	return ids, next, nil
+}
+
+// SortBy resolves an API sort attribute name, rejecting any the API does not allow.
+func SortBy(attribute string, descending bool) (*SortCriteria, error) {
+	i := SortAttributeIndex(attribute)
+	if i < 0 {
+		names := make([]string, len(SortAttributes))
+		for j, a := range SortAttributes {
+			names[j] = a.Name
+		}
+		return nil, Errorf(EINVALID, "The request is rejected because sortCriteria.attributeName '%s' is not a sortable attribute. Use one of: %s.", attribute, strings.Join(names, ", "))
+	}
+	return &SortCriteria{Attribute: i, Descending: descending}, nil
 }

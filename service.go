@@ -1,0 +1,53 @@
+package guardpost
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"time"
+)
+
+// Service carries out the GuardDuty operations over a Store. The business
+// rules live here so every storage engine shares them.
+type Service struct {
+	Store   Store
+	Samples SampleCatalog
+	// Tokens signs and checks pagination tokens.
+	Tokens *TokenSigner
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// NewID returns a GuardDuty-style identifier: 32 lowercase hex characters.
+func NewID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("guardpost: crypto/rand failed: " + err.Error()) // never fails on supported platforms
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// Messages the real service uses for the commonest rejections.
+const (
+	msgDetectorNotOwned = "The request is rejected because the input detectorId is not owned by the current account."
+	msgDetectorExists   = "The request is rejected because a detector already exists for the current account."
+	msgInvalidInput     = "The request is rejected because an invalid or out-of-range value is specified as an input parameter."
+	msgInvalidToken     = "The request is rejected because the input nextToken is invalid: it is malformed or belongs to another request."
+)
+
+// detector loads a detector of the scope, turning "not found" into the
+// 400 the real service answers for a detector id the caller does not own.
+func (s *Service) detector(ctx context.Context, scope Scope, id string) (*Detector, error) {
+	d, err := s.Store.Detector(ctx, scope, id)
+	if ErrorKind(err) == ENOTFOUND {
+		return nil, Errorf(EINVALID, msgDetectorNotOwned)
+	}
+	return d, err
+}
