@@ -1,0 +1,169 @@
+// Package httpapi serves the GuardDuty restJson1 API over net/http: it
+// authenticates with SigV4, routes with the generated operation table,
+// decodes and validates at the edge, calls the domain service and writes
+// every answer, errors included, in the shape AWS clients expect.
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/guardpost/guardpost"
+	"github.com/guardpost/guardpost/httpapi/wire"
+	"github.com/guardpost/guardpost/sigv4"
+)
+
+// MaxBodyBytes bounds a request body. The largest legitimate GuardDuty
+// request (a filter with many criteria) is far smaller.
+const MaxBodyBytes = 4 << 20
+
+// Server is the API's http.Handler.
+type Server struct {
+	service  *guardpost.Service
+	verifier *sigv4.Verifier
+	log      *slog.Logger
+	mux      *http.ServeMux
+}
+
+// request is what an operation handler gets: the verified caller's scope,
+// the bound and validated input, and the raw request for anything else.
+type request struct {
+	ctx   context.Context
+	scope guardpost.Scope
+	input wire.Input
+}
+
+// handler carries out one operation. It returns the response value (nil for
+// an empty object) or an error for writeError.
+type handler func(req *request) (any, error)
+
+// rawJSON is a response body already encoded, sent as it is.
+type rawJSON []byte
+
+// New builds the API server.
+func New(service *guardpost.Service, verifier *sigv4.Verifier, log *slog.Logger) *Server {
+	s := &Server{service: service, verifier: verifier, log: log, mux: http.NewServeMux()}
+	handlers := s.handlers()
+	for _, op := range wire.Operations {
+		h, ok := handlers[op.Name]
+		if !ok {
+			h = notImplemented(op.Name)
+		}
+		s.mux.Handle(op.Method+" "+op.Path, s.operation(op, h))
+	}
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"status":"ok"}`))
+	})
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, s.log, &apiError{Status: http.StatusNotFound, Type: "UnknownOperationException",
+			Message: "No GuardDuty operation matches " + r.Method + " " + r.URL.Path + "."})
+	})
+	return s
+}
+
+func notImplemented(name string) handler {
+	return func(*request) (any, error) {
+		return nil, guardpost.Errorf(guardpost.ENOTIMPLEMENTED, "The operation %s is not implemented by guardpost yet.", name)
+	}
+}
+
+// ServeHTTP gives every response a request id, and guards against panics
+// so that one bad request never takes the server down.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Amzn-RequestId", newRequestID())
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			writeError(w, r, s.log, errors.New("panic: "+sprintf("%v", v)))
+		}
+	}()
+	s.mux.ServeHTTP(w, r)
+}
+
+// operation wraps a handler with what every API operation shares: body
+// limit, SigV4, binding, decoding, validation and encoding.
+func (s *Server) operation(op wire.Operation, h handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				writeError(w, r, s.log, &apiError{Status: http.StatusRequestEntityTooLarge, Type: "BadRequestException",
+					Message: sprintf("The request body is larger than %d bytes.", MaxBodyBytes)})
+				return
+			}
+			writeError(w, r, s.log, badRequest("The request body could not be read: %v", err))
+			return
+		}
+		id, err := s.verifier.Verify(r, body)
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		in := op.NewInput()
+		if err := in.BindHTTP(r.PathValue, r.URL.Query(), r.Header); err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		if err := decodeBody(body, in); err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		if err := in.Validate(); err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		out, err := h(&request{ctx: r.Context(), scope: guardpost.Scope{AccountID: id.AccountID, Region: id.Region}, input: in})
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		s.writeResult(w, r, op.Code, out)
+	})
+}
+
+func (s *Server) writeResult(w http.ResponseWriter, r *http.Request, code int, out any) {
+	var body []byte
+	switch v := out.(type) {
+	case nil:
+		body = []byte("{}")
+	case rawJSON:
+		body = v
+	default:
+		b, err := json.Marshal(v)
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		body = b
+	}
+	if code == http.StatusNoContent {
+		w.WriteHeader(code)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	w.Write(body)
+}
+
+// newRequestID returns a UUID-shaped random id, as AWS request ids are.
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// input returns the request's input as the operation's concrete type.
+func input[T wire.Input](req *request) T { return req.input.(T) }
