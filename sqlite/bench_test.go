@@ -1,0 +1,191 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/guardpost/guardpost"
+)
+
+var benchScope = guardpost.Scope{AccountID: "123456789012", Region: "us-east-1"}
+
+const benchDetector = "12abc34d567e8fa901bc2d34e56789f0"
+
+// benchFinding builds a realistic finding document (about 1.5 KB): severity
+// from a handful of values (long runs of equal keys), distinct update
+// times, a country from a small set and a remote port absent from a third
+// of the findings.
+func benchFinding(b testing.TB, r *rand.Rand, id string) *guardpost.Finding {
+	t := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.Int64N(int64(90 * 24 * time.Hour)))).Truncate(time.Millisecond)
+	countries := []string{"Brazil", "Chile", "China", "France", "Germany", "India", "Netherlands", "Russia", "United States", "Viet Nam"}
+	conn := map[string]any{
+		"connectionDirection": "INBOUND",
+		"blocked":             r.IntN(2) == 0,
+		"protocol":            []string{"TCP", "UDP"}[r.IntN(2)],
+		"localPortDetails":    map[string]any{"port": []int{22, 80, 443, 3389}[r.IntN(4)], "portName": "SSH"},
+		"remoteIpDetails": map[string]any{
+			"ipAddressV4":  fmt.Sprintf("198.51.%d.%d", r.IntN(256), r.IntN(256)),
+			"country":      map[string]any{"countryName": countries[r.IntN(len(countries))]},
+			"city":         map[string]any{"cityName": "Somewhere"},
+			"organization": map[string]any{"asn": "64496", "asnOrg": "EXAMPLE-AS", "isp": "Example ISP", "org": "Example Org"},
+			"geoLocation":  map[string]any{"lat": 1.5, "lon": -3.25},
+		},
+	}
+	if r.IntN(3) > 0 {
+		conn["remotePortDetails"] = map[string]any{"port": 1024 + r.IntN(60000), "portName": "Unknown"}
+	}
+	doc := map[string]any{
+		"schemaVersion": "2.0", "accountId": benchScope.AccountID, "region": benchScope.Region, "partition": "aws",
+		"id": id, "arn": "arn:aws:guardduty:us-east-1:123456789012:detector/" + benchDetector + "/finding/" + id,
+		"type":     "Recon:EC2/PortProbeUnprotectedPort",
+		"severity": []float64{2, 5, 8}[r.IntN(3)], "confidence": 5,
+		"title":       "Unprotected port on EC2 instance i-99999999 is being probed.",
+		"description": "EC2 instance has an unprotected port which is being probed by a known malicious host.",
+		"createdAt":   guardpost.ISOTime(t), "updatedAt": guardpost.ISOTime(t),
+		"resource": map[string]any{
+			"resourceType": "Instance",
+			"instanceDetails": map[string]any{
+				"instanceId": fmt.Sprintf("i-%017x", r.Int64N(1<<40)), "instanceType": "m5.large", "instanceState": "running",
+				"availabilityZone": "us-east-1a", "imageId": "ami-99999999",
+				"networkInterfaces": []any{map[string]any{"privateIpAddress": "10.0.0.1", "subnetId": "subnet-99999999", "vpcId": "vpc-99999999"}},
+			},
+		},
+		"service": map[string]any{
+			"serviceName": "guardduty", "detectorId": benchDetector, "archived": false, "count": 1,
+			"eventFirstSeen": guardpost.ISOTime(t), "eventLastSeen": guardpost.ISOTime(t),
+			"action": map[string]any{"actionType": "NETWORK_CONNECTION", "networkConnectionAction": conn},
+		},
+	}
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := guardpost.ParseFinding(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f.AggregationKey = id
+	return f
+}
+
+func benchDB(b *testing.B) *DB {
+	db := openTemp(b)
+	b.Cleanup(func() { db.Close() })
+	d := &guardpost.Detector{ID: benchDetector, AccountID: benchScope.AccountID, Region: benchScope.Region,
+		Status: guardpost.DetectorEnabled, FindingPublishingFrequency: "SIX_HOURS", CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := db.InsertDetector(context.Background(), d); err != nil {
+		b.Fatal(err)
+	}
+	return db
+}
+
+func keepIncoming(stored, incoming *guardpost.Finding) (*guardpost.Finding, error) {
+	f := *incoming
+	f.ID = stored.ID
+	return &f, nil
+}
+
+// BenchmarkMergeFindings measures write transactions (each one fsynced):
+// one new finding per call, one occurrence merged into a stored finding per
+// call, and 100 new findings per call.
+func BenchmarkMergeFindings(b *testing.B) {
+	ctx := context.Background()
+	b.Run("insert-1", func(b *testing.B) {
+		db, r := benchDB(b), rand.New(rand.NewPCG(1, 2))
+		fs := make([]*guardpost.Finding, b.N)
+		for i := range fs {
+			fs[i] = benchFinding(b, r, fmt.Sprintf("%032x", i))
+		}
+		b.ResetTimer()
+		for i := range b.N {
+			if err := db.MergeFindings(ctx, fs[i:i+1], keepIncoming); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("aggregate-1", func(b *testing.B) {
+		db, r := benchDB(b), rand.New(rand.NewPCG(1, 2))
+		var seed []*guardpost.Finding
+		for i := range 1000 {
+			seed = append(seed, benchFinding(b, r, fmt.Sprintf("%032x", i)))
+		}
+		if err := db.MergeFindings(ctx, seed, keepIncoming); err != nil {
+			b.Fatal(err)
+		}
+		fs := make([]*guardpost.Finding, b.N)
+		for i := range fs {
+			fs[i] = benchFinding(b, r, fmt.Sprintf("new%029x", i))
+			fs[i].AggregationKey = seed[i%len(seed)].AggregationKey
+		}
+		b.ResetTimer()
+		for i := range b.N {
+			if err := db.MergeFindings(ctx, fs[i:i+1], keepIncoming); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("insert-100", func(b *testing.B) {
+		db, r := benchDB(b), rand.New(rand.NewPCG(1, 2))
+		fs := make([]*guardpost.Finding, 100*b.N)
+		for i := range fs {
+			fs[i] = benchFinding(b, r, fmt.Sprintf("%032x", i))
+		}
+		b.ResetTimer()
+		for i := range b.N {
+			if err := db.MergeFindings(ctx, fs[100*i:100*i+100], keepIncoming); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(len(fs)), "ns/finding")
+	})
+}
+
+// BenchmarkListFindingsSorted reads pages of 50 cursors at scattered
+// positions of a 10,000-finding detector, per sort attribute and direction.
+func BenchmarkListFindingsSorted(b *testing.B) {
+	const n, page = 10_000, 50
+	ctx := context.Background()
+	db, r := benchDB(b), rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < n; i += 1000 {
+		var fs []*guardpost.Finding
+		for j := i; j < i+1000; j++ {
+			fs = append(fs, benchFinding(b, r, fmt.Sprintf("%032x", r.Uint64())))
+		}
+		if err := db.MergeFindings(ctx, fs, keepIncoming); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, name := range []string{"", "severity", "updatedAt", "service.action.networkConnectionAction.remoteIpDetails.country.countryName", "service.action.networkConnectionAction.remotePortDetails.port"} {
+		for _, desc := range []bool{false, true} {
+			if name == "" && desc {
+				continue
+			}
+			var sort *guardpost.SortCriteria
+			label := "id"
+			if name != "" {
+				sort = &guardpost.SortCriteria{Attribute: guardpost.SortAttributeIndex(name), Descending: desc}
+				label = fmt.Sprintf("%s-desc=%t", guardpost.SortAttributes[sort.Attribute].Name, desc)
+			}
+			all, err := db.ListFindings(ctx, benchScope, benchDetector, guardpost.FindingQuery{Sort: sort})
+			if err != nil || len(all) != n {
+				b.Fatalf("full listing: %d, %v", len(all), err)
+			}
+			b.Run(label, func(b *testing.B) {
+				for i := range b.N {
+					q := guardpost.FindingQuery{Sort: sort, Limit: page}
+					if pos := (i * 997) % n; pos > 0 {
+						q.After = &all[pos-1]
+					}
+					curs, err := db.ListFindings(ctx, benchScope, benchDetector, q)
+					if err != nil || len(curs) == 0 {
+						b.Fatal(len(curs), err)
+					}
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,222 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+
+	"github.com/guardpost/guardpost"
+)
+
+// featureRow is a DetectorFeature as stored in detectors.features (JSON).
+// Slices and maps are not omitempty so nil and empty both round-trip.
+type featureRow struct {
+	Name                    string      `json:"name"`
+	Status                  string      `json:"status"`
+	UpdatedAt               int64       `json:"updatedAt"` // epoch ms
+	AdditionalConfiguration []configRow `json:"additionalConfiguration"`
+}
+
+type configRow struct {
+	Name      string `json:"name"`
+	Status    string `json:"status"`
+	UpdatedAt int64  `json:"updatedAt"` // epoch ms
+}
+
+func encodeFeatures(fs []guardpost.DetectorFeature) (string, error) {
+	var rows []featureRow
+	if fs != nil {
+		rows = make([]featureRow, 0, len(fs))
+	}
+	for _, f := range fs {
+		r := featureRow{Name: f.Name, Status: f.Status, UpdatedAt: ms(f.UpdatedAt)}
+		if f.AdditionalConfiguration != nil {
+			r.AdditionalConfiguration = make([]configRow, 0, len(f.AdditionalConfiguration))
+		}
+		for _, c := range f.AdditionalConfiguration {
+			r.AdditionalConfiguration = append(r.AdditionalConfiguration, configRow{Name: c.Name, Status: c.Status, UpdatedAt: ms(c.UpdatedAt)})
+		}
+		rows = append(rows, r)
+	}
+	b, err := json.Marshal(rows)
+	return string(b), err
+}
+
+func decodeFeatures(s string) ([]guardpost.DetectorFeature, error) {
+	var rows []featureRow
+	if err := json.Unmarshal([]byte(s), &rows); err != nil {
+		return nil, err
+	}
+	if rows == nil {
+		return nil, nil
+	}
+	fs := make([]guardpost.DetectorFeature, 0, len(rows))
+	for _, r := range rows {
+		f := guardpost.DetectorFeature{Name: r.Name, Status: r.Status, UpdatedAt: fromMS(r.UpdatedAt)}
+		if r.AdditionalConfiguration != nil {
+			f.AdditionalConfiguration = make([]guardpost.FeatureConfiguration, 0, len(r.AdditionalConfiguration))
+		}
+		for _, c := range r.AdditionalConfiguration {
+			f.AdditionalConfiguration = append(f.AdditionalConfiguration, guardpost.FeatureConfiguration{Name: c.Name, Status: c.Status, UpdatedAt: fromMS(c.UpdatedAt)})
+		}
+		fs = append(fs, f)
+	}
+	return fs, nil
+}
+
+// detectorArgs returns d's column values in detectorColumns order, after
+// the three key columns.
+func detectorArgs(d *guardpost.Detector) ([]any, error) {
+	features, err := encodeFeatures(d.Features)
+	if err != nil {
+		return nil, err
+	}
+	tags, err := json.Marshal(d.Tags)
+	if err != nil {
+		return nil, err
+	}
+	return []any{d.ClientToken, d.Status, d.FindingPublishingFrequency, features, string(tags), ms(d.CreatedAt), ms(d.UpdatedAt)}, nil
+}
+
+const detectorColumns = `account_id, region, id, client_token, status, finding_publishing_frequency, features, tags, created_at, updated_at`
+
+func scanDetector(sc interface{ Scan(...any) error }) (*guardpost.Detector, error) {
+	var (
+		d                  guardpost.Detector
+		features, tags     string
+		created, updatedAt int64
+	)
+	if err := sc.Scan(&d.AccountID, &d.Region, &d.ID, &d.ClientToken, &d.Status, &d.FindingPublishingFrequency,
+		&features, &tags, &created, &updatedAt); err != nil {
+		return nil, err
+	}
+	var err error
+	if d.Features, err = decodeFeatures(features); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(tags), &d.Tags); err != nil {
+		return nil, err
+	}
+	d.CreatedAt, d.UpdatedAt = fromMS(created), fromMS(updatedAt)
+	return &d, nil
+}
+
+// InsertDetector implements guardpost.DetectorStore. The unique index on
+// (account_id, region) decides conflicts, so two concurrent inserts for one
+// scope cannot both succeed.
+func (db *DB) InsertDetector(ctx context.Context, d *guardpost.Detector) error {
+	args, err := detectorArgs(d)
+	if err != nil {
+		return wrap("insert detector", err)
+	}
+	res, err := db.write.ExecContext(ctx, `INSERT INTO detectors (`+detectorColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		append([]any{d.AccountID, d.Region, d.ID}, args...)...)
+	if err != nil {
+		return wrap("insert detector", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return wrap("insert detector", err)
+	}
+	if n == 0 {
+		return guardpost.Errorf(guardpost.ECONFLICT, "a detector already exists for account %s in %s", d.AccountID, d.Region)
+	}
+	return nil
+}
+
+// Detector implements guardpost.DetectorStore.
+func (db *DB) Detector(ctx context.Context, scope guardpost.Scope, id string) (*guardpost.Detector, error) {
+	stmt, err := db.readStmts.get(ctx, `SELECT `+detectorColumns+` FROM detectors WHERE account_id = ? AND region = ? AND id = ?`)
+	if err != nil {
+		return nil, wrap("get detector", err)
+	}
+	d, err := scanDetector(stmt.QueryRowContext(ctx, scope.AccountID, scope.Region, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, guardpost.Errorf(guardpost.ENOTFOUND, "detector %s not found", id)
+	}
+	if err != nil {
+		return nil, wrap("get detector", err)
+	}
+	return d, nil
+}
+
+// Detectors implements guardpost.DetectorStore. A limit of 0 or less means
+// no limit.
+func (db *DB) Detectors(ctx context.Context, scope guardpost.Scope, after string, limit int) ([]*guardpost.Detector, error) {
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT `+detectorColumns+` FROM detectors
+		WHERE account_id = ? AND region = ? AND id > ? ORDER BY id LIMIT ?`,
+		scope.AccountID, scope.Region, after, limit)
+	if err != nil {
+		return nil, wrap("list detectors", err)
+	}
+	defer rows.Close()
+	var ds []*guardpost.Detector
+	for rows.Next() {
+		d, err := scanDetector(rows)
+		if err != nil {
+			return nil, wrap("list detectors", err)
+		}
+		ds = append(ds, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("list detectors", err)
+	}
+	return ds, nil
+}
+
+// UpdateDetector implements guardpost.DetectorStore. Every field but the
+// key (scope and id) is replaced.
+func (db *DB) UpdateDetector(ctx context.Context, d *guardpost.Detector) error {
+	args, err := detectorArgs(d)
+	if err != nil {
+		return wrap("update detector", err)
+	}
+	res, err := db.write.ExecContext(ctx, `UPDATE detectors SET client_token = ?, status = ?,
+		finding_publishing_frequency = ?, features = ?, tags = ?, created_at = ?, updated_at = ?
+		WHERE account_id = ? AND region = ? AND id = ?`,
+		append(args, d.AccountID, d.Region, d.ID)...)
+	if err != nil {
+		return wrap("update detector", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return wrap("update detector", err)
+	}
+	if n == 0 {
+		return guardpost.Errorf(guardpost.ENOTFOUND, "detector %s not found", d.ID)
+	}
+	return nil
+}
+
+// DeleteDetector implements guardpost.DetectorStore: the detector and its
+// findings go in one transaction. (The foreign key would cascade anyway;
+// deleting the findings explicitly keeps that visible here.)
+func (db *DB) DeleteDetector(ctx context.Context, scope guardpost.Scope, id string) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("delete detector", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM findings WHERE account_id = ? AND region = ? AND detector_id = ?`,
+		scope.AccountID, scope.Region, id); err != nil {
+		return wrap("delete detector", err)
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM detectors WHERE account_id = ? AND region = ? AND id = ?`,
+		scope.AccountID, scope.Region, id)
+	if err != nil {
+		return wrap("delete detector", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return wrap("delete detector", err)
+	}
+	if n == 0 {
+		return guardpost.Errorf(guardpost.ENOTFOUND, "detector %s not found", id)
+	}
+	return wrap("delete detector", tx.Commit())
+}

@@ -1,0 +1,422 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/guardpost/guardpost"
+)
+
+// sortColumns maps each guardpost.SortAttributes name to its column in
+// findings. A new sort attribute needs an entry here and a migration adding
+// the column and its index; Open refuses to run until both exist.
+var sortColumns = map[string]string{
+	"accountId":                           "s_account_id",
+	"severity":                            "s_severity",
+	"confidence":                          "s_confidence",
+	"type":                                "s_type",
+	"service.eventFirstSeen":              "s_event_first_seen",
+	"service.eventLastSeen":               "s_event_last_seen",
+	"createdAt":                           "s_created_at",
+	"updatedAt":                           "s_updated_at",
+	"resource.instanceDetails.instanceId": "s_instance_id",
+	"service.action.networkConnectionAction.remoteIpDetails.ipAddressV4":         "s_remote_ip",
+	"service.action.networkConnectionAction.localPortDetails.port":               "s_local_port",
+	"service.action.networkConnectionAction.remotePortDetails.port":              "s_remote_port",
+	"service.action.networkConnectionAction.remoteIpDetails.country.countryName": "s_remote_country",
+	"service.action.networkConnectionAction.protocol":                            "s_protocol",
+	"service.action.awsApiCallAction.api":                                        "s_api",
+	"service.action.awsApiCallAction.serviceName":                                "s_service_name",
+	"service.action.networkConnectionAction.blocked":                             "s_blocked",
+	"service.count": "s_count",
+}
+
+// sortCols lists the sort columns in guardpost.SortAttributes order;
+// sortColumnsErr says which attribute lacks one.
+var sortCols, sortColumnsErr = resolveSortColumns()
+
+func resolveSortColumns() ([]string, error) {
+	cols := make([]string, len(guardpost.SortAttributes))
+	for i, a := range guardpost.SortAttributes {
+		c, ok := sortColumns[a.Name]
+		if !ok {
+			return nil, fmt.Errorf("sqlite: sort attribute %q has no column (add it to sortColumns and a migration)", a.Name)
+		}
+		cols[i] = c
+	}
+	return cols, nil
+}
+
+// findingColumns are the columns of findings, in the order findingArgs
+// and scanFinding use.
+var findingColumns = append([]string{
+	"account_id", "region", "detector_id", "id", "type", "severity", "archived",
+	"created_at", "updated_at", "aggregation_key", "document",
+}, sortCols...)
+
+var (
+	findingSelect = `SELECT ` + strings.Join(findingColumns, ", ") + ` FROM findings`
+	// findingUpsert writes a finding, replacing the one with the same key.
+	findingUpsert = func() string {
+		var set []string
+		for _, c := range findingColumns[4:] {
+			set = append(set, c+" = excluded."+c)
+		}
+		return `INSERT INTO findings (` + strings.Join(findingColumns, ", ") + `) VALUES (?` +
+			strings.Repeat(", ?", len(findingColumns)-1) + `)
+			ON CONFLICT (account_id, region, detector_id, id) DO UPDATE SET ` + strings.Join(set, ", ")
+	}()
+)
+
+const (
+	qDetectorExists = `SELECT count(*) FROM detectors WHERE account_id = ? AND region = ? AND id = ?`
+	qDeleteFinding  = `DELETE FROM findings WHERE account_id = ? AND region = ? AND detector_id = ? AND id = ?`
+)
+
+var (
+	qAggregationLookup = findingSelect + ` WHERE account_id = ? AND region = ? AND detector_id = ?
+		AND type = ? AND aggregation_key = ? ORDER BY id LIMIT 1`
+	// qFindingsByID binds the ids as one JSON array: no limit on their
+	// number, and json_each's duplicates are harmless in IN.
+	qFindingsByID = findingSelect + ` WHERE account_id = ? AND region = ? AND detector_id = ?
+		AND id IN (SELECT value FROM json_each(?))`
+)
+
+// findingArgs returns f's column values in findingColumns order.
+func findingArgs(f *guardpost.Finding) ([]any, error) {
+	if len(f.SortKeys) > len(guardpost.SortAttributes) {
+		return nil, fmt.Errorf("finding %s has %d sort keys, want %d", f.ID, len(f.SortKeys), len(guardpost.SortAttributes))
+	}
+	var agg any // NULL: never aggregates
+	if f.AggregationKey != "" {
+		agg = f.AggregationKey
+	}
+	args := make([]any, 0, len(findingColumns))
+	args = append(args, f.AccountID, f.Region, f.DetectorID, f.ID, f.Type, f.Severity, f.Archived,
+		ms(f.CreatedAt), ms(f.UpdatedAt), agg, string(f.Document))
+	for i := range guardpost.SortAttributes {
+		var k any
+		if i < len(f.SortKeys) {
+			k = f.SortKeys[i]
+		}
+		switch k.(type) {
+		case nil, float64, string:
+		default:
+			return nil, fmt.Errorf("finding %s: sort key %d is a %T, want float64, string or nil", f.ID, i, k)
+		}
+		args = append(args, k)
+	}
+	return args, nil
+}
+
+func scanFinding(sc interface{ Scan(...any) error }) (*guardpost.Finding, error) {
+	var (
+		f                  guardpost.Finding
+		created, updatedAt int64
+		agg                sql.NullString
+		doc                []byte
+	)
+	keys := make([]any, len(sortCols))
+	dest := []any{&f.AccountID, &f.Region, &f.DetectorID, &f.ID, &f.Type, &f.Severity, &f.Archived,
+		&created, &updatedAt, &agg, &doc}
+	for i := range keys {
+		dest = append(dest, &keys[i])
+	}
+	if err := sc.Scan(dest...); err != nil {
+		return nil, err
+	}
+	f.CreatedAt, f.UpdatedAt = fromMS(created), fromMS(updatedAt)
+	f.AggregationKey = agg.String
+	f.Document = json.RawMessage(doc)
+	for i, k := range keys {
+		var err error
+		if keys[i], err = sortKey(k); err != nil {
+			return nil, err
+		}
+	}
+	f.SortKeys = keys
+	return &f, nil
+}
+
+// sortKey normalises a sort column value as read: REAL is float64, TEXT
+// is string. (Columns are ANY in a STRICT table, so SQLite returns what was
+// bound; the other cases are defence.)
+func sortKey(v any) (any, error) {
+	switch k := v.(type) {
+	case nil, float64, string:
+		return k, nil
+	case int64:
+		return float64(k), nil
+	case []byte:
+		return string(k), nil
+	}
+	return nil, fmt.Errorf("sort key of type %T", v)
+}
+
+// MergeFindings implements guardpost.FindingStore in one BEGIN IMMEDIATE
+// transaction. For each incoming finding, in order:
+//
+//   - its detector must exist in its scope (ENOTFOUND otherwise);
+//   - when it has an aggregation key and a stored finding of the same
+//     scope, detector, type and key exists, merge(stored, incoming) is
+//     written in place of the stored one (the result may keep the stored id
+//     or bring another; it must stay in the stored finding's scope and
+//     detector);
+//   - otherwise incoming is written, replacing a stored finding with its id.
+//
+// An empty AggregationKey means the finding never aggregates. Findings
+// earlier in the batch are visible to later ones, so two incoming findings
+// with one key end up as one merged finding. Any error rolls back the whole
+// batch; an error from merge is returned as it is. merge runs inside the
+// write transaction, so every other write waits for it: it should be quick.
+func (db *DB) MergeFindings(ctx context.Context, findings []*guardpost.Finding, merge func(stored, incoming *guardpost.Finding) (*guardpost.Finding, error)) error {
+	if len(findings) == 0 {
+		return nil
+	}
+	// Statements first: preparing needs a connection, and the writer pool's
+	// only one is the transaction's once it has begun.
+	var stmts [4]*sql.Stmt
+	for i, q := range []string{qDetectorExists, qAggregationLookup, findingUpsert, qDeleteFinding} {
+		var err error
+		if stmts[i], err = db.writeStmts.get(ctx, q); err != nil {
+			return wrap("merge findings", err)
+		}
+	}
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("merge findings", err)
+	}
+	defer tx.Rollback()
+	for i := range stmts {
+		stmts[i] = tx.StmtContext(ctx, stmts[i])
+	}
+	exists, lookup, upsert, del := stmts[0], stmts[1], stmts[2], stmts[3]
+	type detKey struct{ account, region, id string }
+	detectors := map[detKey]bool{}
+	for _, in := range findings {
+		if in == nil {
+			return guardpost.Errorf(guardpost.EINVALID, "nil finding")
+		}
+		k := detKey{in.AccountID, in.Region, in.DetectorID}
+		if !detectors[k] {
+			var n int
+			if err := exists.QueryRowContext(ctx, k.account, k.region, k.id).Scan(&n); err != nil {
+				return wrap("merge findings", err)
+			}
+			if n == 0 {
+				return guardpost.Errorf(guardpost.ENOTFOUND, "detector %s not found", in.DetectorID)
+			}
+			detectors[k] = true
+		}
+		write := in
+		if in.AggregationKey != "" {
+			stored, err := scanFinding(lookup.QueryRowContext(ctx, in.AccountID, in.Region, in.DetectorID, in.Type, in.AggregationKey))
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+			case err != nil:
+				return wrap("merge findings", err)
+			default:
+				merged, err := merge(stored, in)
+				if err != nil {
+					return err
+				}
+				if merged == nil {
+					return fmt.Errorf("sqlite: merge findings: merge returned no finding for %s", stored.ID)
+				}
+				if merged.AccountID != stored.AccountID || merged.Region != stored.Region || merged.DetectorID != stored.DetectorID {
+					return fmt.Errorf("sqlite: merge findings: merge moved finding %s to another scope or detector", stored.ID)
+				}
+				if merged.ID != stored.ID {
+					if _, err := del.ExecContext(ctx, stored.AccountID, stored.Region, stored.DetectorID, stored.ID); err != nil {
+						return wrap("merge findings", err)
+					}
+				}
+				write = merged
+			}
+		}
+		args, err := findingArgs(write)
+		if err != nil {
+			return wrap("merge findings", err)
+		}
+		if _, err := upsert.ExecContext(ctx, args...); err != nil {
+			return wrap("merge findings", err)
+		}
+	}
+	return wrap("merge findings", tx.Commit())
+}
+
+// Findings implements guardpost.FindingStore.
+func (db *DB) Findings(ctx context.Context, scope guardpost.Scope, detectorID string, ids []string) ([]*guardpost.Finding, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	idsJSON, err := json.Marshal(ids)
+	if err != nil {
+		return nil, wrap("get findings", err)
+	}
+	stmt, err := db.readStmts.get(ctx, qFindingsByID)
+	if err != nil {
+		return nil, wrap("get findings", err)
+	}
+	rows, err := stmt.QueryContext(ctx, scope.AccountID, scope.Region, detectorID, string(idsJSON))
+	if err != nil {
+		return nil, wrap("get findings", err)
+	}
+	defer rows.Close()
+	var out []*guardpost.Finding
+	for rows.Next() {
+		f, err := scanFinding(rows)
+		if err != nil {
+			return nil, wrap("get findings", err)
+		}
+		out = append(out, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("get findings", err)
+	}
+	return out, nil
+}
+
+// ListFindings implements guardpost.FindingStore with keyset pagination.
+// The order (key ascending or descending, absent keys last, then id
+// ascending) is read in up to three index range scans, each starting
+// strictly after q.After:
+//
+//  1. the rest of the run of findings whose key equals the cursor's key;
+//  2. the findings whose key is beyond the cursor's (all present keys
+//     when there is no cursor);
+//  3. the findings without the key.
+//
+// A cursor with a nil key is already in part 3. The scans share one read
+// transaction, hence one snapshot.
+func (db *DB) ListFindings(ctx context.Context, scope guardpost.Scope, detectorID string, q guardpost.FindingQuery) ([]guardpost.FindingCursor, error) {
+	parts, err := listPlan(q)
+	if err != nil {
+		return nil, err
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = -1 // no limit
+	}
+	// Statements first: preparing needs a connection of the pool, which
+	// must not wait for the one this call's transaction holds.
+	stmts := make([]*sql.Stmt, len(parts))
+	for i, p := range parts {
+		if stmts[i], err = db.readStmts.get(ctx, p.query); err != nil {
+			return nil, wrap("list findings", err)
+		}
+	}
+	var tx *sql.Tx
+	if len(parts) > 1 {
+		if tx, err = db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}); err != nil {
+			return nil, wrap("list findings", err)
+		}
+		defer tx.Rollback()
+	}
+	var out []guardpost.FindingCursor
+	for i, p := range parts {
+		if limit >= 0 && len(out) >= limit {
+			break
+		}
+		n := -1
+		if limit >= 0 {
+			n = limit - len(out)
+		}
+		stmt := stmts[i]
+		if tx != nil {
+			stmt = tx.StmtContext(ctx, stmt)
+		}
+		args := append(append([]any{scope.AccountID, scope.Region, detectorID}, p.args...), n)
+		if out, err = appendCursors(ctx, out, stmt, args); err != nil {
+			return nil, wrap("list findings", err)
+		}
+	}
+	return out, nil
+}
+
+// listPart is one range scan of a listing: a query whose parameters are
+// the scope and detector, then args, then the row limit.
+type listPart struct {
+	query string
+	args  []any
+}
+
+// listPlan returns the scans that make up the listing q asks for.
+func listPlan(q guardpost.FindingQuery) ([]listPart, error) {
+	part := func(key, where, order string, args ...any) listPart {
+		return listPart{
+			query: `SELECT ` + key + `, id FROM findings WHERE account_id = ? AND region = ? AND detector_id = ? AND ` +
+				where + ` ORDER BY ` + order + ` LIMIT ?`,
+			args: args,
+		}
+	}
+	if q.Sort == nil {
+		if q.After == nil {
+			return []listPart{part("NULL", "true", "id")}, nil
+		}
+		return []listPart{part("NULL", "id > ?", "id", q.After.ID)}, nil
+	}
+	a := q.Sort.Attribute
+	if a < 0 || a >= len(sortCols) {
+		return nil, guardpost.Errorf(guardpost.EINVALID, "sort attribute %d does not exist", a)
+	}
+	c := sortCols[a]
+	beyond, dir := c+" > ?", c+" ASC, id ASC"
+	if q.Sort.Descending {
+		beyond, dir = c+" < ?", c+" DESC, id ASC"
+	}
+	absent := part(c, c+" IS NULL", c+", id")
+	switch {
+	case q.After == nil:
+		return []listPart{part(c, c+" IS NOT NULL", dir), absent}, nil
+	case q.After.SortKey == nil:
+		return []listPart{part(c, c+" IS NULL AND id > ?", c+", id", q.After.ID)}, nil
+	}
+	key := q.After.SortKey
+	if !keyFits(guardpost.SortAttributes[a], key) {
+		return nil, guardpost.Errorf(guardpost.EINVALID, "cursor key %v does not fit sort attribute %s", key, guardpost.SortAttributes[a].Name)
+	}
+	return []listPart{
+		part(c, c+" = ? AND id > ?", c+", id", key, q.After.ID),
+		part(c, beyond, dir, key),
+		absent,
+	}, nil
+}
+
+// appendCursors runs a listing query and appends the cursors it yields.
+func appendCursors(ctx context.Context, out []guardpost.FindingCursor, stmt *sql.Stmt, args []any) ([]guardpost.FindingCursor, error) {
+	rows, err := stmt.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c guardpost.FindingCursor
+		var k any
+		if err := rows.Scan(&k, &c.ID); err != nil {
+			return nil, err
+		}
+		if c.SortKey, err = sortKey(k); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// keyFits reports whether a cursor key has the type of a's keys: a
+// cursor for another attribute would otherwise compare across SQLite's
+// type classes (every number sorts before every text).
+func keyFits(a guardpost.SortAttribute, key any) bool {
+	switch key.(type) {
+	case string:
+		return a.Kind == guardpost.KindString
+	case float64:
+		return a.Kind != guardpost.KindString
+	}
+	return false
+}
