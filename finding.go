@@ -126,6 +126,11 @@ type FindingStore interface {
 	// match q, in q's order: by the sort attribute (absent values last in
 	// either direction) and then by id ascending.
 	ListFindings(ctx context.Context, scope Scope, detectorID string, q FindingQuery) ([]FindingCursor, error)
+	// UpdateFindings rewrites, in one transaction, the stored findings of the
+	// detector with the given ids: each is replaced by update's result, which
+	// must keep its scope, detector and id. Unknown ids are skipped. An error
+	// from update aborts the write and is returned as it is.
+	UpdateFindings(ctx context.Context, scope Scope, detectorID string, ids []string, update func(*Finding) (*Finding, error)) error
 }
 
 // Store is everything the service keeps.
@@ -318,4 +323,59 @@ func SortBy(attribute string, descending bool) (*SortCriteria, error) {
 		return nil, Errorf(EINVALID, "The request is rejected because sortCriteria.attributeName '%s' is not a sortable attribute. Use one of: %s.", attribute, strings.Join(names, ", "))
 	}
 	return &SortCriteria{Attribute: i, Descending: descending}, nil
+}
+
+// ArchiveFindings marks the detector's findings with the given ids as
+// archived. Unknown ids are ignored. The findings' updatedAt is left as it
+// is, so listings keep their order across the change.
+func (s *Service) ArchiveFindings(ctx context.Context, scope Scope, detectorID string, ids []string) error {
+	return s.updateFindingService(ctx, scope, detectorID, ids, func(svc map[string]any) { svc["archived"] = true })
+}
+
+// UnarchiveFindings clears the archived mark of the detector's findings
+// with the given ids. Unknown ids are ignored.
+func (s *Service) UnarchiveFindings(ctx context.Context, scope Scope, detectorID string, ids []string) error {
+	return s.updateFindingService(ctx, scope, detectorID, ids, func(svc map[string]any) { svc["archived"] = false })
+}
+
+// UpdateFindingsFeedback records feedback (USEFUL or NOT_USEFUL) on the
+// detector's findings with the given ids. Unknown ids are ignored. The
+// comments are accepted but not kept: the Finding object has no member
+// for them.
+func (s *Service) UpdateFindingsFeedback(ctx context.Context, scope Scope, detectorID string, ids []string, feedback, comments string) error {
+	_ = comments
+	return s.updateFindingService(ctx, scope, detectorID, ids, func(svc map[string]any) { svc["userFeedback"] = feedback })
+}
+
+// updateFindingService applies change to the service object of each of the
+// detector's findings with the given ids.
+func (s *Service) updateFindingService(ctx context.Context, scope Scope, detectorID string, ids []string, change func(svc map[string]any)) error {
+	if _, err := s.detector(ctx, scope, detectorID); err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return s.Store.UpdateFindings(ctx, scope, detectorID, ids, func(stored *Finding) (*Finding, error) {
+		var doc map[string]any
+		if err := decodeNumbers(stored.Document, &doc); err != nil {
+			return nil, err
+		}
+		svc, _ := doc["service"].(map[string]any)
+		if svc == nil {
+			svc = map[string]any{}
+			doc["service"] = svc
+		}
+		change(svc)
+		b, err := json.Marshal(doc)
+		if err != nil {
+			return nil, err
+		}
+		f, err := ParseFinding(b)
+		if err != nil {
+			return nil, err
+		}
+		f.AggregationKey = stored.AggregationKey
+		return f, nil
+	})
 }

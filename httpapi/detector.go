@@ -9,14 +9,17 @@ import (
 
 func (s *Server) handlers() map[string]handler {
 	return map[string]handler{
-		"CreateDetector":       s.createDetector,
-		"GetDetector":          s.getDetector,
-		"ListDetectors":        s.listDetectors,
-		"UpdateDetector":       s.updateDetector,
-		"DeleteDetector":       s.deleteDetector,
-		"CreateSampleFindings": s.createSampleFindings,
-		"GetFindings":          s.getFindings,
-		"ListFindings":         s.listFindings,
+		"CreateDetector":         s.createDetector,
+		"GetDetector":            s.getDetector,
+		"ListDetectors":          s.listDetectors,
+		"UpdateDetector":         s.updateDetector,
+		"DeleteDetector":         s.deleteDetector,
+		"CreateSampleFindings":   s.createSampleFindings,
+		"GetFindings":            s.getFindings,
+		"ListFindings":           s.listFindings,
+		"ArchiveFindings":        s.archiveFindings,
+		"UnarchiveFindings":      s.unarchiveFindings,
+		"UpdateFindingsFeedback": s.updateFindingsFeedback,
 	}
 }
 

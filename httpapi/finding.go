@@ -62,6 +62,21 @@ func (s *Server) listFindings(req *request) (any, error) {
 	return out, nil
 }
 
+func (s *Server) archiveFindings(req *request) (any, error) {
+	in := input[*wire.ArchiveFindingsRequest](req)
+	return nil, s.service.ArchiveFindings(req.ctx, req.scope, deref(in.DetectorId), in.FindingIds)
+}
+
+func (s *Server) unarchiveFindings(req *request) (any, error) {
+	in := input[*wire.UnarchiveFindingsRequest](req)
+	return nil, s.service.UnarchiveFindings(req.ctx, req.scope, deref(in.DetectorId), in.FindingIds)
+}
+
+func (s *Server) updateFindingsFeedback(req *request) (any, error) {
+	in := input[*wire.UpdateFindingsFeedbackRequest](req)
+	return nil, s.service.UpdateFindingsFeedback(req.ctx, req.scope, deref(in.DetectorId), in.FindingIds, deref(in.Feedback), deref(in.Comments))
+}
+
 // sortCriteria resolves the wire sort criteria; orderBy defaults to ASC.
 func sortCriteria(sc *wire.SortCriteria) (*guardpost.SortCriteria, error) {
 	if sc == nil || (sc.AttributeName == nil && sc.OrderBy == nil) {

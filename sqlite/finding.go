@@ -281,6 +281,77 @@ func (db *DB) Findings(ctx context.Context, scope guardpost.Scope, detectorID st
 	return out, nil
 }
 
+// UpdateFindings implements guardpost.FindingStore in one BEGIN IMMEDIATE
+// transaction: the findings are read and rewritten under the write lock, so
+// no other write slips between. update runs inside the transaction and
+// should be quick; its error rolls back every rewrite and is returned as it
+// is. The result must keep the stored finding's scope, detector and id.
+func (db *DB) UpdateFindings(ctx context.Context, scope guardpost.Scope, detectorID string, ids []string, update func(*guardpost.Finding) (*guardpost.Finding, error)) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	idsJSON, err := json.Marshal(ids)
+	if err != nil {
+		return wrap("update findings", err)
+	}
+	// Statements first: preparing needs a connection, and the writer pool's
+	// only one is the transaction's once it has begun.
+	var stmts [2]*sql.Stmt
+	for i, q := range []string{qFindingsByID, findingUpsert} {
+		if stmts[i], err = db.writeStmts.get(ctx, q); err != nil {
+			return wrap("update findings", err)
+		}
+	}
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("update findings", err)
+	}
+	defer tx.Rollback()
+	for i := range stmts {
+		stmts[i] = tx.StmtContext(ctx, stmts[i])
+	}
+	byID, upsert := stmts[0], stmts[1]
+	stored, err := func() ([]*guardpost.Finding, error) {
+		rows, err := byID.QueryContext(ctx, scope.AccountID, scope.Region, detectorID, string(idsJSON))
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var out []*guardpost.Finding
+		for rows.Next() {
+			f, err := scanFinding(rows)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, f)
+		}
+		return out, rows.Err()
+	}()
+	if err != nil {
+		return wrap("update findings", err)
+	}
+	for _, old := range stored {
+		f, err := update(old)
+		if err != nil {
+			return err
+		}
+		if f == nil {
+			return fmt.Errorf("sqlite: update findings: update returned no finding for %s", old.ID)
+		}
+		if f.AccountID != old.AccountID || f.Region != old.Region || f.DetectorID != old.DetectorID || f.ID != old.ID {
+			return fmt.Errorf("sqlite: update findings: update moved finding %s to another scope, detector or id", old.ID)
+		}
+		args, err := findingArgs(f)
+		if err != nil {
+			return wrap("update findings", err)
+		}
+		if _, err := upsert.ExecContext(ctx, args...); err != nil {
+			return wrap("update findings", err)
+		}
+	}
+	return wrap("update findings", tx.Commit())
+}
+
 // ListFindings implements guardpost.FindingStore with keyset pagination.
 // The order (key ascending or descending, absent keys last, then id
 // ascending) is read in up to three index range scans, each starting

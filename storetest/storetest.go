@@ -17,6 +17,9 @@
 //     replaced by it (the old id is gone).
 //   - An error from merge is returned (errors.Is finds it) and nothing of
 //     the batch is written.
+//   - UpdateFindings calls update once per stored finding it names, skips
+//     unknown ids, and on an error from update returns it (errors.Is finds
+//     it) and writes nothing.
 //   - ListFindings with a Limit of 0 returns everything, and resumes after
 //     q.After even when the finding it names no longer exists.
 package storetest
@@ -69,6 +72,12 @@ func Run(t *testing.T, open func(t *testing.T) guardpost.Store) {
 		t.Run("UnknownAndDuplicateIDs", s.findingsUnknownAndDuplicate)
 		t.Run("ScopeIsolation", s.findingsScopeIsolation)
 		t.Run("SortKeys", s.findingsSortKeys)
+	})
+	t.Run("UpdateFindings", func(t *testing.T) {
+		t.Run("Updates", s.updateFindings)
+		t.Run("UnknownIDs", s.updateUnknownIDs)
+		t.Run("RollbackOnUpdateError", s.updateRollback)
+		t.Run("ScopeIsolation", s.updateScopeIsolation)
 	})
 	t.Run("ListFindings", func(t *testing.T) {
 		t.Run("ByID", s.listByID)
@@ -1241,4 +1250,127 @@ func (s *suite) concurrency(t *testing.T) {
 	if !slices.Equal(ids, slices.Sorted(maps.Keys(want))) {
 		t.Fatalf("findings after concurrent writes: %v", ids)
 	}
+}
+
+// ---- UpdateFindings ----
+
+// archive returns an update function that marks findings archived and
+// records the ids it was called with.
+func archive(t *testing.T, seen *[]string) func(*guardpost.Finding) (*guardpost.Finding, error) {
+	return func(f *guardpost.Finding) (*guardpost.Finding, error) {
+		*seen = append(*seen, f.ID)
+		var d doc
+		must(t, json.Unmarshal(f.Document, &d), "unmarshal stored document")
+		d.set("service.archived", true)
+		out, err := guardpost.ParseFinding(d.bytes(t))
+		if err != nil {
+			return nil, err
+		}
+		out.AggregationKey = f.AggregationKey
+		return out, nil
+	}
+}
+
+func (s *suite) updateFindings(t *testing.T) {
+	st, det := s.withDetector(t)
+	ctx := context.Background()
+	f1 := newDoc(scopeA, det, "f1").keyed(t, "k1")
+	f2 := newDoc(scopeA, det, "f2").set("severity", 2).finding(t)
+	f3 := newDoc(scopeA, det, "f3").finding(t)
+	must(t, st.MergeFindings(ctx, []*guardpost.Finding{f1, f2, f3}, noMerge(t)), "MergeFindings")
+	var seen []string
+	must(t, st.UpdateFindings(ctx, scopeA, det, []string{"f1", "f2"}, archive(t, &seen)), "UpdateFindings")
+	slices.Sort(seen)
+	if !slices.Equal(seen, []string{"f1", "f2"}) {
+		t.Fatalf("update called for %v, want [f1 f2]", seen)
+	}
+	want1 := newDoc(scopeA, det, "f1").set("service.archived", true).keyed(t, "k1")
+	want2 := newDoc(scopeA, det, "f2").set("severity", 2).set("service.archived", true).finding(t)
+	sameFinding(t, getOne(t, st, scopeA, det, "f1"), want1, "f1 after update")
+	sameFinding(t, getOne(t, st, scopeA, det, "f2"), want2, "f2 after update")
+	sameFinding(t, getOne(t, st, scopeA, det, "f3"), f3, "f3 untouched")
+	// The aggregation key survives the update: a new occurrence merges.
+	m := &countMerge{t: t}
+	must(t, st.MergeFindings(ctx, []*guardpost.Finding{newDoc(scopeA, det, "f1-next").keyed(t, "k1")}, m.merge), "MergeFindings after update")
+	if len(m.calls) != 1 || m.calls[0].stored.ID != "f1" || !m.calls[0].stored.Archived {
+		t.Fatalf("merge after update: %d calls, want 1 with archived f1 stored", len(m.calls))
+	}
+	if ids := listAll(t, st, scopeA, det); !slices.Equal(ids, []string{"f1", "f2", "f3"}) {
+		t.Fatalf("findings after merge: %v, want [f1 f2 f3]", ids)
+	}
+	// No ids: nothing to do.
+	must(t, st.UpdateFindings(ctx, scopeA, det, nil, func(f *guardpost.Finding) (*guardpost.Finding, error) {
+		t.Errorf("update(%s) called for no ids", f.ID)
+		return f, nil
+	}), "UpdateFindings with no ids")
+}
+
+func (s *suite) updateUnknownIDs(t *testing.T) {
+	st, det := s.withDetector(t)
+	ctx := context.Background()
+	must(t, st.MergeFindings(ctx, []*guardpost.Finding{newDoc(scopeA, det, "f1").finding(t)}, noMerge(t)), "MergeFindings")
+	var seen []string
+	must(t, st.UpdateFindings(ctx, scopeA, det, []string{"nope", "f1", "f1", "also-nope"}, archive(t, &seen)), "UpdateFindings")
+	if !slices.Equal(seen, []string{"f1"}) {
+		t.Fatalf("update called for %v, want [f1]", seen)
+	}
+	if !getOne(t, st, scopeA, det, "f1").Archived {
+		t.Fatal("f1 not archived")
+	}
+	wantAbsent(t, st, scopeA, det, "nope", "also-nope")
+	// Unknown detector: nothing happens either.
+	must(t, st.UpdateFindings(ctx, scopeA, "d-unknown", []string{"f1"}, archive(t, &seen)), "UpdateFindings unknown detector")
+	if len(seen) != 1 {
+		t.Fatalf("update called for an unknown detector: %v", seen)
+	}
+}
+
+func (s *suite) updateRollback(t *testing.T) {
+	st, det := s.withDetector(t)
+	ctx := context.Background()
+	f1 := newDoc(scopeA, det, "f1").finding(t)
+	f2 := newDoc(scopeA, det, "f2").finding(t)
+	must(t, st.MergeFindings(ctx, []*guardpost.Finding{f1, f2}, noMerge(t)), "MergeFindings")
+	boom := guardpost.Errorf(guardpost.EINVALID, "update refused")
+	var seen []string
+	ok := archive(t, &seen)
+	err := st.UpdateFindings(ctx, scopeA, det, []string{"f1", "f2"}, func(f *guardpost.Finding) (*guardpost.Finding, error) {
+		if len(seen) == 1 { // the first one was rewritten; refuse the second
+			return nil, boom
+		}
+		return ok(f)
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("UpdateFindings with failing update: %v, want the update error", err)
+	}
+	wantKind(t, err, guardpost.EINVALID, "update error kind")
+	sameFinding(t, getOne(t, st, scopeA, det, "f1"), f1, "f1 after rollback")
+	sameFinding(t, getOne(t, st, scopeA, det, "f2"), f2, "f2 after rollback")
+	// The store still takes writes.
+	seen = nil
+	must(t, st.UpdateFindings(ctx, scopeA, det, []string{"f2"}, archive(t, &seen)), "UpdateFindings after rollback")
+	if !getOne(t, st, scopeA, det, "f2").Archived {
+		t.Fatal("f2 not archived after rollback")
+	}
+}
+
+func (s *suite) updateScopeIsolation(t *testing.T) {
+	st, det := s.withDetector(t)
+	ctx := context.Background()
+	for _, sc := range []guardpost.Scope{scopeOther, scopeEU} {
+		must(t, st.InsertDetector(ctx, newDetector(sc, det)), "InsertDetector")
+	}
+	mine := newDoc(scopeA, det, "f1").finding(t)
+	theirs := []*guardpost.Finding{newDoc(scopeOther, det, "f1").finding(t), newDoc(scopeEU, det, "f1").finding(t)}
+	must(t, st.MergeFindings(ctx, append([]*guardpost.Finding{mine}, theirs...), noMerge(t)), "MergeFindings")
+	var seen []string
+	must(t, st.UpdateFindings(ctx, scopeA, det, []string{"f1"}, archive(t, &seen)), "UpdateFindings")
+	if len(seen) != 1 {
+		t.Fatalf("update called %d times, want 1", len(seen))
+	}
+	if !getOne(t, st, scopeA, det, "f1").Archived {
+		t.Fatal("own finding not archived")
+	}
+	sameFinding(t, getOne(t, st, scopeOther, det, "f1"), theirs[0], "other account's finding")
+	sameFinding(t, getOne(t, st, scopeEU, det, "f1"), theirs[1], "other region's finding")
 }
