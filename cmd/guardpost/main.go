@@ -56,10 +56,12 @@ func main() {
 			os.Exit(1)
 		}
 		<-ctx.Done()
+		m.Logger.Info("guardpost shutting down: finishing in-flight requests")
 		if err := m.Close(); err != nil {
 			fmt.Fprintln(os.Stderr, "guardpost:", err)
 			os.Exit(1)
 		}
+		m.Logger.Info("guardpost stopped cleanly")
 	case "help", "-h", "--help":
 		usage(os.Stdout)
 	default:
