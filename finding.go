@@ -211,6 +211,11 @@ func mergeOccurrence(stored, incoming *Finding) (*Finding, error) {
 		}
 	}
 	svc["count"] = count
+	return reencode(doc, incoming.AggregationKey)
+}
+
+// reencode turns an edited finding document back into a stored Finding.
+func reencode(doc map[string]any, aggregationKey string) (*Finding, error) {
 	b, err := json.Marshal(doc)
 	if err != nil {
 		return nil, err
@@ -219,7 +224,7 @@ func mergeOccurrence(stored, incoming *Finding) (*Finding, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.AggregationKey = incoming.AggregationKey
+	f.AggregationKey = aggregationKey
 	return f, nil
 }
 
@@ -367,15 +372,6 @@ func (s *Service) updateFindingService(ctx context.Context, scope Scope, detecto
 			doc["service"] = svc
 		}
 		change(svc)
-		b, err := json.Marshal(doc)
-		if err != nil {
-			return nil, err
-		}
-		f, err := ParseFinding(b)
-		if err != nil {
-			return nil, err
-		}
-		f.AggregationKey = stored.AggregationKey
-		return f, nil
+		return reencode(doc, stored.AggregationKey)
 	})
 }
