@@ -3,6 +3,8 @@ package guardpost
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -31,6 +33,9 @@ type Finding struct {
 	// SortKeys holds one value per entry of SortAttributes, in that order:
 	// nil when the finding lacks the attribute, else float64 or string.
 	SortKeys []any
+	// Attributes are the finding's values for the filter attributes, as
+	// FindingAttributes returns them; stores index them for criteria.
+	Attributes []AttributeValue
 	// Document is the finding as GuardDuty's JSON Finding object.
 	Document json.RawMessage
 }
@@ -70,6 +75,7 @@ func ParseFinding(doc []byte) (*Finding, error) {
 	for i, a := range SortAttributes {
 		f.SortKeys[i] = a.key(lookupPath(tree, a.Name))
 	}
+	f.Attributes = FindingAttributes(tree)
 	return f, nil
 }
 
@@ -103,6 +109,9 @@ type FindingQuery struct {
 	Limit int
 	// After, when set, resumes a listing after the finding it names.
 	After *FindingCursor
+	// Where keeps only the findings that satisfy every criterion, with the
+	// semantics of Match.
+	Where []Criterion
 }
 
 // FindingCursor is a position in a listing: the sort key and id of the last
@@ -277,6 +286,8 @@ type ListFindingsInput struct {
 	Sort       *SortCriteria
 	MaxResults int // 0: 50
 	NextToken  string
+	// Where is the compiled findingCriteria (see CompileCriteria).
+	Where []Criterion
 }
 
 // ListFindings returns a page of the detector's finding ids and the token
@@ -293,7 +304,17 @@ func (s *Service) ListFindings(ctx context.Context, scope Scope, detectorID stri
 	if in.Sort != nil {
 		binding += fmt.Sprintf("|%d|%t", in.Sort.Attribute, in.Sort.Descending)
 	}
-	q := FindingQuery{Sort: in.Sort, Limit: limit + 1}
+	if len(in.Where) > 0 {
+		// A digest of the compiled criteria: CompileCriteria orders them,
+		// so one findingCriteria always gives the same fingerprint.
+		b, err := json.Marshal(in.Where)
+		if err != nil {
+			return nil, "", err
+		}
+		sum := sha256.Sum256(b)
+		binding += "|where:" + hex.EncodeToString(sum[:16])
+	}
+	q := FindingQuery{Sort: in.Sort, Limit: limit + 1, Where: in.Where}
 	if in.NextToken != "" {
 		cur, err := s.Tokens.decode(binding, in.NextToken)
 		if err != nil {

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"slices"
 
 	"github.com/guardpost/guardpost"
 	"github.com/guardpost/guardpost/httpapi/wire"
@@ -47,11 +48,12 @@ func (s *Server) listFindings(req *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if in.FindingCriteria != nil && len(in.FindingCriteria.Criterion) > 0 {
-		return nil, guardpost.Errorf(guardpost.ENOTIMPLEMENTED, "ListFindings with findingCriteria is not implemented by guardpost yet.")
+	where, err := findingCriteria(in.FindingCriteria)
+	if err != nil {
+		return nil, err
 	}
 	ids, next, err := s.service.ListFindings(req.ctx, req.scope, deref(in.DetectorId), guardpost.ListFindingsInput{
-		Sort: sort, MaxResults: int(deref(in.MaxResults)), NextToken: deref(in.NextToken)})
+		Sort: sort, MaxResults: int(deref(in.MaxResults)), NextToken: deref(in.NextToken), Where: where})
 	if err != nil {
 		return nil, err
 	}
@@ -86,4 +88,51 @@ func sortCriteria(sc *wire.SortCriteria) (*guardpost.SortCriteria, error) {
 		return nil, badRequest("1 validation error detected: Value null at 'sortCriteria.attributeName' failed to satisfy constraint: Member must not be null")
 	}
 	return guardpost.SortBy(*sc.AttributeName, deref(sc.OrderBy) == "DESC")
+}
+
+// findingCriteria converts and compiles the wire findingCriteria, folding
+// the deprecated operators into the current ones: eq and neq lists are
+// merged into equals and notEquals; of gt/gte/lt/lte and their current
+// counterparts, the current one wins when both are given.
+func findingCriteria(fc *wire.FindingCriteria) ([]guardpost.Criterion, error) {
+	if fc == nil || len(fc.Criterion) == 0 {
+		return nil, nil
+	}
+	c := make(guardpost.Criteria, len(fc.Criterion))
+	for name, w := range fc.Criterion {
+		c[name] = guardpost.Condition{
+			Equals:             mergeValues(w.Equals, w.Eq),
+			NotEquals:          mergeValues(w.NotEquals, w.Neq),
+			GreaterThan:        bound(w.GreaterThan, w.Gt),
+			GreaterThanOrEqual: bound(w.GreaterThanOrEqual, w.Gte),
+			LessThan:           bound(w.LessThan, w.Lt),
+			LessThanOrEqual:    bound(w.LessThanOrEqual, w.Lte),
+			Matches:            w.Matches,
+			NotMatches:         w.NotMatches,
+		}
+	}
+	return guardpost.CompileCriteria(c)
+}
+
+// mergeValues appends the deprecated list's values the current one lacks.
+func mergeValues(current, deprecated []string) []string {
+	if len(deprecated) == 0 {
+		return current
+	}
+	out := slices.Clone(current)
+	for _, v := range deprecated {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// bound prefers the current operator's bound over the deprecated one's.
+func bound(current *int64, deprecated *int32) *int64 {
+	if current != nil || deprecated == nil {
+		return current
+	}
+	v := int64(*deprecated)
+	return &v
 }

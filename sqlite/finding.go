@@ -75,7 +75,33 @@ var (
 const (
 	qDetectorExists = `SELECT count(*) FROM detectors WHERE account_id = ? AND region = ? AND id = ?`
 	qDeleteFinding  = `DELETE FROM findings WHERE account_id = ? AND region = ? AND detector_id = ? AND id = ?`
+	// A finding's filter attribute rows (migration 0002) are rewritten
+	// whenever the finding is: deleted, then inserted one by one.
+	qDeleteAttributes = `DELETE FROM finding_attributes WHERE account_id = ? AND region = ? AND detector_id = ? AND finding_id = ?`
+	qInsertAttribute  = `INSERT INTO finding_attributes (account_id, region, detector_id, finding_id, attr, text, num) VALUES (?, ?, ?, ?, ?, ?, ?)`
 )
+
+// writeAttributes replaces the stored filter attribute rows of f with
+// f.Attributes. A finding without Attributes (not made by ParseFinding)
+// gets none, and criteria then treat it as lacking every attribute.
+func writeAttributes(ctx context.Context, del, ins *sql.Stmt, f *guardpost.Finding) error {
+	if _, err := del.ExecContext(ctx, f.AccountID, f.Region, f.DetectorID, f.ID); err != nil {
+		return err
+	}
+	for _, a := range f.Attributes {
+		if a.Attribute < 0 || a.Attribute >= len(guardpost.FilterAttributes) {
+			return fmt.Errorf("finding %s: filter attribute %d does not exist", f.ID, a.Attribute)
+		}
+		var num any // NULL: not a number, time or boolean
+		if a.IsNum {
+			num = a.Num
+		}
+		if _, err := ins.ExecContext(ctx, f.AccountID, f.Region, f.DetectorID, f.ID, a.Attribute, a.Text, num); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 var (
 	qAggregationLookup = findingSelect + ` WHERE account_id = ? AND region = ? AND detector_id = ?
@@ -179,8 +205,8 @@ func (db *DB) MergeFindings(ctx context.Context, findings []*guardpost.Finding, 
 	}
 	// Statements first: preparing needs a connection, and the writer pool's
 	// only one is the transaction's once it has begun.
-	var stmts [4]*sql.Stmt
-	for i, q := range []string{qDetectorExists, qAggregationLookup, findingUpsert, qDeleteFinding} {
+	var stmts [6]*sql.Stmt
+	for i, q := range []string{qDetectorExists, qAggregationLookup, findingUpsert, qDeleteFinding, qDeleteAttributes, qInsertAttribute} {
 		var err error
 		if stmts[i], err = db.writeStmts.get(ctx, q); err != nil {
 			return wrap("merge findings", err)
@@ -194,7 +220,7 @@ func (db *DB) MergeFindings(ctx context.Context, findings []*guardpost.Finding, 
 	for i := range stmts {
 		stmts[i] = tx.StmtContext(ctx, stmts[i])
 	}
-	exists, lookup, upsert, del := stmts[0], stmts[1], stmts[2], stmts[3]
+	exists, lookup, upsert, del, delAttrs, insAttr := stmts[0], stmts[1], stmts[2], stmts[3], stmts[4], stmts[5]
 	type detKey struct{ account, region, id string }
 	detectors := map[detKey]bool{}
 	for _, in := range findings {
@@ -243,6 +269,9 @@ func (db *DB) MergeFindings(ctx context.Context, findings []*guardpost.Finding, 
 			return wrap("merge findings", err)
 		}
 		if _, err := upsert.ExecContext(ctx, args...); err != nil {
+			return wrap("merge findings", err)
+		}
+		if err := writeAttributes(ctx, delAttrs, insAttr, write); err != nil {
 			return wrap("merge findings", err)
 		}
 	}
@@ -296,8 +325,8 @@ func (db *DB) UpdateFindings(ctx context.Context, scope guardpost.Scope, detecto
 	}
 	// Statements first: preparing needs a connection, and the writer pool's
 	// only one is the transaction's once it has begun.
-	var stmts [2]*sql.Stmt
-	for i, q := range []string{qFindingsByID, findingUpsert} {
+	var stmts [4]*sql.Stmt
+	for i, q := range []string{qFindingsByID, findingUpsert, qDeleteAttributes, qInsertAttribute} {
 		if stmts[i], err = db.writeStmts.get(ctx, q); err != nil {
 			return wrap("update findings", err)
 		}
@@ -310,7 +339,7 @@ func (db *DB) UpdateFindings(ctx context.Context, scope guardpost.Scope, detecto
 	for i := range stmts {
 		stmts[i] = tx.StmtContext(ctx, stmts[i])
 	}
-	byID, upsert := stmts[0], stmts[1]
+	byID, upsert, delAttrs, insAttr := stmts[0], stmts[1], stmts[2], stmts[3]
 	stored, err := func() ([]*guardpost.Finding, error) {
 		rows, err := byID.QueryContext(ctx, scope.AccountID, scope.Region, detectorID, string(idsJSON))
 		if err != nil {
@@ -348,6 +377,9 @@ func (db *DB) UpdateFindings(ctx context.Context, scope guardpost.Scope, detecto
 		if _, err := upsert.ExecContext(ctx, args...); err != nil {
 			return wrap("update findings", err)
 		}
+		if err := writeAttributes(ctx, delAttrs, insAttr, f); err != nil {
+			return wrap("update findings", err)
+		}
 	}
 	return wrap("update findings", tx.Commit())
 }
@@ -375,8 +407,13 @@ func (db *DB) ListFindings(ctx context.Context, scope guardpost.Scope, detectorI
 	}
 	// Statements first: preparing needs a connection of the pool, which
 	// must not wait for the one this call's transaction holds.
+	// Queries with criteria vary in shape with them, so they are not
+	// cached: each is prepared where it runs.
 	stmts := make([]*sql.Stmt, len(parts))
 	for i, p := range parts {
+		if len(q.Where) > 0 {
+			continue
+		}
 		if stmts[i], err = db.readStmts.get(ctx, p.query); err != nil {
 			return nil, wrap("list findings", err)
 		}
@@ -397,12 +434,22 @@ func (db *DB) ListFindings(ctx context.Context, scope guardpost.Scope, detectorI
 		if limit >= 0 {
 			n = limit - len(out)
 		}
-		stmt := stmts[i]
-		if tx != nil {
-			stmt = tx.StmtContext(ctx, stmt)
-		}
 		args := append(append([]any{scope.AccountID, scope.Region, detectorID}, p.args...), n)
-		if out, err = appendCursors(ctx, out, stmt, args); err != nil {
+		var rows *sql.Rows
+		switch {
+		case stmts[i] == nil && tx != nil:
+			rows, err = tx.QueryContext(ctx, p.query, args...)
+		case stmts[i] == nil:
+			rows, err = db.read.QueryContext(ctx, p.query, args...)
+		case tx != nil:
+			rows, err = tx.StmtContext(ctx, stmts[i]).QueryContext(ctx, args...)
+		default:
+			rows, err = stmts[i].QueryContext(ctx, args...)
+		}
+		if err != nil {
+			return nil, wrap("list findings", err)
+		}
+		if out, err = appendCursors(out, rows); err != nil {
 			return nil, wrap("list findings", err)
 		}
 	}
@@ -417,12 +464,20 @@ type listPart struct {
 }
 
 // listPlan returns the scans that make up the listing q asks for.
+//
+// Criteria (q.Where) add the same terms to every scan: the scans still walk
+// a sort index of findings in order, and each criterion probes
+// finding_attributes for the finding at hand through an index.
 func listPlan(q guardpost.FindingQuery) ([]listPart, error) {
+	criteria, criteriaArgs, err := criteriaSQL(q.Where)
+	if err != nil {
+		return nil, err
+	}
 	part := func(key, where, order string, args ...any) listPart {
 		return listPart{
-			query: `SELECT ` + key + `, id FROM findings WHERE account_id = ? AND region = ? AND detector_id = ? AND ` +
-				where + ` ORDER BY ` + order + ` LIMIT ?`,
-			args: args,
+			query: `SELECT ` + key + `, id FROM findings f WHERE account_id = ? AND region = ? AND detector_id = ? AND ` +
+				where + criteria + ` ORDER BY ` + order + ` LIMIT ?`,
+			args: append(args, criteriaArgs...),
 		}
 	}
 	if q.Sort == nil {
@@ -458,17 +513,14 @@ func listPlan(q guardpost.FindingQuery) ([]listPart, error) {
 	}, nil
 }
 
-// appendCursors runs a listing query and appends the cursors it yields.
-func appendCursors(ctx context.Context, out []guardpost.FindingCursor, stmt *sql.Stmt, args []any) ([]guardpost.FindingCursor, error) {
-	rows, err := stmt.QueryContext(ctx, args...)
-	if err != nil {
-		return nil, err
-	}
+// appendCursors appends the cursors a listing query yields and closes rows.
+func appendCursors(out []guardpost.FindingCursor, rows *sql.Rows) ([]guardpost.FindingCursor, error) {
 	defer rows.Close()
 	for rows.Next() {
 		var c guardpost.FindingCursor
 		var k any
-		if err := rows.Scan(&k, &c.ID); err != nil {
+		var err error
+		if err = rows.Scan(&k, &c.ID); err != nil {
 			return nil, err
 		}
 		if c.SortKey, err = sortKey(k); err != nil {
@@ -490,4 +542,115 @@ func keyFits(a guardpost.SortAttribute, key any) bool {
 		return a.Kind != guardpost.KindString
 	}
 	return false
+}
+
+// attributeProbe opens a subquery over the finding_attributes rows of the
+// outer finding (alias f) for one attribute; the caller adds the value
+// terms and the closing parenthesis.
+// The index is named (see migration 0002): every probe must be bounded to
+// the finding, or each finding would read the attribute's rows of the
+// whole detector.
+func attributeProbe(index string) string {
+	return `SELECT 1 FROM finding_attributes a INDEXED BY ` + index + ` WHERE a.account_id = f.account_id AND a.region = f.region
+	AND a.detector_id = f.detector_id AND a.finding_id = f.id AND a.attr = ? AND `
+}
+
+// criteriaSQL turns criteria into terms ANDed to a listing's WHERE (each
+// starting with " AND "), with their arguments. The semantics are
+// guardpost.Match's:
+//   - equals: some row of the attribute has one of the values (EXISTS);
+//   - notEquals: no row has any of them (NOT EXISTS, so a finding without
+//     the attribute passes);
+//   - range bounds: some single row satisfies all of them (one EXISTS; num
+//     is NULL for text values, so those never do);
+//   - matches / notMatches: like equals / notEquals with GLOB patterns on
+//     the text.
+//
+// Number, time and boolean attributes compare num, string ones text.
+func criteriaSQL(where []guardpost.Criterion) (string, []any, error) {
+	var b strings.Builder
+	var args []any
+	probe := func(not bool, index string, attr int, term string, termArgs ...any) {
+		b.WriteString(" AND ")
+		if not {
+			b.WriteString("NOT ")
+		}
+		b.WriteString("EXISTS (" + attributeProbe(index) + term + ")")
+		args = append(append(args, attr), termArgs...)
+	}
+	for i := range where {
+		c := &where[i]
+		if c.Attribute < 0 || c.Attribute >= len(guardpost.FilterAttributes) {
+			return "", nil, guardpost.Errorf(guardpost.EINVALID, "filter attribute %d does not exist", c.Attribute)
+		}
+		k := guardpost.FilterAttributes[c.Attribute].Kind
+		numeric := k == guardpost.KindNumber || k == guardpost.KindTime || k == guardpost.KindBool
+		equalsList, notEqualsList, col, valueIndex := anys(c.EqualsText), anys(c.NotEqualsText), "a.text", "finding_attributes_by_text"
+		if numeric {
+			equalsList, notEqualsList, col, valueIndex = anys(c.EqualsNum), anys(c.NotEqualsNum), "a.num", "finding_attributes_by_num"
+		}
+		const byFinding = "finding_attributes_by_finding"
+		switch {
+		case len(equalsList) > 0:
+			probe(false, valueIndex, c.Attribute, col+" IN ("+placeholders(len(equalsList))+")", equalsList...)
+		case len(c.EqualsText) > 0 || len(c.EqualsNum) > 0:
+			// Equals values only in the other form: Match finds none equal.
+			b.WriteString(" AND false")
+		}
+		if len(notEqualsList) > 0 {
+			probe(true, valueIndex, c.Attribute, col+" IN ("+placeholders(len(notEqualsList))+")", notEqualsList...)
+		}
+		var bounds []string
+		var boundArgs []any
+		for _, bd := range []struct {
+			op string
+			v  *float64
+		}{{">", c.GreaterThan}, {">=", c.GreaterThanOrEqual}, {"<", c.LessThan}, {"<=", c.LessThanOrEqual}} {
+			if bd.v != nil {
+				bounds = append(bounds, "a.num "+bd.op+" ?")
+				boundArgs = append(boundArgs, *bd.v)
+			}
+		}
+		if len(bounds) > 0 {
+			probe(false, byFinding, c.Attribute, strings.Join(bounds, " AND "), boundArgs...)
+		}
+		if len(c.Matches) > 0 {
+			probe(false, byFinding, c.Attribute, globTerms(len(c.Matches)), globPatterns(c.Matches)...)
+		}
+		if len(c.NotMatches) > 0 {
+			probe(true, byFinding, c.Attribute, globTerms(len(c.NotMatches)), globPatterns(c.NotMatches)...)
+		}
+	}
+	return b.String(), args, nil
+}
+
+func anys[T any](vs []T) []any {
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		out[i] = v
+	}
+	return out
+}
+
+func placeholders(n int) string { return "?" + strings.Repeat(", ?", n-1) }
+
+func globTerms(n int) string {
+	return "(" + "a.text GLOB ?" + strings.Repeat(" OR a.text GLOB ?", n-1) + ")"
+}
+
+func globPatterns(patterns []string) []any {
+	out := make([]any, len(patterns))
+	for i, p := range patterns {
+		out[i] = globPattern(p)
+	}
+	return out
+}
+
+// globPattern translates a criteria wildcard pattern (* any run, ? one
+// character, everything else literal) into a GLOB pattern. GLOB's * and ?
+// mean the same; its only other special character outside a class is '[',
+// written "[[]". (']' is literal outside a class, and the wildcard syntax
+// has no way to write a literal * or ?.)
+func globPattern(p string) string {
+	return strings.ReplaceAll(p, "[", "[[]")
 }

@@ -248,3 +248,62 @@ func TestQueryPlans(t *testing.T) {
 		}
 	}
 }
+
+// TestCriteriaQueryPlans checks that criteria are answered by probing
+// finding_attributes through an index while walking an index of findings:
+// no scan of either table.
+func TestCriteriaQueryPlans(t *testing.T) {
+	db := openTemp(t)
+	defer db.Close()
+	seven := 7.0
+	cases := map[string]guardpost.Criterion{
+		"type equals":   {Attribute: guardpost.FilterAttributeIndex("type"), EqualsText: []string{"A", "B"}},
+		"severity gte":  {Attribute: guardpost.FilterAttributeIndex("severity"), GreaterThanOrEqual: &seven},
+		"type matches":  {Attribute: guardpost.FilterAttributeIndex("type"), Matches: []string{"Recon*"}, NotMatches: []string{"*Tor*"}},
+		"severity neq":  {Attribute: guardpost.FilterAttributeIndex("severity"), NotEqualsNum: []float64{2}},
+		"updatedAt gt+": {Attribute: guardpost.FilterAttributeIndex("updatedAt"), GreaterThan: &seven},
+	}
+	for name, c := range cases {
+		if c.Attribute < 0 {
+			t.Fatalf("%s: unknown attribute", name)
+		}
+		for _, sort := range []*guardpost.SortCriteria{nil, {Attribute: 1, Descending: true}} {
+			parts, err := listPlan(guardpost.FindingQuery{Sort: sort, Where: []guardpost.Criterion{c}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range parts {
+				args := append(append([]any{"1", "r", "d"}, p.args...), 10)
+				rows, err := db.read.Query("EXPLAIN QUERY PLAN "+p.query, args...)
+				if err != nil {
+					t.Fatalf("%s: %v", p.query, err)
+				}
+				var plan []string
+				for rows.Next() {
+					var id, parent, unused int
+					var detail string
+					if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+						t.Fatal(err)
+					}
+					plan = append(plan, detail)
+				}
+				rows.Close()
+				text := strings.Join(plan, "\n")
+				t.Logf("%s (sort %v):\n%s\n%s", name, sort, p.query, text)
+				bad := strings.Contains(text, "SCAN f") || strings.Contains(text, "SCAN findings") ||
+					strings.Contains(text, "SCAN a") || strings.Contains(text, "USE TEMP B-TREE FOR ORDER BY") ||
+					!strings.Contains(text, "INDEX finding_attributes_by_")
+				// Every probe must be bounded to the finding at hand, or each
+				// row would read the attribute's rows of the whole detector.
+				for _, line := range plan {
+					if strings.HasPrefix(line, "SEARCH a ") && !strings.Contains(line, "finding_id=?") {
+						bad = true
+					}
+				}
+				if bad {
+					t.Errorf("%s: query\n%s\nplan:\n%s", name, p.query, text)
+				}
+			}
+		}
+	}
+}

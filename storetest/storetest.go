@@ -87,6 +87,8 @@ func Run(t *testing.T, open func(t *testing.T) guardpost.Store) {
 		t.Run("KeysetPagination", s.listPagination)
 		t.Run("AfterMissingFinding", s.listAfterMissing)
 		t.Run("ScopeIsolation", s.listScopeIsolation)
+		t.Run("Criteria", s.listCriteria)
+		t.Run("CriteriaMatch", s.listCriteriaMatch)
 	})
 	t.Run("Concurrency", s.concurrency)
 }
