@@ -7,22 +7,6 @@ import (
 	"github.com/guardpost/guardpost/httpapi/wire"
 )
 
-func (s *Server) handlers() map[string]handler {
-	return map[string]handler{
-		"CreateDetector":         s.createDetector,
-		"GetDetector":            s.getDetector,
-		"ListDetectors":          s.listDetectors,
-		"UpdateDetector":         s.updateDetector,
-		"DeleteDetector":         s.deleteDetector,
-		"CreateSampleFindings":   s.createSampleFindings,
-		"GetFindings":            s.getFindings,
-		"ListFindings":           s.listFindings,
-		"ArchiveFindings":        s.archiveFindings,
-		"UnarchiveFindings":      s.unarchiveFindings,
-		"UpdateFindingsFeedback": s.updateFindingsFeedback,
-	}
-}
-
 func (s *Server) createDetector(req *request) (any, error) {
 	in := input[*wire.CreateDetectorRequest](req)
 	settings := detectorSettings(in.Enable, in.FindingPublishingFrequency, in.DataSources, in.Features)

@@ -68,6 +68,24 @@ func New(service *guardpost.Service, verifier *sigv4.Verifier, log *slog.Logger)
 	return s
 }
 
+// handlers maps the operations guardpost implements to their handlers;
+// every other routed operation answers NotImplementedException.
+func (s *Server) handlers() map[string]handler {
+	return map[string]handler{
+		"CreateDetector":         s.createDetector,
+		"GetDetector":            s.getDetector,
+		"ListDetectors":          s.listDetectors,
+		"UpdateDetector":         s.updateDetector,
+		"DeleteDetector":         s.deleteDetector,
+		"CreateSampleFindings":   s.createSampleFindings,
+		"GetFindings":            s.getFindings,
+		"ListFindings":           s.listFindings,
+		"ArchiveFindings":        s.archiveFindings,
+		"UnarchiveFindings":      s.unarchiveFindings,
+		"UpdateFindingsFeedback": s.updateFindingsFeedback,
+	}
+}
+
 func notImplemented(name string) handler {
 	return func(*request) (any, error) {
 		return nil, guardpost.Errorf(guardpost.ENOTIMPLEMENTED, "The operation %s is not implemented by guardpost yet.", name)
