@@ -24,8 +24,13 @@ type Finding struct {
 	Type       string
 	Severity   float64
 	Archived   bool
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// ResourceType and ResourceID name the finding's resource:
+	// resource.resourceType and the id of the resource it names ("" when
+	// absent).
+	ResourceType string
+	ResourceID   string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 	// AggregationKey identifies "the same finding" across occurrences: a new
 	// occurrence with the same scope, detector, type and key updates the
 	// stored finding instead of adding one.
@@ -76,6 +81,7 @@ func ParseFinding(doc []byte) (*Finding, error) {
 		f.SortKeys[i] = a.key(lookupPath(tree, a.Name))
 	}
 	f.Attributes = FindingAttributes(tree)
+	f.ResourceType, f.ResourceID = resourceIdentity(tree)
 	return f, nil
 }
 
@@ -140,6 +146,11 @@ type FindingStore interface {
 	// must keep its scope, detector and id. Unknown ids are skipped. An error
 	// from update aborts the write and is returned as it is.
 	UpdateFindings(ctx context.Context, scope Scope, detectorID string, ids []string, update func(*Finding) (*Finding, error)) error
+	// FindingStatistics groups the detector's findings that satisfy where
+	// (with Match's semantics) as group says (see StatKey), one row per
+	// group (per resource id and type for StatByResource), in no
+	// particular order.
+	FindingStatistics(ctx context.Context, scope Scope, detectorID string, where []Criterion, group StatGroup) ([]StatRow, error)
 }
 
 // Store is everything the service keeps.

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"slices"
+	"time"
 
 	"github.com/guardpost/guardpost"
 	"github.com/guardpost/guardpost/httpapi/wire"
@@ -135,4 +136,98 @@ func bound(current *int64, deprecated *int32) *int64 {
 	}
 	v := int64(*deprecated)
 	return &v
+}
+
+// getFindingsStatistics answers groupBy with the grouped rows and the
+// deprecated findingStatisticTypes (COUNT_BY_SEVERITY) with countBySeverity;
+// one of the two is required.
+func (s *Server) getFindingsStatistics(req *request) (any, error) {
+	in := input[*wire.GetFindingsStatisticsRequest](req)
+	if in.GroupBy == nil && len(in.FindingStatisticTypes) == 0 {
+		return nil, badRequest("The request is rejected because either groupBy or findingStatisticTypes is required.")
+	}
+	for _, st := range in.FindingStatisticTypes {
+		if st != string(guardpost.StatCountBySeverity) {
+			return nil, badRequest("1 validation error detected: Value '%s' at 'findingStatisticTypes' failed to satisfy constraint: Member must satisfy enum value set: [COUNT_BY_SEVERITY]", st)
+		}
+	}
+	var group guardpost.StatGroup
+	if in.GroupBy != nil {
+		group = guardpost.StatGroup(*in.GroupBy)
+		if group == guardpost.StatCountBySeverity || !guardpost.ValidStatGroup(group) {
+			return nil, badRequest("1 validation error detected: Value '%s' at 'groupBy' failed to satisfy constraint: Member must satisfy enum value set: [ACCOUNT, DATE, FINDING_TYPE, RESOURCE, SEVERITY]", *in.GroupBy)
+		}
+	}
+	descending := true
+	switch o := deref(in.OrderBy); o {
+	case "", "DESC":
+	case "ASC":
+		descending = false
+	default:
+		return nil, badRequest("1 validation error detected: Value '%s' at 'orderBy' failed to satisfy constraint: Member must satisfy enum value set: [ASC, DESC]", o)
+	}
+	maxResults := 0
+	if in.MaxResults != nil {
+		if n := *in.MaxResults; n < 1 || n > 100 {
+			return nil, badRequest("1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 100", n)
+		}
+		maxResults = int(*in.MaxResults)
+	}
+	where, err := findingCriteria(in.FindingCriteria)
+	if err != nil {
+		return nil, err
+	}
+	det := deref(in.DetectorId)
+	stats := &wire.FindingStatistics{}
+	if len(in.FindingStatisticTypes) > 0 {
+		rows, err := s.service.GetFindingsStatistics(req.ctx, req.scope, det, where, guardpost.StatCountBySeverity, descending, 0)
+		if err != nil {
+			return nil, err
+		}
+		stats.CountBySeverity = make(map[string]int32, len(rows))
+		for _, r := range rows {
+			stats.CountBySeverity[r.Key] = int32(r.Count)
+		}
+	}
+	if group != "" {
+		rows, err := s.service.GetFindingsStatistics(req.ctx, req.scope, det, where, group, descending, maxResults)
+		if err != nil {
+			return nil, err
+		}
+		statRows(stats, group, rows, req.scope.AccountID)
+	}
+	return &wire.GetFindingsStatisticsResponse{FindingStatistics: stats}, nil
+}
+
+// statRows fills the list of stats that group's rows go in. A detector's
+// findings are all of its account, which resources are reported in.
+func statRows(stats *wire.FindingStatistics, group guardpost.StatGroup, rows []guardpost.StatRow, accountID string) {
+	for _, r := range rows {
+		total := int32(r.Count)
+		last := &wire.Timestamp{Time: r.LastGeneratedAt}
+		switch group {
+		case guardpost.StatByAccount:
+			stats.GroupedByAccount = append(stats.GroupedByAccount, wire.AccountStatistics{
+				AccountId: ptr(r.Key), LastGeneratedAt: last, TotalFindings: &total})
+		case guardpost.StatByDate:
+			day, _ := time.Parse(time.DateOnly, r.Key)
+			stats.GroupedByDate = append(stats.GroupedByDate, wire.DateStatistics{
+				Date: &wire.Timestamp{Time: day}, LastGeneratedAt: last, Severity: ptr(r.MaxSeverity), TotalFindings: &total})
+		case guardpost.StatByFindingType:
+			stats.GroupedByFindingType = append(stats.GroupedByFindingType, wire.FindingTypeStatistics{
+				FindingType: ptr(r.Key), LastGeneratedAt: last, TotalFindings: &total})
+		case guardpost.StatByResource:
+			rs := wire.ResourceStatistics{LastGeneratedAt: last, TotalFindings: &total, AccountId: ptr(accountID)}
+			if r.Key != "" {
+				rs.ResourceId = ptr(r.Key)
+			}
+			if r.ResourceType != "" {
+				rs.ResourceType = ptr(r.ResourceType)
+			}
+			stats.GroupedByResource = append(stats.GroupedByResource, rs)
+		case guardpost.StatBySeverity:
+			stats.GroupedBySeverity = append(stats.GroupedBySeverity, wire.SeverityStatistics{
+				LastGeneratedAt: last, Severity: ptr(r.MaxSeverity), TotalFindings: &total})
+		}
+	}
 }

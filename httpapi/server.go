@@ -83,6 +83,7 @@ func (s *Server) handlers() map[string]handler {
 		"ArchiveFindings":        s.archiveFindings,
 		"UnarchiveFindings":      s.unarchiveFindings,
 		"UpdateFindingsFeedback": s.updateFindingsFeedback,
+		"GetFindingsStatistics":  s.getFindingsStatistics,
 	}
 }
 

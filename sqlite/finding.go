@@ -55,7 +55,7 @@ func resolveSortColumns() ([]string, error) {
 // and scanFinding use.
 var findingColumns = append([]string{
 	"account_id", "region", "detector_id", "id", "type", "severity", "archived",
-	"created_at", "updated_at", "aggregation_key", "document",
+	"created_at", "updated_at", "aggregation_key", "document", "resource_id", "resource_type",
 }, sortCols...)
 
 var (
@@ -123,7 +123,7 @@ func findingArgs(f *guardpost.Finding) ([]any, error) {
 	}
 	args := make([]any, 0, len(findingColumns))
 	args = append(args, f.AccountID, f.Region, f.DetectorID, f.ID, f.Type, f.Severity, f.Archived,
-		ms(f.CreatedAt), ms(f.UpdatedAt), agg, string(f.Document))
+		ms(f.CreatedAt), ms(f.UpdatedAt), agg, string(f.Document), f.ResourceID, f.ResourceType)
 	for i := range guardpost.SortAttributes {
 		var k any
 		if i < len(f.SortKeys) {
@@ -148,7 +148,7 @@ func scanFinding(sc interface{ Scan(...any) error }) (*guardpost.Finding, error)
 	)
 	keys := make([]any, len(sortCols))
 	dest := []any{&f.AccountID, &f.Region, &f.DetectorID, &f.ID, &f.Type, &f.Severity, &f.Archived,
-		&created, &updatedAt, &agg, &doc}
+		&created, &updatedAt, &agg, &doc, &f.ResourceID, &f.ResourceType}
 	for i := range keys {
 		dest = append(dest, &keys[i])
 	}

@@ -90,6 +90,7 @@ func Run(t *testing.T, open func(t *testing.T) guardpost.Store) {
 		t.Run("Criteria", s.listCriteria)
 		t.Run("CriteriaMatch", s.listCriteriaMatch)
 	})
+	t.Run("FindingStatistics", s.statistics)
 	t.Run("Concurrency", s.concurrency)
 }
 

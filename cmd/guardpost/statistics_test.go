@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/guardduty"
+	"github.com/aws/aws-sdk-go-v2/service/guardduty/types"
+)
+
+func TestFindingsStatistics(t *testing.T) {
+	s := startServer(t)
+	ctx := context.Background()
+	c := s.clientA()
+	det := createDetector(t, c)
+	if _, err := c.CreateSampleFindings(ctx, &guardduty.CreateSampleFindingsInput{DetectorId: &det}); err != nil {
+		t.Fatal(err)
+	}
+	ids := listAll(t, c, det, nil)
+	bySeverity := map[string]int32{}
+	for chunk := range slices.Chunk(ids, 50) {
+		out, err := c.GetFindings(ctx, &guardduty.GetFindingsInput{DetectorId: &det, FindingIds: chunk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range out.Findings {
+			bySeverity[strconv.FormatFloat(aws.ToFloat64(f.Severity), 'f', 1, 64)]++
+		}
+	}
+	stats := func(t *testing.T, in *guardduty.GetFindingsStatisticsInput) *types.FindingStatistics {
+		t.Helper()
+		in.DetectorId = &det
+		out, err := c.GetFindingsStatistics(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.FindingStatistics == nil {
+			t.Fatal("no findingStatistics")
+		}
+		return out.FindingStatistics
+	}
+
+	t.Run("count by severity", func(t *testing.T) {
+		got := stats(t, &guardduty.GetFindingsStatisticsInput{
+			FindingStatisticTypes: []types.FindingStatisticType{types.FindingStatisticTypeCountBySeverity}}).CountBySeverity
+		var sum int32
+		for _, n := range got {
+			sum += n
+		}
+		if int(sum) != len(ids) {
+			t.Errorf("counts sum to %d, want %d findings", sum, len(ids))
+		}
+		if len(got) != len(bySeverity) {
+			t.Errorf("got %v, want %v", got, bySeverity)
+		}
+		for k, n := range bySeverity {
+			if got[k] != n {
+				t.Errorf("severity %s: %d, want %d", k, got[k], n)
+			}
+		}
+	})
+	t.Run("by finding type", func(t *testing.T) {
+		rows := stats(t, &guardduty.GetFindingsStatisticsInput{GroupBy: types.GroupByTypeFindingType}).GroupedByFindingType
+		want := min(len(ids), 100)
+		if len(rows) != want {
+			t.Errorf("%d rows, want %d", len(rows), want)
+		}
+		seen := map[string]bool{}
+		for _, r := range rows {
+			typ := aws.ToString(r.FindingType)
+			if seen[typ] || typ == "" {
+				t.Errorf("type %q repeated or empty", typ)
+			}
+			seen[typ] = true
+			if aws.ToInt32(r.TotalFindings) != 1 || r.LastGeneratedAt == nil {
+				t.Errorf("type %s: %d findings, lastGeneratedAt %v; want 1 and a time", typ, aws.ToInt32(r.TotalFindings), r.LastGeneratedAt)
+			}
+		}
+	})
+	t.Run("by severity with criterion", func(t *testing.T) {
+		rows := stats(t, &guardduty.GetFindingsStatisticsInput{GroupBy: types.GroupByTypeSeverity,
+			FindingCriteria: &types.FindingCriteria{Criterion: map[string]types.Condition{
+				"severity": {GreaterThanOrEqual: aws.Int64(7)}}}}).GroupedBySeverity
+		if len(rows) == 0 {
+			t.Fatal("no rows")
+		}
+		for _, r := range rows {
+			if aws.ToFloat64(r.Severity) < 7 {
+				t.Errorf("severity %v below 7", aws.ToFloat64(r.Severity))
+			}
+		}
+	})
+	t.Run("by resource", func(t *testing.T) {
+		rows := stats(t, &guardduty.GetFindingsStatisticsInput{GroupBy: types.GroupByTypeResource}).GroupedByResource
+		if len(rows) == 0 {
+			t.Fatal("no rows")
+		}
+		for _, r := range rows {
+			if aws.ToString(r.ResourceType) == "" {
+				t.Errorf("row without resourceType: %+v", r)
+			}
+		}
+	})
+	t.Run("order", func(t *testing.T) {
+		totals := func(o types.OrderBy) []int32 {
+			var out []int32
+			for _, r := range stats(t, &guardduty.GetFindingsStatisticsInput{GroupBy: types.GroupByTypeSeverity, OrderBy: o}).GroupedBySeverity {
+				out = append(out, aws.ToInt32(r.TotalFindings))
+			}
+			return out
+		}
+		asc, desc := totals(types.OrderByAsc), totals(types.OrderByDesc)
+		if len(asc) < 2 || !slices.IsSorted(asc) {
+			t.Errorf("ASC totals %v not ascending", asc)
+		}
+		rev := slices.Clone(desc)
+		slices.Reverse(rev)
+		if !slices.IsSorted(rev) || len(desc) != len(asc) {
+			t.Errorf("DESC totals %v not descending", desc)
+		}
+		if got := stats(t, &guardduty.GetFindingsStatisticsInput{GroupBy: types.GroupByTypeSeverity, MaxResults: aws.Int32(1)}).GroupedBySeverity; len(got) != 1 {
+			t.Errorf("maxResults 1: %d rows", len(got))
+		}
+	})
+	t.Run("neither groupBy nor types", func(t *testing.T) {
+		_, err := c.GetFindingsStatistics(ctx, &guardduty.GetFindingsStatisticsInput{DetectorId: &det})
+		code, msg := apiError(t, err)
+		if code != "BadRequestException" || !strings.Contains(msg, "groupBy") {
+			t.Fatalf("got %s %q", code, msg)
+		}
+	})
+	t.Run("unknown detector", func(t *testing.T) {
+		_, err := c.GetFindingsStatistics(ctx, &guardduty.GetFindingsStatisticsInput{DetectorId: aws.String("00000000000000000000000000000000"), GroupBy: types.GroupByTypeAccount})
+		if code, _ := apiError(t, err); code != "BadRequestException" {
+			t.Fatalf("got %s", code)
+		}
+	})
+}
