@@ -148,3 +148,60 @@ func TestBoto3RoundTrip(t *testing.T) {
 		t.Fatalf("51 ids through boto3: error %v", got.Error)
 	}
 }
+
+func TestAWSCLICriteriaAndStatistics(t *testing.T) {
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Skip("the AWS CLI (aws) is not installed; skipping the CLI criteria test")
+	}
+	s := startServer(t)
+	var created struct{ DetectorId string }
+	s.cli(t, &created, "create-detector", "--enable")
+	det := created.DetectorId
+	s.cli(t, nil, "create-sample-findings", "--detector-id", det)
+
+	var all, high struct{ FindingIds []string }
+	s.cli(t, &all, "list-findings", "--detector-id", det)
+	s.cli(t, &high, "list-findings", "--detector-id", det, "--finding-criteria", `{"Criterion":{"severity":{"GreaterThanOrEqual":7}}}`)
+	if len(high.FindingIds) == 0 || len(high.FindingIds) >= len(all.FindingIds) {
+		t.Fatalf("severity >= 7 listed %d of %d findings", len(high.FindingIds), len(all.FindingIds))
+	}
+	for chunk := range slices.Chunk(high.FindingIds, 50) {
+		var got struct{ Findings []struct{ Severity float64 } }
+		s.cli(t, &got, append([]string{"get-findings", "--detector-id", det, "--finding-ids"}, chunk...)...)
+		for _, f := range got.Findings {
+			if f.Severity < 7 {
+				t.Fatalf("severity %v listed under severity >= 7", f.Severity)
+			}
+		}
+	}
+
+	var stats struct {
+		FindingStatistics struct {
+			CountBySeverity   map[string]int
+			GroupedBySeverity []struct {
+				Severity      float64
+				TotalFindings int
+			}
+		}
+	}
+	s.cli(t, &stats, "get-findings-statistics", "--detector-id", det, "--finding-statistic-types", "COUNT_BY_SEVERITY")
+	total := 0
+	for _, n := range stats.FindingStatistics.CountBySeverity {
+		total += n
+	}
+	if total != len(all.FindingIds) {
+		t.Fatalf("countBySeverity sums to %d, want %d", total, len(all.FindingIds))
+	}
+	s.cli(t, &stats, "get-findings-statistics", "--detector-id", det, "--group-by", "SEVERITY",
+		"--finding-criteria", `{"Criterion":{"severity":{"GreaterThanOrEqual":7}}}`)
+	total = 0
+	for _, g := range stats.FindingStatistics.GroupedBySeverity {
+		if g.Severity < 7 {
+			t.Fatalf("group of severity %v under severity >= 7", g.Severity)
+		}
+		total += g.TotalFindings
+	}
+	if total != len(high.FindingIds) {
+		t.Fatalf("groupedBySeverity sums to %d, want %d", total, len(high.FindingIds))
+	}
+}
