@@ -157,6 +157,7 @@ type FindingStore interface {
 type Store interface {
 	DetectorStore
 	FindingStore
+	FilterStore
 	Close() error
 }
 
@@ -191,7 +192,7 @@ func (s *Service) CreateSampleFindings(ctx context.Context, scope Scope, detecto
 		f.AggregationKey = "sample"
 		findings = append(findings, f)
 	}
-	return s.Store.MergeFindings(ctx, findings, mergeOccurrence)
+	return s.mergeFindings(ctx, scope, detectorID, findings, mergeOccurrence)
 }
 
 // mergeOccurrence folds a new occurrence into the stored finding: the

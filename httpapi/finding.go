@@ -96,8 +96,18 @@ func sortCriteria(sc *wire.SortCriteria) (*guardpost.SortCriteria, error) {
 // merged into equals and notEquals; of gt/gte/lt/lte and their current
 // counterparts, the current one wins when both are given.
 func findingCriteria(fc *wire.FindingCriteria) ([]guardpost.Criterion, error) {
-	if fc == nil || len(fc.Criterion) == 0 {
+	c := criteria(fc)
+	if c == nil {
 		return nil, nil
+	}
+	return guardpost.CompileCriteria(c)
+}
+
+// criteria converts the wire findingCriteria to the domain's, folding the
+// deprecated operators in as findingCriteria describes; nil when empty.
+func criteria(fc *wire.FindingCriteria) guardpost.Criteria {
+	if fc == nil || len(fc.Criterion) == 0 {
+		return nil
 	}
 	c := make(guardpost.Criteria, len(fc.Criterion))
 	for name, w := range fc.Criterion {
@@ -112,7 +122,7 @@ func findingCriteria(fc *wire.FindingCriteria) ([]guardpost.Criterion, error) {
 			NotMatches:         w.NotMatches,
 		}
 	}
-	return guardpost.CompileCriteria(c)
+	return c
 }
 
 // mergeValues appends the deprecated list's values the current one lacks.

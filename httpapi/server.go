@@ -84,6 +84,11 @@ func (s *Server) handlers() map[string]handler {
 		"UnarchiveFindings":      s.unarchiveFindings,
 		"UpdateFindingsFeedback": s.updateFindingsFeedback,
 		"GetFindingsStatistics":  s.getFindingsStatistics,
+		"CreateFilter":           s.createFilter,
+		"GetFilter":              s.getFilter,
+		"UpdateFilter":           s.updateFilter,
+		"DeleteFilter":           s.deleteFilter,
+		"ListFilters":            s.listFilters,
 	}
 }
 
