@@ -192,32 +192,15 @@ func (s *Service) GetDetector(ctx context.Context, scope Scope, id string) (*Det
 // ListDetectors returns a page of the scope's detector ids and the token of
 // the next page ("" on the last).
 func (s *Service) ListDetectors(ctx context.Context, scope Scope, maxResults int, nextToken string) ([]string, string, error) {
-	if maxResults <= 0 {
-		maxResults = 50
-	}
-	binding := "detectors|" + scope.AccountID + "|" + scope.Region
-	after := ""
-	if nextToken != "" {
-		cur, err := s.Tokens.decode(binding, nextToken)
-		if err != nil {
-			return nil, "", err
-		}
-		after = cur.ID
-	}
-	ds, err := s.Store.Detectors(ctx, scope, after, maxResults+1)
-	if err != nil {
-		return nil, "", err
-	}
-	ids := make([]string, 0, len(ds))
-	for _, d := range ds {
-		ids = append(ids, d.ID)
-	}
-	next := ""
-	if len(ids) > maxResults {
-		ids = ids[:maxResults]
-		next = s.Tokens.encode(binding, FindingCursor{ID: ids[maxResults-1]})
-	}
-	return ids, next, nil
+	return s.pageOfNames("detectors|"+scope.AccountID+"|"+scope.Region, maxResults, nextToken,
+		func(after string, limit int) ([]string, error) {
+			ds, err := s.Store.Detectors(ctx, scope, after, limit)
+			ids := make([]string, len(ds))
+			for i, d := range ds {
+				ids[i] = d.ID
+			}
+			return ids, err
+		})
 }
 
 // UpdateDetector changes a detector's settings.

@@ -207,32 +207,15 @@ func (s *Service) ListFilters(ctx context.Context, scope Scope, detectorID strin
 	if _, err := s.detector(ctx, scope, detectorID); err != nil {
 		return nil, "", err
 	}
-	if maxResults <= 0 {
-		maxResults = 50
-	}
-	binding := "filters|" + scope.AccountID + "|" + scope.Region + "|" + detectorID
-	after := ""
-	if nextToken != "" {
-		cur, err := s.Tokens.decode(binding, nextToken)
-		if err != nil {
-			return nil, "", err
-		}
-		after = cur.ID
-	}
-	fs, err := s.Store.Filters(ctx, scope, detectorID, after, maxResults+1)
-	if err != nil {
-		return nil, "", err
-	}
-	names := make([]string, 0, len(fs))
-	for _, f := range fs {
-		names = append(names, f.Name)
-	}
-	next := ""
-	if len(names) > maxResults {
-		names = names[:maxResults]
-		next = s.Tokens.encode(binding, FindingCursor{ID: names[maxResults-1]})
-	}
-	return names, next, nil
+	return s.pageOfNames("filters|"+scope.AccountID+"|"+scope.Region+"|"+detectorID, maxResults, nextToken,
+		func(after string, limit int) ([]string, error) {
+			fs, err := s.Store.Filters(ctx, scope, detectorID, after, limit)
+			names := make([]string, len(fs))
+			for i, f := range fs {
+				names[i] = f.Name
+			}
+			return names, err
+		})
 }
 
 // archiveFilters returns the compiled criteria of the detector's ARCHIVE

@@ -63,3 +63,30 @@ func (t *TokenSigner) decode(binding, token string) (*FindingCursor, error) {
 	}
 	return &FindingCursor{ID: pt.After, SortKey: pt.Key}, nil
 }
+
+// pageOfNames serves a listing ordered by a unique name (detector ids,
+// filter names): it resumes after the name a signed token carries and
+// issues the next token when fetch finds more than maxResults (default 50).
+func (s *Service) pageOfNames(binding string, maxResults int, nextToken string, fetch func(after string, limit int) ([]string, error)) ([]string, string, error) {
+	if maxResults <= 0 {
+		maxResults = 50
+	}
+	after := ""
+	if nextToken != "" {
+		cur, err := s.Tokens.decode(binding, nextToken)
+		if err != nil {
+			return nil, "", err
+		}
+		after = cur.ID
+	}
+	names, err := fetch(after, maxResults+1)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(names) > maxResults {
+		names = names[:maxResults]
+		next = s.Tokens.encode(binding, FindingCursor{ID: names[maxResults-1]})
+	}
+	return names, next, nil
+}

@@ -40,19 +40,9 @@ func TestListFindingsCriteria(t *testing.T) {
 	s := startServer(t)
 	ctx := context.Background()
 	c := s.clientA()
-	det := createDetector(t, c)
-	if _, err := c.CreateSampleFindings(ctx, &guardduty.CreateSampleFindingsInput{DetectorId: &det}); err != nil {
-		t.Fatal(err)
-	}
+	det := sampleDetector(t, c)
 	all := listAll(t, c, det, nil)
-	var findings []types.Finding
-	for chunk := range slices.Chunk(all, 50) {
-		out, err := c.GetFindings(ctx, &guardduty.GetFindingsInput{DetectorId: &det, FindingIds: chunk})
-		if err != nil {
-			t.Fatal(err)
-		}
-		findings = append(findings, out.Findings...)
-	}
+	findings := getAll(t, c, det, all)
 	var severe, twoTypes []string
 	typeA, typeB := "Recon:EC2/PortProbeUnprotectedPort", "UnauthorizedAccess:EC2/SSHBruteForce"
 	for _, f := range findings {

@@ -33,15 +33,9 @@ func TestSampleFindings(t *testing.T) {
 		t.Fatalf("no types given: %d findings, want one of each of %d types", len(ids), len(catalog.Types()))
 	}
 	seen := map[string]bool{}
-	for chunk := range slices.Chunk(ids, 50) {
-		out, err := c.GetFindings(ctx, &guardduty.GetFindingsInput{DetectorId: &det, FindingIds: chunk})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range out.Findings {
-			seen[aws.ToString(f.Type)] = true
-			checkSample(t, f, det, "us-east-1")
-		}
+	for _, f := range getAll(t, c, det, ids) {
+		seen[aws.ToString(f.Type)] = true
+		checkSample(t, f, det, "us-east-1")
 	}
 	for _, typ := range catalog.Types() {
 		if !seen[typ] {
@@ -120,15 +114,9 @@ func checkSample(t *testing.T, f types.Finding, det, region string) {
 func findingsOfType(t *testing.T, c *guardduty.Client, det, typ string) []types.Finding {
 	t.Helper()
 	var out []types.Finding
-	for chunk := range slices.Chunk(listAll(t, c, det, nil), 50) {
-		got, err := c.GetFindings(context.Background(), &guardduty.GetFindingsInput{DetectorId: &det, FindingIds: chunk})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range got.Findings {
-			if aws.ToString(f.Type) == typ {
-				out = append(out, f)
-			}
+	for _, f := range getAll(t, c, det, listAll(t, c, det, nil)) {
+		if aws.ToString(f.Type) == typ {
+			out = append(out, f)
 		}
 	}
 	return out
@@ -156,10 +144,7 @@ func TestGetFindingsSelection(t *testing.T) {
 	s := startServer(t)
 	ctx := context.Background()
 	c := s.clientA()
-	det := createDetector(t, c)
-	if _, err := c.CreateSampleFindings(ctx, &guardduty.CreateSampleFindingsInput{DetectorId: &det}); err != nil {
-		t.Fatal(err)
-	}
+	det := sampleDetector(t, c)
 	ids := listAll(t, c, det, nil)
 	pick := []string{ids[7], ids[2], "0123456789abcdef0123456789abcdef", ids[9], ids[2], ids[0]}
 

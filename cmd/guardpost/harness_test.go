@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
+	"github.com/aws/aws-sdk-go-v2/service/guardduty/types"
 )
 
 // Test identities: two accounts, so tests can show one never sees the other.
@@ -195,4 +197,29 @@ func createDetector(t *testing.T, c *guardduty.Client) string {
 		t.Fatalf("CreateDetector: %v", err)
 	}
 	return aws.ToString(out.DetectorId)
+}
+
+// sampleDetector creates the caller's detector with one sample finding of
+// every type and returns its id.
+func sampleDetector(t *testing.T, c *guardduty.Client) string {
+	t.Helper()
+	det := createDetector(t, c)
+	if _, err := c.CreateSampleFindings(context.Background(), &guardduty.CreateSampleFindingsInput{DetectorId: &det}); err != nil {
+		t.Fatal(err)
+	}
+	return det
+}
+
+// getAll reads any number of findings, 50 ids (the API's limit) at a time.
+func getAll(t *testing.T, c *guardduty.Client, det string, ids []string) []types.Finding {
+	t.Helper()
+	var out []types.Finding
+	for chunk := range slices.Chunk(ids, 50) {
+		got, err := c.GetFindings(context.Background(), &guardduty.GetFindingsInput{DetectorId: &det, FindingIds: chunk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, got.Findings...)
+	}
+	return out
 }

@@ -16,20 +16,11 @@ func TestFindingsStatistics(t *testing.T) {
 	s := startServer(t)
 	ctx := context.Background()
 	c := s.clientA()
-	det := createDetector(t, c)
-	if _, err := c.CreateSampleFindings(ctx, &guardduty.CreateSampleFindingsInput{DetectorId: &det}); err != nil {
-		t.Fatal(err)
-	}
+	det := sampleDetector(t, c)
 	ids := listAll(t, c, det, nil)
 	bySeverity := map[string]int32{}
-	for chunk := range slices.Chunk(ids, 50) {
-		out, err := c.GetFindings(ctx, &guardduty.GetFindingsInput{DetectorId: &det, FindingIds: chunk})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range out.Findings {
-			bySeverity[strconv.FormatFloat(aws.ToFloat64(f.Severity), 'f', 1, 64)]++
-		}
+	for _, f := range getAll(t, c, det, ids) {
+		bySeverity[strconv.FormatFloat(aws.ToFloat64(f.Severity), 'f', 1, 64)]++
 	}
 	stats := func(t *testing.T, in *guardduty.GetFindingsStatisticsInput) *types.FindingStatistics {
 		t.Helper()
