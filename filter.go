@@ -246,17 +246,7 @@ func suppress(f *Finding, filters [][]Criterion) (*Finding, error) {
 	if f.Archived || !slices.ContainsFunc(filters, func(where []Criterion) bool { return Match(where, f.Attributes) }) {
 		return f, nil
 	}
-	var doc map[string]any
-	if err := decodeNumbers(f.Document, &doc); err != nil {
-		return nil, err
-	}
-	svc, _ := doc["service"].(map[string]any)
-	if svc == nil {
-		svc = map[string]any{}
-		doc["service"] = svc
-	}
-	svc["archived"] = true
-	return reencode(doc, f.AggregationKey)
+	return editService(f, func(svc map[string]any) { svc["archived"] = true })
 }
 
 // mergeFindings writes findings through the store, archiving those the

@@ -41,6 +41,10 @@ type Finding struct {
 	// Attributes are the finding's values for the filter attributes, as
 	// FindingAttributes returns them; stores index them for criteria.
 	Attributes []AttributeValue
+	// FeedbackComments are the comments of the last UpdateFindingsFeedback.
+	// The Finding object has no member for them, so they live beside the
+	// document and survive every rewrite of it.
+	FeedbackComments string
 	// Document is the finding as GuardDuty's JSON Finding object.
 	Document json.RawMessage
 }
@@ -232,7 +236,12 @@ func mergeOccurrence(stored, incoming *Finding) (*Finding, error) {
 		}
 	}
 	svc["count"] = count
-	return reencode(doc, incoming.AggregationKey)
+	merged, err := reencode(doc, incoming.AggregationKey)
+	if err != nil {
+		return nil, err
+	}
+	merged.FeedbackComments = stored.FeedbackComments
+	return merged, nil
 }
 
 // reencode turns an edited finding document back into a stored Finding.
@@ -367,27 +376,26 @@ func SortBy(attribute string, descending bool) (*SortCriteria, error) {
 // archived. Unknown ids are ignored. The findings' updatedAt is left as it
 // is, so listings keep their order across the change.
 func (s *Service) ArchiveFindings(ctx context.Context, scope Scope, detectorID string, ids []string) error {
-	return s.updateFindingService(ctx, scope, detectorID, ids, func(svc map[string]any) { svc["archived"] = true })
+	return s.updateFindingService(ctx, scope, detectorID, ids, func(svc map[string]any) { svc["archived"] = true }, nil)
 }
 
 // UnarchiveFindings clears the archived mark of the detector's findings
 // with the given ids. Unknown ids are ignored.
 func (s *Service) UnarchiveFindings(ctx context.Context, scope Scope, detectorID string, ids []string) error {
-	return s.updateFindingService(ctx, scope, detectorID, ids, func(svc map[string]any) { svc["archived"] = false })
+	return s.updateFindingService(ctx, scope, detectorID, ids, func(svc map[string]any) { svc["archived"] = false }, nil)
 }
 
-// UpdateFindingsFeedback records feedback (USEFUL or NOT_USEFUL) on the
-// detector's findings with the given ids. Unknown ids are ignored. The
-// comments are accepted but not kept: the Finding object has no member
-// for them.
+// UpdateFindingsFeedback records feedback (USEFUL or NOT_USEFUL) and its
+// comments on the detector's findings with the given ids. Unknown ids are
+// ignored. Each call replaces the previous feedback, comments included.
 func (s *Service) UpdateFindingsFeedback(ctx context.Context, scope Scope, detectorID string, ids []string, feedback, comments string) error {
-	_ = comments
-	return s.updateFindingService(ctx, scope, detectorID, ids, func(svc map[string]any) { svc["userFeedback"] = feedback })
+	return s.updateFindingService(ctx, scope, detectorID, ids, func(svc map[string]any) { svc["userFeedback"] = feedback }, &comments)
 }
 
 // updateFindingService applies change to the service object of each of the
-// detector's findings with the given ids.
-func (s *Service) updateFindingService(ctx context.Context, scope Scope, detectorID string, ids []string, change func(svc map[string]any)) error {
+// detector's findings with the given ids, and sets their feedback comments
+// when comments is not nil.
+func (s *Service) updateFindingService(ctx context.Context, scope Scope, detectorID string, ids []string, change func(svc map[string]any), comments *string) error {
 	if _, err := s.detector(ctx, scope, detectorID); err != nil {
 		return err
 	}
@@ -395,16 +403,34 @@ func (s *Service) updateFindingService(ctx context.Context, scope Scope, detecto
 		return nil
 	}
 	return s.Store.UpdateFindings(ctx, scope, detectorID, ids, func(stored *Finding) (*Finding, error) {
-		var doc map[string]any
-		if err := decodeNumbers(stored.Document, &doc); err != nil {
+		f, err := editService(stored, change)
+		if err != nil {
 			return nil, err
 		}
-		svc, _ := doc["service"].(map[string]any)
-		if svc == nil {
-			svc = map[string]any{}
-			doc["service"] = svc
+		if comments != nil {
+			f.FeedbackComments = *comments
 		}
-		change(svc)
-		return reencode(doc, stored.AggregationKey)
+		return f, nil
 	})
+}
+
+// editService returns f with change applied to its service object (created
+// when absent), keeping what lives beside the document.
+func editService(f *Finding, change func(svc map[string]any)) (*Finding, error) {
+	var doc map[string]any
+	if err := decodeNumbers(f.Document, &doc); err != nil {
+		return nil, err
+	}
+	svc, _ := doc["service"].(map[string]any)
+	if svc == nil {
+		svc = map[string]any{}
+		doc["service"] = svc
+	}
+	change(svc)
+	edited, err := reencode(doc, f.AggregationKey)
+	if err != nil {
+		return nil, err
+	}
+	edited.FeedbackComments = f.FeedbackComments
+	return edited, nil
 }

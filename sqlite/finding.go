@@ -56,6 +56,7 @@ func resolveSortColumns() ([]string, error) {
 var findingColumns = append([]string{
 	"account_id", "region", "detector_id", "id", "type", "severity", "archived",
 	"created_at", "updated_at", "aggregation_key", "document", "resource_id", "resource_type",
+	"feedback_comments",
 }, sortCols...)
 
 var (
@@ -123,7 +124,8 @@ func findingArgs(f *guardpost.Finding) ([]any, error) {
 	}
 	args := make([]any, 0, len(findingColumns))
 	args = append(args, f.AccountID, f.Region, f.DetectorID, f.ID, f.Type, f.Severity, f.Archived,
-		ms(f.CreatedAt), ms(f.UpdatedAt), agg, string(f.Document), f.ResourceID, f.ResourceType)
+		ms(f.CreatedAt), ms(f.UpdatedAt), agg, string(f.Document), f.ResourceID, f.ResourceType,
+		f.FeedbackComments)
 	for i := range guardpost.SortAttributes {
 		var k any
 		if i < len(f.SortKeys) {
@@ -148,7 +150,7 @@ func scanFinding(sc interface{ Scan(...any) error }) (*guardpost.Finding, error)
 	)
 	keys := make([]any, len(sortCols))
 	dest := []any{&f.AccountID, &f.Region, &f.DetectorID, &f.ID, &f.Type, &f.Severity, &f.Archived,
-		&created, &updatedAt, &agg, &doc, &f.ResourceID, &f.ResourceType}
+		&created, &updatedAt, &agg, &doc, &f.ResourceID, &f.ResourceType, &f.FeedbackComments}
 	for i := range keys {
 		dest = append(dest, &keys[i])
 	}

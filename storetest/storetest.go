@@ -543,12 +543,13 @@ func sameFinding(t *testing.T, got, want *guardpost.Finding, what string) {
 		Archived                                bool
 		CreatedAt, UpdatedAt                    string
 		AggregationKey                          string
+		FeedbackComments                        string
 		SortKeys                                []any
 		Document                                string
 	}
 	v := func(f *guardpost.Finding) view {
 		return view{f.AccountID, f.Region, f.DetectorID, f.ID, f.Type, f.Severity, f.Archived,
-			timeView(f.CreatedAt), timeView(f.UpdatedAt), f.AggregationKey, f.SortKeys, string(f.Document)}
+			timeView(f.CreatedAt), timeView(f.UpdatedAt), f.AggregationKey, f.FeedbackComments, f.SortKeys, string(f.Document)}
 	}
 	g, w := v(got), v(want)
 	if !reflect.DeepEqual(g, w) {
@@ -1302,6 +1303,20 @@ func (s *suite) updateFindings(t *testing.T) {
 	if ids := listAll(t, st, scopeA, det); !slices.Equal(ids, []string{"f1", "f2", "f3"}) {
 		t.Fatalf("findings after merge: %v, want [f1 f2 f3]", ids)
 	}
+	// Feedback comments live beside the document and are written with it.
+	const comments = "benign: our scanner, ticket SEC-1234 — ✓"
+	must(t, st.UpdateFindings(ctx, scopeA, det, []string{"f2"}, func(f *guardpost.Finding) (*guardpost.Finding, error) {
+		g := *f
+		g.FeedbackComments = comments
+		return &g, nil
+	}), "UpdateFindings setting feedback comments")
+	if got := getOne(t, st, scopeA, det, "f2").FeedbackComments; got != comments {
+		t.Fatalf("feedback comments after update: %q, want %q", got, comments)
+	}
+	f4 := newDoc(scopeA, det, "f4").finding(t)
+	f4.FeedbackComments = "written with the finding"
+	must(t, st.MergeFindings(ctx, []*guardpost.Finding{f4}, noMerge(t)), "MergeFindings with feedback comments")
+	sameFinding(t, getOne(t, st, scopeA, det, "f4"), f4, "f4 with feedback comments")
 	// No ids: nothing to do.
 	must(t, st.UpdateFindings(ctx, scopeA, det, nil, func(f *guardpost.Finding) (*guardpost.Finding, error) {
 		t.Errorf("update(%s) called for no ids", f.ID)
