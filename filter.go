@@ -67,6 +67,21 @@ func msgFilterNotFound(name string) string {
 	return "The request is rejected because the input filterName " + name + " is not found."
 }
 
+// checkFilterName enforces the documented name alphabet: letters, digits,
+// period, underscore and dash. It matters beyond taste: the name is a URL
+// path segment and the last part of the filter's ARN.
+func checkFilterName(name string) error {
+	if name == "" {
+		return Errorf(EINVALID, "%s The filter name is required.", msgInvalidInput)
+	}
+	for _, r := range name {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return Errorf(EINVALID, "%s The filter name %q contains %q: use only letters, digits, period (.), underscore (_) and dash (-).", msgInvalidInput, name, r)
+		}
+	}
+	return nil
+}
+
 func checkAction(action string) error {
 	if action != FilterNoop && action != FilterArchive {
 		return Errorf(EINVALID, "%s The filter action must be NOOP or ARCHIVE.", msgInvalidInput)
@@ -88,8 +103,8 @@ func (s *Service) CreateFilter(ctx context.Context, scope Scope, detectorID stri
 	if _, err := s.detector(ctx, scope, detectorID); err != nil {
 		return "", err
 	}
-	if f.Name == "" {
-		return "", Errorf(EINVALID, "%s The filter name is required.", msgInvalidInput)
+	if err := checkFilterName(f.Name); err != nil {
+		return "", err
 	}
 	if f.ClientToken != "" {
 		existing, err := s.Store.Filters(ctx, scope, detectorID, "", 0)

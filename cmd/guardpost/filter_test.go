@@ -78,6 +78,46 @@ func TestFilters(t *testing.T) {
 		}
 	})
 
+	t.Run("Constraints", func(t *testing.T) {
+		criteria := byType(other)
+		for _, tc := range []struct {
+			name string
+			in   guardduty.CreateFilterInput
+			msg  string // a part of the message that tells the user what to fix
+		}{
+			{"space in name", guardduty.CreateFilterInput{Name: aws.String("my filter")}, `contains ' '`},
+			{"slash in name", guardduty.CreateFilterInput{Name: aws.String("a/b")}, `contains '/'`},
+			{"short name", guardduty.CreateFilterInput{Name: aws.String("ab")}, "at 'name' failed to satisfy constraint: Member must have length greater than or equal to 3"},
+			{"long name", guardduty.CreateFilterInput{Name: aws.String(strings.Repeat("n", 65))}, "Member must have length less than or equal to 64"},
+			{"long description", guardduty.CreateFilterInput{Name: aws.String("desc"), Description: aws.String(strings.Repeat("d", 513))}, "at 'description' failed to satisfy constraint: Member must have length less than or equal to 512"},
+			{"rank 0", guardduty.CreateFilterInput{Name: aws.String("rank0"), Rank: aws.Int32(0)}, "at 'rank' failed to satisfy constraint: Member must have value greater than or equal to 1"},
+			{"rank 101", guardduty.CreateFilterInput{Name: aws.String("rank101"), Rank: aws.Int32(101)}, "Member must have value less than or equal to 100"},
+			{"unknown action", guardduty.CreateFilterInput{Name: aws.String("act"), Action: "DELETE"}, "at 'action' failed to satisfy constraint: Member must satisfy enum value set: [NOOP, ARCHIVE]"},
+			{"no criterion", guardduty.CreateFilterInput{Name: aws.String("empty"), FindingCriteria: &types.FindingCriteria{}}, "must name at least one attribute"},
+		} {
+			in := tc.in
+			in.DetectorId = &det
+			if in.FindingCriteria == nil {
+				in.FindingCriteria = criteria
+			}
+			_, err := c.CreateFilter(ctx, &in)
+			code, msg := apiError(t, err)
+			if code != "BadRequestException" || !strings.Contains(msg, tc.msg) {
+				t.Errorf("%s: got %s %q, want BadRequestException containing %q", tc.name, code, msg, tc.msg)
+			}
+		}
+		// None of them was written.
+		list, err := c.ListFilters(ctx, &guardduty.ListFiltersInput{DetectorId: &det})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range list.FilterNames {
+			if n != "filter0" && n != "filter1" {
+				t.Errorf("a rejected filter was written: %s", n)
+			}
+		}
+	})
+
 	t.Run("UnknownAttribute", func(t *testing.T) {
 		_, err := c.CreateFilter(ctx, &guardduty.CreateFilterInput{DetectorId: &det, Name: aws.String("bad"),
 			FindingCriteria: &types.FindingCriteria{Criterion: map[string]types.Condition{"no.such.attribute": {Equals: []string{"x"}}}}})
