@@ -79,29 +79,43 @@ const (
 	// A finding's filter attribute rows (migration 0002) are rewritten
 	// whenever the finding is: deleted, then inserted one by one.
 	qDeleteAttributes = `DELETE FROM finding_attributes WHERE account_id = ? AND region = ? AND detector_id = ? AND finding_id = ?`
-	qInsertAttribute  = `INSERT INTO finding_attributes (account_id, region, detector_id, finding_id, attr, text, num) VALUES (?, ?, ?, ?, ?, ?, ?)`
+	// qInsertAttributes takes the rows as a JSON array of [attr, text, num].
+	// OR IGNORE: a value repeated in a list is one row (see migration 0006).
+	qInsertAttributes = `INSERT OR IGNORE INTO finding_attributes (account_id, region, detector_id, finding_id, attr, text, num)
+		SELECT ?, ?, ?, ?, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)`
 )
 
 // writeAttributes replaces the stored filter attribute rows of f with
 // f.Attributes. A finding without Attributes (not made by ParseFinding)
 // gets none, and criteria then treat it as lacking every attribute.
+//
+// The rows go in as one statement over a JSON array of [attr, text, num]
+// triples: a finding has dozens of rows, and one statement per row spent
+// most of a write's time crossing into SQLite.
 func writeAttributes(ctx context.Context, del, ins *sql.Stmt, f *guardpost.Finding) error {
 	if _, err := del.ExecContext(ctx, f.AccountID, f.Region, f.DetectorID, f.ID); err != nil {
 		return err
 	}
-	for _, a := range f.Attributes {
+	if len(f.Attributes) == 0 {
+		return nil
+	}
+	rows := make([][3]any, len(f.Attributes))
+	for i, a := range f.Attributes {
 		if a.Attribute < 0 || a.Attribute >= len(guardpost.FilterAttributes) {
 			return fmt.Errorf("finding %s: filter attribute %d does not exist", f.ID, a.Attribute)
 		}
-		var num any // NULL: not a number, time or boolean
+		var num any // null: not a number, time or boolean
 		if a.IsNum {
 			num = a.Num
 		}
-		if _, err := ins.ExecContext(ctx, f.AccountID, f.Region, f.DetectorID, f.ID, a.Attribute, a.Text, num); err != nil {
-			return err
-		}
+		rows[i] = [3]any{a.Attribute, a.Text, num}
 	}
-	return nil
+	b, err := json.Marshal(rows)
+	if err != nil {
+		return err
+	}
+	_, err = ins.ExecContext(ctx, f.AccountID, f.Region, f.DetectorID, f.ID, string(b))
+	return err
 }
 
 var (
@@ -208,7 +222,7 @@ func (db *DB) MergeFindings(ctx context.Context, findings []*guardpost.Finding, 
 	// Statements first: preparing needs a connection, and the writer pool's
 	// only one is the transaction's once it has begun.
 	var stmts [6]*sql.Stmt
-	for i, q := range []string{qDetectorExists, qAggregationLookup, findingUpsert, qDeleteFinding, qDeleteAttributes, qInsertAttribute} {
+	for i, q := range []string{qDetectorExists, qAggregationLookup, findingUpsert, qDeleteFinding, qDeleteAttributes, qInsertAttributes} {
 		var err error
 		if stmts[i], err = db.writeStmts.get(ctx, q); err != nil {
 			return wrap("merge findings", err)
@@ -328,7 +342,7 @@ func (db *DB) UpdateFindings(ctx context.Context, scope guardpost.Scope, detecto
 	// Statements first: preparing needs a connection, and the writer pool's
 	// only one is the transaction's once it has begun.
 	var stmts [4]*sql.Stmt
-	for i, q := range []string{qFindingsByID, findingUpsert, qDeleteAttributes, qInsertAttribute} {
+	for i, q := range []string{qFindingsByID, findingUpsert, qDeleteAttributes, qInsertAttributes} {
 		if stmts[i], err = db.writeStmts.get(ctx, q); err != nil {
 			return wrap("update findings", err)
 		}
@@ -548,12 +562,20 @@ func keyFits(a guardpost.SortAttribute, key any) bool {
 
 // attributeProbe opens a subquery over the finding_attributes rows of the
 // outer finding (alias f) for one attribute; the caller adds the value
-// terms and the closing parenthesis.
-// The index is named (see migration 0002): every probe must be bounded to
-// the finding, or each finding would read the attribute's rows of the
-// whole detector.
+// terms and the closing parenthesis. index names the value index to use,
+// or is "" for the table's own key, which starts with the finding.
+//
+// Every probe must be bounded to the finding, or each finding would read
+// the attribute's rows of the whole detector, which the planner sometimes
+// prefers for a range on num. So a value index is named (INDEXED BY), and
+// the terms of a probe by the key are written +a.num and +a.text: the unary
+// plus keeps them from steering SQLite to a value index.
 func attributeProbe(index string) string {
-	return `SELECT 1 FROM finding_attributes a INDEXED BY ` + index + ` WHERE a.account_id = f.account_id AND a.region = f.region
+	access := ""
+	if index != "" {
+		access = "INDEXED BY " + index
+	}
+	return `SELECT 1 FROM finding_attributes a ` + access + ` WHERE a.account_id = f.account_id AND a.region = f.region
 	AND a.detector_id = f.detector_id AND a.finding_id = f.id AND a.attr = ? AND `
 }
 
@@ -587,11 +609,14 @@ func criteriaSQL(where []guardpost.Criterion) (string, []any, error) {
 		}
 		k := guardpost.FilterAttributes[c.Attribute].Kind
 		numeric := k == guardpost.KindNumber || k == guardpost.KindTime || k == guardpost.KindBool
-		equalsList, notEqualsList, col, valueIndex := anys(c.EqualsText), anys(c.NotEqualsText), "a.text", "finding_attributes_by_text"
+		// The value indexes are partial (migration 0006): the text one holds
+		// the rows with num NULL, which are exactly the string attributes'
+		// rows; the term says so, or SQLite would not use it.
+		equalsList, notEqualsList, col, valueIndex := anys(c.EqualsText), anys(c.NotEqualsText), "a.num IS NULL AND a.text", "finding_attributes_by_text"
 		if numeric {
 			equalsList, notEqualsList, col, valueIndex = anys(c.EqualsNum), anys(c.NotEqualsNum), "a.num", "finding_attributes_by_num"
 		}
-		const byFinding = "finding_attributes_by_finding"
+		const byFinding = "" // the table's key
 		switch {
 		case len(equalsList) > 0:
 			probe(false, valueIndex, c.Attribute, col+" IN ("+placeholders(len(equalsList))+")", equalsList...)
@@ -609,7 +634,7 @@ func criteriaSQL(where []guardpost.Criterion) (string, []any, error) {
 			v  *float64
 		}{{">", c.GreaterThan}, {">=", c.GreaterThanOrEqual}, {"<", c.LessThan}, {"<=", c.LessThanOrEqual}} {
 			if bd.v != nil {
-				bounds = append(bounds, "a.num "+bd.op+" ?")
+				bounds = append(bounds, "+a.num "+bd.op+" ?")
 				boundArgs = append(boundArgs, *bd.v)
 			}
 		}
@@ -637,7 +662,7 @@ func anys[T any](vs []T) []any {
 func placeholders(n int) string { return "?" + strings.Repeat(", ?", n-1) }
 
 func globTerms(n int) string {
-	return "(" + "a.text GLOB ?" + strings.Repeat(" OR a.text GLOB ?", n-1) + ")"
+	return "(" + "+a.text GLOB ?" + strings.Repeat(" OR +a.text GLOB ?", n-1) + ")"
 }
 
 func globPatterns(patterns []string) []any {
