@@ -63,7 +63,8 @@ type DetectorStore interface {
 	// Detectors returns up to limit detectors of the scope whose id sorts
 	// after `after`, in id order.
 	Detectors(ctx context.Context, scope Scope, after string, limit int) ([]*Detector, error)
-	// UpdateDetector replaces the stored detector with d. ENOTFOUND when it is gone.
+	// UpdateDetector replaces the stored detector with d, all but its tags
+	// (see TagStore). ENOTFOUND when it is gone.
 	UpdateDetector(ctx context.Context, d *Detector) error
 	// DeleteDetector removes a detector and, in the same transaction, all its
 	// findings. ENOTFOUND when it does not exist in the scope.
@@ -106,6 +107,9 @@ type DetectorSettings struct {
 // with the same client token returns the existing detector's id; any other
 // second detector in the scope is rejected.
 func (s *Service) CreateDetector(ctx context.Context, scope Scope, clientToken string, settings DetectorSettings, tags map[string]string) (string, error) {
+	if err := checkNewTags(tags); err != nil {
+		return "", err
+	}
 	now := s.now()
 	d := &Detector{
 		ID: NewID(), AccountID: scope.AccountID, Region: scope.Region,

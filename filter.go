@@ -44,7 +44,8 @@ type FilterStore interface {
 	// Filters returns up to limit filters of the detector whose name sorts
 	// after `after`, in name order. A limit of 0 or less means no limit.
 	Filters(ctx context.Context, scope Scope, detectorID, after string, limit int) ([]*Filter, error)
-	// UpdateFilter replaces the stored filter with f. ENOTFOUND when it is gone.
+	// UpdateFilter replaces the stored filter with f, all but its tags (see
+	// TagStore). ENOTFOUND when it is gone.
 	UpdateFilter(ctx context.Context, f *Filter) error
 	// DeleteFilter removes a filter. ENOTFOUND when it does not exist.
 	DeleteFilter(ctx context.Context, scope Scope, detectorID, name string) error
@@ -104,6 +105,9 @@ func (s *Service) CreateFilter(ctx context.Context, scope Scope, detectorID stri
 		return "", err
 	}
 	if err := checkFilterName(f.Name); err != nil {
+		return "", err
+	}
+	if err := checkNewTags(f.Tags); err != nil {
 		return "", err
 	}
 	if f.ClientToken != "" {

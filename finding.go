@@ -162,6 +162,7 @@ type Store interface {
 	DetectorStore
 	FindingStore
 	FilterStore
+	TagStore
 	Close() error
 }
 

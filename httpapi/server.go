@@ -89,6 +89,9 @@ func (s *Server) handlers() map[string]handler {
 		"UpdateFilter":           s.updateFilter,
 		"DeleteFilter":           s.deleteFilter,
 		"ListFilters":            s.listFilters,
+		"TagResource":            s.tagResource,
+		"UntagResource":          s.untagResource,
+		"ListTagsForResource":    s.listTagsForResource,
 	}
 }
 

@@ -170,14 +170,16 @@ func (db *DB) Detectors(ctx context.Context, scope guardpost.Scope, after string
 }
 
 // UpdateDetector implements guardpost.DetectorStore. Every field but the
-// key (scope and id) is replaced.
+// key (scope and id) and the tags is replaced: tags change only through
+// UpdateTags, so a settings update racing a TagResource cannot undo it.
 func (db *DB) UpdateDetector(ctx context.Context, d *guardpost.Detector) error {
-	args, err := detectorArgs(d)
+	features, err := encodeFeatures(d.Features)
 	if err != nil {
 		return wrap("update detector", err)
 	}
+	args := []any{d.ClientToken, d.Status, d.FindingPublishingFrequency, features, ms(d.CreatedAt), ms(d.UpdatedAt)}
 	res, err := db.write.ExecContext(ctx, `UPDATE detectors SET client_token = ?, status = ?,
-		finding_publishing_frequency = ?, features = ?, tags = ?, created_at = ?, updated_at = ?
+		finding_publishing_frequency = ?, features = ?, created_at = ?, updated_at = ?
 		WHERE account_id = ? AND region = ? AND id = ?`,
 		append(args, d.AccountID, d.Region, d.ID)...)
 	if err != nil {

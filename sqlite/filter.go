@@ -154,14 +154,17 @@ func (db *DB) Filters(ctx context.Context, scope guardpost.Scope, detectorID, af
 }
 
 // UpdateFilter implements guardpost.FilterStore. Every field but the key
-// (scope, detector and name) is replaced.
+// (scope, detector and name) and the tags is replaced: tags change only
+// through UpdateTags, so a settings update racing a TagResource cannot undo
+// it.
 func (db *DB) UpdateFilter(ctx context.Context, f *guardpost.Filter) error {
-	args, err := filterArgs(f)
+	criteria, err := encodeCriteria(f.Criteria)
 	if err != nil {
 		return wrap("update filter", err)
 	}
+	args := []any{f.Description, f.Action, f.Rank, criteria, f.ClientToken, ms(f.CreatedAt)}
 	res, err := db.write.ExecContext(ctx, `UPDATE filters SET description = ?, action = ?, rank = ?,
-		criteria = ?, tags = ?, client_token = ?, created_at = ?
+		criteria = ?, client_token = ?, created_at = ?
 		WHERE account_id = ? AND region = ? AND detector_id = ? AND name = ?`,
 		append(args, f.AccountID, f.Region, f.DetectorID, f.Name)...)
 	if err != nil {
