@@ -146,6 +146,49 @@ func BenchmarkMergeFindings(b *testing.B) {
 
 // BenchmarkListFindingsSorted reads pages of 50 cursors at scattered
 // positions of a 10,000-finding detector, per sort attribute and direction.
+// BenchmarkUpdateFindings archives 10 findings of 1000 per call, the way
+// ArchiveFindings does: decode, flip service.archived, re-parse, rewrite.
+func BenchmarkUpdateFindings(b *testing.B) {
+	ctx := context.Background()
+	db, r := benchDB(b), rand.New(rand.NewPCG(1, 2))
+	var seed []*guardpost.Finding
+	var ids []string
+	for i := range 1000 {
+		f := benchFinding(b, r, fmt.Sprintf("%032x", i))
+		seed, ids = append(seed, f), append(ids, f.ID)
+	}
+	if err := db.MergeFindings(ctx, seed, keepIncoming); err != nil {
+		b.Fatal(err)
+	}
+	flip := func(f *guardpost.Finding) (*guardpost.Finding, error) {
+		var doc map[string]any
+		if err := json.Unmarshal(f.Document, &doc); err != nil {
+			return nil, err
+		}
+		svc := doc["service"].(map[string]any)
+		archived, _ := svc["archived"].(bool)
+		svc["archived"] = !archived
+		out, err := json.Marshal(doc)
+		if err != nil {
+			return nil, err
+		}
+		g, err := guardpost.ParseFinding(out)
+		if err != nil {
+			return nil, err
+		}
+		g.AggregationKey = f.AggregationKey
+		return g, nil
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		at := (i * 10) % len(ids)
+		if err := db.UpdateFindings(ctx, benchScope, benchDetector, ids[at:at+10], flip); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(10*b.N), "ns/finding")
+}
+
 func BenchmarkListFindingsSorted(b *testing.B) {
 	const n, page = 10_000, 50
 	ctx := context.Background()

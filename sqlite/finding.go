@@ -76,45 +76,102 @@ var (
 const (
 	qDetectorExists = `SELECT count(*) FROM detectors WHERE account_id = ? AND region = ? AND id = ?`
 	qDeleteFinding  = `DELETE FROM findings WHERE account_id = ? AND region = ? AND detector_id = ? AND id = ?`
-	// A finding's filter attribute rows (migration 0002) are rewritten
-	// whenever the finding is: deleted, then inserted one by one.
-	qDeleteAttributes = `DELETE FROM finding_attributes WHERE account_id = ? AND region = ? AND detector_id = ? AND finding_id = ?`
-	// qInsertAttributes takes the rows as a JSON array of [attr, text, num].
-	// OR IGNORE: a value repeated in a list is one row (see migration 0006).
+	// A finding's filter attribute rows (migrations 0002 and 0006) are
+	// brought in line with the finding whenever it is written: the rows it
+	// no longer has are deleted and the new ones inserted. Both take their
+	// rows as a JSON array, [attr, text] to delete and [attr, text, num] to
+	// insert. OR IGNORE: a value repeated in a list is one row.
+	qAttributesOf     = `SELECT attr, text FROM finding_attributes WHERE account_id = ? AND region = ? AND detector_id = ? AND finding_id = ?`
+	qDeleteAttributes = `DELETE FROM finding_attributes WHERE account_id = ? AND region = ? AND detector_id = ? AND finding_id = ?
+		AND (attr, text) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))`
 	qInsertAttributes = `INSERT OR IGNORE INTO finding_attributes (account_id, region, detector_id, finding_id, attr, text, num)
 		SELECT ?, ?, ?, ?, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)`
 )
 
-// writeAttributes replaces the stored filter attribute rows of f with
+// attributeStatements are the statements writeAttributes uses, in a
+// write transaction.
+type attributeStatements struct{ read, del, ins *sql.Stmt }
+
+// attributeQueries lists the queries of attributeStatements, in its order.
+var attributeQueries = []string{qAttributesOf, qDeleteAttributes, qInsertAttributes}
+
+func newAttributeStatements(stmts []*sql.Stmt) attributeStatements {
+	return attributeStatements{read: stmts[0], del: stmts[1], ins: stmts[2]}
+}
+
+// attributeRow identifies one attribute row of a finding; its num follows
+// from attr and text.
+type attributeRow struct {
+	attr int
+	text string
+}
+
+// writeAttributes makes the stored filter attribute rows of f equal to
 // f.Attributes. A finding without Attributes (not made by ParseFinding)
 // gets none, and criteria then treat it as lacking every attribute.
 //
-// The rows go in as one statement over a JSON array of [attr, text, num]
-// triples: a finding has dozens of rows, and one statement per row spent
-// most of a write's time crossing into SQLite.
-func writeAttributes(ctx context.Context, del, ins *sql.Stmt, f *guardpost.Finding) error {
-	if _, err := del.ExecContext(ctx, f.AccountID, f.Region, f.DetectorID, f.ID); err != nil {
+// Only the difference is written. A finding has dozens of rows and most
+// rewrites change few of them (archiving changes one), so deleting and
+// inserting them all made every update cost as much as an insert.
+func writeAttributes(ctx context.Context, st attributeStatements, f *guardpost.Finding) error {
+	stored := map[attributeRow]bool{}
+	rows, err := st.read.QueryContext(ctx, f.AccountID, f.Region, f.DetectorID, f.ID)
+	if err != nil {
 		return err
 	}
-	if len(f.Attributes) == 0 {
-		return nil
+	for rows.Next() {
+		var r attributeRow
+		if err := rows.Scan(&r.attr, &r.text); err != nil {
+			rows.Close()
+			return err
+		}
+		stored[r] = true
 	}
-	rows := make([][3]any, len(f.Attributes))
-	for i, a := range f.Attributes {
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	var add [][3]any
+	keep := map[attributeRow]bool{}
+	for _, a := range f.Attributes {
 		if a.Attribute < 0 || a.Attribute >= len(guardpost.FilterAttributes) {
 			return fmt.Errorf("finding %s: filter attribute %d does not exist", f.ID, a.Attribute)
+		}
+		r := attributeRow{a.Attribute, a.Text}
+		if keep[r] {
+			continue
+		}
+		keep[r] = true
+		if stored[r] {
+			continue
 		}
 		var num any // null: not a number, time or boolean
 		if a.IsNum {
 			num = a.Num
 		}
-		rows[i] = [3]any{a.Attribute, a.Text, num}
+		add = append(add, [3]any{a.Attribute, a.Text, num})
+	}
+	var drop [][2]any
+	for r := range stored {
+		if !keep[r] {
+			drop = append(drop, [2]any{r.attr, r.text})
+		}
+	}
+	if err := execJSON(ctx, st.del, f, drop); err != nil {
+		return err
+	}
+	return execJSON(ctx, st.ins, f, add)
+}
+
+// execJSON runs stmt for f's rows given as a JSON array; no rows, no call.
+func execJSON[T any](ctx context.Context, stmt *sql.Stmt, f *guardpost.Finding, rows []T) error {
+	if len(rows) == 0 {
+		return nil
 	}
 	b, err := json.Marshal(rows)
 	if err != nil {
 		return err
 	}
-	_, err = ins.ExecContext(ctx, f.AccountID, f.Region, f.DetectorID, f.ID, string(b))
+	_, err = stmt.ExecContext(ctx, f.AccountID, f.Region, f.DetectorID, f.ID, string(b))
 	return err
 }
 
@@ -221,8 +278,8 @@ func (db *DB) MergeFindings(ctx context.Context, findings []*guardpost.Finding, 
 	}
 	// Statements first: preparing needs a connection, and the writer pool's
 	// only one is the transaction's once it has begun.
-	var stmts [6]*sql.Stmt
-	for i, q := range []string{qDetectorExists, qAggregationLookup, findingUpsert, qDeleteFinding, qDeleteAttributes, qInsertAttributes} {
+	var stmts [7]*sql.Stmt
+	for i, q := range append([]string{qDetectorExists, qAggregationLookup, findingUpsert, qDeleteFinding}, attributeQueries...) {
 		var err error
 		if stmts[i], err = db.writeStmts.get(ctx, q); err != nil {
 			return wrap("merge findings", err)
@@ -236,7 +293,7 @@ func (db *DB) MergeFindings(ctx context.Context, findings []*guardpost.Finding, 
 	for i := range stmts {
 		stmts[i] = tx.StmtContext(ctx, stmts[i])
 	}
-	exists, lookup, upsert, del, delAttrs, insAttr := stmts[0], stmts[1], stmts[2], stmts[3], stmts[4], stmts[5]
+	exists, lookup, upsert, del, attrs := stmts[0], stmts[1], stmts[2], stmts[3], newAttributeStatements(stmts[4:])
 	type detKey struct{ account, region, id string }
 	detectors := map[detKey]bool{}
 	for _, in := range findings {
@@ -287,7 +344,7 @@ func (db *DB) MergeFindings(ctx context.Context, findings []*guardpost.Finding, 
 		if _, err := upsert.ExecContext(ctx, args...); err != nil {
 			return wrap("merge findings", err)
 		}
-		if err := writeAttributes(ctx, delAttrs, insAttr, write); err != nil {
+		if err := writeAttributes(ctx, attrs, write); err != nil {
 			return wrap("merge findings", err)
 		}
 	}
@@ -341,8 +398,8 @@ func (db *DB) UpdateFindings(ctx context.Context, scope guardpost.Scope, detecto
 	}
 	// Statements first: preparing needs a connection, and the writer pool's
 	// only one is the transaction's once it has begun.
-	var stmts [4]*sql.Stmt
-	for i, q := range []string{qFindingsByID, findingUpsert, qDeleteAttributes, qInsertAttributes} {
+	var stmts [5]*sql.Stmt
+	for i, q := range append([]string{qFindingsByID, findingUpsert}, attributeQueries...) {
 		if stmts[i], err = db.writeStmts.get(ctx, q); err != nil {
 			return wrap("update findings", err)
 		}
@@ -355,7 +412,7 @@ func (db *DB) UpdateFindings(ctx context.Context, scope guardpost.Scope, detecto
 	for i := range stmts {
 		stmts[i] = tx.StmtContext(ctx, stmts[i])
 	}
-	byID, upsert, delAttrs, insAttr := stmts[0], stmts[1], stmts[2], stmts[3]
+	byID, upsert, attrs := stmts[0], stmts[1], newAttributeStatements(stmts[2:])
 	stored, err := func() ([]*guardpost.Finding, error) {
 		rows, err := byID.QueryContext(ctx, scope.AccountID, scope.Region, detectorID, string(idsJSON))
 		if err != nil {
@@ -393,7 +450,7 @@ func (db *DB) UpdateFindings(ctx context.Context, scope guardpost.Scope, detecto
 		if _, err := upsert.ExecContext(ctx, args...); err != nil {
 			return wrap("update findings", err)
 		}
-		if err := writeAttributes(ctx, delAttrs, insAttr, f); err != nil {
+		if err := writeAttributes(ctx, attrs, f); err != nil {
 			return wrap("update findings", err)
 		}
 	}
