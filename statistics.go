@@ -70,7 +70,9 @@ func ValidStatGroup(g StatGroup) bool { return slices.Contains(StatGroups, g) }
 // GetFindingsStatistics groups the detector's findings that satisfy where
 // and returns the groups by count (descending when asked, ascending
 // otherwise), ties by key, at most maxResults (0 or more than 100: 100)
-// of them.
+// of them. StatCountBySeverity is never cut: it answers the deprecated
+// countBySeverity map, which has no maxResults and must count every
+// finding.
 func (s *Service) GetFindingsStatistics(ctx context.Context, scope Scope, detectorID string, where []Criterion, group StatGroup, descending bool, maxResults int) ([]StatRow, error) {
 	if _, err := s.detector(ctx, scope, detectorID); err != nil {
 		return nil, err
@@ -95,6 +97,9 @@ func (s *Service) GetFindingsStatistics(ctx context.Context, scope Scope, detect
 		}
 		return cmp.Compare(a.ResourceType, b.ResourceType)
 	})
+	if group == StatCountBySeverity {
+		return rows, nil
+	}
 	if maxResults <= 0 || maxResults > maxStatisticsResults {
 		maxResults = defaultStatisticsSize
 	}

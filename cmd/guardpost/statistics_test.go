@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -10,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty/types"
+
+	"github.com/guardpost/guardpost"
 )
 
 func TestFindingsStatistics(t *testing.T) {
@@ -130,4 +133,51 @@ func TestFindingsStatistics(t *testing.T) {
 			t.Fatalf("got %s", code)
 		}
 	})
+}
+
+// The deprecated countBySeverity map has no maxResults: it counts every
+// finding however many distinct severities there are. (groupBy answers are
+// the ones cut at 100 groups.) The store is seeded directly: no API call
+// can make 120 distinct severities.
+func TestCountBySeverityCountsEveryFinding(t *testing.T) {
+	s := startServer(t)
+	ctx := context.Background()
+	c := s.clientA()
+	det := createDetector(t, c)
+	var fs []*guardpost.Finding
+	for i := 1; i <= 120; i++ {
+		id := fmt.Sprintf("%032x", i)
+		doc := fmt.Sprintf(`{"schemaVersion":"2.0","accountId":%q,"region":"us-east-1","partition":"aws","id":%q,
+			"arn":"arn:aws:guardduty:us-east-1:%s:detector/%s/finding/%s","type":"Recon:EC2/Portscan","severity":%.1f,
+			"createdAt":"2026-01-01T00:00:00.000Z","updatedAt":"2026-01-01T00:00:00.000Z","resource":{"resourceType":"Instance"},
+			"service":{"serviceName":"guardduty","detectorId":%q,"count":1,"archived":false}}`,
+			accountA, id, accountA, det, id, float64(i)/10, det)
+		f, err := guardpost.ParseFinding([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs = append(fs, f)
+	}
+	if err := s.store.MergeFindings(ctx, fs, nil); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.GetFindingsStatistics(ctx, &guardduty.GetFindingsStatisticsInput{DetectorId: &det,
+		FindingStatisticTypes: []types.FindingStatisticType{types.FindingStatisticTypeCountBySeverity}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := int32(0)
+	for _, n := range out.FindingStatistics.CountBySeverity {
+		total += n
+	}
+	if len(out.FindingStatistics.CountBySeverity) != 120 || total != 120 {
+		t.Fatalf("countBySeverity has %d keys counting %d findings, want 120 and 120", len(out.FindingStatistics.CountBySeverity), total)
+	}
+	grouped, err := c.GetFindingsStatistics(ctx, &guardduty.GetFindingsStatisticsInput{DetectorId: &det, GroupBy: types.GroupByTypeSeverity})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(grouped.FindingStatistics.GroupedBySeverity); n != 100 {
+		t.Fatalf("groupBy SEVERITY gave %d groups, want 100 (the default and largest maxResults)", n)
+	}
 }
