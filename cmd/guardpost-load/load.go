@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/guardduty/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/guardpost/guardpost/internal/sdkhttp"
 )
 
 // Config is one load run.
@@ -196,30 +197,7 @@ func newHTTPClient(concurrency int) *http.Client {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConns = concurrency
 	transport.MaxIdleConnsPerHost = concurrency
-	return &http.Client{Transport: privateBodyTransport{transport}, Timeout: time.Minute}
-}
-
-// privateBodyTransport hands the inner transport its own copy of the
-// request body. aws-sdk-go-v2 can close the body it passed while the
-// transport still reads the response (SDK issues #1825, #2737), which on
-// loopback fails a few percent of calls with "use of closed network
-// connection". A private copy removes the cause; retrying would only hide
-// it and distort the figures.
-type privateBodyTransport struct{ inner http.RoundTripper }
-
-func (t privateBodyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return t.inner.RoundTrip(r)
-	}
-	body, err := io.ReadAll(r.Body)
-	r.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	private := r.Clone(r.Context())
-	private.Body = io.NopCloser(bytes.NewReader(body))
-	private.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	return t.inner.RoundTrip(private)
+	return &http.Client{Transport: sdkhttp.PrivateBody{Inner: transport}, Timeout: time.Minute}
 }
 
 func newClient(awsCfg aws.Config, endpoint string) *guardduty.Client {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -21,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty/types"
+
+	"github.com/guardpost/guardpost/internal/sdkhttp"
 )
 
 // Test identities: two accounts, so tests can show one never sees the other.
@@ -80,29 +81,7 @@ func (s *testServer) endpoint() string {
 	return "http://" + s.Addr()
 }
 
-// privateBodyTransport hands the inner transport its own copy of the
-// request body. aws-sdk-go-v2 can close the body it passed while the
-// transport still reads the response (SDK issues #1825, #2737), which on
-// loopback fails a few percent of calls with "use of closed network
-// connection"; a private copy removes the cause instead of retrying.
-type privateBodyTransport struct{ inner http.RoundTripper }
-
-func (t privateBodyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return t.inner.RoundTrip(r)
-	}
-	b, err := io.ReadAll(r.Body)
-	r.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	c := r.Clone(r.Context())
-	c.Body = io.NopCloser(bytes.NewReader(b))
-	c.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
-	return t.inner.RoundTrip(c)
-}
-
-var testHTTPClient = &http.Client{Transport: privateBodyTransport{http.DefaultTransport.(*http.Transport).Clone()}}
+var testHTTPClient = &http.Client{Transport: sdkhttp.PrivateBody{Inner: http.DefaultTransport.(*http.Transport).Clone()}}
 
 // client returns a real GuardDuty SDK client for an identity and region.
 // Retries are off so that a server fault cannot hide behind a retry.
