@@ -1,7 +1,6 @@
 package sigv4
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,30 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	"github.com/aws/smithy-go"
+
+	"github.com/guardpost/guardpost/internal/sdkhttp"
 )
-
-// privateBodyTransport sends the inner transport its own copy of the request
-// body. aws-sdk-go-v2 may close the request body while the transport is still
-// reading the response, which on loopback fails a few percent of calls with
-// "use of closed network connection" (aws-sdk-go-v2 #1825, #2737); with a
-// private copy nothing the SDK does to its body reaches the transport.
-type privateBodyTransport struct{ inner http.RoundTripper }
-
-func (t privateBodyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Body == nil || req.Body == http.NoBody {
-		return t.inner.RoundTrip(req)
-	}
-	body, err := io.ReadAll(req.Body)
-	req.Body.Close() // RoundTrip owns the body, even on error
-	if err != nil {
-		return nil, err
-	}
-	out := req.Clone(req.Context())
-	out.Body = io.NopCloser(bytes.NewReader(body))
-	out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	out.ContentLength = int64(len(body))
-	return t.inner.RoundTrip(out)
-}
 
 func newGuardDutyClient(t *testing.T, endpoint, key, secret, region string) *guardduty.Client {
 	t.Helper()
@@ -50,7 +28,7 @@ func newGuardDutyClient(t *testing.T, endpoint, key, secret, region string) *gua
 		Region:       region,
 		Credentials:  credentials.NewStaticCredentialsProvider(key, secret, ""),
 		BaseEndpoint: aws.String(endpoint),
-		HTTPClient:   &http.Client{Transport: privateBodyTransport{transport}},
+		HTTPClient:   &http.Client{Transport: sdkhttp.PrivateBody{Inner: transport}},
 		// No retries: a failure must show, not be papered over.
 		Retryer: aws.NopRetryer{},
 	})

@@ -257,9 +257,9 @@ func (s *suite) detectorOnePerScope(t *testing.T) {
 	must(t, st.InsertDetector(ctx, newDetector(scopeEU, "d0000000000000000000000000000004")), "InsertDetector other region")
 }
 
-func (s *suite) detectorConcurrentInsert(t *testing.T) {
-	st, ctx := s.store(t), context.Background()
-	const n = 16
+// together runs f(0) … f(n-1) on n goroutines released at once, so that
+// they race for the store, and returns their errors by index.
+func together(n int, f func(i int) error) []error {
 	var wg sync.WaitGroup
 	errs := make([]error, n)
 	start := make(chan struct{})
@@ -268,11 +268,19 @@ func (s *suite) detectorConcurrentInsert(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			errs[i] = st.InsertDetector(ctx, newDetector(scopeA, fmt.Sprintf("d%031d", i)))
+			errs[i] = f(i)
 		}()
 	}
 	close(start)
 	wg.Wait()
+	return errs
+}
+
+func (s *suite) detectorConcurrentInsert(t *testing.T) {
+	st, ctx := s.store(t), context.Background()
+	errs := together(16, func(i int) error {
+		return st.InsertDetector(ctx, newDetector(scopeA, fmt.Sprintf("d%031d", i)))
+	})
 	ok := 0
 	for i, err := range errs {
 		switch guardpost.ErrorKind(err) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
-	"sync"
 	"testing"
 
 	"github.com/guardpost/guardpost"
@@ -170,26 +169,16 @@ func (s *suite) tags(t *testing.T) {
 		st, ctx := setup(t)
 		const n = 16
 		for _, r := range []guardpost.Resource{detector, filter} {
-			var wg sync.WaitGroup
-			errs := make([]error, n)
-			start := make(chan struct{})
-			for i := range n {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					errs[i] = st.UpdateTags(ctx, scopeA, r, func(cur map[string]string) (map[string]string, error) {
-						out := maps.Clone(cur)
-						if out == nil {
-							out = map[string]string{}
-						}
-						out[fmt.Sprintf("k%02d", i)] = "v"
-						return out, nil
-					})
-				}()
-			}
-			close(start)
-			wg.Wait()
+			errs := together(n, func(i int) error {
+				return st.UpdateTags(ctx, scopeA, r, func(cur map[string]string) (map[string]string, error) {
+					out := maps.Clone(cur)
+					if out == nil {
+						out = map[string]string{}
+					}
+					out[fmt.Sprintf("k%02d", i)] = "v"
+					return out, nil
+				})
+			})
 			for i, err := range errs {
 				must(t, err, fmt.Sprintf("UpdateTags %d", i))
 			}

@@ -22,12 +22,13 @@ func (t PrivateBody) RoundTrip(r *http.Request) (*http.Response, error) {
 		return t.Inner.RoundTrip(r)
 	}
 	body, err := io.ReadAll(r.Body)
-	r.Body.Close()
+	r.Body.Close() // RoundTrip owns the body, even on error
 	if err != nil {
 		return nil, err
 	}
 	private := r.Clone(r.Context())
 	private.Body = io.NopCloser(bytes.NewReader(body))
 	private.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	private.ContentLength = int64(len(body))
 	return t.Inner.RoundTrip(private)
 }
