@@ -63,9 +63,11 @@ type DetectorStore interface {
 	// Detectors returns up to limit detectors of the scope whose id sorts
 	// after `after`, in id order.
 	Detectors(ctx context.Context, scope Scope, after string, limit int) ([]*Detector, error)
-	// UpdateDetector replaces the stored detector with d, all but its tags
-	// (see TagStore). ENOTFOUND when it is gone.
-	UpdateDetector(ctx context.Context, d *Detector) error
+	// UpdateDetector reads the detector, passes it to update and stores the
+	// result (all but its tags, see TagStore), in one transaction, so that
+	// concurrent updates never undo each other. ENOTFOUND when the scope
+	// has no detector with that id; an error from update is returned as it is.
+	UpdateDetector(ctx context.Context, scope Scope, id string, update func(*Detector) error) error
 	// DeleteDetector removes a detector and, in the same transaction, all its
 	// findings. ENOTFOUND when it does not exist in the scope.
 	DeleteDetector(ctx context.Context, scope Scope, id string) error
@@ -209,14 +211,8 @@ func (s *Service) ListDetectors(ctx context.Context, scope Scope, maxResults int
 
 // UpdateDetector changes a detector's settings.
 func (s *Service) UpdateDetector(ctx context.Context, scope Scope, id string, settings DetectorSettings) error {
-	d, err := s.detector(ctx, scope, id)
-	if err != nil {
-		return err
-	}
-	if err := applySettings(d, settings, s.now()); err != nil {
-		return err
-	}
-	err = s.Store.UpdateDetector(ctx, d)
+	now := s.now()
+	err := s.Store.UpdateDetector(ctx, scope, id, func(d *Detector) error { return applySettings(d, settings, now) })
 	if ErrorKind(err) == ENOTFOUND {
 		return Errorf(EINVALID, msgDetectorNotOwned)
 	}

@@ -35,18 +35,23 @@ type Filter struct {
 
 // FilterStore keeps filters.
 type FilterStore interface {
-	// InsertFilter stores a new filter. ECONFLICT when the detector already
-	// has a filter with that name; ENOTFOUND when the detector does not exist
-	// in the filter's scope.
-	InsertFilter(ctx context.Context, f *Filter) error
+	// CreateFilter reads the detector's filters and passes them to decide,
+	// then stores the filter decide returns (none when it returns nil), in
+	// one transaction, so that the filter limit and client-token repeats
+	// hold under concurrent creates. ECONFLICT when the detector already
+	// has a filter with that name; ENOTFOUND when the detector does not
+	// exist in the scope; an error from decide is returned as it is.
+	CreateFilter(ctx context.Context, scope Scope, detectorID string, decide func(existing []*Filter) (*Filter, error)) error
 	// Filter returns one filter. ENOTFOUND when the detector has none by that name.
 	Filter(ctx context.Context, scope Scope, detectorID, name string) (*Filter, error)
 	// Filters returns up to limit filters of the detector whose name sorts
 	// after `after`, in name order. A limit of 0 or less means no limit.
 	Filters(ctx context.Context, scope Scope, detectorID, after string, limit int) ([]*Filter, error)
-	// UpdateFilter replaces the stored filter with f, all but its tags (see
-	// TagStore). ENOTFOUND when it is gone.
-	UpdateFilter(ctx context.Context, f *Filter) error
+	// UpdateFilter reads the filter, passes it to update and stores the
+	// result (all but its tags, see TagStore), in one transaction.
+	// ENOTFOUND when the detector has no filter by that name; an error from
+	// update is returned as it is.
+	UpdateFilter(ctx context.Context, scope Scope, detectorID, name string, update func(*Filter) error) error
 	// DeleteFilter removes a filter. ENOTFOUND when it does not exist.
 	DeleteFilter(ctx context.Context, scope Scope, detectorID, name string) error
 }
@@ -64,8 +69,12 @@ func msgFilterExists(name string) string {
 	return "The request is rejected because a filter with the name " + name + " already exists."
 }
 
-func msgFilterNotFound(name string) string {
-	return "The request is rejected because the input filterName " + name + " is not found."
+// msgFilterNotFound is GuardDuty's text for a filter that does not exist.
+// It names no filter, and clients match it verbatim: Terraform's AWS
+// provider takes it as "already gone" on read and delete (see
+// docs/aws-messages.md).
+func msgFilterNotFound(string) string {
+	return "The request is rejected since no such resource found."
 }
 
 // checkFilterName enforces the documented name alphabet: letters, digits,
@@ -110,47 +119,42 @@ func (s *Service) CreateFilter(ctx context.Context, scope Scope, detectorID stri
 	if err := checkNewTags(f.Tags); err != nil {
 		return "", err
 	}
-	if f.ClientToken != "" {
-		existing, err := s.Store.Filters(ctx, scope, detectorID, "", 0)
-		if err != nil {
-			return "", err
-		}
-		for _, e := range existing {
-			if e.ClientToken == f.ClientToken {
-				return e.Name, nil
-			}
-		}
-	}
 	if f.Action == "" {
 		f.Action = FilterNoop
-	}
-	if err := checkAction(f.Action); err != nil {
-		return "", err
-	}
-	if err := checkCriteria(f.Criteria); err != nil {
-		return "", err
-	}
-	existing, err := s.Store.Filters(ctx, scope, detectorID, "", 0)
-	if err != nil {
-		return "", err
-	}
-	if slices.ContainsFunc(existing, func(e *Filter) bool { return e.Name == f.Name }) {
-		return "", Errorf(EINVALID, "%s", msgFilterExists(f.Name))
-	}
-	if len(existing) >= maxFilters {
-		return "", Errorf(EINVALID, "The request is rejected because the detector already has the maximum of %d filters.", maxFilters)
 	}
 	if f.Rank < 0 {
 		return "", Errorf(EINVALID, "%s The filter rank must be at least 1.", msgInvalidInput)
 	}
-	if f.Rank == 0 {
-		f.Rank = len(existing) + 1
-	}
 	f.AccountID, f.Region, f.DetectorID, f.CreatedAt = scope.AccountID, scope.Region, detectorID, s.now()
-	err = s.Store.InsertFilter(ctx, &f)
+	name := f.Name
+	err := s.Store.CreateFilter(ctx, scope, detectorID, func(existing []*Filter) (*Filter, error) {
+		if f.ClientToken != "" {
+			if i := slices.IndexFunc(existing, func(e *Filter) bool { return e.ClientToken == f.ClientToken }); i >= 0 {
+				name = existing[i].Name
+				return nil, nil
+			}
+		}
+		if err := checkAction(f.Action); err != nil {
+			return nil, err
+		}
+		if err := checkCriteria(f.Criteria); err != nil {
+			return nil, err
+		}
+		if slices.ContainsFunc(existing, func(e *Filter) bool { return e.Name == f.Name }) {
+			return nil, Errorf(EINVALID, "%s", msgFilterExists(f.Name))
+		}
+		if len(existing) >= maxFilters {
+			return nil, Errorf(EINVALID, "The request is rejected because the detector already has the maximum of %d filters.", maxFilters)
+		}
+		created := f
+		if created.Rank == 0 {
+			created.Rank = len(existing) + 1
+		}
+		return &created, nil
+	})
 	switch ErrorKind(err) {
 	case "":
-		return f.Name, nil
+		return name, nil
 	case ECONFLICT:
 		return "", Errorf(EINVALID, "%s", msgFilterExists(f.Name))
 	case ENOTFOUND:
@@ -173,39 +177,44 @@ func (s *Service) GetFilter(ctx context.Context, scope Scope, detectorID, name s
 
 // UpdateFilter changes the fields settings gives and keeps the rest.
 func (s *Service) UpdateFilter(ctx context.Context, scope Scope, detectorID, name string, settings FilterSettings) (string, error) {
-	f, err := s.GetFilter(ctx, scope, detectorID, name)
-	if err != nil {
+	if _, err := s.detector(ctx, scope, detectorID); err != nil {
 		return "", err
-	}
-	if settings.Description != nil {
-		f.Description = *settings.Description
 	}
 	if settings.Action != nil {
 		if err := checkAction(*settings.Action); err != nil {
 			return "", err
 		}
-		f.Action = *settings.Action
 	}
-	if settings.Rank != nil {
-		if *settings.Rank < 1 {
-			return "", Errorf(EINVALID, "%s The filter rank must be at least 1.", msgInvalidInput)
-		}
-		f.Rank = *settings.Rank
+	if settings.Rank != nil && *settings.Rank < 1 {
+		return "", Errorf(EINVALID, "%s The filter rank must be at least 1.", msgInvalidInput)
 	}
 	if settings.Criteria != nil {
 		if err := checkCriteria(settings.Criteria); err != nil {
 			return "", err
 		}
-		f.Criteria = settings.Criteria
 	}
-	err = s.Store.UpdateFilter(ctx, f)
+	err := s.Store.UpdateFilter(ctx, scope, detectorID, name, func(f *Filter) error {
+		if settings.Description != nil {
+			f.Description = *settings.Description
+		}
+		if settings.Action != nil {
+			f.Action = *settings.Action
+		}
+		if settings.Rank != nil {
+			f.Rank = *settings.Rank
+		}
+		if settings.Criteria != nil {
+			f.Criteria = settings.Criteria
+		}
+		return nil
+	})
 	if ErrorKind(err) == ENOTFOUND {
 		return "", Errorf(EINVALID, "%s", msgFilterNotFound(name))
 	}
 	if err != nil {
 		return "", err
 	}
-	return f.Name, nil
+	return name, nil
 }
 
 // DeleteFilter deletes a filter of the detector.
@@ -237,13 +246,10 @@ func (s *Service) ListFilters(ctx context.Context, scope Scope, detectorID strin
 		})
 }
 
-// archiveFilters returns the compiled criteria of the detector's ARCHIVE
-// filters, by rank.
-func (s *Service) archiveFilters(ctx context.Context, scope Scope, detectorID string) ([][]Criterion, error) {
-	fs, err := s.Store.Filters(ctx, scope, detectorID, "", 0)
-	if err != nil {
-		return nil, err
-	}
+// archiveCriteria returns the compiled criteria of the ARCHIVE filters
+// among filters, by rank.
+func archiveCriteria(filters []*Filter) [][]Criterion {
+	fs := slices.Clone(filters)
 	slices.SortStableFunc(fs, func(a, b *Filter) int { return cmp.Compare(a.Rank, b.Rank) })
 	var out [][]Criterion
 	for _, f := range fs {
@@ -256,7 +262,7 @@ func (s *Service) archiveFilters(ctx context.Context, scope Scope, detectorID st
 		}
 		out = append(out, where)
 	}
-	return out, nil
+	return out
 }
 
 // suppress marks f archived when any of the filters matches it. A finding
@@ -266,28 +272,4 @@ func suppress(f *Finding, filters [][]Criterion) (*Finding, error) {
 		return f, nil
 	}
 	return editService(f, func(svc map[string]any) { svc["archived"] = true })
-}
-
-// mergeFindings writes findings through the store, archiving those the
-// detector's ARCHIVE filters match.
-func (s *Service) mergeFindings(ctx context.Context, scope Scope, detectorID string, findings []*Finding, merge func(stored, incoming *Finding) (*Finding, error)) error {
-	filters, err := s.archiveFilters(ctx, scope, detectorID)
-	if err != nil {
-		return err
-	}
-	if len(filters) == 0 {
-		return s.Store.MergeFindings(ctx, findings, merge)
-	}
-	for i, f := range findings {
-		if findings[i], err = suppress(f, filters); err != nil {
-			return err
-		}
-	}
-	return s.Store.MergeFindings(ctx, findings, func(stored, incoming *Finding) (*Finding, error) {
-		m, err := merge(stored, incoming)
-		if err != nil {
-			return nil, err
-		}
-		return suppress(m, filters)
-	})
 }

@@ -3,8 +3,6 @@ package guardpost
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -131,30 +129,52 @@ type FindingCursor struct {
 	ID      string
 }
 
+// MergeFunc decides what a finding write stores for one incoming finding:
+// stored is the finding it lands on (the one with its aggregation key, or
+// without a key the one with its id), nil when there is none. The result
+// must keep stored's account, region and detector.
+type MergeFunc func(stored, incoming *Finding) (*Finding, error)
+
 // FindingStore keeps findings.
+//
+// Concurrency contract: every method that writes runs as one transaction in
+// which it reads what it rewrites, so concurrent writers never lose an
+// update; MergeFindings and UpdateFindings of one detector are serialised
+// (a store on a shared database locks the detector's row first), which is
+// what makes concurrent writers of one aggregation key produce one finding.
+// Each write appends its changes to the outbox (OutboxStore) in the same
+// transaction. Callbacks run inside the transaction: they must be quick
+// and must not call the store.
 type FindingStore interface {
-	// MergeFindings writes findings in one transaction. For each one, when a
-	// stored finding of the same scope, detector, type and aggregation key
-	// exists, merge(stored, incoming) decides what is written in its place;
-	// otherwise incoming is inserted. An error from merge aborts the whole write.
-	MergeFindings(ctx context.Context, findings []*Finding, merge func(stored, incoming *Finding) (*Finding, error)) error
-	// Findings returns the stored findings of the detector with the given ids;
-	// unknown ids are left out and the order is unspecified.
-	Findings(ctx context.Context, scope Scope, detectorID string, ids []string) ([]*Finding, error)
-	// ListFindings returns the cursors (sort key and id) of the findings that
-	// match q, in q's order: by the sort attribute (absent values last in
-	// either direction) and then by id ascending.
-	ListFindings(ctx context.Context, scope Scope, detectorID string, q FindingQuery) ([]FindingCursor, error)
-	// UpdateFindings rewrites, in one transaction, the stored findings of the
-	// detector with the given ids: each is replaced by update's result, which
-	// must keep its scope, detector and id. Unknown ids are skipped. An error
-	// from update aborts the write and is returned as it is.
-	UpdateFindings(ctx context.Context, scope Scope, detectorID string, ids []string, update func(*Finding) (*Finding, error)) error
-	// FindingStatistics groups the detector's findings that satisfy where
+	// MergeFindings writes findings into the scope's detector detectorID in
+	// one transaction, which first reads the detector's filters and passes
+	// them to newMerge. For each finding in order, the stored finding it
+	// lands on is looked up (by type and AggregationKey when it has one,
+	// else by id; findings earlier in the batch count) and merge(stored,
+	// incoming) is written (replacing stored, whose id the result may change).
+	// It returns the outbox entries written (Seq set), one per finding.
+	// ENOTFOUND when the detector does not exist; an error from merge
+	// aborts the whole write and is returned as it is.
+	MergeFindings(ctx context.Context, scope Scope, detectorID string, findings []*Finding, newMerge func(filters []*Filter) MergeFunc) ([]FindingChange, error)
+	// Findings returns the visible findings with the given ids; unknown
+	// ids are left out and the order is unspecified.
+	Findings(ctx context.Context, vis Visibility, ids []string) ([]*Finding, error)
+	// ListFindings returns the cursors (sort key and id) of the visible
+	// findings that match q, in q's order: by the sort attribute (absent
+	// values last in either direction) and then by id ascending, as one
+	// order across every visible detector.
+	ListFindings(ctx context.Context, vis Visibility, q FindingQuery) ([]FindingCursor, error)
+	// UpdateFindings rewrites, in one transaction, the visible findings with
+	// the given ids: each is replaced by update's result, which must keep its
+	// account, region, detector and id. Unknown ids are skipped. It returns
+	// the outbox entries written. An error from update aborts the write and
+	// is returned as it is.
+	UpdateFindings(ctx context.Context, vis Visibility, ids []string, update func(*Finding) (*Finding, error)) ([]FindingChange, error)
+	// FindingStatistics groups the visible findings that satisfy where
 	// (with Match's semantics) as group says (see StatKey), one row per
 	// group (per resource id and type for StatByResource), in no
 	// particular order.
-	FindingStatistics(ctx context.Context, scope Scope, detectorID string, where []Criterion, group StatGroup) ([]StatRow, error)
+	FindingStatistics(ctx context.Context, vis Visibility, where []Criterion, group StatGroup) ([]StatRow, error)
 }
 
 // Store is everything the service keeps.
@@ -163,6 +183,10 @@ type Store interface {
 	FindingStore
 	FilterStore
 	TagStore
+	OutboxStore
+	// TokenKey returns the key that signs page tokens, created with the
+	// database: every node on one database signs and checks alike.
+	TokenKey(ctx context.Context) ([]byte, error)
 	Close() error
 }
 
@@ -197,7 +221,8 @@ func (s *Service) CreateSampleFindings(ctx context.Context, scope Scope, detecto
 		f.AggregationKey = "sample"
 		findings = append(findings, f)
 	}
-	return s.mergeFindings(ctx, scope, detectorID, findings, mergeOccurrence)
+	_, err := s.WriteFindings(ctx, scope, detectorID, findings)
+	return err
 }
 
 // mergeOccurrence folds a new occurrence into the stored finding: the
@@ -270,7 +295,8 @@ func decodeNumbers(b []byte, v any) error {
 // ids are left out and repeated ids give one finding. Without sort the
 // findings come in the order asked; with it, absent values sort last.
 func (s *Service) GetFindings(ctx context.Context, scope Scope, detectorID string, ids []string, sort *SortCriteria) ([]*Finding, error) {
-	if _, err := s.detector(ctx, scope, detectorID); err != nil {
+	vis, err := s.visibility(ctx, scope, detectorID)
+	if err != nil {
 		return nil, err
 	}
 	order := make(map[string]int, len(ids))
@@ -279,7 +305,7 @@ func (s *Service) GetFindings(ctx context.Context, scope Scope, detectorID strin
 			order[id] = len(order)
 		}
 	}
-	found, err := s.Store.Findings(ctx, scope, detectorID, slices.Collect(maps.Keys(order)))
+	found, err := s.Store.Findings(ctx, vis, slices.Collect(maps.Keys(order)))
 	if err != nil {
 		return nil, err
 	}
@@ -315,26 +341,23 @@ type ListFindingsInput struct {
 // ListFindings returns a page of the detector's finding ids and the token
 // of the next page ("" on the last).
 func (s *Service) ListFindings(ctx context.Context, scope Scope, detectorID string, in ListFindingsInput) ([]string, string, error) {
-	if _, err := s.detector(ctx, scope, detectorID); err != nil {
+	vis, err := s.visibility(ctx, scope, detectorID)
+	if err != nil {
 		return nil, "", err
 	}
 	limit := in.MaxResults
 	if limit <= 0 {
 		limit = 50
 	}
+	// A token is a position in one order of one detector's listing, so it
+	// is bound to the caller, the detector and the sort, and not to the
+	// criteria: a client that changes its criteria between pages (XSOAR
+	// does, as its exclusion list changes) resumes after that position
+	// under the new criteria. What is visible is resolved anew on every
+	// page, so a token never reaches findings the caller may no longer see.
 	binding := fmt.Sprintf("findings|%s|%s|%s", scope.AccountID, scope.Region, detectorID)
 	if in.Sort != nil {
 		binding += fmt.Sprintf("|%d|%t", in.Sort.Attribute, in.Sort.Descending)
-	}
-	if len(in.Where) > 0 {
-		// A digest of the compiled criteria: CompileCriteria orders them,
-		// so one findingCriteria always gives the same fingerprint.
-		b, err := json.Marshal(in.Where)
-		if err != nil {
-			return nil, "", err
-		}
-		sum := sha256.Sum256(b)
-		binding += "|where:" + hex.EncodeToString(sum[:16])
 	}
 	q := FindingQuery{Sort: in.Sort, Limit: limit + 1, Where: in.Where}
 	if in.NextToken != "" {
@@ -344,7 +367,7 @@ func (s *Service) ListFindings(ctx context.Context, scope Scope, detectorID stri
 		}
 		q.After = cur
 	}
-	curs, err := s.Store.ListFindings(ctx, scope, detectorID, q)
+	curs, err := s.Store.ListFindings(ctx, vis, q)
 	if err != nil {
 		return nil, "", err
 	}
@@ -397,13 +420,14 @@ func (s *Service) UpdateFindingsFeedback(ctx context.Context, scope Scope, detec
 // detector's findings with the given ids, and sets their feedback comments
 // when comments is not nil.
 func (s *Service) updateFindingService(ctx context.Context, scope Scope, detectorID string, ids []string, change func(svc map[string]any), comments *string) error {
-	if _, err := s.detector(ctx, scope, detectorID); err != nil {
+	vis, err := s.visibility(ctx, scope, detectorID)
+	if err != nil {
 		return err
 	}
 	if len(ids) == 0 {
 		return nil
 	}
-	return s.Store.UpdateFindings(ctx, scope, detectorID, ids, func(stored *Finding) (*Finding, error) {
+	_, err = s.Store.UpdateFindings(ctx, vis, ids, func(stored *Finding) (*Finding, error) {
 		f, err := editService(stored, change)
 		if err != nil {
 			return nil, err
@@ -413,6 +437,7 @@ func (s *Service) updateFindingService(ctx context.Context, scope Scope, detecto
 		}
 		return f, nil
 	})
+	return err
 }
 
 // editService returns f with change applied to its service object (created

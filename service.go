@@ -16,6 +16,9 @@ type Service struct {
 	Tokens *TokenSigner
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// FindingsWritten, when set, is told what each committed write of the
+	// findings pipeline did (metrics count it).
+	FindingsWritten func(WriteReport)
 }
 
 func (s *Service) now() time.Time {

@@ -74,13 +74,14 @@ func ValidStatGroup(g StatGroup) bool { return slices.Contains(StatGroups, g) }
 // countBySeverity map, which has no maxResults and must count every
 // finding.
 func (s *Service) GetFindingsStatistics(ctx context.Context, scope Scope, detectorID string, where []Criterion, group StatGroup, descending bool, maxResults int) ([]StatRow, error) {
-	if _, err := s.detector(ctx, scope, detectorID); err != nil {
+	vis, err := s.visibility(ctx, scope, detectorID)
+	if err != nil {
 		return nil, err
 	}
 	if !ValidStatGroup(group) {
 		return nil, Errorf(EINVALID, "%s groupBy '%s' is not one of ACCOUNT, DATE, FINDING_TYPE, RESOURCE, SEVERITY.", msgInvalidInput, group)
 	}
-	rows, err := s.Store.FindingStatistics(ctx, scope, detectorID, where, group)
+	rows, err := s.Store.FindingStatistics(ctx, vis, where, group)
 	if err != nil {
 		return nil, err
 	}

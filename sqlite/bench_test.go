@@ -11,7 +11,10 @@ import (
 	"github.com/guardpost/guardpost"
 )
 
-var benchScope = guardpost.Scope{AccountID: "123456789012", Region: "us-east-1"}
+var (
+	benchScope = guardpost.Scope{AccountID: "123456789012", Region: "us-east-1"}
+	benchVis   = guardpost.NewVisibility(benchScope, guardpost.DetectorRef{AccountID: benchScope.AccountID, DetectorID: benchDetector})
+)
 
 const benchDetector = "12abc34d567e8fa901bc2d34e56789f0"
 
@@ -83,6 +86,13 @@ func benchDB(b *testing.B) *DB {
 	return db
 }
 
+// mergeBench writes findings into the bench detector, the incoming finding
+// winning every merge.
+func mergeBench(ctx context.Context, db *DB, fs []*guardpost.Finding) error {
+	_, err := db.MergeFindings(ctx, benchScope, benchDetector, fs, func([]*guardpost.Filter) guardpost.MergeFunc { return keepIncoming })
+	return err
+}
+
 func keepIncoming(stored, incoming *guardpost.Finding) (*guardpost.Finding, error) {
 	f := *incoming
 	f.ID = stored.ID
@@ -102,7 +112,7 @@ func BenchmarkMergeFindings(b *testing.B) {
 		}
 		b.ResetTimer()
 		for i := range b.N {
-			if err := db.MergeFindings(ctx, fs[i:i+1], keepIncoming); err != nil {
+			if err := mergeBench(ctx, db, fs[i:i+1]); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -113,7 +123,7 @@ func BenchmarkMergeFindings(b *testing.B) {
 		for i := range 1000 {
 			seed = append(seed, benchFinding(b, r, fmt.Sprintf("%032x", i)))
 		}
-		if err := db.MergeFindings(ctx, seed, keepIncoming); err != nil {
+		if err := mergeBench(ctx, db, seed); err != nil {
 			b.Fatal(err)
 		}
 		fs := make([]*guardpost.Finding, b.N)
@@ -123,7 +133,7 @@ func BenchmarkMergeFindings(b *testing.B) {
 		}
 		b.ResetTimer()
 		for i := range b.N {
-			if err := db.MergeFindings(ctx, fs[i:i+1], keepIncoming); err != nil {
+			if err := mergeBench(ctx, db, fs[i:i+1]); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -136,7 +146,7 @@ func BenchmarkMergeFindings(b *testing.B) {
 		}
 		b.ResetTimer()
 		for i := range b.N {
-			if err := db.MergeFindings(ctx, fs[100*i:100*i+100], keepIncoming); err != nil {
+			if err := mergeBench(ctx, db, fs[100*i:100*i+100]); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -157,7 +167,7 @@ func BenchmarkUpdateFindings(b *testing.B) {
 		f := benchFinding(b, r, fmt.Sprintf("%032x", i))
 		seed, ids = append(seed, f), append(ids, f.ID)
 	}
-	if err := db.MergeFindings(ctx, seed, keepIncoming); err != nil {
+	if err := mergeBench(ctx, db, seed); err != nil {
 		b.Fatal(err)
 	}
 	flip := func(f *guardpost.Finding) (*guardpost.Finding, error) {
@@ -182,7 +192,7 @@ func BenchmarkUpdateFindings(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		at := (i * 10) % len(ids)
-		if err := db.UpdateFindings(ctx, benchScope, benchDetector, ids[at:at+10], flip); err != nil {
+		if _, err := db.UpdateFindings(ctx, benchVis, ids[at:at+10], flip); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -198,7 +208,7 @@ func BenchmarkListFindingsSorted(b *testing.B) {
 		for j := i; j < i+1000; j++ {
 			fs = append(fs, benchFinding(b, r, fmt.Sprintf("%032x", r.Uint64())))
 		}
-		if err := db.MergeFindings(ctx, fs, keepIncoming); err != nil {
+		if err := mergeBench(ctx, db, fs); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -213,7 +223,7 @@ func BenchmarkListFindingsSorted(b *testing.B) {
 				sort = &guardpost.SortCriteria{Attribute: guardpost.SortAttributeIndex(name), Descending: desc}
 				label = fmt.Sprintf("%s-desc=%t", guardpost.SortAttributes[sort.Attribute].Name, desc)
 			}
-			all, err := db.ListFindings(ctx, benchScope, benchDetector, guardpost.FindingQuery{Sort: sort})
+			all, err := db.ListFindings(ctx, benchVis, guardpost.FindingQuery{Sort: sort})
 			if err != nil || len(all) != n {
 				b.Fatalf("full listing: %d, %v", len(all), err)
 			}
@@ -223,7 +233,7 @@ func BenchmarkListFindingsSorted(b *testing.B) {
 					if pos := (i * 997) % n; pos > 0 {
 						q.After = &all[pos-1]
 					}
-					curs, err := db.ListFindings(ctx, benchScope, benchDetector, q)
+					curs, err := db.ListFindings(ctx, benchVis, q)
 					if err != nil || len(curs) == 0 {
 						b.Fatal(len(curs), err)
 					}
@@ -244,7 +254,7 @@ func BenchmarkListFindingsCriteria(b *testing.B) {
 		for j := i; j < i+1000; j++ {
 			fs = append(fs, benchFinding(b, r, fmt.Sprintf("%032x", r.Uint64())))
 		}
-		if err := db.MergeFindings(ctx, fs, keepIncoming); err != nil {
+		if err := mergeBench(ctx, db, fs); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -259,7 +269,7 @@ func BenchmarkListFindingsCriteria(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			for range b.N {
-				curs, err := db.ListFindings(ctx, benchScope, benchDetector, guardpost.FindingQuery{Where: where, Limit: 50})
+				curs, err := db.ListFindings(ctx, benchVis, guardpost.FindingQuery{Where: where, Limit: 50})
 				if err != nil || len(curs) == 0 {
 					b.Fatal(len(curs), err)
 				}

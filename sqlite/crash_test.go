@@ -20,6 +20,8 @@ const crashChildEnv = "GUARDPOST_SQLITE_CRASH_CHILD_DB"
 
 var crashScope = guardpost.Scope{AccountID: "123456789012", Region: "us-east-1"}
 
+var crashVis = guardpost.NewVisibility(crashScope, guardpost.DetectorRef{AccountID: crashScope.AccountID, DetectorID: crashDetector})
+
 const crashDetector = "c0000000000000000000000000000001"
 
 // TestCrashDurability kills a writing process with SIGKILL and checks that
@@ -108,7 +110,7 @@ func TestCrashDurability(t *testing.T) {
 	if fk != 0 {
 		t.Fatalf("%d foreign key violations", fk)
 	}
-	found, err := db.Findings(ctx, crashScope, crashDetector, acked)
+	found, err := db.Findings(ctx, crashVis, acked)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +124,7 @@ func TestCrashDurability(t *testing.T) {
 		}
 	}
 	// The sort indexes agree with the table.
-	all, err := db.ListFindings(ctx, crashScope, crashDetector, guardpost.FindingQuery{Sort: &guardpost.SortCriteria{Attribute: 1, Descending: true}})
+	all, err := db.ListFindings(ctx, crashVis, guardpost.FindingQuery{Sort: &guardpost.SortCriteria{Attribute: 1, Descending: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +153,9 @@ func crashChild(t *testing.T, path string) {
 			t.Fatal(err)
 		}
 		f.AggregationKey = id
-		if err := db.MergeFindings(ctx, []*guardpost.Finding{f}, func(s, in *guardpost.Finding) (*guardpost.Finding, error) { return in, nil }); err != nil {
+		if _, err := db.MergeFindings(ctx, crashScope, crashDetector, []*guardpost.Finding{f}, func([]*guardpost.Filter) guardpost.MergeFunc {
+			return func(_, in *guardpost.Finding) (*guardpost.Finding, error) { return in, nil }
+		}); err != nil {
 			t.Fatal(err)
 		}
 		// os.Stdout is unbuffered: the line is in the pipe when Printf returns.

@@ -169,30 +169,40 @@ func (db *DB) Detectors(ctx context.Context, scope guardpost.Scope, after string
 	return ds, nil
 }
 
-// UpdateDetector implements guardpost.DetectorStore. Every field but the
-// key (scope and id) and the tags is replaced: tags change only through
+// UpdateDetector implements guardpost.DetectorStore in one BEGIN
+// IMMEDIATE transaction: the detector is read under the write lock, so no
+// other update slips between the read and the write. Every field but the
+// key (scope and id) and the tags is written back: tags change only through
 // UpdateTags, so a settings update racing a TagResource cannot undo it.
-func (db *DB) UpdateDetector(ctx context.Context, d *guardpost.Detector) error {
+func (db *DB) UpdateDetector(ctx context.Context, scope guardpost.Scope, id string, update func(*guardpost.Detector) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("update detector", err)
+	}
+	defer tx.Rollback()
+	d, err := scanDetector(tx.QueryRowContext(ctx, `SELECT `+detectorColumns+` FROM detectors WHERE account_id = ? AND region = ? AND id = ?`,
+		scope.AccountID, scope.Region, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return guardpost.Errorf(guardpost.ENOTFOUND, "detector %s not found", id)
+	}
+	if err != nil {
+		return wrap("update detector", err)
+	}
+	if err := update(d); err != nil {
+		return err
+	}
 	features, err := encodeFeatures(d.Features)
 	if err != nil {
 		return wrap("update detector", err)
 	}
-	args := []any{d.ClientToken, d.Status, d.FindingPublishingFrequency, features, ms(d.CreatedAt), ms(d.UpdatedAt)}
-	res, err := db.write.ExecContext(ctx, `UPDATE detectors SET client_token = ?, status = ?,
+	if _, err := tx.ExecContext(ctx, `UPDATE detectors SET client_token = ?, status = ?,
 		finding_publishing_frequency = ?, features = ?, created_at = ?, updated_at = ?
 		WHERE account_id = ? AND region = ? AND id = ?`,
-		append(args, d.AccountID, d.Region, d.ID)...)
-	if err != nil {
+		d.ClientToken, d.Status, d.FindingPublishingFrequency, features, ms(d.CreatedAt), ms(d.UpdatedAt),
+		scope.AccountID, scope.Region, id); err != nil {
 		return wrap("update detector", err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return wrap("update detector", err)
-	}
-	if n == 0 {
-		return guardpost.Errorf(guardpost.ENOTFOUND, "detector %s not found", d.ID)
-	}
-	return nil
+	return wrap("update detector", tx.Commit())
 }
 
 // DeleteDetector implements guardpost.DetectorStore: the detector and its

@@ -1,11 +1,14 @@
 package sqlite
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/guardpost/guardpost"
@@ -182,6 +185,7 @@ var (
 	// number, and json_each's duplicates are harmless in IN.
 	qFindingsByID = findingSelect + ` WHERE account_id = ? AND region = ? AND detector_id = ?
 		AND id IN (SELECT value FROM json_each(?))`
+	qFindingByID = findingSelect + ` WHERE account_id = ? AND region = ? AND detector_id = ? AND id = ?`
 )
 
 // findingArgs returns f's column values in findingColumns order.
@@ -257,102 +261,121 @@ func sortKey(v any) (any, error) {
 }
 
 // MergeFindings implements guardpost.FindingStore in one BEGIN IMMEDIATE
-// transaction. For each incoming finding, in order:
-//
-//   - its detector must exist in its scope (ENOTFOUND otherwise);
-//   - when it has an aggregation key and a stored finding of the same
-//     scope, detector, type and key exists, merge(stored, incoming) is
-//     written in place of the stored one (the result may keep the stored id
-//     or bring another; it must stay in the stored finding's scope and
-//     detector);
-//   - otherwise incoming is written, replacing a stored finding with its id.
-//
-// An empty AggregationKey means the finding never aggregates. Findings
-// earlier in the batch are visible to later ones, so two incoming findings
-// with one key end up as one merged finding. Any error rolls back the whole
-// batch; an error from merge is returned as it is. merge runs inside the
-// write transaction, so every other write waits for it: it should be quick.
-func (db *DB) MergeFindings(ctx context.Context, findings []*guardpost.Finding, merge func(stored, incoming *guardpost.Finding) (*guardpost.Finding, error)) error {
+// transaction, which holds SQLite's only write lock from its start: the
+// filters, the lookups and the writes all see one state that no other
+// writer changes meanwhile, so concurrent writers of one aggregation key
+// make one finding. For each incoming finding, in order, the stored finding
+// it lands on is looked up (by type and aggregation key when it has a key,
+// else by id); merge's result replaces it (deleting it first when the
+// result has another id) and one outbox entry records the change. Findings
+// earlier in the batch are visible to later ones. Any error rolls back the
+// whole batch; an error from merge is returned as it is.
+func (db *DB) MergeFindings(ctx context.Context, scope guardpost.Scope, detectorID string, findings []*guardpost.Finding, newMerge func([]*guardpost.Filter) guardpost.MergeFunc) ([]guardpost.FindingChange, error) {
 	if len(findings) == 0 {
-		return nil
+		return nil, nil
 	}
 	// Statements first: preparing needs a connection, and the writer pool's
 	// only one is the transaction's once it has begun.
-	var stmts [7]*sql.Stmt
-	for i, q := range append([]string{qDetectorExists, qAggregationLookup, findingUpsert, qDeleteFinding}, attributeQueries...) {
+	var stmts [8]*sql.Stmt
+	for i, q := range append([]string{qDetectorExists, qAggregationLookup, qFindingByID, findingUpsert, qDeleteFinding}, attributeQueries...) {
 		var err error
 		if stmts[i], err = db.writeStmts.get(ctx, q); err != nil {
-			return wrap("merge findings", err)
+			return nil, wrap("merge findings", err)
 		}
+	}
+	insertChange, err := db.writeStmts.get(ctx, qInsertChange)
+	if err != nil {
+		return nil, wrap("merge findings", err)
 	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return wrap("merge findings", err)
+		return nil, wrap("merge findings", err)
 	}
 	defer tx.Rollback()
 	for i := range stmts {
 		stmts[i] = tx.StmtContext(ctx, stmts[i])
 	}
-	exists, lookup, upsert, del, attrs := stmts[0], stmts[1], stmts[2], stmts[3], newAttributeStatements(stmts[4:])
-	type detKey struct{ account, region, id string }
-	detectors := map[detKey]bool{}
+	insertChange = tx.StmtContext(ctx, insertChange)
+	exists, byKey, byID, upsert, del, attrs := stmts[0], stmts[1], stmts[2], stmts[3], stmts[4], newAttributeStatements(stmts[5:])
+	var n int
+	if err := exists.QueryRowContext(ctx, scope.AccountID, scope.Region, detectorID).Scan(&n); err != nil {
+		return nil, wrap("merge findings", err)
+	}
+	if n == 0 {
+		return nil, guardpost.Errorf(guardpost.ENOTFOUND, "detector %s not found", detectorID)
+	}
+	filters, err := queryFilters(ctx, tx, scope, detectorID, "", 0)
+	if err != nil {
+		return nil, wrap("merge findings", err)
+	}
+	merge := newMerge(filters)
+	at := db.nowMS()
+	changes := make([]guardpost.FindingChange, 0, len(findings))
 	for _, in := range findings {
 		if in == nil {
-			return guardpost.Errorf(guardpost.EINVALID, "nil finding")
+			return nil, guardpost.Errorf(guardpost.EINVALID, "nil finding")
 		}
-		k := detKey{in.AccountID, in.Region, in.DetectorID}
-		if !detectors[k] {
-			var n int
-			if err := exists.QueryRowContext(ctx, k.account, k.region, k.id).Scan(&n); err != nil {
-				return wrap("merge findings", err)
-			}
-			if n == 0 {
-				return guardpost.Errorf(guardpost.ENOTFOUND, "detector %s not found", in.DetectorID)
-			}
-			detectors[k] = true
+		if in.AccountID != scope.AccountID || in.Region != scope.Region || in.DetectorID != detectorID {
+			return nil, fmt.Errorf("sqlite: merge findings: finding %s is not of detector %s in the scope", in.ID, detectorID)
 		}
-		write := in
+		var row *sql.Row
 		if in.AggregationKey != "" {
-			stored, err := scanFinding(lookup.QueryRowContext(ctx, in.AccountID, in.Region, in.DetectorID, in.Type, in.AggregationKey))
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
-			case err != nil:
-				return wrap("merge findings", err)
-			default:
-				merged, err := merge(stored, in)
-				if err != nil {
-					return err
-				}
-				if merged == nil {
-					return fmt.Errorf("sqlite: merge findings: merge returned no finding for %s", stored.ID)
-				}
-				if merged.AccountID != stored.AccountID || merged.Region != stored.Region || merged.DetectorID != stored.DetectorID {
-					return fmt.Errorf("sqlite: merge findings: merge moved finding %s to another scope or detector", stored.ID)
-				}
-				if merged.ID != stored.ID {
-					if _, err := del.ExecContext(ctx, stored.AccountID, stored.Region, stored.DetectorID, stored.ID); err != nil {
-						return wrap("merge findings", err)
-					}
-				}
-				write = merged
+			row = byKey.QueryRowContext(ctx, in.AccountID, in.Region, in.DetectorID, in.Type, in.AggregationKey)
+		} else {
+			row = byID.QueryRowContext(ctx, in.AccountID, in.Region, in.DetectorID, in.ID)
+		}
+		stored, err := scanFinding(row)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			stored = nil
+		case err != nil:
+			return nil, wrap("merge findings", err)
+		}
+		write, err := merge(stored, in)
+		if err != nil {
+			return nil, err
+		}
+		if write == nil {
+			return nil, fmt.Errorf("sqlite: merge findings: merge returned no finding for %s", in.ID)
+		}
+		if write.AccountID != in.AccountID || write.Region != in.Region || write.DetectorID != in.DetectorID {
+			return nil, fmt.Errorf("sqlite: merge findings: merge moved finding %s to another scope or detector", in.ID)
+		}
+		if stored != nil && write.ID != stored.ID {
+			if _, err := del.ExecContext(ctx, stored.AccountID, stored.Region, stored.DetectorID, stored.ID); err != nil {
+				return nil, wrap("merge findings", err)
 			}
 		}
-		args, err := findingArgs(write)
+		if err := writeFinding(ctx, upsert, attrs, write); err != nil {
+			return nil, wrap("merge findings", err)
+		}
+		c, err := recordChange(ctx, insertChange, stored, write, at)
 		if err != nil {
-			return wrap("merge findings", err)
+			return nil, wrap("merge findings", err)
 		}
-		if _, err := upsert.ExecContext(ctx, args...); err != nil {
-			return wrap("merge findings", err)
-		}
-		if err := writeAttributes(ctx, attrs, write); err != nil {
-			return wrap("merge findings", err)
-		}
+		changes = append(changes, c)
 	}
-	return wrap("merge findings", tx.Commit())
+	if err := tx.Commit(); err != nil {
+		return nil, wrap("merge findings", err)
+	}
+	return changes, nil
 }
 
-// Findings implements guardpost.FindingStore.
-func (db *DB) Findings(ctx context.Context, scope guardpost.Scope, detectorID string, ids []string) ([]*guardpost.Finding, error) {
+// writeFinding upserts f and brings its attribute rows in line.
+func writeFinding(ctx context.Context, upsert *sql.Stmt, attrs attributeStatements, f *guardpost.Finding) error {
+	args, err := findingArgs(f)
+	if err != nil {
+		return err
+	}
+	if _, err := upsert.ExecContext(ctx, args...); err != nil {
+		return err
+	}
+	return writeAttributes(ctx, attrs, f)
+}
+
+// Findings implements guardpost.FindingStore, one query per visible
+// detector in one read transaction.
+func (db *DB) Findings(ctx context.Context, vis guardpost.Visibility, ids []string) ([]*guardpost.Finding, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -364,112 +387,129 @@ func (db *DB) Findings(ctx context.Context, scope guardpost.Scope, detectorID st
 	if err != nil {
 		return nil, wrap("get findings", err)
 	}
-	rows, err := stmt.QueryContext(ctx, scope.AccountID, scope.Region, detectorID, string(idsJSON))
+	if len(vis.Detectors) == 1 {
+		out, err := queryFindings(ctx, stmt, vis.Region(), vis.Detectors[0], idsJSON)
+		return out, wrap("get findings", err)
+	}
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, wrap("get findings", err)
+	}
+	defer tx.Rollback()
+	stmt = tx.StmtContext(ctx, stmt)
+	var out []*guardpost.Finding
+	for _, d := range vis.Detectors {
+		fs, err := queryFindings(ctx, stmt, vis.Region(), d, idsJSON)
+		if err != nil {
+			return nil, wrap("get findings", err)
+		}
+		out = append(out, fs...)
+	}
+	return out, nil
+}
+
+// queryFindings runs qFindingsByID for one detector.
+func queryFindings(ctx context.Context, byID *sql.Stmt, region string, d guardpost.DetectorRef, idsJSON []byte) ([]*guardpost.Finding, error) {
+	rows, err := byID.QueryContext(ctx, d.AccountID, region, d.DetectorID, string(idsJSON))
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []*guardpost.Finding
 	for rows.Next() {
 		f, err := scanFinding(rows)
 		if err != nil {
-			return nil, wrap("get findings", err)
+			return nil, err
 		}
 		out = append(out, f)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("get findings", err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // UpdateFindings implements guardpost.FindingStore in one BEGIN IMMEDIATE
 // transaction: the findings are read and rewritten under the write lock, so
 // no other write slips between. update runs inside the transaction and
 // should be quick; its error rolls back every rewrite and is returned as it
-// is. The result must keep the stored finding's scope, detector and id.
-func (db *DB) UpdateFindings(ctx context.Context, scope guardpost.Scope, detectorID string, ids []string, update func(*guardpost.Finding) (*guardpost.Finding, error)) error {
+// is. The result must keep the stored finding's scope, detector and id. A
+// result identical to the stored finding (archiving an archived finding) is
+// not written and records no change.
+func (db *DB) UpdateFindings(ctx context.Context, vis guardpost.Visibility, ids []string, update func(*guardpost.Finding) (*guardpost.Finding, error)) ([]guardpost.FindingChange, error) {
 	if len(ids) == 0 {
-		return nil
+		return nil, nil
 	}
 	idsJSON, err := json.Marshal(ids)
 	if err != nil {
-		return wrap("update findings", err)
+		return nil, wrap("update findings", err)
 	}
 	// Statements first: preparing needs a connection, and the writer pool's
 	// only one is the transaction's once it has begun.
-	var stmts [5]*sql.Stmt
-	for i, q := range append([]string{qFindingsByID, findingUpsert}, attributeQueries...) {
+	var stmts [6]*sql.Stmt
+	for i, q := range append([]string{qFindingsByID, findingUpsert, qInsertChange}, attributeQueries...) {
 		if stmts[i], err = db.writeStmts.get(ctx, q); err != nil {
-			return wrap("update findings", err)
+			return nil, wrap("update findings", err)
 		}
 	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return wrap("update findings", err)
+		return nil, wrap("update findings", err)
 	}
 	defer tx.Rollback()
 	for i := range stmts {
 		stmts[i] = tx.StmtContext(ctx, stmts[i])
 	}
-	byID, upsert, attrs := stmts[0], stmts[1], newAttributeStatements(stmts[2:])
-	stored, err := func() ([]*guardpost.Finding, error) {
-		rows, err := byID.QueryContext(ctx, scope.AccountID, scope.Region, detectorID, string(idsJSON))
+	byID, upsert, insertChange, attrs := stmts[0], stmts[1], stmts[2], newAttributeStatements(stmts[3:])
+	at := db.nowMS()
+	var changes []guardpost.FindingChange
+	for _, d := range vis.Detectors {
+		stored, err := queryFindings(ctx, byID, vis.Region(), d, idsJSON)
 		if err != nil {
-			return nil, err
+			return nil, wrap("update findings", err)
 		}
-		defer rows.Close()
-		var out []*guardpost.Finding
-		for rows.Next() {
-			f, err := scanFinding(rows)
+		for _, old := range stored {
+			f, err := update(old)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, f)
-		}
-		return out, rows.Err()
-	}()
-	if err != nil {
-		return wrap("update findings", err)
-	}
-	for _, old := range stored {
-		f, err := update(old)
-		if err != nil {
-			return err
-		}
-		if f == nil {
-			return fmt.Errorf("sqlite: update findings: update returned no finding for %s", old.ID)
-		}
-		if f.AccountID != old.AccountID || f.Region != old.Region || f.DetectorID != old.DetectorID || f.ID != old.ID {
-			return fmt.Errorf("sqlite: update findings: update moved finding %s to another scope, detector or id", old.ID)
-		}
-		args, err := findingArgs(f)
-		if err != nil {
-			return wrap("update findings", err)
-		}
-		if _, err := upsert.ExecContext(ctx, args...); err != nil {
-			return wrap("update findings", err)
-		}
-		if err := writeAttributes(ctx, attrs, f); err != nil {
-			return wrap("update findings", err)
+			if f == nil {
+				return nil, fmt.Errorf("sqlite: update findings: update returned no finding for %s", old.ID)
+			}
+			if f.AccountID != old.AccountID || f.Region != old.Region || f.DetectorID != old.DetectorID || f.ID != old.ID {
+				return nil, fmt.Errorf("sqlite: update findings: update moved finding %s to another scope, detector or id", old.ID)
+			}
+			if bytes.Equal(f.Document, old.Document) && f.FeedbackComments == old.FeedbackComments {
+				continue
+			}
+			if err := writeFinding(ctx, upsert, attrs, f); err != nil {
+				return nil, wrap("update findings", err)
+			}
+			c, err := recordChange(ctx, insertChange, old, f, at)
+			if err != nil {
+				return nil, wrap("update findings", err)
+			}
+			changes = append(changes, c)
 		}
 	}
-	return wrap("update findings", tx.Commit())
+	if err := tx.Commit(); err != nil {
+		return nil, wrap("update findings", err)
+	}
+	return changes, nil
 }
 
 // ListFindings implements guardpost.FindingStore with keyset pagination.
-// The order (key ascending or descending, absent keys last, then id
-// ascending) is read in up to three index range scans, each starting
-// strictly after q.After:
+// The order of one detector (key ascending or descending, absent keys
+// last, then id ascending) is read in up to three index range scans, each
+// starting strictly after q.After:
 //
 //  1. the rest of the run of findings whose key equals the cursor's key;
 //  2. the findings whose key is beyond the cursor's (all present keys
 //     when there is no cursor);
 //  3. the findings without the key.
 //
-// A cursor with a nil key is already in part 3. The scans share one read
-// transaction, hence one snapshot.
-func (db *DB) ListFindings(ctx context.Context, scope guardpost.Scope, detectorID string, q guardpost.FindingQuery) ([]guardpost.FindingCursor, error) {
+// A cursor with a nil key is already in part 3. With several visible
+// detectors, each gives its first q.Limit cursors and the lists are merged
+// in the same order (finding ids are unique across detectors, so the order
+// stays total). The scans share one read transaction, hence one snapshot.
+func (db *DB) ListFindings(ctx context.Context, vis guardpost.Visibility, q guardpost.FindingQuery) ([]guardpost.FindingCursor, error) {
 	parts, err := listPlan(q)
 	if err != nil {
 		return nil, err
@@ -492,41 +532,73 @@ func (db *DB) ListFindings(ctx context.Context, scope guardpost.Scope, detectorI
 		}
 	}
 	var tx *sql.Tx
-	if len(parts) > 1 {
+	if len(parts) > 1 || len(vis.Detectors) > 1 {
 		if tx, err = db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}); err != nil {
 			return nil, wrap("list findings", err)
 		}
 		defer tx.Rollback()
 	}
 	var out []guardpost.FindingCursor
-	for i, p := range parts {
-		if limit >= 0 && len(out) >= limit {
-			break
+	for _, d := range vis.Detectors {
+		var one []guardpost.FindingCursor
+		for i, p := range parts {
+			if limit >= 0 && len(one) >= limit {
+				break
+			}
+			n := -1
+			if limit >= 0 {
+				n = limit - len(one)
+			}
+			args := append(append([]any{d.AccountID, vis.Region(), d.DetectorID}, p.args...), n)
+			var rows *sql.Rows
+			switch {
+			case stmts[i] == nil && tx != nil:
+				rows, err = tx.QueryContext(ctx, p.query, args...)
+			case stmts[i] == nil:
+				rows, err = db.read.QueryContext(ctx, p.query, args...)
+			case tx != nil:
+				rows, err = tx.StmtContext(ctx, stmts[i]).QueryContext(ctx, args...)
+			default:
+				rows, err = stmts[i].QueryContext(ctx, args...)
+			}
+			if err != nil {
+				return nil, wrap("list findings", err)
+			}
+			if one, err = appendCursors(one, rows); err != nil {
+				return nil, wrap("list findings", err)
+			}
 		}
-		n := -1
-		if limit >= 0 {
-			n = limit - len(out)
-		}
-		args := append(append([]any{scope.AccountID, scope.Region, detectorID}, p.args...), n)
-		var rows *sql.Rows
-		switch {
-		case stmts[i] == nil && tx != nil:
-			rows, err = tx.QueryContext(ctx, p.query, args...)
-		case stmts[i] == nil:
-			rows, err = db.read.QueryContext(ctx, p.query, args...)
-		case tx != nil:
-			rows, err = tx.StmtContext(ctx, stmts[i]).QueryContext(ctx, args...)
-		default:
-			rows, err = stmts[i].QueryContext(ctx, args...)
-		}
-		if err != nil {
-			return nil, wrap("list findings", err)
-		}
-		if out, err = appendCursors(out, rows); err != nil {
-			return nil, wrap("list findings", err)
+		out = append(out, one...)
+	}
+	if len(vis.Detectors) > 1 {
+		slices.SortFunc(out, func(a, b guardpost.FindingCursor) int { return compareCursors(a, b, q.Sort) })
+		if limit >= 0 && len(out) > limit {
+			out = out[:limit]
 		}
 	}
 	return out, nil
+}
+
+// compareCursors orders two cursors as a listing sorted by sort does.
+func compareCursors(a, b guardpost.FindingCursor, sort *guardpost.SortCriteria) int {
+	if sort != nil {
+		ka, kb := a.SortKey, b.SortKey
+		switch {
+		case ka == nil && kb != nil:
+			return 1
+		case ka != nil && kb == nil:
+			return -1
+		case ka != nil:
+			c := guardpost.CompareSortKeys(ka, kb)
+			if sort.Descending {
+				c = -c
+			}
+			if c != 0 {
+				return c
+			}
+		}
+	}
+	return cmp.Compare(a.ID, b.ID)
 }
 
 // listPart is one range scan of a listing: a query whose parameters are

@@ -90,6 +90,16 @@ type DB struct {
 	read  *sql.DB // query_only connections
 
 	writeStmts, readStmts stmtCache
+
+	// Now stamps outbox entries; nil means time.Now.
+	Now func() time.Time
+}
+
+func (db *DB) nowMS() int64 {
+	if db.Now != nil {
+		return ms(db.Now())
+	}
+	return ms(time.Now())
 }
 
 // stmtCache keeps one prepared statement per query text. Preparing is

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -23,10 +24,11 @@ var statGroupColumns = map[guardpost.StatGroup][2]string{
 	guardpost.StatCountBySeverity: {"severity", "''"},
 }
 
-// FindingStatistics implements guardpost.FindingStore in one GROUP BY
-// query, with the criteria terms of ListFindings. Keys that the service
-// formats alike (COUNT_BY_SEVERITY's one decimal) are merged here.
-func (db *DB) FindingStatistics(ctx context.Context, scope guardpost.Scope, detectorID string, where []guardpost.Criterion, group guardpost.StatGroup) ([]guardpost.StatRow, error) {
+// FindingStatistics implements guardpost.FindingStore with one GROUP BY
+// query per visible detector, with the criteria terms of ListFindings. Keys
+// that the service formats alike (COUNT_BY_SEVERITY's one decimal) and the
+// same key in several detectors are merged here.
+func (db *DB) FindingStatistics(ctx context.Context, vis guardpost.Visibility, where []guardpost.Criterion, group guardpost.StatGroup) ([]guardpost.StatRow, error) {
 	cols, ok := statGroupColumns[group]
 	if !ok {
 		return nil, guardpost.Errorf(guardpost.EINVALID, "unknown statistics grouping %q", group)
@@ -37,54 +39,65 @@ func (db *DB) FindingStatistics(ctx context.Context, scope guardpost.Scope, dete
 	}
 	q := `SELECT ` + cols[0] + ` AS k, ` + cols[1] + ` AS rt, count(*), max(updated_at), max(severity)
 		FROM findings f WHERE account_id = ? AND region = ? AND detector_id = ?` + criteria + ` GROUP BY k, rt`
-	args := append([]any{scope.AccountID, scope.Region, detectorID}, criteriaArgs...)
-	rows, err := db.read.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, wrap("finding statistics", err)
-	}
-	defer rows.Close()
 	type rowKey struct{ key, resourceType string }
 	index := map[rowKey]int{}
 	var out []guardpost.StatRow
-	for rows.Next() {
-		var (
-			k       any
-			r       guardpost.StatRow
-			updated int64
-		)
-		if err := rows.Scan(&k, &r.ResourceType, &r.Count, &updated, &r.MaxSeverity); err != nil {
+	// One read transaction: every detector's counts come from one snapshot.
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, wrap("finding statistics", err)
+	}
+	defer tx.Rollback()
+	for _, d := range vis.Detectors {
+		args := append([]any{d.AccountID, vis.Region(), d.DetectorID}, criteriaArgs...)
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
 			return nil, wrap("finding statistics", err)
 		}
-		r.LastGeneratedAt = fromMS(updated)
-		switch v := k.(type) {
-		case string:
-			r.Key = v
-		case []byte:
-			r.Key = string(v)
-		case int64:
-			if group == guardpost.StatByDate {
-				r.Key = fromMS(v).Format(time.DateOnly)
-			} else {
-				r.Key = guardpost.StatKey(group, &guardpost.Finding{Severity: float64(v)})
+		err = func() error {
+			defer rows.Close()
+			for rows.Next() {
+				var (
+					k       any
+					r       guardpost.StatRow
+					updated int64
+				)
+				if err := rows.Scan(&k, &r.ResourceType, &r.Count, &updated, &r.MaxSeverity); err != nil {
+					return err
+				}
+				r.LastGeneratedAt = fromMS(updated)
+				switch v := k.(type) {
+				case string:
+					r.Key = v
+				case []byte:
+					r.Key = string(v)
+				case int64:
+					if group == guardpost.StatByDate {
+						r.Key = fromMS(v).Format(time.DateOnly)
+					} else {
+						r.Key = guardpost.StatKey(group, &guardpost.Finding{Severity: float64(v)})
+					}
+				case float64:
+					r.Key = guardpost.StatKey(group, &guardpost.Finding{Severity: v})
+				default:
+					return fmt.Errorf("group key of type %T", k)
+				}
+				rk := rowKey{r.Key, r.ResourceType}
+				if i, ok := index[rk]; ok {
+					m := &out[i]
+					m.Count += r.Count
+					m.LastGeneratedAt = later(m.LastGeneratedAt, r.LastGeneratedAt)
+					m.MaxSeverity = max(m.MaxSeverity, r.MaxSeverity)
+					continue
+				}
+				index[rk] = len(out)
+				out = append(out, r)
 			}
-		case float64:
-			r.Key = guardpost.StatKey(group, &guardpost.Finding{Severity: v})
-		default:
-			return nil, wrap("finding statistics", fmt.Errorf("group key of type %T", k))
+			return rows.Err()
+		}()
+		if err != nil {
+			return nil, wrap("finding statistics", err)
 		}
-		rk := rowKey{r.Key, r.ResourceType}
-		if i, ok := index[rk]; ok {
-			m := &out[i]
-			m.Count += r.Count
-			m.LastGeneratedAt = later(m.LastGeneratedAt, r.LastGeneratedAt)
-			m.MaxSeverity = max(m.MaxSeverity, r.MaxSeverity)
-			continue
-		}
-		index[rk] = len(out)
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("finding statistics", err)
 	}
 	return out, nil
 }

@@ -29,7 +29,7 @@ func listWhere(t *testing.T, st guardpost.Store, det string, sort *guardpost.Sor
 	var out []guardpost.FindingCursor
 	q := guardpost.FindingQuery{Sort: sort, Limit: pageSize, Where: where}
 	for range 1000 {
-		page, err := st.ListFindings(context.Background(), scopeA, det, q)
+		page, err := st.ListFindings(context.Background(), visOf(scopeA, det), q)
 		must(t, err, "ListFindings")
 		out = append(out, page...)
 		if len(page) < pageSize {
@@ -81,7 +81,7 @@ func (s *suite) listCriteria(t *testing.T) {
 	for _, d := range docs {
 		fs = append(fs, d.finding(t))
 	}
-	must(t, st.MergeFindings(ctx, fs, nil), "MergeFindings")
+	must(t, mergeAll(ctx, st, fs, nil), "MergeFindings")
 	ms := t0.Add(time.Hour).UnixMilli()
 	cases := []struct {
 		name string
@@ -117,7 +117,7 @@ func (s *suite) listCriteria(t *testing.T) {
 	}
 
 	// Rewrites keep the attribute rows current.
-	must(t, st.UpdateFindings(ctx, scopeA, det, []string{"f1"}, func(f *guardpost.Finding) (*guardpost.Finding, error) {
+	must(t, updateAll(ctx, st, scopeA, det, []string{"f1"}, func(f *guardpost.Finding) (*guardpost.Finding, error) {
 		return newDoc(scopeA, det, "f1").set("type", typeBitcoin).set("severity", 2).finding(t), nil
 	}), "UpdateFindings")
 	got := cursorIDs(listWhere(t, st, det, nil, compile(t, guardpost.Criteria{"type": {Equals: []string{typeBitcoin}}}), 100))
@@ -155,7 +155,7 @@ func (s *suite) listCriteriaMatch(t *testing.T) {
 		}
 		fs = append(fs, d.finding(t))
 	}
-	must(t, st.MergeFindings(ctx, fs, nil), "MergeFindings")
+	must(t, mergeAll(ctx, st, fs, nil), "MergeFindings")
 	mid := t0.Add(50 * time.Minute).UnixMilli()
 	ip := "resource.instanceDetails.networkInterfaces.privateIpAddress"
 	criteria := []guardpost.Criteria{

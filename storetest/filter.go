@@ -32,7 +32,7 @@ func (s *suite) filters(t *testing.T) {
 	t.Run("InsertAndGet", func(t *testing.T) {
 		st, ctx := setup(t)
 		f := newFilter(scopeA, det, "one")
-		must(t, st.InsertFilter(ctx, f), "InsertFilter")
+		must(t, insertFilter(ctx, st, f), "InsertFilter")
 		got, err := st.Filter(ctx, scopeA, det, "one")
 		must(t, err, "Filter")
 		if got.CreatedAt.Location().String() != "UTC" || !got.CreatedAt.Equal(t0) {
@@ -45,22 +45,22 @@ func (s *suite) filters(t *testing.T) {
 	})
 	t.Run("Conflict", func(t *testing.T) {
 		st, ctx := setup(t)
-		must(t, st.InsertFilter(ctx, newFilter(scopeA, det, "one")), "InsertFilter")
-		wantKind(t, st.InsertFilter(ctx, newFilter(scopeA, det, "one")), guardpost.ECONFLICT, "second InsertFilter")
+		must(t, insertFilter(ctx, st, newFilter(scopeA, det, "one")), "InsertFilter")
+		wantKind(t, insertFilter(ctx, st, newFilter(scopeA, det, "one")), guardpost.ECONFLICT, "second InsertFilter")
 	})
 	t.Run("NotFound", func(t *testing.T) {
 		st, ctx := setup(t)
 		_, err := st.Filter(ctx, scopeA, det, "none")
 		wantKind(t, err, guardpost.ENOTFOUND, "Filter")
-		wantKind(t, st.UpdateFilter(ctx, newFilter(scopeA, det, "none")), guardpost.ENOTFOUND, "UpdateFilter")
+		wantKind(t, replaceFilter(ctx, st, newFilter(scopeA, det, "none")), guardpost.ENOTFOUND, "UpdateFilter")
 		wantKind(t, st.DeleteFilter(ctx, scopeA, det, "none"), guardpost.ENOTFOUND, "DeleteFilter")
-		wantKind(t, st.InsertFilter(ctx, newFilter(scopeA, "nodetector", "x")), guardpost.ENOTFOUND, "InsertFilter without detector")
+		wantKind(t, insertFilter(ctx, st, newFilter(scopeA, "nodetector", "x")), guardpost.ENOTFOUND, "InsertFilter without detector")
 	})
 	t.Run("ScopeIsolation", func(t *testing.T) {
 		st, ctx := setup(t)
 		must(t, st.InsertDetector(ctx, newDetector(scopeEU, det)), "InsertDetector EU")
-		must(t, st.InsertFilter(ctx, newFilter(scopeA, det, "one")), "InsertFilter")
-		must(t, st.InsertFilter(ctx, newFilter(scopeEU, det, "one")), "InsertFilter EU, same name")
+		must(t, insertFilter(ctx, st, newFilter(scopeA, det, "one")), "InsertFilter")
+		must(t, insertFilter(ctx, st, newFilter(scopeEU, det, "one")), "InsertFilter EU, same name")
 		_, err := st.Filter(ctx, scopeOther, det, "one")
 		wantKind(t, err, guardpost.ENOTFOUND, "Filter from another account")
 		wantKind(t, st.DeleteFilter(ctx, scopeOther, det, "one"), guardpost.ENOTFOUND, "DeleteFilter from another account")
@@ -77,7 +77,7 @@ func (s *suite) filters(t *testing.T) {
 	t.Run("ListAndPaginate", func(t *testing.T) {
 		st, ctx := setup(t)
 		for _, n := range []string{"ccc", "aaa", "bbb", "ddd"} {
-			must(t, st.InsertFilter(ctx, newFilter(scopeA, det, n)), "InsertFilter")
+			must(t, insertFilter(ctx, st, newFilter(scopeA, det, n)), "InsertFilter")
 		}
 		names := func(fs []*guardpost.Filter) (out []string) {
 			for _, f := range fs {
@@ -99,12 +99,12 @@ func (s *suite) filters(t *testing.T) {
 	t.Run("UpdateAndDelete", func(t *testing.T) {
 		st, ctx := setup(t)
 		f := newFilter(scopeA, det, "one")
-		must(t, st.InsertFilter(ctx, f), "InsertFilter")
+		must(t, insertFilter(ctx, st, f), "InsertFilter")
 		f.Action, f.Rank, f.Description = guardpost.FilterNoop, 9, "changed"
 		f.Criteria = guardpost.Criteria{"type": {Matches: []string{"Recon:*"}}}
 		stored := f.Tags
 		f.Tags = map[string]string{"ignored": "by UpdateFilter"} // tags change only through UpdateTags
-		must(t, st.UpdateFilter(ctx, f), "UpdateFilter")
+		must(t, replaceFilter(ctx, st, f), "UpdateFilter")
 		got, err := st.Filter(ctx, scopeA, det, "one")
 		must(t, err, "Filter")
 		f.Tags = stored
@@ -117,7 +117,7 @@ func (s *suite) filters(t *testing.T) {
 	})
 	t.Run("DeleteDetectorCascades", func(t *testing.T) {
 		st, ctx := setup(t)
-		must(t, st.InsertFilter(ctx, newFilter(scopeA, det, "one")), "InsertFilter")
+		must(t, insertFilter(ctx, st, newFilter(scopeA, det, "one")), "InsertFilter")
 		must(t, st.DeleteDetector(ctx, scopeA, det), "DeleteDetector")
 		must(t, st.InsertDetector(ctx, newDetector(scopeA, det)), "InsertDetector again")
 		fs, err := st.Filters(ctx, scopeA, det, "", 0)

@@ -32,10 +32,10 @@ func statsFixture(t *testing.T, st guardpost.Store, det string) []*guardpost.Fin
 	for _, d := range docs {
 		fs = append(fs, d.finding(t))
 	}
-	must(t, st.MergeFindings(context.Background(), fs, nil), "MergeFindings")
+	must(t, mergeAll(context.Background(), st, fs, nil), "MergeFindings")
 	// Another detector's and scope's findings must not count.
 	other := s2det(t, st)
-	must(t, st.MergeFindings(context.Background(), []*guardpost.Finding{newDoc(scopeOther, other, "x1").finding(t)}, nil), "MergeFindings other")
+	must(t, mergeAll(context.Background(), st, []*guardpost.Finding{newDoc(scopeOther, other, "x1").finding(t)}, nil), "MergeFindings other")
 	return fs
 }
 
@@ -94,7 +94,7 @@ func (s *suite) statistics(t *testing.T) {
 				{"severity>=7", compile(t, guardpost.Criteria{"severity": {GreaterThanOrEqual: i64(7)}})},
 				{"type", compile(t, guardpost.Criteria{"type": {Equals: []string{typeBitcoin}}})},
 			} {
-				got, err := st.FindingStatistics(context.Background(), scopeA, det, tc.where, g)
+				got, err := st.FindingStatistics(context.Background(), visOf(scopeA, det), tc.where, g)
 				must(t, err, "FindingStatistics")
 				sortStats(got)
 				want := wantStats(fs, tc.where, g)
@@ -108,7 +108,7 @@ func (s *suite) statistics(t *testing.T) {
 					t.Errorf("%s:\n got %+v\nwant %+v", tc.name, got, want)
 				}
 			}
-			got, err := st.FindingStatistics(context.Background(), scopeA, "d-none", nil, g)
+			got, err := st.FindingStatistics(context.Background(), visOf(scopeA, "d-none"), nil, g)
 			must(t, err, "FindingStatistics unknown detector")
 			if len(got) != 0 {
 				t.Errorf("unknown detector: %+v", got)

@@ -8,8 +8,8 @@
 //   - Times round-trip to the millisecond and come back in UTC. The suite
 //     only writes millisecond-precision times.
 //   - Detectors with a limit of 0 returns every detector after `after`.
-//   - MergeFindings fails with ENOTFOUND, writing nothing, when a finding's
-//     detector does not exist in the finding's scope.
+//   - MergeFindings fails with ENOTFOUND, writing nothing, when its
+//     detector does not exist in its scope.
 //   - A finding with an empty AggregationKey never aggregates: it is merged
 //     with nothing and nothing is merged with it.
 //   - Findings earlier in a MergeFindings batch are visible to later ones.
@@ -94,6 +94,10 @@ func Run(t *testing.T, open func(t *testing.T) guardpost.Store) {
 	t.Run("Filters", s.filters)
 	t.Run("Tags", s.tags)
 	t.Run("Concurrency", s.concurrency)
+	t.Run("Races", s.races)
+	t.Run("Outbox", s.outbox)
+	t.Run("Visibility", s.visibility)
+	t.Run("TokenKey", s.tokenKey)
 }
 
 type suite struct {
@@ -306,7 +310,7 @@ func (s *suite) detectorNotFound(t *testing.T) {
 	d := newDetector(scopeA, "d0000000000000000000000000000001")
 	_, err := st.Detector(ctx, scopeA, d.ID)
 	wantKind(t, err, guardpost.ENOTFOUND, "Detector of empty store")
-	wantKind(t, st.UpdateDetector(ctx, d), guardpost.ENOTFOUND, "UpdateDetector of missing detector")
+	wantKind(t, replaceDetector(ctx, st, d), guardpost.ENOTFOUND, "UpdateDetector of missing detector")
 	wantKind(t, st.DeleteDetector(ctx, scopeA, d.ID), guardpost.ENOTFOUND, "DeleteDetector of missing detector")
 	ds, err := st.Detectors(ctx, scopeA, "", 10)
 	must(t, err, "Detectors")
@@ -332,7 +336,7 @@ func (s *suite) detectorScopeIsolation(t *testing.T) {
 		}
 		moved := newDetector(sc, d.ID)
 		moved.Status = guardpost.DetectorDisabled
-		wantKind(t, st.UpdateDetector(ctx, moved), guardpost.ENOTFOUND, "UpdateDetector from another scope")
+		wantKind(t, replaceDetector(ctx, st, moved), guardpost.ENOTFOUND, "UpdateDetector from another scope")
 		wantKind(t, st.DeleteDetector(ctx, sc, d.ID), guardpost.ENOTFOUND, "DeleteDetector from another scope")
 	}
 	got, err := st.Detector(ctx, scopeA, d.ID)
@@ -395,7 +399,7 @@ func (s *suite) detectorUpdate(t *testing.T) {
 	u.Features = append(u.Features, guardpost.DetectorFeature{Name: "LAMBDA_NETWORK_LOGS", Status: "ENABLED", UpdatedAt: t0.Add(time.Hour)})
 	u.Tags = map[string]string{"team": "ops"}
 	u.UpdatedAt = t0.Add(time.Hour)
-	must(t, st.UpdateDetector(ctx, u), "UpdateDetector")
+	must(t, replaceDetector(ctx, st, u), "UpdateDetector")
 	got, err := st.Detector(ctx, scopeA, d.ID)
 	must(t, err, "Detector")
 	// Tags are not UpdateDetector's: they change only through UpdateTags,
@@ -406,7 +410,7 @@ func (s *suite) detectorUpdate(t *testing.T) {
 
 	// Clearing features.
 	u.Tags, u.Features = nil, nil
-	must(t, st.UpdateDetector(ctx, u), "UpdateDetector clearing")
+	must(t, replaceDetector(ctx, st, u), "UpdateDetector clearing")
 	got, err = st.Detector(ctx, scopeA, d.ID)
 	must(t, err, "Detector")
 	want = *u
@@ -448,22 +452,22 @@ func (s *suite) detectorDeleteCascades(t *testing.T) {
 		mine = append(mine, newDoc(scopeA, d.ID, fmt.Sprintf("f%d", i)).finding(t))
 		theirs = append(theirs, newDoc(scopeEU, other.ID, fmt.Sprintf("f%d", i)).finding(t))
 	}
-	must(t, st.MergeFindings(ctx, append(slices.Clone(mine), theirs...), noMerge(t)), "MergeFindings")
+	must(t, mergeAll(ctx, st, append(slices.Clone(mine), theirs...), noMerge(t)), "MergeFindings")
 	must(t, st.DeleteDetector(ctx, scopeA, d.ID), "DeleteDetector")
 
-	got, err := st.Findings(ctx, scopeA, d.ID, idsOf(mine))
+	got, err := st.Findings(ctx, visOf(scopeA, d.ID), idsOf(mine))
 	must(t, err, "Findings")
 	if len(got) != 0 {
 		t.Fatalf("%d findings survive their detector", len(got))
 	}
 	// A new detector with the same id does not inherit them.
 	must(t, st.InsertDetector(ctx, newDetector(scopeA, d.ID)), "InsertDetector again")
-	curs, err := st.ListFindings(ctx, scopeA, d.ID, guardpost.FindingQuery{})
+	curs, err := st.ListFindings(ctx, visOf(scopeA, d.ID), guardpost.FindingQuery{})
 	must(t, err, "ListFindings")
 	if len(curs) != 0 {
 		t.Fatalf("recreated detector lists %d old findings", len(curs))
 	}
-	got, err = st.Findings(ctx, scopeEU, other.ID, idsOf(theirs))
+	got, err = st.Findings(ctx, visOf(scopeEU, other.ID), idsOf(theirs))
 	must(t, err, "Findings other scope")
 	if len(got) != len(theirs) {
 		t.Fatalf("other scope kept %d of %d findings", len(got), len(theirs))
@@ -578,7 +582,7 @@ func sameFinding(t *testing.T, got, want *guardpost.Finding, what string) {
 // getOne reads one finding, failing unless it exists.
 func getOne(t *testing.T, st guardpost.Store, scope guardpost.Scope, detectorID, id string) *guardpost.Finding {
 	t.Helper()
-	fs, err := st.Findings(context.Background(), scope, detectorID, []string{id})
+	fs, err := st.Findings(context.Background(), visOf(scope, detectorID), []string{id})
 	must(t, err, "Findings")
 	if len(fs) != 1 {
 		t.Fatalf("Findings(%s): %d findings, want 1", id, len(fs))
@@ -588,7 +592,7 @@ func getOne(t *testing.T, st guardpost.Store, scope guardpost.Scope, detectorID,
 
 func wantAbsent(t *testing.T, st guardpost.Store, scope guardpost.Scope, detectorID string, ids ...string) {
 	t.Helper()
-	fs, err := st.Findings(context.Background(), scope, detectorID, ids)
+	fs, err := st.Findings(context.Background(), visOf(scope, detectorID), ids)
 	must(t, err, "Findings")
 	if len(fs) != 0 {
 		t.Fatalf("Findings(%v): %v, want none", ids, idsOf(fs))
@@ -598,7 +602,7 @@ func wantAbsent(t *testing.T, st guardpost.Store, scope guardpost.Scope, detecto
 // listAll lists a detector's finding ids in id order.
 func listAll(t *testing.T, st guardpost.Store, scope guardpost.Scope, detectorID string) []string {
 	t.Helper()
-	curs, err := st.ListFindings(context.Background(), scope, detectorID, guardpost.FindingQuery{})
+	curs, err := st.ListFindings(context.Background(), visOf(scope, detectorID), guardpost.FindingQuery{})
 	must(t, err, "ListFindings")
 	var ids []string
 	for _, c := range curs {
@@ -640,9 +644,9 @@ func (s *suite) mergeInsert(t *testing.T) {
 	plain := newDoc(scopeA, det, "f-plain").finding(t)
 	unicode := newDoc(scopeA, det, "f-unicode").set("title", "Ünïcödé \u2028 \"quoted\" <tag>").set(attrCountry, "Côte d'Ivoire").finding(t)
 	want := []*guardpost.Finding{rich, plain, unicode}
-	must(t, st.MergeFindings(ctx, want, noMerge(t)), "MergeFindings")
+	must(t, mergeAll(ctx, st, want, noMerge(t)), "MergeFindings")
 
-	got, err := st.Findings(ctx, scopeA, det, idsOf(want))
+	got, err := st.Findings(ctx, visOf(scopeA, det), idsOf(want))
 	must(t, err, "Findings")
 	if len(got) != len(want) {
 		t.Fatalf("Findings: %d findings, want %d", len(got), len(want))
@@ -694,7 +698,7 @@ func (s *suite) mergeByAggregationKey(t *testing.T) {
 	st, det := s.withDetector(t)
 	ctx := context.Background()
 	first := newDoc(scopeA, det, "f-first").set("severity", 2).keyed(t, "k1")
-	must(t, st.MergeFindings(ctx, []*guardpost.Finding{first}, noMerge(t)), "MergeFindings first")
+	must(t, mergeAll(ctx, st, []*guardpost.Finding{first}, noMerge(t)), "MergeFindings first")
 
 	second := newDoc(scopeA, det, "f-second").
 		set("severity", 8).
@@ -702,7 +706,7 @@ func (s *suite) mergeByAggregationKey(t *testing.T) {
 		set("updatedAt", guardpost.ISOTime(t0.Add(time.Hour))).
 		keyed(t, "k1")
 	m := &countMerge{t: t}
-	must(t, st.MergeFindings(ctx, []*guardpost.Finding{second}, m.merge), "MergeFindings second")
+	must(t, mergeAll(ctx, st, []*guardpost.Finding{second}, m.merge), "MergeFindings second")
 	if len(m.calls) != 1 {
 		t.Fatalf("merge called %d times, want 1", len(m.calls))
 	}
@@ -723,7 +727,7 @@ func (s *suite) mergeByAggregationKey(t *testing.T) {
 
 	// A third occurrence merges with the merged finding.
 	third := newDoc(scopeA, det, "f-third").set("severity", 3).keyed(t, "k1")
-	must(t, st.MergeFindings(ctx, []*guardpost.Finding{third}, m.merge), "MergeFindings third")
+	must(t, mergeAll(ctx, st, []*guardpost.Finding{third}, m.merge), "MergeFindings third")
 	if len(m.calls) != 2 {
 		t.Fatalf("merge called %d times, want 2", len(m.calls))
 	}
@@ -738,13 +742,13 @@ func (s *suite) mergeAggregationKeyScope(t *testing.T) {
 	ctx := context.Background()
 	otherDet := "d0000000000000000000000000000009"
 	must(t, st.InsertDetector(ctx, newDetector(scopeEU, otherDet)), "InsertDetector")
-	must(t, st.MergeFindings(ctx, []*guardpost.Finding{
+	must(t, mergeAll(ctx, st, []*guardpost.Finding{
 		newDoc(scopeA, det, "f1").keyed(t, "k"),
 		newDoc(scopeA, det, "f-nokey-1").finding(t),
 	}, noMerge(t)), "MergeFindings")
 	// Same key but another type, another key, another detector and scope,
 	// and no key at all: none of these aggregates.
-	must(t, st.MergeFindings(ctx, []*guardpost.Finding{
+	must(t, mergeAll(ctx, st, []*guardpost.Finding{
 		newDoc(scopeA, det, "f2").set("type", typeBitcoin).keyed(t, "k"),
 		newDoc(scopeA, det, "f3").keyed(t, "K"),
 		newDoc(scopeA, det, "f4").keyed(t, "k2"),
@@ -762,13 +766,13 @@ func (s *suite) mergeAggregationKeyScope(t *testing.T) {
 func (s *suite) mergeResultNewID(t *testing.T) {
 	st, det := s.withDetector(t)
 	ctx := context.Background()
-	must(t, st.MergeFindings(ctx, []*guardpost.Finding{newDoc(scopeA, det, "f-old").keyed(t, "k")}, noMerge(t)), "MergeFindings")
+	must(t, mergeAll(ctx, st, []*guardpost.Finding{newDoc(scopeA, det, "f-old").keyed(t, "k")}, noMerge(t)), "MergeFindings")
 	var result *guardpost.Finding
 	merge := func(stored, incoming *guardpost.Finding) (*guardpost.Finding, error) {
 		result = newDoc(scopeA, det, "f-new").set("severity", 7).keyed(t, "k")
 		return result, nil
 	}
-	must(t, st.MergeFindings(ctx, []*guardpost.Finding{newDoc(scopeA, det, "f-incoming").keyed(t, "k")}, merge), "MergeFindings")
+	must(t, mergeAll(ctx, st, []*guardpost.Finding{newDoc(scopeA, det, "f-incoming").keyed(t, "k")}, merge), "MergeFindings")
 	if ids := listAll(t, st, scopeA, det); !slices.Equal(ids, []string{"f-new"}) {
 		t.Fatalf("findings: %v, want [f-new]", ids)
 	}
@@ -779,7 +783,7 @@ func (s *suite) mergeWithinBatch(t *testing.T) {
 	st, det := s.withDetector(t)
 	ctx := context.Background()
 	m := &countMerge{t: t}
-	must(t, st.MergeFindings(ctx, []*guardpost.Finding{
+	must(t, mergeAll(ctx, st, []*guardpost.Finding{
 		newDoc(scopeA, det, "f-a").keyed(t, "k"),
 		newDoc(scopeA, det, "f-b").set("severity", 9).keyed(t, "k"),
 		newDoc(scopeA, det, "f-c").keyed(t, "other"),
@@ -798,28 +802,28 @@ func (s *suite) mergeWithinBatch(t *testing.T) {
 func (s *suite) mergeReplaceByID(t *testing.T) {
 	st, det := s.withDetector(t)
 	ctx := context.Background()
-	must(t, st.MergeFindings(ctx, []*guardpost.Finding{
+	must(t, mergeAll(ctx, st, []*guardpost.Finding{
 		newDoc(scopeA, det, "f1").set("severity", 2).set(attrCountry, "Chile").keyed(t, "k-old"),
 		newDoc(scopeA, det, "f2").set("severity", 2).finding(t),
 	}, noMerge(t)), "MergeFindings")
 	r1 := newDoc(scopeA, det, "f1").set("severity", 8).set("service.archived", true).keyed(t, "k-new")
 	r2 := newDoc(scopeA, det, "f2").set("severity", 4).set(attrCountry, "Peru").finding(t)
-	must(t, st.MergeFindings(ctx, []*guardpost.Finding{r1, r2}, noMerge(t)), "MergeFindings replacing")
+	must(t, mergeAll(ctx, st, []*guardpost.Finding{r1, r2}, noMerge(t)), "MergeFindings replacing")
 	sameFinding(t, getOne(t, st, scopeA, det, "f1"), r1, "replaced f1")
 	sameFinding(t, getOne(t, st, scopeA, det, "f2"), r2, "replaced f2")
 	if ids := listAll(t, st, scopeA, det); !slices.Equal(ids, []string{"f1", "f2"}) {
 		t.Fatalf("findings: %v", ids)
 	}
 	// The old key no longer aggregates; the new one does.
-	must(t, st.MergeFindings(ctx, []*guardpost.Finding{newDoc(scopeA, det, "f3").keyed(t, "k-old")}, noMerge(t)), "MergeFindings old key")
+	must(t, mergeAll(ctx, st, []*guardpost.Finding{newDoc(scopeA, det, "f3").keyed(t, "k-old")}, noMerge(t)), "MergeFindings old key")
 	m := &countMerge{t: t}
-	must(t, st.MergeFindings(ctx, []*guardpost.Finding{newDoc(scopeA, det, "f4").keyed(t, "k-new")}, m.merge), "MergeFindings new key")
+	must(t, mergeAll(ctx, st, []*guardpost.Finding{newDoc(scopeA, det, "f4").keyed(t, "k-new")}, m.merge), "MergeFindings new key")
 	if len(m.calls) != 1 || m.calls[0].stored.ID != "f1" {
 		t.Fatalf("merge calls %d, want one with stored f1", len(m.calls))
 	}
 	// The sort index follows a replacement.
 	i := guardpost.SortAttributeIndex(attrCountry)
-	curs, err := st.ListFindings(ctx, scopeA, det, guardpost.FindingQuery{Sort: &guardpost.SortCriteria{Attribute: i}})
+	curs, err := st.ListFindings(ctx, visOf(scopeA, det), guardpost.FindingQuery{Sort: &guardpost.SortCriteria{Attribute: i}})
 	must(t, err, "ListFindings")
 	if len(curs) == 0 || curs[0].ID != "f2" || curs[0].SortKey != "Peru" {
 		t.Fatalf("ListFindings by country after replacement: %v", curs)
@@ -831,7 +835,7 @@ func (s *suite) mergeRollback(t *testing.T) {
 	ctx := context.Background()
 	stored := newDoc(scopeA, det, "f-stored").keyed(t, "k")
 	replaced := newDoc(scopeA, det, "f-replaced").set("severity", 1).finding(t)
-	must(t, st.MergeFindings(ctx, []*guardpost.Finding{stored, replaced}, noMerge(t)), "MergeFindings")
+	must(t, mergeAll(ctx, st, []*guardpost.Finding{stored, replaced}, noMerge(t)), "MergeFindings")
 
 	boom := guardpost.Errorf(guardpost.EINVALID, "merge refused")
 	calls := 0
@@ -839,7 +843,7 @@ func (s *suite) mergeRollback(t *testing.T) {
 		calls++
 		return nil, boom
 	}
-	err := st.MergeFindings(ctx, []*guardpost.Finding{
+	err := mergeAll(ctx, st, []*guardpost.Finding{
 		newDoc(scopeA, det, "f-new-before").finding(t),
 		newDoc(scopeA, det, "f-replaced").set("severity", 9).finding(t),
 		newDoc(scopeA, det, "f-incoming").keyed(t, "k"),
@@ -859,30 +863,38 @@ func (s *suite) mergeRollback(t *testing.T) {
 		t.Fatalf("findings after rollback: %v", ids)
 	}
 	// The store still takes writes.
-	must(t, st.MergeFindings(ctx, []*guardpost.Finding{newDoc(scopeA, det, "f-later").finding(t)}, noMerge(t)), "MergeFindings after rollback")
+	must(t, mergeAll(ctx, st, []*guardpost.Finding{newDoc(scopeA, det, "f-later").finding(t)}, noMerge(t)), "MergeFindings after rollback")
 }
 
 func (s *suite) mergeUnknownDetector(t *testing.T) {
 	st, det := s.withDetector(t)
 	ctx := context.Background()
 	for _, c := range []struct {
-		what string
-		f    *guardpost.Finding
+		what  string
+		scope guardpost.Scope
+		det   string
 	}{
-		{"unknown detector", newDoc(scopeA, "d-missing", "f-x").finding(t)},
-		{"detector of another account", newDoc(scopeOther, det, "f-x").finding(t)},
-		{"detector of another region", newDoc(scopeEU, det, "f-x").finding(t)},
+		{"unknown detector", scopeA, "d-missing"},
+		{"detector of another account", scopeOther, det},
+		{"detector of another region", scopeEU, det},
 	} {
-		err := st.MergeFindings(ctx, []*guardpost.Finding{newDoc(scopeA, det, "f-ok").finding(t), c.f}, noMerge(t))
+		f := newDoc(c.scope, c.det, "f-x").finding(t)
+		_, err := st.MergeFindings(ctx, c.scope, c.det, []*guardpost.Finding{f}, func([]*guardpost.Filter) guardpost.MergeFunc {
+			return func(_, in *guardpost.Finding) (*guardpost.Finding, error) { return in, nil }
+		})
 		wantKind(t, err, guardpost.ENOTFOUND, "MergeFindings with "+c.what)
-		wantAbsent(t, st, scopeA, det, "f-ok")
-		wantAbsent(t, st, guardpost.Scope{AccountID: c.f.AccountID, Region: c.f.Region}, c.f.DetectorID, "f-x")
+		wantAbsent(t, st, c.scope, c.det, "f-x")
+	}
+	changes, err := st.FindingChanges(ctx, 0, 0)
+	must(t, err, "FindingChanges")
+	if len(changes) != 0 {
+		t.Errorf("outbox after refused writes: %v", changes)
 	}
 }
 
 func (s *suite) mergeEmpty(t *testing.T) {
 	st, _ := s.withDetector(t)
-	must(t, st.MergeFindings(context.Background(), nil, noMerge(t)), "MergeFindings(nil)")
+	must(t, mergeAll(context.Background(), st, nil, noMerge(t)), "MergeFindings(nil)")
 }
 
 // ---- Findings ----
@@ -891,8 +903,8 @@ func (s *suite) findingsUnknownAndDuplicate(t *testing.T) {
 	st, det := s.withDetector(t)
 	ctx := context.Background()
 	fa, fb := newDoc(scopeA, det, "fa").finding(t), newDoc(scopeA, det, "fb").finding(t)
-	must(t, st.MergeFindings(ctx, []*guardpost.Finding{fa, fb, newDoc(scopeA, det, "fc").finding(t)}, noMerge(t)), "MergeFindings")
-	got, err := st.Findings(ctx, scopeA, det, []string{"fb", "nope", "fa", "fb", "", "fa"})
+	must(t, mergeAll(ctx, st, []*guardpost.Finding{fa, fb, newDoc(scopeA, det, "fc").finding(t)}, noMerge(t)), "MergeFindings")
+	got, err := st.Findings(ctx, visOf(scopeA, det), []string{"fb", "nope", "fa", "fb", "", "fa"})
 	must(t, err, "Findings")
 	slices.SortFunc(got, func(x, y *guardpost.Finding) int { return strings.Compare(x.ID, y.ID) })
 	if len(got) != 2 {
@@ -901,7 +913,7 @@ func (s *suite) findingsUnknownAndDuplicate(t *testing.T) {
 	sameFinding(t, got[0], fa, "fa")
 	sameFinding(t, got[1], fb, "fb")
 	for _, ids := range [][]string{nil, {}, {"nope"}} {
-		got, err := st.Findings(ctx, scopeA, det, ids)
+		got, err := st.Findings(ctx, visOf(scopeA, det), ids)
 		must(t, err, "Findings")
 		if len(got) != 0 {
 			t.Fatalf("Findings(%q): %v", ids, idsOf(got))
@@ -917,8 +929,8 @@ func (s *suite) findingsUnknownAndDuplicate(t *testing.T) {
 		many = append(many, newDoc(scopeA, det, id).finding(t))
 		ids = append(ids, id, id+"-unknown")
 	}
-	must(t, st.MergeFindings(ctx, many, noMerge(t)), "MergeFindings many")
-	got, err = st.Findings(ctx, scopeA, det, ids)
+	must(t, mergeAll(ctx, st, many, noMerge(t)), "MergeFindings many")
+	got, err = st.Findings(ctx, visOf(scopeA, det), ids)
 	must(t, err, "Findings many")
 	if len(got) != len(many) {
 		t.Fatalf("Findings of %d ids: %d findings, want %d", len(ids), len(got), len(many))
@@ -928,7 +940,7 @@ func (s *suite) findingsUnknownAndDuplicate(t *testing.T) {
 func (s *suite) findingsScopeIsolation(t *testing.T) {
 	st, det := s.withDetector(t)
 	ctx := context.Background()
-	must(t, st.MergeFindings(ctx, []*guardpost.Finding{newDoc(scopeA, det, "f1").finding(t)}, noMerge(t)), "MergeFindings")
+	must(t, mergeAll(ctx, st, []*guardpost.Finding{newDoc(scopeA, det, "f1").finding(t)}, noMerge(t)), "MergeFindings")
 	for _, sc := range []guardpost.Scope{scopeOther, scopeEU} {
 		wantAbsent(t, st, sc, det, "f1")
 	}
@@ -949,7 +961,7 @@ func (s *suite) findingsSortKeys(t *testing.T) {
 		set("service.action.networkConnectionAction.remoteIpDetails.ipAddressV4", "0.0.0.0").
 		set(attrRemotePort, 1e15).
 		finding(t)
-	must(t, st.MergeFindings(ctx, []*guardpost.Finding{f}, noMerge(t)), "MergeFindings")
+	must(t, mergeAll(ctx, st, []*guardpost.Finding{f}, noMerge(t)), "MergeFindings")
 	got := getOne(t, st, scopeA, det, "f1")
 	for i, a := range guardpost.SortAttributes {
 		g, w := got.SortKeys[i], f.SortKeys[i]
@@ -1002,8 +1014,8 @@ func listFixture(t *testing.T, st guardpost.Store, det string) []*guardpost.Find
 	// Findings of another detector and scope that must never show.
 	otherDet := "d0000000000000000000000000000009"
 	must(t, st.InsertDetector(context.Background(), newDetector(scopeEU, otherDet)), "InsertDetector")
-	must(t, st.MergeFindings(context.Background(), fs, noMerge(t)), "MergeFindings")
-	must(t, st.MergeFindings(context.Background(), []*guardpost.Finding{
+	must(t, mergeAll(context.Background(), st, fs, noMerge(t)), "MergeFindings")
+	must(t, mergeAll(context.Background(), st, []*guardpost.Finding{
 		newDoc(scopeEU, otherDet, "f00").set(attrRemotePort, 1).set(attrCountry, "Brazil").finding(t),
 		newDoc(scopeEU, otherDet, "f99").finding(t),
 	}, noMerge(t)), "MergeFindings other")
@@ -1066,16 +1078,16 @@ func (s *suite) listByID(t *testing.T) {
 	ctx := context.Background()
 	fs := listFixture(t, st, det)
 	want := expected(fs, nil)
-	got, err := st.ListFindings(ctx, scopeA, det, guardpost.FindingQuery{})
+	got, err := st.ListFindings(ctx, visOf(scopeA, det), guardpost.FindingQuery{})
 	must(t, err, "ListFindings")
 	sameCursors(t, got, want, "by id")
-	got, err = st.ListFindings(ctx, scopeA, det, guardpost.FindingQuery{Limit: 4})
+	got, err = st.ListFindings(ctx, visOf(scopeA, det), guardpost.FindingQuery{Limit: 4})
 	must(t, err, "ListFindings")
 	sameCursors(t, got, want[:4], "by id, limit 4")
-	got, err = st.ListFindings(ctx, scopeA, det, guardpost.FindingQuery{Limit: 4, After: &want[3]})
+	got, err = st.ListFindings(ctx, visOf(scopeA, det), guardpost.FindingQuery{Limit: 4, After: &want[3]})
 	must(t, err, "ListFindings")
 	sameCursors(t, got, want[4:8], "by id, second page")
-	got, err = st.ListFindings(ctx, scopeA, det, guardpost.FindingQuery{After: &want[len(want)-1]})
+	got, err = st.ListFindings(ctx, visOf(scopeA, det), guardpost.FindingQuery{After: &want[len(want)-1]})
 	must(t, err, "ListFindings")
 	sameCursors(t, got, nil, "by id, after the last")
 }
@@ -1090,10 +1102,10 @@ func (s *suite) listOrder(t *testing.T, name string) {
 		if want[len(want)-1].SortKey != nil && name != attrUpdatedAt {
 			t.Fatal("fixture lacks absent keys")
 		}
-		got, err := st.ListFindings(ctx, scopeA, det, guardpost.FindingQuery{Sort: sort})
+		got, err := st.ListFindings(ctx, visOf(scopeA, det), guardpost.FindingQuery{Sort: sort})
 		must(t, err, "ListFindings")
 		sameCursors(t, got, want, fmt.Sprintf("%s descending=%t", name, desc))
-		got, err = st.ListFindings(ctx, scopeA, det, guardpost.FindingQuery{Sort: sort, Limit: 5})
+		got, err = st.ListFindings(ctx, visOf(scopeA, det), guardpost.FindingQuery{Sort: sort, Limit: 5})
 		must(t, err, "ListFindings")
 		sameCursors(t, got, want[:5], fmt.Sprintf("%s descending=%t limit 5", name, desc))
 	}
@@ -1119,7 +1131,7 @@ func (s *suite) listPagination(t *testing.T) {
 				if page > len(fs)+1 {
 					t.Fatalf("%s: pagination does not end", what)
 				}
-				curs, err := st.ListFindings(ctx, scopeA, det, guardpost.FindingQuery{Sort: sort, Limit: limit, After: after})
+				curs, err := st.ListFindings(ctx, visOf(scopeA, det), guardpost.FindingQuery{Sort: sort, Limit: limit, After: after})
 				must(t, err, "ListFindings")
 				if len(curs) > limit {
 					t.Fatalf("%s: page of %d", what, len(curs))
@@ -1158,7 +1170,7 @@ func (s *suite) listAfterMissing(t *testing.T) {
 					rest = append(rest, w)
 				}
 			}
-			got, err := st.ListFindings(ctx, scopeA, det, guardpost.FindingQuery{Sort: sort, After: &after})
+			got, err := st.ListFindings(ctx, visOf(scopeA, det), guardpost.FindingQuery{Sort: sort, After: &after})
 			must(t, err, "ListFindings")
 			sameCursors(t, got, rest, fmt.Sprintf("descending=%t after %v", desc, after))
 		}
@@ -1182,14 +1194,14 @@ func (s *suite) listScopeIsolation(t *testing.T) {
 	listFixture(t, st, det)
 	for _, sc := range []guardpost.Scope{scopeOther, scopeEU} {
 		for _, sort := range []*guardpost.SortCriteria{nil, {Attribute: attr(t, attrCountry)}} {
-			curs, err := st.ListFindings(ctx, sc, det, guardpost.FindingQuery{Sort: sort})
+			curs, err := st.ListFindings(ctx, visOf(sc, det), guardpost.FindingQuery{Sort: sort})
 			must(t, err, "ListFindings")
 			if len(curs) != 0 {
 				t.Fatalf("ListFindings from %v: %v", sc, curs)
 			}
 		}
 	}
-	curs, err := st.ListFindings(ctx, scopeA, "d-missing", guardpost.FindingQuery{})
+	curs, err := st.ListFindings(ctx, visOf(scopeA, "d-missing"), guardpost.FindingQuery{})
 	must(t, err, "ListFindings")
 	if len(curs) != 0 {
 		t.Fatalf("ListFindings of unknown detector: %v", curs)
@@ -1216,7 +1228,7 @@ func (s *suite) concurrency(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for _, d := range batch {
-				if err := st.MergeFindings(ctx, []*guardpost.Finding{d}, func(stored, in *guardpost.Finding) (*guardpost.Finding, error) {
+				if err := mergeAll(ctx, st, []*guardpost.Finding{d}, func(stored, in *guardpost.Finding) (*guardpost.Finding, error) {
 					return in, nil
 				}); err != nil {
 					errc <- fmt.Errorf("writer %d, %s: %w", w, d.ID, err)
@@ -1232,13 +1244,13 @@ func (s *suite) concurrency(t *testing.T) {
 			defer wg.Done()
 			sort := &guardpost.SortCriteria{Attribute: severity, Descending: r%2 == 0}
 			for range rounds {
-				curs, err := st.ListFindings(ctx, scopeA, det, guardpost.FindingQuery{Sort: sort, Limit: 20})
+				curs, err := st.ListFindings(ctx, visOf(scopeA, det), guardpost.FindingQuery{Sort: sort, Limit: 20})
 				if err == nil {
 					var ids []string
 					for _, c := range curs {
 						ids = append(ids, c.ID)
 					}
-					_, err = st.Findings(ctx, scopeA, det, ids)
+					_, err = st.Findings(ctx, visOf(scopeA, det), ids)
 				}
 				if err == nil {
 					_, err = st.Detector(ctx, scopeA, det)
@@ -1297,9 +1309,9 @@ func (s *suite) updateFindings(t *testing.T) {
 	f1 := newDoc(scopeA, det, "f1").keyed(t, "k1")
 	f2 := newDoc(scopeA, det, "f2").set("severity", 2).finding(t)
 	f3 := newDoc(scopeA, det, "f3").finding(t)
-	must(t, st.MergeFindings(ctx, []*guardpost.Finding{f1, f2, f3}, noMerge(t)), "MergeFindings")
+	must(t, mergeAll(ctx, st, []*guardpost.Finding{f1, f2, f3}, noMerge(t)), "MergeFindings")
 	var seen []string
-	must(t, st.UpdateFindings(ctx, scopeA, det, []string{"f1", "f2"}, archive(t, &seen)), "UpdateFindings")
+	must(t, updateAll(ctx, st, scopeA, det, []string{"f1", "f2"}, archive(t, &seen)), "UpdateFindings")
 	slices.Sort(seen)
 	if !slices.Equal(seen, []string{"f1", "f2"}) {
 		t.Fatalf("update called for %v, want [f1 f2]", seen)
@@ -1311,7 +1323,7 @@ func (s *suite) updateFindings(t *testing.T) {
 	sameFinding(t, getOne(t, st, scopeA, det, "f3"), f3, "f3 untouched")
 	// The aggregation key survives the update: a new occurrence merges.
 	m := &countMerge{t: t}
-	must(t, st.MergeFindings(ctx, []*guardpost.Finding{newDoc(scopeA, det, "f1-next").keyed(t, "k1")}, m.merge), "MergeFindings after update")
+	must(t, mergeAll(ctx, st, []*guardpost.Finding{newDoc(scopeA, det, "f1-next").keyed(t, "k1")}, m.merge), "MergeFindings after update")
 	if len(m.calls) != 1 || m.calls[0].stored.ID != "f1" || !m.calls[0].stored.Archived {
 		t.Fatalf("merge after update: %d calls, want 1 with archived f1 stored", len(m.calls))
 	}
@@ -1320,7 +1332,7 @@ func (s *suite) updateFindings(t *testing.T) {
 	}
 	// Feedback comments live beside the document and are written with it.
 	const comments = "benign: our scanner, ticket SEC-1234 — ✓"
-	must(t, st.UpdateFindings(ctx, scopeA, det, []string{"f2"}, func(f *guardpost.Finding) (*guardpost.Finding, error) {
+	must(t, updateAll(ctx, st, scopeA, det, []string{"f2"}, func(f *guardpost.Finding) (*guardpost.Finding, error) {
 		g := *f
 		g.FeedbackComments = comments
 		return &g, nil
@@ -1330,10 +1342,10 @@ func (s *suite) updateFindings(t *testing.T) {
 	}
 	f4 := newDoc(scopeA, det, "f4").finding(t)
 	f4.FeedbackComments = "written with the finding"
-	must(t, st.MergeFindings(ctx, []*guardpost.Finding{f4}, noMerge(t)), "MergeFindings with feedback comments")
+	must(t, mergeAll(ctx, st, []*guardpost.Finding{f4}, noMerge(t)), "MergeFindings with feedback comments")
 	sameFinding(t, getOne(t, st, scopeA, det, "f4"), f4, "f4 with feedback comments")
 	// No ids: nothing to do.
-	must(t, st.UpdateFindings(ctx, scopeA, det, nil, func(f *guardpost.Finding) (*guardpost.Finding, error) {
+	must(t, updateAll(ctx, st, scopeA, det, nil, func(f *guardpost.Finding) (*guardpost.Finding, error) {
 		t.Errorf("update(%s) called for no ids", f.ID)
 		return f, nil
 	}), "UpdateFindings with no ids")
@@ -1342,9 +1354,9 @@ func (s *suite) updateFindings(t *testing.T) {
 func (s *suite) updateUnknownIDs(t *testing.T) {
 	st, det := s.withDetector(t)
 	ctx := context.Background()
-	must(t, st.MergeFindings(ctx, []*guardpost.Finding{newDoc(scopeA, det, "f1").finding(t)}, noMerge(t)), "MergeFindings")
+	must(t, mergeAll(ctx, st, []*guardpost.Finding{newDoc(scopeA, det, "f1").finding(t)}, noMerge(t)), "MergeFindings")
 	var seen []string
-	must(t, st.UpdateFindings(ctx, scopeA, det, []string{"nope", "f1", "f1", "also-nope"}, archive(t, &seen)), "UpdateFindings")
+	must(t, updateAll(ctx, st, scopeA, det, []string{"nope", "f1", "f1", "also-nope"}, archive(t, &seen)), "UpdateFindings")
 	if !slices.Equal(seen, []string{"f1"}) {
 		t.Fatalf("update called for %v, want [f1]", seen)
 	}
@@ -1353,7 +1365,7 @@ func (s *suite) updateUnknownIDs(t *testing.T) {
 	}
 	wantAbsent(t, st, scopeA, det, "nope", "also-nope")
 	// Unknown detector: nothing happens either.
-	must(t, st.UpdateFindings(ctx, scopeA, "d-unknown", []string{"f1"}, archive(t, &seen)), "UpdateFindings unknown detector")
+	must(t, updateAll(ctx, st, scopeA, "d-unknown", []string{"f1"}, archive(t, &seen)), "UpdateFindings unknown detector")
 	if len(seen) != 1 {
 		t.Fatalf("update called for an unknown detector: %v", seen)
 	}
@@ -1364,11 +1376,11 @@ func (s *suite) updateRollback(t *testing.T) {
 	ctx := context.Background()
 	f1 := newDoc(scopeA, det, "f1").finding(t)
 	f2 := newDoc(scopeA, det, "f2").finding(t)
-	must(t, st.MergeFindings(ctx, []*guardpost.Finding{f1, f2}, noMerge(t)), "MergeFindings")
+	must(t, mergeAll(ctx, st, []*guardpost.Finding{f1, f2}, noMerge(t)), "MergeFindings")
 	boom := guardpost.Errorf(guardpost.EINVALID, "update refused")
 	var seen []string
 	ok := archive(t, &seen)
-	err := st.UpdateFindings(ctx, scopeA, det, []string{"f1", "f2"}, func(f *guardpost.Finding) (*guardpost.Finding, error) {
+	err := updateAll(ctx, st, scopeA, det, []string{"f1", "f2"}, func(f *guardpost.Finding) (*guardpost.Finding, error) {
 		if len(seen) == 1 { // the first one was rewritten; refuse the second
 			return nil, boom
 		}
@@ -1382,7 +1394,7 @@ func (s *suite) updateRollback(t *testing.T) {
 	sameFinding(t, getOne(t, st, scopeA, det, "f2"), f2, "f2 after rollback")
 	// The store still takes writes.
 	seen = nil
-	must(t, st.UpdateFindings(ctx, scopeA, det, []string{"f2"}, archive(t, &seen)), "UpdateFindings after rollback")
+	must(t, updateAll(ctx, st, scopeA, det, []string{"f2"}, archive(t, &seen)), "UpdateFindings after rollback")
 	if !getOne(t, st, scopeA, det, "f2").Archived {
 		t.Fatal("f2 not archived after rollback")
 	}
@@ -1396,9 +1408,9 @@ func (s *suite) updateScopeIsolation(t *testing.T) {
 	}
 	mine := newDoc(scopeA, det, "f1").finding(t)
 	theirs := []*guardpost.Finding{newDoc(scopeOther, det, "f1").finding(t), newDoc(scopeEU, det, "f1").finding(t)}
-	must(t, st.MergeFindings(ctx, append([]*guardpost.Finding{mine}, theirs...), noMerge(t)), "MergeFindings")
+	must(t, mergeAll(ctx, st, append([]*guardpost.Finding{mine}, theirs...), noMerge(t)), "MergeFindings")
 	var seen []string
-	must(t, st.UpdateFindings(ctx, scopeA, det, []string{"f1"}, archive(t, &seen)), "UpdateFindings")
+	must(t, updateAll(ctx, st, scopeA, det, []string{"f1"}, archive(t, &seen)), "UpdateFindings")
 	if len(seen) != 1 {
 		t.Fatalf("update called %d times, want 1", len(seen))
 	}

@@ -38,7 +38,7 @@ func (s *suite) tags(t *testing.T) {
 	setup := func(t *testing.T) (guardpost.Store, context.Context) {
 		st, ctx := s.store(t), context.Background()
 		must(t, st.InsertDetector(ctx, newDetector(scopeA, det)), "InsertDetector")
-		must(t, st.InsertFilter(ctx, newFilter(scopeA, det, "one")), "InsertFilter")
+		must(t, insertFilter(ctx, st, newFilter(scopeA, det, "one")), "InsertFilter")
 		return st, ctx
 	}
 	t.Run("Detector", func(t *testing.T) {
@@ -119,7 +119,7 @@ func (s *suite) tags(t *testing.T) {
 		st, ctx := setup(t)
 		// The EU scope has a detector and filter with the same id and name.
 		must(t, st.InsertDetector(ctx, newDetector(scopeEU, det)), "InsertDetector EU")
-		must(t, st.InsertFilter(ctx, newFilter(scopeEU, det, "one")), "InsertFilter EU")
+		must(t, insertFilter(ctx, st, newFilter(scopeEU, det, "one")), "InsertFilter EU")
 		never := func(map[string]string) (map[string]string, error) {
 			t.Error("update called for another scope's resource")
 			return nil, nil

@@ -90,16 +90,57 @@ func TestListFindingsCriteria(t *testing.T) {
 			t.Fatalf("paged: got %d ids, want the %d with severity >= 7", len(got), len(severe))
 		}
 	})
-	t.Run("token from another query", func(t *testing.T) {
+	// XSOAR keeps a nextToken across runs while its exclusion list (the
+	// criteria) changes: the token is a position in the order, and the
+	// listing resumes after it under the new criteria.
+	t.Run("token survives a change of criteria", func(t *testing.T) {
+		severeOnly := map[string]types.Condition{"severity": {GreaterThanOrEqual: aws.Int64(7)}}
 		out, err := c.ListFindings(ctx, &guardduty.ListFindingsInput{DetectorId: &det, MaxResults: aws.Int32(5),
-			FindingCriteria: &types.FindingCriteria{Criterion: map[string]types.Condition{"severity": {GreaterThanOrEqual: aws.Int64(7)}}}})
+			FindingCriteria: &types.FindingCriteria{Criterion: severeOnly}})
+		if err != nil || out.NextToken == nil || len(out.FindingIds) != 5 {
+			t.Fatalf("first page: %v, %d ids, token %v", err, len(out.FindingIds), out.NextToken)
+		}
+		last := out.FindingIds[4]
+		wider := map[string]types.Condition{"severity": {GreaterThanOrEqual: aws.Int64(2)}}
+		var want []string
+		for _, id := range listWhere(t, c, det, wider, 50) {
+			if id > last {
+				want = append(want, id)
+			}
+		}
+		var got []string
+		in := &guardduty.ListFindingsInput{DetectorId: &det, MaxResults: aws.Int32(50), NextToken: out.NextToken,
+			FindingCriteria: &types.FindingCriteria{Criterion: wider}}
+		for {
+			page, err := c.ListFindings(ctx, in)
+			if err != nil {
+				t.Fatalf("token reused with other criteria: %v", err)
+			}
+			got = append(got, page.FindingIds...)
+			if page.NextToken == nil {
+				break
+			}
+			in.NextToken = page.NextToken
+		}
+		if len(want) == 0 || !slices.Equal(got, want) {
+			t.Fatalf("resumed under new criteria: got %d ids, want the %d after %s matching them", len(got), len(want), last)
+		}
+	})
+	t.Run("token from another sort order or detector", func(t *testing.T) {
+		out, err := c.ListFindings(ctx, &guardduty.ListFindingsInput{DetectorId: &det, MaxResults: aws.Int32(5)})
 		if err != nil || out.NextToken == nil {
 			t.Fatalf("first page: %v, token %v", err, out.NextToken)
 		}
 		_, err = c.ListFindings(ctx, &guardduty.ListFindingsInput{DetectorId: &det, MaxResults: aws.Int32(5), NextToken: out.NextToken,
-			FindingCriteria: &types.FindingCriteria{Criterion: map[string]types.Condition{"severity": {GreaterThanOrEqual: aws.Int64(2)}}}})
+			SortCriteria: &types.SortCriteria{AttributeName: aws.String("severity"), OrderBy: types.OrderByDesc}})
 		if code, _ := apiError(t, err); code != "BadRequestException" {
-			t.Fatalf("token reused with other criteria: %s", code)
+			t.Fatalf("token reused with another sort order: %s", code)
+		}
+		b := s.clientB()
+		detB := createDetector(t, b)
+		_, err = b.ListFindings(ctx, &guardduty.ListFindingsInput{DetectorId: &detB, NextToken: out.NextToken})
+		if code, _ := apiError(t, err); code != "BadRequestException" {
+			t.Fatalf("token reused by another account: %s", code)
 		}
 	})
 	t.Run("unknown attribute", func(t *testing.T) {

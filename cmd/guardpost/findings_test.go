@@ -239,10 +239,7 @@ func sortFixture(t *testing.T, s *testServer, det string) []string {
 		f.AggregationKey = id
 		findings = append(findings, f)
 	}
-	err := s.store.MergeFindings(context.Background(), findings, func(_, in *guardpost.Finding) (*guardpost.Finding, error) { return in, nil })
-	if err != nil {
-		t.Fatal(err)
-	}
+	s.writeFindings(t, accountA, det, findings)
 	return ids
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty/types"
 
+	"github.com/guardpost/guardpost"
 	"github.com/guardpost/guardpost/internal/sdkhttp"
 )
 
@@ -201,4 +202,17 @@ func getAll(t *testing.T, c *guardduty.Client, det string, ids []string) []types
 		out = append(out, got.Findings...)
 	}
 	return out
+}
+
+// writeFindings writes findings into an account's detector through the
+// public findings pipeline (guardpost.Service.WriteFindings) over the
+// running server's store, for fixtures no API call can make.
+func (s *testServer) writeFindings(t *testing.T, account, det string, fs []*guardpost.Finding) guardpost.WriteReport {
+	t.Helper()
+	svc := &guardpost.Service{Store: s.store}
+	report, err := svc.WriteFindings(context.Background(), guardpost.Scope{AccountID: account, Region: "us-east-1"}, det, fs)
+	if err != nil {
+		t.Fatalf("WriteFindings: %v", err)
+	}
+	return report
 }

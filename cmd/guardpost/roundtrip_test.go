@@ -168,9 +168,7 @@ func TestEveryFindingMemberRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.AggregationKey = "fixture"
-	if err := s.store.MergeFindings(context.Background(), []*guardpost.Finding{f}, nil); err != nil {
-		t.Fatal(err)
-	}
+	s.writeFindings(t, accountA, det, []*guardpost.Finding{f})
 
 	out, err := c.GetFindings(context.Background(), &guardduty.GetFindingsInput{DetectorId: &det, FindingIds: []string{*fixture.Id}})
 	if err != nil {

@@ -158,9 +158,7 @@ func TestCountBySeverityCountsEveryFinding(t *testing.T) {
 		}
 		fs = append(fs, f)
 	}
-	if err := s.store.MergeFindings(ctx, fs, nil); err != nil {
-		t.Fatal(err)
-	}
+	s.writeFindings(t, accountA, det, fs)
 	out, err := c.GetFindingsStatistics(ctx, &guardduty.GetFindingsStatisticsInput{DetectorId: &det,
 		FindingStatisticTypes: []types.FindingStatisticType{types.FindingStatisticTypeCountBySeverity}})
 	if err != nil {

@@ -1,0 +1,134 @@
+package guardpost
+
+import (
+	"context"
+	"slices"
+	"strings"
+)
+
+// DetectorRef names one detector of an account, in the region of the
+// Visibility that holds it.
+type DetectorRef struct {
+	AccountID  string
+	DetectorID string
+}
+
+// Visibility is what one request may see among findings: the verified
+// caller and the (account, detector) pairs whose findings it may read and
+// act on, all in the caller's region. The service resolves it once per
+// request and passes it to every finding read and write, so a store never
+// decides tenancy from a document. Only the caller's own detector is
+// visible until administrator and member accounts exist; a store must
+// nevertheless serve any number of pairs, listing them as one keyset order.
+type Visibility struct {
+	Caller Scope
+	// Detectors holds at least one pair, no pair twice, sorted by account
+	// then detector (see NewVisibility).
+	Detectors []DetectorRef
+}
+
+// NewVisibility returns the visibility of caller over the given detectors
+// (a copy, sorted and without repeats).
+func NewVisibility(caller Scope, detectors ...DetectorRef) Visibility {
+	ds := slices.Clone(detectors)
+	slices.SortFunc(ds, func(a, b DetectorRef) int {
+		if c := strings.Compare(a.AccountID, b.AccountID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.DetectorID, b.DetectorID)
+	})
+	return Visibility{Caller: caller, Detectors: slices.Compact(ds)}
+}
+
+// Region is the region every visible detector is in.
+func (v Visibility) Region() string { return v.Caller.Region }
+
+// Sees reports whether a finding of the account and detector is visible.
+func (v Visibility) Sees(accountID, detectorID string) bool {
+	_, ok := slices.BinarySearchFunc(v.Detectors, DetectorRef{accountID, detectorID}, func(a, b DetectorRef) int {
+		if c := strings.Compare(a.AccountID, b.AccountID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.DetectorID, b.DetectorID)
+	})
+	return ok
+}
+
+// visibility resolves what the caller may see through its detector
+// detectorID: the 400 the real service answers when the caller does not
+// own that detector, else the pairs visible through it.
+func (s *Service) visibility(ctx context.Context, caller Scope, detectorID string) (Visibility, error) {
+	if _, err := s.detector(ctx, caller, detectorID); err != nil {
+		return Visibility{}, err
+	}
+	return NewVisibility(caller, DetectorRef{AccountID: caller.AccountID, DetectorID: detectorID}), nil
+}
+
+// WriteReport says what one pipeline write did: the ids of the findings it
+// created and of those it updated (a new occurrence aggregated into a
+// stored finding, or a finding replaced by id), in the order written.
+type WriteReport struct {
+	Created []string
+	Updated []string
+}
+
+// WriteFindings is the one entry point through which every producer
+// (samples, imports, detection) writes findings. caller is the verified
+// identity of the writer and detectorID its detector: a finding whose
+// account, region or detector lies outside them is refused (EDENIED) and
+// nothing is written. In one store transaction each finding is then
+// aggregated (one with an AggregationKey folds into the stored finding of
+// the same type and key, see mergeOccurrence; one without replaces the
+// stored finding with its id, keeping its feedback comments) and archived
+// when one of the detector's ARCHIVE filters matches it.
+func (s *Service) WriteFindings(ctx context.Context, caller Scope, detectorID string, findings []*Finding) (WriteReport, error) {
+	if _, err := s.detector(ctx, caller, detectorID); err != nil {
+		return WriteReport{}, err
+	}
+	for _, f := range findings {
+		if f == nil {
+			return WriteReport{}, Errorf(EINVALID, "nil finding")
+		}
+		if f.AccountID != caller.AccountID || f.Region != caller.Region || f.DetectorID != detectorID {
+			return WriteReport{}, Errorf(EDENIED, "The finding %s belongs to account %s, region %s, detector %s: the caller may write findings only to its own detector %s in account %s, region %s.",
+				f.ID, f.AccountID, f.Region, f.DetectorID, detectorID, caller.AccountID, caller.Region)
+		}
+	}
+	changes, err := s.Store.MergeFindings(ctx, caller, detectorID, findings, newFindingMerge)
+	if err != nil {
+		return WriteReport{}, err
+	}
+	var report WriteReport
+	for _, c := range changes {
+		if c.Change == ChangeCreated {
+			report.Created = append(report.Created, c.FindingID)
+		} else {
+			report.Updated = append(report.Updated, c.FindingID)
+		}
+	}
+	if s.FindingsWritten != nil {
+		s.FindingsWritten(report)
+	}
+	return report, nil
+}
+
+// newFindingMerge is the pipeline's rule for one transaction, given the
+// detector's filters as that transaction reads them: aggregate or replace,
+// then apply the ARCHIVE filters in rank order.
+func newFindingMerge(filters []*Filter) MergeFunc {
+	suppression := archiveCriteria(filters)
+	return func(stored, incoming *Finding) (*Finding, error) {
+		out := incoming
+		switch {
+		case stored == nil:
+		case incoming.AggregationKey != "":
+			var err error
+			if out, err = mergeOccurrence(stored, incoming); err != nil {
+				return nil, err
+			}
+		default:
+			out.FeedbackComments = stored.FeedbackComments
+		}
+		return suppress(out, suppression)
+	}
+}
