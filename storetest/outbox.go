@@ -103,7 +103,6 @@ func (s *suite) outbox(t *testing.T) {
 	}
 }
 
-
 // tokenKey: one key per database, the same on every call.
 func (s *suite) tokenKey(t *testing.T) {
 	st, ctx := s.store(t), context.Background()
