@@ -94,6 +94,9 @@ func mergeBench(ctx context.Context, db *DB, fs []*guardpost.Finding) error {
 }
 
 func keepIncoming(stored, incoming *guardpost.Finding) (*guardpost.Finding, error) {
+	if stored == nil {
+		return incoming, nil
+	}
 	f := *incoming
 	f.ID = stored.ID
 	return &f, nil
