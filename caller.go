@@ -31,28 +31,19 @@ type Visibility struct {
 // (a copy, sorted and without repeats).
 func NewVisibility(caller Scope, detectors ...DetectorRef) Visibility {
 	ds := slices.Clone(detectors)
-	slices.SortFunc(ds, func(a, b DetectorRef) int {
-		if c := strings.Compare(a.AccountID, b.AccountID); c != 0 {
-			return c
-		}
-		return strings.Compare(a.DetectorID, b.DetectorID)
-	})
+	slices.SortFunc(ds, compareDetectorRefs)
 	return Visibility{Caller: caller, Detectors: slices.Compact(ds)}
+}
+
+func compareDetectorRefs(a, b DetectorRef) int {
+	if c := strings.Compare(a.AccountID, b.AccountID); c != 0 {
+		return c
+	}
+	return strings.Compare(a.DetectorID, b.DetectorID)
 }
 
 // Region is the region every visible detector is in.
 func (v Visibility) Region() string { return v.Caller.Region }
-
-// Sees reports whether a finding of the account and detector is visible.
-func (v Visibility) Sees(accountID, detectorID string) bool {
-	_, ok := slices.BinarySearchFunc(v.Detectors, DetectorRef{accountID, detectorID}, func(a, b DetectorRef) int {
-		if c := strings.Compare(a.AccountID, b.AccountID); c != 0 {
-			return c
-		}
-		return strings.Compare(a.DetectorID, b.DetectorID)
-	})
-	return ok
-}
 
 // visibility resolves what the caller may see through its detector
 // detectorID: the 400 the real service answers when the caller does not
