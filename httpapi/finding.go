@@ -140,12 +140,13 @@ func mergeValues(current, deprecated []string) []string {
 }
 
 // bound prefers the current operator's bound over the deprecated one's.
-func bound(current *int64, deprecated *int32) *int64 {
-	if current != nil || deprecated == nil {
+// Both are 64-bit: the deprecated ones are widened on the wire (see
+// internal/codegen/widen.go) because clients send epoch milliseconds there.
+func bound(current, deprecated *int64) *int64 {
+	if current != nil {
 		return current
 	}
-	v := int64(*deprecated)
-	return &v
+	return deprecated
 }
 
 // getFindingsStatistics answers groupBy with the grouped rows and the

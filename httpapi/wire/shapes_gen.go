@@ -211,10 +211,10 @@ type CloudformationStack struct {
 type Condition struct {
 	Eq                 []string `json:"eq,omitzero"`
 	Neq                []string `json:"neq,omitzero"`
-	Gt                 *int32   `json:"gt,omitempty"`
-	Gte                *int32   `json:"gte,omitempty"`
-	Lt                 *int32   `json:"lt,omitempty"`
-	Lte                *int32   `json:"lte,omitempty"`
+	Gt                 *int64   `json:"gt,omitempty"`  // wider than the model: see internal/codegen/widen.go
+	Gte                *int64   `json:"gte,omitempty"` // wider than the model: see internal/codegen/widen.go
+	Lt                 *int64   `json:"lt,omitempty"`  // wider than the model: see internal/codegen/widen.go
+	Lte                *int64   `json:"lte,omitempty"` // wider than the model: see internal/codegen/widen.go
 	Equals             []string `json:"equals,omitzero"`
 	NotEquals          []string `json:"notEquals,omitzero"`
 	GreaterThan        *int64   `json:"greaterThan,omitempty"`

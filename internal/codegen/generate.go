@@ -17,9 +17,11 @@ var handWritten = map[string]bool{
 	"Operations": true, "EnumValues": true, "NoInput": true,
 }
 
-// Config names the package the files are generated for.
+// Config names the package the files are generated for and the members
+// whose Go type departs from the model (see Widened).
 type Config struct {
 	Package string
+	Widen   map[string]string // "shape id$member" -> Go integer type
 }
 
 // gen holds what the emitters share.
@@ -30,7 +32,8 @@ type gen struct {
 	ops     []*opInfo       // sorted by name
 	inputs  map[string]bool // ids of operation input structures
 
-	needMemo map[string]int8 // validation: 0 unknown, 1 in progress, 2 no, 3 yes
+	needMemo map[string]int8   // validation: 0 unknown, 1 in progress, 2 no, 3 yes
+	widen    map[string]string // Config.Widen
 	warnings []string
 }
 
@@ -40,7 +43,10 @@ func Generate(m *Model, cfg Config) (map[string][]byte, []string, error) {
 	if cfg.Package == "" {
 		cfg.Package = "wire"
 	}
-	g := &gen{m: m, names: map[string]bool{}, inputs: map[string]bool{}, needMemo: map[string]int8{}}
+	g := &gen{m: m, names: map[string]bool{}, inputs: map[string]bool{}, needMemo: map[string]int8{}, widen: cfg.Widen}
+	if err := g.checkWidened(cfg.Widen); err != nil {
+		return nil, nil, err
+	}
 	g.structs = append(m.ShapesOfType("structure"), m.ShapesOfType("union")...)
 	sort.Slice(g.structs, func(i, j int) bool { return g.structs[i].ID < g.structs[j].ID })
 	for _, s := range g.structs {

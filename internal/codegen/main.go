@@ -34,7 +34,7 @@ func run(modelPath, outDir, pkg string) error {
 	if err != nil {
 		return err
 	}
-	files, warnings, err := Generate(m, Config{Package: pkg})
+	files, warnings, err := Generate(m, Config{Package: pkg, Widen: Widened})
 	if err != nil {
 		return err
 	}

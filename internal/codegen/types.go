@@ -178,7 +178,7 @@ func (g *gen) emitShapes(w *fileWriter) error {
 				return fmt.Errorf("%s: two members become field %s", s.ID, f)
 			}
 			seen[f] = true
-			t, err := g.fieldType(m.Target)
+			t, widened, err := g.memberFieldType(s, m)
 			if err != nil {
 				return fmt.Errorf("%s$%s: %w", s.ID, m.Name, err)
 			}
@@ -200,6 +200,10 @@ func (g *gen) emitShapes(w *fileWriter) error {
 					opt = "omitzero"
 				}
 				tag = n + "," + opt
+			}
+			if widened {
+				w.p("\t%s %s `json:%q` // wider than the model: see internal/codegen/widen.go", f, t, tag)
+				continue
 			}
 			w.p("\t%s %s `json:%q`", f, t, tag)
 		}
