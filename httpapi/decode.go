@@ -34,9 +34,17 @@ func decodeBody(body []byte, v any) error {
 		syn *json.SyntaxError
 		typ *json.UnmarshalTypeError
 	)
-	switch {
-	case errors.As(err, &syn):
+	if errors.As(err, &syn) {
 		return badRequest("The request body is not valid JSON: %s (at byte %d).", syn.Error(), syn.Offset)
+	}
+	// Valid JSON with a value that does not fit its member: find which, with
+	// its full path (see typeErrorMessage).
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		if msg, ok := typeErrorMessage(body, v); ok {
+			return badRequest("%s", msg)
+		}
+	}
+	switch {
 	case errors.As(err, &typ):
 		if typ.Field == "" {
 			return badRequest("The request body must be a JSON object, not a JSON %s.", typ.Value)

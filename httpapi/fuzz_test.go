@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -27,6 +28,8 @@ func FuzzDecodeAndValidate(f *testing.F) {
 		{"UntagResource", ``, "tagKeys=a&tagKeys=b"},
 		{"CreateSampleFindings", `{"findingTypes":["Recon:EC2/Portscan"]}`, ""},
 		{"GetFindings", `{"findingIds":[1.5e999]}`, ""},
+		{"ListFindings", `{"findingCriteria":{"criterion":{"updatedAt":{"gte":"abc","greaterThan":1e30}}}}`, ""},
+		{"CreateFilter", `{"name":"n","FindingCriteria":{"Criterion":{"a":{"lte":[1],"eq":[null,2]}}},"rank":-1e3}`, ""},
 	}
 	index := map[string]int{}
 	for i, op := range wire.Operations {
@@ -46,6 +49,13 @@ func FuzzDecodeAndValidate(f *testing.F) {
 		if err := decodeBody(body, in); err != nil {
 			if e := toAPIError(err); e.Status != http.StatusBadRequest {
 				t.Fatalf("%s: decode error maps to %d %s", op.Name, e.Status, e.Type)
+			}
+			// A valid JSON body refused by encoding/json has a value that
+			// does not fit: the message must name it with its path.
+			if json.Valid(body) {
+				if _, ok := typeErrorMessage(body, op.NewInput()); !ok {
+					t.Fatalf("%s: %v: no offending value found in %s", op.Name, err, body)
+				}
 			}
 			return
 		}
