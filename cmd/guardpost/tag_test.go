@@ -173,9 +173,9 @@ func TestTags(t *testing.T) {
 			{"nonexistent detector", "POST", tagsPath(missingDet), `{"tags":{"k":"v"}}`, 400, "BadRequestException", msgNotOwned},
 			{"filter of a nonexistent detector", "GET", tagsPath(missingDet + "/filter/noisy"), "", 400, "BadRequestException", msgNotOwned},
 			{"nonexistent filter", "POST", tagsPath(detARN + "/filter/nope"), `{"tags":{"k":"v"}}`, 400, "BadRequestException",
-				"The request is rejected because the input filterName nope is not found."},
+				msgNoSuchResource},
 			{"untag nonexistent filter", "DELETE", tagsPath(detARN+"/filter/nope") + "?tagKeys=k", "", 400, "BadRequestException",
-				"The request is rejected because the input filterName nope is not found."},
+				msgNoSuchResource},
 			{"aws: key", "POST", tagsPath(detARN), `{"tags":{"aws:owner":"me"}}`, 400, "BadRequestException",
 				"1 validation error detected: Value 'aws:owner' at 'tags.key' failed to satisfy constraint: Member must satisfy regular expression pattern: ^(?!aws:)[a-zA-Z+-=._:/]+$"},
 			{"untag aws: key", "DELETE", tagsPath(detARN) + "?tagKeys=aws:owner", "", 400, "BadRequestException",
@@ -200,7 +200,7 @@ func TestTags(t *testing.T) {
 		_, err = c.UntagResource(ctx, &guardduty.UntagResourceInput{ResourceArn: &missingDet, TagKeys: []string{"k"}})
 		wantAPIError(t, err, "BadRequestException", msgNotOwned)
 		_, err = c.ListTagsForResource(ctx, &guardduty.ListTagsForResourceInput{ResourceArn: aws.String(detARN + "/filter/nope")})
-		wantAPIError(t, err, "BadRequestException", "The request is rejected because the input filterName nope is not found.")
+		wantAPIError(t, err, "BadRequestException", msgNoSuchResource)
 		_, err = c.TagResource(ctx, &guardduty.TagResourceInput{ResourceArn: &detARN, Tags: map[string]string{"aws:owner": "me"}})
 		wantAPIError(t, err, "BadRequestException", "1 validation error detected: Value 'aws:owner' at 'tags.key' failed to satisfy constraint: Member must satisfy regular expression pattern: ^(?!aws:)[a-zA-Z+-=._:/]+$")
 		// None of the refused requests changed anything.
