@@ -1,0 +1,135 @@
+package metrics
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/guardpost/guardpost"
+)
+
+// Store wraps next so that every call is timed in
+// guardpost_store_duration_seconds{method}. The methods are written out
+// rather than promoted from an embedded Store, so that a method added to
+// the interface fails the build here instead of going untimed.
+func (m *Metrics) Store(next guardpost.Store) guardpost.Store {
+	o := func(method string) prometheus.Observer { return m.storeDuration.WithLabelValues(method) }
+	return &store{next: next,
+		insertDetector: o("InsertDetector"), detector: o("Detector"), detectors: o("Detectors"),
+		updateDetector: o("UpdateDetector"), deleteDetector: o("DeleteDetector"),
+		mergeFindings: o("MergeFindings"), findings: o("Findings"), listFindings: o("ListFindings"),
+		updateFindings: o("UpdateFindings"), findingStatistics: o("FindingStatistics"),
+		createFilter: o("CreateFilter"), filter: o("Filter"), filters: o("Filters"),
+		updateFilter: o("UpdateFilter"), deleteFilter: o("DeleteFilter"),
+		updateTags: o("UpdateTags"), findingChanges: o("FindingChanges"), tokenKey: o("TokenKey"),
+	}
+}
+
+var _ guardpost.Store = (*store)(nil)
+
+// store holds one observer per method, looked up once: a call costs a
+// clock read and a histogram update, no label hashing.
+type store struct {
+	next guardpost.Store
+
+	insertDetector, detector, detectors, updateDetector, deleteDetector      prometheus.Observer
+	mergeFindings, findings, listFindings, updateFindings, findingStatistics prometheus.Observer
+	createFilter, filter, filters, updateFilter, deleteFilter                prometheus.Observer
+	updateTags, findingChanges, tokenKey                                     prometheus.Observer
+}
+
+func observe(o prometheus.Observer, start time.Time) { o.Observe(time.Since(start).Seconds()) }
+
+func (s *store) InsertDetector(ctx context.Context, d *guardpost.Detector) error {
+	defer observe(s.insertDetector, time.Now())
+	return s.next.InsertDetector(ctx, d)
+}
+
+func (s *store) Detector(ctx context.Context, scope guardpost.Scope, id string) (*guardpost.Detector, error) {
+	defer observe(s.detector, time.Now())
+	return s.next.Detector(ctx, scope, id)
+}
+
+func (s *store) Detectors(ctx context.Context, scope guardpost.Scope, after string, limit int) ([]*guardpost.Detector, error) {
+	defer observe(s.detectors, time.Now())
+	return s.next.Detectors(ctx, scope, after, limit)
+}
+
+func (s *store) UpdateDetector(ctx context.Context, scope guardpost.Scope, id string, update func(*guardpost.Detector) error) error {
+	defer observe(s.updateDetector, time.Now())
+	return s.next.UpdateDetector(ctx, scope, id, update)
+}
+
+func (s *store) DeleteDetector(ctx context.Context, scope guardpost.Scope, id string) error {
+	defer observe(s.deleteDetector, time.Now())
+	return s.next.DeleteDetector(ctx, scope, id)
+}
+
+func (s *store) MergeFindings(ctx context.Context, scope guardpost.Scope, detectorID string, findings []*guardpost.Finding, newMerge func(filters []*guardpost.Filter) guardpost.MergeFunc) ([]guardpost.FindingChange, error) {
+	defer observe(s.mergeFindings, time.Now())
+	return s.next.MergeFindings(ctx, scope, detectorID, findings, newMerge)
+}
+
+func (s *store) Findings(ctx context.Context, vis guardpost.Visibility, ids []string) ([]*guardpost.Finding, error) {
+	defer observe(s.findings, time.Now())
+	return s.next.Findings(ctx, vis, ids)
+}
+
+func (s *store) ListFindings(ctx context.Context, vis guardpost.Visibility, q guardpost.FindingQuery) ([]guardpost.FindingCursor, error) {
+	defer observe(s.listFindings, time.Now())
+	return s.next.ListFindings(ctx, vis, q)
+}
+
+func (s *store) UpdateFindings(ctx context.Context, vis guardpost.Visibility, ids []string, update func(*guardpost.Finding) (*guardpost.Finding, error)) ([]guardpost.FindingChange, error) {
+	defer observe(s.updateFindings, time.Now())
+	return s.next.UpdateFindings(ctx, vis, ids, update)
+}
+
+func (s *store) FindingStatistics(ctx context.Context, vis guardpost.Visibility, where []guardpost.Criterion, group guardpost.StatGroup) ([]guardpost.StatRow, error) {
+	defer observe(s.findingStatistics, time.Now())
+	return s.next.FindingStatistics(ctx, vis, where, group)
+}
+
+func (s *store) CreateFilter(ctx context.Context, scope guardpost.Scope, detectorID string, decide func(existing []*guardpost.Filter) (*guardpost.Filter, error)) error {
+	defer observe(s.createFilter, time.Now())
+	return s.next.CreateFilter(ctx, scope, detectorID, decide)
+}
+
+func (s *store) Filter(ctx context.Context, scope guardpost.Scope, detectorID, name string) (*guardpost.Filter, error) {
+	defer observe(s.filter, time.Now())
+	return s.next.Filter(ctx, scope, detectorID, name)
+}
+
+func (s *store) Filters(ctx context.Context, scope guardpost.Scope, detectorID, after string, limit int) ([]*guardpost.Filter, error) {
+	defer observe(s.filters, time.Now())
+	return s.next.Filters(ctx, scope, detectorID, after, limit)
+}
+
+func (s *store) UpdateFilter(ctx context.Context, scope guardpost.Scope, detectorID, name string, update func(*guardpost.Filter) error) error {
+	defer observe(s.updateFilter, time.Now())
+	return s.next.UpdateFilter(ctx, scope, detectorID, name, update)
+}
+
+func (s *store) DeleteFilter(ctx context.Context, scope guardpost.Scope, detectorID, name string) error {
+	defer observe(s.deleteFilter, time.Now())
+	return s.next.DeleteFilter(ctx, scope, detectorID, name)
+}
+
+func (s *store) UpdateTags(ctx context.Context, scope guardpost.Scope, r guardpost.Resource, update func(tags map[string]string) (map[string]string, error)) error {
+	defer observe(s.updateTags, time.Now())
+	return s.next.UpdateTags(ctx, scope, r, update)
+}
+
+func (s *store) FindingChanges(ctx context.Context, after int64, limit int) ([]guardpost.FindingChange, error) {
+	defer observe(s.findingChanges, time.Now())
+	return s.next.FindingChanges(ctx, after, limit)
+}
+
+func (s *store) TokenKey(ctx context.Context) ([]byte, error) {
+	defer observe(s.tokenKey, time.Now())
+	return s.next.TokenKey(ctx)
+}
+
+// Close is not timed: it happens once.
+func (s *store) Close() error { return s.next.Close() }
