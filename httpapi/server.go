@@ -13,6 +13,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/guardpost/guardpost"
 	"github.com/guardpost/guardpost/httpapi/wire"
@@ -29,6 +31,10 @@ type Server struct {
 	verifier *sigv4.Verifier
 	log      *slog.Logger
 	mux      *http.ServeMux
+
+	// ObserveRequest, when set, is told about every answered request: the
+	// operation name (as in the request log), the status and the latency.
+	ObserveRequest func(operation string, code int, elapsed time.Duration)
 }
 
 // request is what an operation handler gets: the verified caller's scope,
@@ -57,10 +63,12 @@ func New(service *guardpost.Service, verifier *sigv4.Verifier, log *slog.Logger)
 		}
 		s.mux.Handle(op.Method+" "+op.Path, s.operation(op, h))
 	}
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	// guardpost's own endpoints are named "guardpost:<Action>" (see named)
+	// in the request log and metrics; anything else unmatched is "unknown".
+	s.mux.Handle("GET /healthz", named("guardpost:Health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"status":"ok"}`))
-	})
+	})))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, &apiError{Status: http.StatusNotFound, Type: "UnknownOperationException",
 			Message: "No GuardDuty operation matches " + r.Method + " " + r.URL.Path + "."})
@@ -101,26 +109,122 @@ func notImplemented(name string) handler {
 	}
 }
 
-// ServeHTTP gives every response a request id, and guards against panics
-// so that one bad request never takes the server down.
+// HandleMetrics serves h, unauthenticated like /healthz, at GET /metrics.
+func (s *Server) HandleMetrics(h http.Handler) {
+	s.mux.Handle("GET /metrics", named("guardpost:Metrics", h))
+}
+
+// ServeHTTP gives every response a request id, guards against panics so
+// that one bad request never takes the server down, and logs one line per
+// request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("X-Amzn-RequestId", newRequestID())
+	start := time.Now()
+	id := newRequestID()
+	w.Header().Set("X-Amzn-RequestId", id)
+	x := exchanges.Get().(*exchange)
+	*x = exchange{ResponseWriter: w, operation: "unknown"}
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
+				s.finish(x, r, id, start)
 				panic(v)
 			}
-			writeError(w, r, s.log, errors.New("panic: "+sprintf("%v", v)))
+			writeError(x, r, s.log, errors.New("panic: "+sprintf("%v", v)))
 		}
+		s.finish(x, r, id, start)
+		*x = exchange{}
+		exchanges.Put(x)
 	}()
-	s.mux.ServeHTTP(w, r)
+	s.mux.ServeHTTP(x, r)
+}
+
+// finish logs the request line and reports the request to ObserveRequest.
+func (s *Server) finish(x *exchange, r *http.Request, id string, start time.Time) {
+	elapsed := time.Since(start)
+	status := x.status
+	if status == 0 {
+		status = http.StatusOK // what net/http sends for a handler that wrote nothing
+	}
+	if s.ObserveRequest != nil {
+		s.ObserveRequest(x.operation, status, elapsed)
+	}
+	ctx := r.Context()
+	if !s.log.Enabled(ctx, slog.LevelInfo) {
+		return
+	}
+	var attrs [7]slog.Attr
+	attrs[0] = slog.String("request_id", id)
+	n := 1
+	if x.account != "" {
+		attrs[n] = slog.String("account", x.account)
+		n++
+	}
+	attrs[n] = slog.String("operation", x.operation)
+	attrs[n+1] = slog.Int("status", status)
+	attrs[n+2] = slog.Float64("latency_ms", float64(elapsed.Microseconds())/1000)
+	n += 3
+	if x.operation == "unknown" { // the path is all there is to tell what was asked
+		attrs[n] = slog.String("method", r.Method)
+		attrs[n+1] = slog.String("path", r.URL.Path)
+		n += 2
+	}
+	s.log.LogAttrs(ctx, slog.LevelInfo, "request", attrs[:n]...)
+}
+
+// exchange is the ResponseWriter every handler gets. It records what the
+// request log needs: the status sent, and the operation and account once
+// the handler knows them. Exchanges are pooled: this is the hot path.
+type exchange struct {
+	http.ResponseWriter
+	status    int
+	operation string
+	account   string
+}
+
+var exchanges = sync.Pool{New: func() any { return new(exchange) }}
+
+func (x *exchange) WriteHeader(code int) {
+	if x.status == 0 && code >= 200 {
+		x.status = code
+	}
+	x.ResponseWriter.WriteHeader(code)
+}
+
+func (x *exchange) Write(b []byte) (int, error) {
+	if x.status == 0 {
+		x.status = http.StatusOK
+	}
+	return x.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the server's writer.
+func (x *exchange) Unwrap() http.ResponseWriter { return x.ResponseWriter }
+
+// named gives a handler's requests their operation name in the request log
+// and metrics. guardpost's own endpoints (under /guardpost/v1/, and
+// /healthz and /metrics) use "guardpost:<Action>", e.g.
+// "guardpost:IngestFindings"; GuardDuty operations get their model name
+// from operation.
+func named(name string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if x, ok := w.(*exchange); ok {
+			x.operation = name
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // operation wraps a handler with what every API operation shares: body
 // limit, SigV4, binding, decoding, validation and encoding.
 func (s *Server) operation(op wire.Operation, h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+		x, _ := w.(*exchange)
+		limited := w
+		if x != nil {
+			x.operation = op.Name
+			limited = x.ResponseWriter // so that net/http closes the connection after a body too large
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(limited, r.Body, MaxBodyBytes))
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
@@ -135,6 +239,9 @@ func (s *Server) operation(op wire.Operation, h handler) http.Handler {
 		if err != nil {
 			writeError(w, r, s.log, err)
 			return
+		}
+		if x != nil {
+			x.account = id.AccountID
 		}
 		in := op.NewInput()
 		if err := in.BindHTTP(r.PathValue, r.URL.Query(), r.Header); err != nil {
