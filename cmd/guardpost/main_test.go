@@ -59,14 +59,26 @@ func TestFirstStartWritesCredentials(t *testing.T) {
 		}
 		return stderr.String()
 	}
-	first := run()
+	// Every start prints the endpoint and the credentials file in use; the
+	// first also says it wrote the file.
 	abs, _ := filepath.Abs(filepath.Join(dir, "credentials"))
-	if !strings.Contains(first, "export AWS_SHARED_CREDENTIALS_FILE="+abs+"\n") ||
-		!regexp.MustCompile(`aws --endpoint-url http://127\.0\.0\.1:\d+ --region us-east-1 guardduty list-detectors`).MatchString(first) {
-		t.Fatalf("first start printed %q", first)
+	instructions := func(start, printed string) {
+		t.Helper()
+		if !strings.Contains(printed, "export AWS_SHARED_CREDENTIALS_FILE="+abs+"\n") ||
+			!regexp.MustCompile(`(?m)^export AWS_ENDPOINT_URL=http://127\.0\.0\.1:\d+$`).MatchString(printed) ||
+			!regexp.MustCompile(`(?m)^aws --endpoint-url http://127\.0\.0\.1:\d+ --region us-east-1 guardduty list-detectors$`).MatchString(printed) {
+			t.Fatalf("%s start printed %q", start, printed)
+		}
 	}
-	if second := run(); second != "" {
-		t.Fatalf("second start printed %q, want nothing", second)
+	first := run()
+	instructions("first", first)
+	if !strings.Contains(first, "wrote a new key pair for account 123456789012 to "+abs) {
+		t.Fatalf("first start printed %q, want the generated file named", first)
+	}
+	second := run()
+	instructions("second", second)
+	if strings.Contains(second, "wrote") {
+		t.Fatalf("second start printed %q, as if it had written the credentials", second)
 	}
 	if info, err := os.Stat(filepath.Join(dir, "credentials")); err != nil || info.Mode().Perm() != 0o600 {
 		t.Fatalf("credentials file mode: %v %v", info.Mode(), err)

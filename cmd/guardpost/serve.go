@@ -1,0 +1,342 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/guardpost/guardpost"
+	"github.com/guardpost/guardpost/httpapi"
+	"github.com/guardpost/guardpost/metrics"
+	"github.com/guardpost/guardpost/samples"
+	"github.com/guardpost/guardpost/sigv4"
+	"github.com/guardpost/guardpost/sqlite"
+)
+
+const defaultAccountID = "123456789012"
+
+// shutdownTimeout bounds how long a stop waits for in-flight requests.
+const shutdownTimeout = 30 * time.Second
+
+// runServe is `guardpost serve`: it serves until a signal (exit 0 after a
+// clean stop) or until a component fails (exit 1, naming the component).
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	m := NewMain()
+	m.Stderr = stderr
+	if err := m.ParseFlags(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			serveUsage(stdout)
+			return 0
+		}
+		return parseError(stderr, "serve", err, serveUsage)
+	}
+	if err := m.Run(ctx); err != nil {
+		fmt.Fprintln(stderr, "guardpost serve:", err)
+		return 1
+	}
+	<-m.Done()
+	if err := m.Close(); err != nil {
+		fmt.Fprintln(stderr, "guardpost serve:", err)
+		return 1
+	}
+	m.Logger.Info("guardpost stopped cleanly")
+	return 0
+}
+
+func serveUsage(w io.Writer) {
+	fmt.Fprint(w, `usage: guardpost serve [flags]
+
+Serves the GuardDuty API (and GET /healthz, GET /metrics) until SIGINT or
+SIGTERM, which finish in-flight requests and close the database cleanly.
+
+flags:
+`)
+	fs := NewMain().flagSet()
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+// Main is the serve command: flags, wiring, and an orderly shutdown.
+type Main struct {
+	Listen          string
+	DataDir         string
+	CredentialsFile string
+	LogLevel        slog.Level
+	LogFormat       string // "text" or "json"
+	// Stderr receives the start instructions (and the log, unless Logger is
+	// set). Logger, when set before Run, is used as it is: --log-level and
+	// --log-format then do not apply.
+	Stderr io.Writer
+	Logger *slog.Logger
+
+	store    *sqlite.DB
+	listener net.Listener
+	server   *http.Server
+	stop     context.CancelFunc // ends the component group
+	done     chan struct{}      // closed when every component has returned
+	err      error              // the group's result, once done is closed
+}
+
+// NewMain returns a Main with the defaults.
+func NewMain() *Main {
+	return &Main{Listen: "127.0.0.1:4747", DataDir: "./guardpost-data", LogLevel: slog.LevelInfo, LogFormat: "text", Stderr: os.Stderr}
+}
+
+func (m *Main) flagSet() *flag.FlagSet {
+	fs := flag.NewFlagSet("guardpost serve", flag.ContinueOnError)
+	fs.StringVar(&m.Listen, "listen", m.Listen, "`address` to serve the API on")
+	fs.StringVar(&m.DataDir, "data-dir", m.DataDir, "`directory` for the database, credentials and keys (created if missing)")
+	fs.StringVar(&m.CredentialsFile, "credentials", m.CredentialsFile, "AWS shared-credentials `file` with aws_account_id per profile (default: <data-dir>/credentials, generated on first start)")
+	fs.Func("log-level", "log `level`: debug, info, warn or error (default info; info logs one line per request)", func(s string) error {
+		levels := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
+		l, ok := levels[strings.ToLower(s)]
+		if !ok {
+			return errors.New("must be debug, info, warn or error")
+		}
+		m.LogLevel = l
+		return nil
+	})
+	fs.Func("log-format", "log `format`: text or json (default text)", func(s string) error {
+		if s != "text" && s != "json" {
+			return errors.New("must be text or json")
+		}
+		m.LogFormat = s
+		return nil
+	})
+	return fs
+}
+
+// ParseFlags reads the serve command's flags. It prints nothing: the error
+// says what is wrong (flag.ErrHelp for --help).
+func (m *Main) ParseFlags(args []string) error {
+	fs := m.flagSet()
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (serve takes only flags)", fs.Arg(0))
+	}
+	return nil
+}
+
+// Run opens the store and starts the components; it returns once the
+// listener is up. Addr then tells where, and Done when the components have
+// stopped: after ctx ends, after Close, or when one of them failed.
+func (m *Main) Run(ctx context.Context) (err error) {
+	if m.Logger == nil {
+		opts := &slog.HandlerOptions{Level: m.LogLevel}
+		if m.LogFormat == "json" {
+			m.Logger = slog.New(slog.NewJSONHandler(m.Stderr, opts))
+		} else {
+			m.Logger = slog.New(slog.NewTextHandler(m.Stderr, opts))
+		}
+	}
+	// Listen first: a busy address then fails the start before anything
+	// is written to disk.
+	if m.listener, err = net.Listen("tcp", m.Listen); err != nil {
+		return fmt.Errorf("%w (choose another address with --listen)", err)
+	}
+	defer func() {
+		if err != nil {
+			m.listener.Close()
+			if m.store != nil {
+				m.store.Close()
+				m.store = nil
+			}
+		}
+	}()
+	if err := checkDataDir(m.DataDir); err != nil {
+		return err
+	}
+	credPath, creds, generated, err := m.credentials()
+	if err != nil {
+		return err
+	}
+	key, err := readOrCreateKey(filepath.Join(m.DataDir, "token.key"))
+	if err != nil {
+		return fmt.Errorf("%w (choose another directory with --data-dir)", err)
+	}
+	if m.store, err = sqlite.Open(filepath.Join(m.DataDir, "guardpost.db")); err != nil {
+		return fmt.Errorf("open database: %w (choose another directory with --data-dir)", err)
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	met := metrics.New(reg)
+	svc := &guardpost.Service{Store: met.Store(m.store), Samples: samples.New(), Tokens: guardpost.NewTokenSigner(key),
+		FindingsWritten: met.FindingsWritten}
+	api := httpapi.New(svc, &sigv4.Verifier{Credentials: creds, Service: "guardduty"}, m.Logger)
+	api.ObserveRequest = met.ObserveRequest
+	api.HandleMetrics(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+
+	m.server = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		// Requests outlive the signal: Shutdown lets them finish.
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) }}
+
+	var g group
+	g.add("http", m.serveHTTP)
+	gctx, stop := context.WithCancel(ctx)
+	m.stop, m.done = stop, make(chan struct{})
+	go func() {
+		m.err = g.run(gctx)
+		close(m.done)
+	}()
+
+	m.printStart(credPath, creds, generated)
+	m.Logger.Info("guardpost serving", "addr", m.listener.Addr().String(), "data_dir", m.DataDir, "version", Version)
+	return nil
+}
+
+// printStart tells, on every start, how to point the AWS tools at this
+// server: the endpoint and the credentials file in use.
+func (m *Main) printStart(credPath string, creds map[string]sigv4.Credential, generated bool) {
+	endpoint := "http://" + clientAddr(m.listener.Addr())
+	var profiles []string
+	for _, c := range creds {
+		profiles = append(profiles, c.Profile)
+	}
+	slices.Sort(profiles)
+	if generated {
+		fmt.Fprintf(m.Stderr, "guardpost: wrote a new key pair for account %s to %s\n", defaultAccountID, credPath)
+	}
+	fmt.Fprintf(m.Stderr, "guardpost: serving %s; point the AWS CLI and SDKs at it with:\n", endpoint)
+	fmt.Fprintf(m.Stderr, "export AWS_SHARED_CREDENTIALS_FILE=%s\n", credPath)
+	if len(profiles) > 0 && !slices.Contains(profiles, "default") {
+		fmt.Fprintf(m.Stderr, "export AWS_PROFILE=%s\n", profiles[0])
+	}
+	fmt.Fprintf(m.Stderr, "export AWS_ENDPOINT_URL=%s\n", endpoint)
+	fmt.Fprintf(m.Stderr, "aws --endpoint-url %s --region us-east-1 guardduty list-detectors\n", endpoint)
+}
+
+// clientAddr is the address a local client dials for a listener's address.
+func clientAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return a.String()
+	}
+	if tcp.IP.To4() != nil {
+		return net.JoinHostPort("127.0.0.1", fmt.Sprint(tcp.Port))
+	}
+	return net.JoinHostPort("::1", fmt.Sprint(tcp.Port))
+}
+
+// serveHTTP is the HTTP component: it serves until ctx ends, then finishes
+// in-flight requests. A Serve that returns on its own (the listener died)
+// is a failure.
+func (m *Main) serveHTTP(ctx context.Context) error {
+	served := make(chan error, 1)
+	go func() { served <- m.server.Serve(m.listener) }()
+	var failed error
+	select {
+	case failed = <-served:
+	case <-ctx.Done():
+		m.Logger.Info("guardpost shutting down: finishing in-flight requests")
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	err := m.server.Shutdown(sctx)
+	if failed == nil {
+		if serr := <-served; !errors.Is(serr, http.ErrServerClosed) {
+			failed = serr
+		}
+	}
+	return errors.Join(failed, err)
+}
+
+// Addr is the address the server listens on.
+func (m *Main) Addr() string { return m.listener.Addr().String() }
+
+// Done is closed once every component has stopped.
+func (m *Main) Done() <-chan struct{} { return m.done }
+
+// Close stops the components (the HTTP server stops accepting requests and
+// lets in-flight ones finish) and closes the database cleanly. It returns
+// the components' failure, if one failed, and any error in stopping.
+func (m *Main) Close() error {
+	var errs []error
+	if m.stop != nil {
+		m.stop()
+		<-m.done
+		errs = append(errs, m.err)
+	}
+	if m.store != nil {
+		errs = append(errs, m.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// checkDataDir creates the data directory if missing and makes sure it is
+// writable, so that a bad --data-dir fails the start with a clear message.
+func checkDataDir(dir string) error {
+	hint := "(choose another directory with --data-dir)"
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w %s", err, hint)
+	}
+	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return fmt.Errorf("data directory %s is not writable: %w %s", dir, err, hint)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// credentials loads the credentials file, generating one with a fresh key
+// pair on the first start when none was given. It returns the file's
+// absolute path and whether this start wrote it.
+func (m *Main) credentials() (path string, creds map[string]sigv4.Credential, generated bool, err error) {
+	path = m.CredentialsFile
+	if path == "" {
+		path = filepath.Join(m.DataDir, "credentials")
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			if _, err := sigv4.GenerateCredentials(path, defaultAccountID); err != nil {
+				return "", nil, false, fmt.Errorf("generate credentials: %w (choose another directory with --data-dir)", err)
+			}
+			generated = true
+		}
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	if creds, err = sigv4.LoadCredentials(path); err != nil {
+		return "", nil, false, fmt.Errorf("credentials file: %w (fix the file, or name another with --credentials)", err)
+	}
+	if len(creds) == 0 {
+		return "", nil, false, fmt.Errorf("credentials file %s has no profile (add one, or name another file with --credentials)", path)
+	}
+	return path, creds, generated, nil
+}
+
+// readOrCreateKey returns the key that signs pagination tokens, creating
+// it on the first start so tokens stay valid across restarts.
+func readOrCreateKey(path string) ([]byte, error) {
+	key, err := os.ReadFile(path)
+	if err == nil && len(key) >= 32 {
+		return key, nil
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("token key: %w", err)
+	}
+	key = make([]byte, 32)
+	rand.Read(key)
+	if err := os.WriteFile(path, key, 0o600); err != nil {
+		return nil, fmt.Errorf("token key: %w", err)
+	}
+	return key, nil
+}
