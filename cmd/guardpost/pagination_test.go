@@ -161,3 +161,29 @@ func TestListingHoldsWhileFindingsChange(t *testing.T) {
 		})
 	}
 }
+
+// A page token is signed with a key kept in the database, so a listing
+// begun on one node goes on on another node sharing the database (here two
+// servers on one SQLite file at once).
+func TestPageTokenWorksOnAnotherNode(t *testing.T) {
+	one := startServer(t)
+	c1 := one.clientA()
+	det := sampleDetector(t, c1)
+	two := startServerWith(t, one.dir, one.credFile)
+	c2 := two.clientA()
+	ctx := context.Background()
+
+	first, err := c1.ListFindings(ctx, &guardduty.ListFindingsInput{DetectorId: &det, MaxResults: aws.Int32(7)})
+	if err != nil || first.NextToken == nil {
+		t.Fatalf("first page on node one: %v, token %v", err, first.NextToken)
+	}
+	second, err := c2.ListFindings(ctx, &guardduty.ListFindingsInput{DetectorId: &det, MaxResults: aws.Int32(7), NextToken: first.NextToken})
+	if err != nil {
+		t.Fatalf("node two refused node one's token: %v", err)
+	}
+	want := listAll(t, c1, det, nil)
+	got := append(slices.Clone(first.FindingIds), second.FindingIds...)
+	if len(want) < 14 || !slices.Equal(got, want[:14]) {
+		t.Fatalf("pages across nodes: %v, want %v", got, want[:min(14, len(want))])
+	}
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -169,12 +168,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	key, err := readOrCreateKey(filepath.Join(m.DataDir, "token.key"))
-	if err != nil {
-		return fmt.Errorf("%w (choose another directory with --data-dir)", err)
-	}
 	if m.store, err = sqlite.Open(filepath.Join(m.DataDir, "guardpost.db")); err != nil {
 		return fmt.Errorf("open database: %w (choose another directory with --data-dir)", err)
+	}
+	// The page-token key lives in the database, so that every node on one
+	// database accepts the tokens of the others.
+	key, err := m.store.TokenKey(ctx)
+	if err != nil {
+		return fmt.Errorf("page token key: %w", err)
 	}
 
 	reg := prometheus.NewRegistry()
@@ -323,20 +324,3 @@ func (m *Main) credentials() (path string, creds map[string]sigv4.Credential, ge
 	return path, creds, generated, nil
 }
 
-// readOrCreateKey returns the key that signs pagination tokens, creating
-// it on the first start so tokens stay valid across restarts.
-func readOrCreateKey(path string) ([]byte, error) {
-	key, err := os.ReadFile(path)
-	if err == nil && len(key) >= 32 {
-		return key, nil
-	}
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("token key: %w", err)
-	}
-	key = make([]byte, 32)
-	rand.Read(key)
-	if err := os.WriteFile(path, key, 0o600); err != nil {
-		return nil, fmt.Errorf("token key: %w", err)
-	}
-	return key, nil
-}
