@@ -323,4 +323,3 @@ func (m *Main) credentials() (path string, creds map[string]sigv4.Credential, ge
 	}
 	return path, creds, generated, nil
 }
-
