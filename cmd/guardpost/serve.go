@@ -100,7 +100,7 @@ func NewMain() *Main {
 func (m *Main) flagSet() *flag.FlagSet {
 	fs := flag.NewFlagSet("guardpost serve", flag.ContinueOnError)
 	fs.StringVar(&m.Listen, "listen", m.Listen, "`address` to serve the API on")
-	fs.StringVar(&m.DataDir, "data-dir", m.DataDir, "`directory` for the database, credentials and keys (created if missing)")
+	fs.StringVar(&m.DataDir, "data-dir", m.DataDir, "`directory` for the database and the generated credentials file (created if missing)")
 	fs.StringVar(&m.CredentialsFile, "credentials", m.CredentialsFile, "AWS shared-credentials `file` with aws_account_id per profile (default: <data-dir>/credentials, generated on first start)")
 	fs.Func("log-level", "log `level`: debug, info, warn or error (default info; info logs one line per request)", func(s string) error {
 		levels := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
