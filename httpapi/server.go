@@ -69,6 +69,7 @@ func New(service *guardpost.Service, verifier *sigv4.Verifier, log *slog.Logger)
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"status":"ok"}`))
 	})))
+	s.mux.Handle("POST "+IngestFindingsPath, named("guardpost:IngestFindings", http.HandlerFunc(s.ingestFindings)))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, &apiError{Status: http.StatusNotFound, Type: "UnknownOperationException",
 			Message: "No GuardDuty operation matches " + r.Method + " " + r.URL.Path + "."})

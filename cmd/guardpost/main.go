@@ -1,6 +1,7 @@
 // Command guardpost runs a GuardDuty-compatible findings service.
 //
 //	guardpost serve [flags]                run the server
+//	guardpost ingest [flags] FILE|DIR...   send findings files to a running server
 //	guardpost version                      print the version
 //
 // "guardpost <command> --help" prints a command's flags.
@@ -36,7 +37,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return runServe(ctx, args[1:], stdout, stderr)
-	// "ingest" (runIngest, cmd/guardpost/ingest.go) is dispatched here.
+	case "ingest":
+		return runIngest(ctx, args[1:], stdout, stderr)
 	case "version":
 		return runVersion(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
@@ -54,6 +56,7 @@ func usage(w io.Writer) {
 
 commands:
   serve     run the GuardDuty-compatible server
+  ingest    send findings files to a running server
   version   print the version
   help      print this help
 

@@ -72,6 +72,7 @@ func Generate(m *Model, cfg Config) (map[string][]byte, []string, error) {
 		{"validate_gen.go", g.emitValidation},
 		{"routes_gen.go", g.emitRoutes},
 		{"bind_gen.go", g.emitBindings},
+		{"finding_gen.go", g.emitFindingDoc},
 	}
 	out := map[string][]byte{}
 	for _, e := range emitters {

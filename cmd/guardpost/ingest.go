@@ -1,0 +1,453 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/guardpost/guardpost/httpapi"
+	"github.com/guardpost/guardpost/ingest"
+)
+
+// Defaults of guardpost ingest. A batch of 2,000 sample-like findings is
+// about 6 MB of JSON (well under the server's limit) and long enough that
+// the per-request overhead is small next to the write.
+const (
+	defaultIngestBatch = 2000
+	// maxBatchBytes keeps a batch under the server's decoded-body limit
+	// whatever the size of its findings.
+	maxBatchBytes = 64 << 20
+)
+
+// ingestSources are the kinds of records guardpost ingest can send.
+var ingestSources = []string{"findings"}
+
+// ingestOptions is the command line of guardpost ingest.
+type ingestOptions struct {
+	endpoint, profile, region, source string
+	batch                             int
+	paths                             []string
+}
+
+func ingestFlags(o *ingestOptions) *flag.FlagSet {
+	fs := flag.NewFlagSet("guardpost ingest", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&o.endpoint, "endpoint", os.Getenv("AWS_ENDPOINT_URL"), "guardpost server URL (default: AWS_ENDPOINT_URL)")
+	fs.StringVar(&o.profile, "profile", "", "AWS shared-credentials profile (default: AWS_PROFILE, else \"default\")")
+	fs.StringVar(&o.region, "region", firstEnv("AWS_REGION", "AWS_DEFAULT_REGION"), "region of the detector to write to (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's)")
+	fs.StringVar(&o.source, "source", "findings", "what the files hold: "+strings.Join(ingestSources, ", "))
+	fs.IntVar(&o.batch, "batch", defaultIngestBatch, "records per request")
+	return fs
+}
+
+func ingestUsage(w io.Writer) {
+	fmt.Fprint(w, `usage: guardpost ingest --endpoint URL [--profile P] [--region R] [--source findings] [--batch N] FILE|DIR...
+
+Sends records to a guardpost server's ingest endpoint, signed with SigV4 like
+an API call, into the caller's detector in the region. Files are .json (one
+document: a finding, a list of findings, {"findings": [...]} as
+get-findings prints, or an EventBridge event), .jsonl (one per line) or
+either gzipped (.gz); directories are read recursively. A progress line is
+drawn when stderr is a terminal; a summary is printed at the end.
+
+flags:
+`)
+	fs := ingestFlags(&ingestOptions{})
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+// runIngest is `guardpost ingest`.
+func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var o ingestOptions
+	fs := ingestFlags(&o)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			ingestUsage(stdout)
+			return 0
+		}
+		return ingestUsageError(stderr, err, ingestUsage)
+	}
+	o.paths = fs.Args()
+	switch {
+	case o.endpoint == "":
+		return ingestUsageError(stderr, errors.New("--endpoint is required (or set AWS_ENDPOINT_URL)"), ingestUsage)
+	case !slices.Contains(ingestSources, o.source):
+		return ingestUsageError(stderr, fmt.Errorf("--source %q is not supported; supported sources: %s", o.source, strings.Join(ingestSources, ", ")), ingestUsage)
+	case o.batch < 1:
+		return ingestUsageError(stderr, errors.New("--batch must be at least 1"), ingestUsage)
+	case len(o.paths) == 0:
+		return ingestUsageError(stderr, errors.New("no FILE or DIR given"), ingestUsage)
+	}
+	if err := ingestFiles(ctx, o, stdout, stderr); err != nil {
+		fmt.Fprintln(stderr, "guardpost ingest:", err)
+		return 1
+	}
+	return 0
+}
+
+// ingestUsageError reports a bad command line, then the usage; it returns
+// the exit code of a bad command line.
+func ingestUsageError(stderr io.Writer, err error, usage func(io.Writer)) int {
+	fmt.Fprintln(stderr, "guardpost ingest:", err)
+	usage(stderr)
+	return 2
+}
+
+// origin is where a record of a batch came from, to name it in errors.
+type origin struct {
+	file string
+	n    int // 1-based record number within the file
+}
+
+// batch is one request body: gzipped JSON lines.
+type batch struct {
+	body    []byte
+	origins []origin
+}
+
+// ingestTotals is what the run has done so far.
+type ingestTotals struct {
+	files, records, created, updated atomic.Int64
+	readBytes                        atomic.Int64 // of the files, as stored
+}
+
+func ingestFiles(ctx context.Context, o ingestOptions, stdout, stderr io.Writer) error {
+	files, size, err := ingestFileList(o.paths)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return errors.New("no .json, .jsonl or .gz files found")
+	}
+	opts := []func(*config.LoadOptions) error{}
+	if o.region != "" {
+		opts = append(opts, config.WithRegion(o.region))
+	}
+	if o.profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(o.profile))
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return fmt.Errorf("loading AWS configuration: %w", err)
+	}
+	if awsCfg.Region == "" {
+		return errors.New("no region: give --region or set AWS_REGION")
+	}
+	if awsCfg.Credentials == nil {
+		return errors.New("no AWS credentials found: give --profile or set AWS_PROFILE or AWS_SHARED_CREDENTIALS_FILE")
+	}
+	if _, err := awsCfg.Credentials.Retrieve(ctx); err != nil { // fail before reading any file
+		return fmt.Errorf("loading AWS credentials: %w", err)
+	}
+	url := strings.TrimRight(o.endpoint, "/") + httpapi.IngestFindingsPath
+
+	var totals ingestTotals
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan batch, 1) // the next batch is read and compressed while one is sent
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		readErr <- readBatches(ctx, files, o.batch, &totals, batches)
+	}()
+
+	start := time.Now()
+	progress := startProgress(stderr, size, &totals, start)
+	client := &http.Client{}
+	var sendErr error
+	for b := range batches {
+		res, err := sendBatch(ctx, client, url, awsCfg.Credentials, awsCfg.Region, b)
+		if err != nil {
+			sendErr = err
+			cancel()
+			break
+		}
+		totals.records.Add(int64(res.Records))
+		totals.created.Add(int64(res.FindingsCreated))
+		totals.updated.Add(int64(res.FindingsUpdated))
+	}
+	cancel()
+	for range batches { // let the reader finish
+	}
+	rerr := <-readErr
+	progress.stop()
+	elapsed := time.Since(start)
+	n := totals.records.Load()
+	fmt.Fprintf(stdout, "%d files, %d findings: %d created, %d updated in %.1f s (%.0f findings/s)\n",
+		totals.files.Load(), n, totals.created.Load(), totals.updated.Load(), elapsed.Seconds(), float64(n)/max(elapsed.Seconds(), 1e-9))
+	if sendErr != nil {
+		return sendErr
+	}
+	if rerr != nil && !errors.Is(rerr, context.Canceled) {
+		return rerr
+	}
+	return nil
+}
+
+// ingestFileList expands the command line's paths: files as given,
+// directories recursively to their .json, .jsonl and .gz files, in lexical
+// order. It also returns their total size, for the progress line.
+func ingestFileList(paths []string) ([]string, int64, error) {
+	var files []string
+	var size int64
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			return nil, 0, err
+		}
+		if !info.IsDir() {
+			files = append(files, p)
+			size += info.Size()
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			switch strings.ToLower(filepath.Ext(path)) {
+			case ".json", ".jsonl", ".gz":
+				info, err := d.Info()
+				if err != nil {
+					return err
+				}
+				files = append(files, path)
+				size += info.Size()
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, 0, err
+		}
+	}
+	return files, size, nil
+}
+
+// readBatches reads the files' records in order and sends them in batches
+// of at most max records.
+func readBatches(ctx context.Context, files []string, max int, totals *ingestTotals, out chan<- batch) error {
+	var (
+		lines   bytes.Buffer
+		origins []origin
+	)
+	flush := func() error {
+		if len(origins) == 0 {
+			return nil
+		}
+		var body bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&body, gzip.BestSpeed)
+		zw.Write(lines.Bytes())
+		if err := zw.Close(); err != nil {
+			return err
+		}
+		select {
+		case out <- batch{body: body.Bytes(), origins: origins}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		lines.Reset()
+		origins = nil
+		return nil
+	}
+	for _, name := range files {
+		if err := readFile(name, totals, func(n int, rec []byte) error {
+			lines.Write(rec)
+			lines.WriteByte('\n')
+			origins = append(origins, origin{file: name, n: n})
+			if len(origins) >= max || lines.Len() >= maxBatchBytes {
+				return flush()
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		totals.files.Add(1)
+	}
+	return flush()
+}
+
+// readFile calls fn with each record of a file.
+func readFile(name string, totals *ingestTotals, fn func(n int, rec []byte) error) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	content, err := ingest.Open(&countingReader{r: f, n: &totals.readBytes}, false, 1<<62)
+	if err != nil {
+		return fmt.Errorf("%s: %v", name, err)
+	}
+	for rec, err := range ingest.Records(content) {
+		if err != nil {
+			return fmt.Errorf("%s: %v", name, err)
+		}
+		if err := fn(rec.N, rec.JSON); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// ingestResponse is the server's answer to one batch.
+type ingestResponse struct {
+	Records         int `json:"records"`
+	FindingsCreated int `json:"findingsCreated"`
+	FindingsUpdated int `json:"findingsUpdated"`
+}
+
+// recordPrefix finds the record a server error names.
+var recordPrefix = regexp.MustCompile(`^Record (\d+): `)
+
+// sendBatch posts one batch, signed with SigV4 over its real payload hash.
+func sendBatch(ctx context.Context, client *http.Client, url string, provider aws.CredentialsProvider, region string, b batch) (ingestResponse, error) {
+	// Per batch: the provider caches, and renews credentials that expire
+	// during a long load.
+	creds, err := provider.Retrieve(ctx)
+	if err != nil {
+		return ingestResponse{}, fmt.Errorf("loading AWS credentials: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b.body))
+	if err != nil {
+		return ingestResponse{}, err
+	}
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	req.Header.Set("Content-Encoding", "gzip")
+	sum := sha256.Sum256(b.body)
+	hash := hex.EncodeToString(sum[:])
+	req.Header.Set("X-Amz-Content-Sha256", hash)
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hash, "guardduty", region, time.Now()); err != nil {
+		return ingestResponse{}, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return ingestResponse{}, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return ingestResponse{}, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Message string `json:"message"`
+			Type    string `json:"__type"`
+		}
+		if json.Unmarshal(body, &e) != nil || e.Message == "" {
+			return ingestResponse{}, fmt.Errorf("the server answered %s: %.200s", resp.Status, body)
+		}
+		msg := e.Message
+		if m := recordPrefix.FindStringSubmatch(msg); m != nil {
+			if i, _ := strconv.Atoi(m[1]); i >= 1 && i <= len(b.origins) {
+				o := b.origins[i-1]
+				msg = fmt.Sprintf("%s, record %d: %s", o.file, o.n, msg[len(m[0]):])
+			}
+		} else if len(b.origins) > 0 {
+			msg = fmt.Sprintf("a batch from %s, record %d on: %s", b.origins[0].file, b.origins[0].n, msg)
+		}
+		return ingestResponse{}, fmt.Errorf("%s (%s)", msg, e.Type)
+	}
+	var res ingestResponse
+	if err := json.Unmarshal(body, &res); err != nil {
+		return ingestResponse{}, fmt.Errorf("the server's answer %.200q: %v", body, err)
+	}
+	return res, nil
+}
+
+// progress draws one line on stderr, redrawn in place four times a
+// second, when stderr is a terminal; it draws nothing otherwise.
+type progress struct {
+	w      io.Writer
+	total  int64 // bytes of all files
+	totals *ingestTotals
+	start  time.Time
+	done   chan struct{}
+	wg     sync.WaitGroup
+}
+
+// startProgress starts drawing; stop ends it and clears the line.
+func startProgress(w io.Writer, total int64, totals *ingestTotals, start time.Time) *progress {
+	p := &progress{w: w, total: total, totals: totals, start: start, done: make(chan struct{})}
+	f, ok := w.(*os.File)
+	if !ok {
+		return p
+	}
+	if info, err := f.Stat(); err != nil || info.Mode()&os.ModeCharDevice == 0 {
+		return p
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-p.done:
+				fmt.Fprint(p.w, "\r\033[K")
+				return
+			case <-tick.C:
+				p.draw()
+			}
+		}
+	}()
+	return p
+}
+
+func (p *progress) stop() {
+	close(p.done)
+	p.wg.Wait()
+}
+
+func (p *progress) draw() {
+	frac := 1.0
+	if p.total > 0 {
+		frac = min(float64(p.totals.readBytes.Load())/float64(p.total), 1)
+	}
+	const width = 30
+	full := int(frac * width)
+	bar := strings.Repeat("=", full) + strings.Repeat(" ", width-full)
+	n := p.totals.records.Load()
+	elapsed := time.Since(p.start).Seconds()
+	fmt.Fprintf(p.w, "\r[%s] %3.0f%% read  %d findings written  %.0f/s  %.0f s\033[K", bar, frac*100, n, float64(n)/max(elapsed, 1e-9), elapsed)
+}
+
+func firstEnv(names ...string) string {
+	for _, n := range names {
+		if v := os.Getenv(n); v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,116 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/guardpost/guardpost"
+	"github.com/guardpost/guardpost/ingest"
+)
+
+// Bulk loads need far more than MaxBodyBytes. The body as sent (SigV4
+// hashes exactly those bytes, so it is read whole) and its decoded content
+// are bounded separately: the second limit is what stops a gzip bomb.
+const (
+	MaxIngestBodyBytes    = 256 << 20
+	MaxIngestDecodedBytes = 256 << 20
+)
+
+// The limits in force; tests lower them.
+var (
+	ingestBodyLimit    int64 = MaxIngestBodyBytes
+	ingestDecodedLimit int64 = MaxIngestDecodedBytes
+)
+
+// IngestFindingsPath is guardpost's own endpoint for importing findings.
+const IngestFindingsPath = "/guardpost/v1/ingest/findings"
+
+// ingestResult is the answer of an import.
+type ingestResult struct {
+	Records         int `json:"records"`
+	FindingsCreated int `json:"findingsCreated"`
+	FindingsUpdated int `json:"findingsUpdated"`
+}
+
+// ingestFindings imports a body of findings (see package ingest for the
+// forms it reads) into the caller's detector, all or nothing. It is
+// authenticated like every API operation and answers errors in the same
+// AWS shape.
+func (s *Server) ingestFindings(w http.ResponseWriter, r *http.Request) {
+	body, err := readAll(w, r, ingestBodyLimit)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	id, err := s.verifier.Verify(r, body)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if x, ok := w.(*exchange); ok {
+		x.account = id.AccountID // for the request log
+	}
+	gzipped := false
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		gzipped = true
+	default:
+		writeError(w, r, s.log, &apiError{Status: http.StatusUnsupportedMediaType, Type: "BadRequestException",
+			Message: sprintf("The Content-Encoding '%s' is not supported: send the body as it is or gzip-compressed.", enc)})
+		return
+	}
+	content, err := ingest.Open(bytes.NewReader(body), gzipped, ingestDecodedLimit)
+	if err != nil {
+		writeError(w, r, s.log, badRequest("%s", err.Error()))
+		return
+	}
+	scope := guardpost.Scope{AccountID: id.AccountID, Region: id.Region}
+	report, err := s.service.ImportFindings(r.Context(), scope, ingest.Findings(content))
+	if errors.Is(err, ingest.ErrTooLarge) {
+		writeError(w, r, s.log, &apiError{Status: http.StatusRequestEntityTooLarge, Type: "BadRequestException",
+			Message: sprintf("The decoded request body is larger than %d bytes: send fewer findings per request.", ingestDecodedLimit)})
+		return
+	}
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	out, _ := json.Marshal(ingestResult{Records: report.Records, FindingsCreated: report.Created, FindingsUpdated: report.Updated})
+	s.writeResult(w, r, http.StatusOK, rawJSON(out))
+}
+
+// readAll reads a request body of at most limit bytes, answering 413 in
+// the AWS error shape beyond it.
+func readAll(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	tooLarge := &apiError{Status: http.StatusRequestEntityTooLarge, Type: "BadRequestException",
+		Message: sprintf("The request body is larger than %d bytes.", limit)}
+	if r.ContentLength > limit {
+		return nil, tooLarge
+	}
+	var buf bytes.Buffer
+	if r.ContentLength > 0 && r.ContentLength <= limit {
+		buf.Grow(int(r.ContentLength))
+	}
+	// The server's own writer, so that net/http closes the connection
+	// after a body too large instead of reading it to its end.
+	for {
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			break
+		}
+		w = u.Unwrap()
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, tooLarge
+		}
+		return nil, badRequest("The request body could not be read: %v", err)
+	}
+	return buf.Bytes(), nil
+}
