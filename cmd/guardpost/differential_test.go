@@ -401,7 +401,7 @@ func seedDifferentialFindings(t *testing.T, ts *testServer, det string, rng *ran
 			return
 		}
 		// No finding has an aggregation key: each is written as it is.
-		ts.writeFindings(t, accountA, det, batch)
+		ts.writeFindings(t, det, batch)
 		batch = batch[:0]
 	}
 	for len(out) < count {

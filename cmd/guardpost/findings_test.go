@@ -239,7 +239,7 @@ func sortFixture(t *testing.T, s *testServer, det string) []string {
 		f.AggregationKey = id
 		findings = append(findings, f)
 	}
-	s.writeFindings(t, accountA, det, findings)
+	s.writeFindings(t, det, findings)
 	return ids
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -204,15 +205,36 @@ func getAll(t *testing.T, c *guardduty.Client, det string, ids []string) []types
 	return out
 }
 
-// writeFindings writes findings into an account's detector through the
-// public findings pipeline (guardpost.Service.WriteFindings) over the
-// running server's store, for fixtures no API call can make.
-func (s *testServer) writeFindings(t *testing.T, account, det string, fs []*guardpost.Finding) guardpost.WriteReport {
+// writeFindings writes findings into account A's detector through the
+// import endpoint, for fixtures no GuardDuty API call can make. Each
+// document keeps its id; the detector is the caller's.
+func (s *testServer) writeFindings(t *testing.T, det string, fs []*guardpost.Finding) {
+	t.Helper()
+	var body bytes.Buffer
+	for _, f := range fs {
+		if f.AccountID != accountA || f.DetectorID != det {
+			t.Fatalf("fixture %s names account %s, detector %s: writeFindings writes account A's detector %s", f.ID, f.AccountID, f.DetectorID, det)
+		}
+		if err := json.Compact(&body, f.Document); err != nil {
+			t.Fatal(err)
+		}
+		body.WriteByte('\n')
+	}
+	r := s.ingest("us-east-1", body.Bytes(), nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("import of %d fixtures: %d %s", len(fs), r.Status, r.Body)
+	}
+}
+
+// writeUncheckedFindings writes findings into account A's detector through
+// the public findings pipeline (guardpost.Service.WriteFindings) over the
+// running server's store, skipping the import's model checks: for fixtures
+// no import accepts (synthetic values in every member, severities outside
+// 1-10).
+func (s *testServer) writeUncheckedFindings(t *testing.T, det string, fs []*guardpost.Finding) {
 	t.Helper()
 	svc := &guardpost.Service{Store: s.store}
-	report, err := svc.WriteFindings(context.Background(), guardpost.Scope{AccountID: account, Region: "us-east-1"}, det, fs)
-	if err != nil {
+	if _, err := svc.WriteFindings(context.Background(), guardpost.Scope{AccountID: accountA, Region: "us-east-1"}, det, fs); err != nil {
 		t.Fatalf("WriteFindings: %v", err)
 	}
-	return report
 }

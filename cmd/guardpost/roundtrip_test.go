@@ -168,7 +168,7 @@ func TestEveryFindingMemberRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.AggregationKey = "fixture"
-	s.writeFindings(t, accountA, det, []*guardpost.Finding{f})
+	s.writeUncheckedFindings(t, det, []*guardpost.Finding{f})
 
 	out, err := c.GetFindings(context.Background(), &guardduty.GetFindingsInput{DetectorId: &det, FindingIds: []string{*fixture.Id}})
 	if err != nil {

@@ -158,7 +158,7 @@ func TestCountBySeverityCountsEveryFinding(t *testing.T) {
 		}
 		fs = append(fs, f)
 	}
-	s.writeFindings(t, accountA, det, fs)
+	s.writeUncheckedFindings(t, det, fs)
 	out, err := c.GetFindingsStatistics(ctx, &guardduty.GetFindingsStatisticsInput{DetectorId: &det,
 		FindingStatisticTypes: []types.FindingStatisticType{types.FindingStatisticTypeCountBySeverity}})
 	if err != nil {
