@@ -64,17 +64,8 @@ func (g *gen) emitFindingDoc(w *fileWriter) error {
 		}
 		methods.WriteString(src)
 	}
-	for len(v.pending) > 0 {
-		r := v.pending[0]
-		v.pending = v.pending[1:]
-		if _, done := v.funcs[r.fn]; done {
-			continue
-		}
-		src, err := v.checkFunc(r)
-		if err != nil {
-			return fmt.Errorf("%s: %w", r.target, err)
-		}
-		v.funcs[r.fn] = src
+	if err := v.drainPending(); err != nil {
+		return err
 	}
 	for _, n := range sortedKeys(v.patterns) {
 		if _, declared := base.patterns[n]; !declared {

@@ -208,17 +208,8 @@ func (g *gen) emitValidation(w *fileWriter) error {
 		}
 		methods.WriteString(src)
 	}
-	for len(v.pending) > 0 {
-		r := v.pending[0]
-		v.pending = v.pending[1:]
-		if _, done := v.funcs[r.fn]; done {
-			continue
-		}
-		src, err := v.checkFunc(r)
-		if err != nil {
-			return fmt.Errorf("%s: %w", r.target, err)
-		}
-		v.funcs[r.fn] = src
+	if err := v.drainPending(); err != nil {
+		return err
 	}
 
 	for _, n := range sortedKeys(v.patterns) {
@@ -521,4 +512,22 @@ func translatePattern(pat string) (re, prefix string, ok bool) {
 		}
 	}
 	return "", "", false
+}
+
+// drainPending writes the check function of every pending request, and of
+// those the written ones ask for in turn, once each.
+func (v *validation) drainPending() error {
+	for len(v.pending) > 0 {
+		r := v.pending[0]
+		v.pending = v.pending[1:]
+		if _, done := v.funcs[r.fn]; done {
+			continue
+		}
+		src, err := v.checkFunc(r)
+		if err != nil {
+			return fmt.Errorf("%s: %w", r.target, err)
+		}
+		v.funcs[r.fn] = src
+	}
+	return nil
 }
