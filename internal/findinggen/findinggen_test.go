@@ -1,4 +1,4 @@
-package main
+package findinggen
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 // TestGenerator: the findings are valid imports, vary, and depend only on
 // the seed.
 func TestGenerator(t *testing.T) {
-	a, b := NewGenerator(7), NewGenerator(7)
+	a, b := New(7), New(7)
 	ids := map[string]bool{}
 	types := map[string]bool{}
 	for range 100 {
