@@ -256,3 +256,25 @@ func wildcardMatch(pattern, s string) bool {
 	}
 	return true
 }
+
+// Numeric reports whether the criterion's attribute compares by number
+// (numbers, times and booleans) rather than by text.
+func (c *Criterion) Numeric() bool {
+	if c.Attribute < 0 || c.Attribute >= len(FilterAttributes) {
+		return false
+	}
+	k := FilterAttributes[c.Attribute].Kind
+	return k == KindNumber || k == KindTime || k == KindBool
+}
+
+// HasRange reports whether the criterion has a range bound.
+func (c *Criterion) HasRange() bool {
+	return c.GreaterThan != nil || c.GreaterThanOrEqual != nil || c.LessThan != nil || c.LessThanOrEqual != nil
+}
+
+// InBounds reports whether n satisfies every range bound of the criterion.
+func (c *Criterion) InBounds(n float64) bool { return inBounds(c, n) }
+
+// MatchesAnyPattern reports whether s matches one of the wildcard patterns
+// of matches / notMatches (* any run, ? one character).
+func MatchesAnyPattern(patterns []string, s string) bool { return matchesAny(patterns, s) }

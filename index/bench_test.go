@@ -1,0 +1,98 @@
+package index
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/guardpost/guardpost"
+)
+
+// benchSize is how many findings the benchmarks index: 100,000, or
+// GUARDPOST_INDEX_BENCH_N (1000000 for the top size; building that
+// corpus from the sample catalogue takes a few minutes).
+func benchSize() int {
+	if n, err := strconv.Atoi(os.Getenv("GUARDPOST_INDEX_BENCH_N")); err == nil && n > 0 {
+		return n
+	}
+	return 100_000
+}
+
+var benchCorpus = sync.OnceValues(func() ([]*guardpost.Finding, *Index) {
+	fs := corpus(nopTB{}, benchSize(), rand.New(rand.NewPCG(9, 10)))
+	return fs, nil
+})
+
+// nopTB lets the corpus builder run outside a test.
+type nopTB struct{ testing.TB }
+
+func (nopTB) Helper()            {}
+func (nopTB) Fatal(args ...any) { panic(fmt.Sprint(args...)) }
+
+func criterion(b *testing.B, name string, c guardpost.Condition) []guardpost.Criterion {
+	where, err := guardpost.CompileCriteria(guardpost.Criteria{name: c})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return where
+}
+
+// BenchmarkBuild indexes the corpus and reports the heap it takes.
+func BenchmarkBuild(b *testing.B) {
+	fs, _ := benchCorpus()
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		x := build(fs)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(len(fs)), "heapB/finding")
+		runtime.KeepAlive(x)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(fs)), "ns/finding")
+}
+
+func BenchmarkQueries(b *testing.B) {
+	fs, _ := benchCorpus()
+	x := build(fs)
+	i64 := func(v int64) *int64 { return &v }
+	updatedAt := guardpost.SortAttributeIndex("updatedAt")
+	inst := "i-00000007"
+	for _, bc := range []struct {
+		name string
+		q    Query
+	}{
+		{"severity>=5,updatedAt-desc,50", Query{Where: criterion(b, "severity", guardpost.Condition{GreaterThanOrEqual: i64(5)}),
+			Sort: &guardpost.SortCriteria{Attribute: updatedAt, Descending: true}, Limit: 50}},
+		{"instanceId-equals,50", Query{Where: criterion(b, "resource.instanceDetails.instanceId", guardpost.Condition{Equals: []string{inst}}), Limit: 50}},
+		{"type-matches-nothing,50", Query{Where: criterion(b, "type", guardpost.Condition{Matches: []string{"*Nothing*"}}), Limit: 50}},
+		{"updatedAt-range,severity-desc,50", Query{Where: criterion(b, "updatedAt", guardpost.Condition{GreaterThan: i64(1767225600000 + 30*86400000)}),
+			Sort: &guardpost.SortCriteria{Attribute: guardpost.SortAttributeIndex("severity"), Descending: true}, Limit: 50}},
+		{"all,by-id,50", Query{Limit: 50}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			x.List(bc.q) // builds the order's permutation once
+			for b.Loop() {
+				x.List(bc.q)
+			}
+		})
+	}
+	for _, g := range []guardpost.StatGroup{guardpost.StatCountBySeverity, guardpost.StatByFindingType} {
+		b.Run("stats-"+string(g), func(b *testing.B) {
+			for b.Loop() {
+				x.Statistics(nil, g)
+			}
+		})
+		b.Run("stats-"+string(g)+"-archived=false", func(b *testing.B) {
+			where := criterion(b, "service.archived", guardpost.Condition{Equals: []string{"false"}})
+			for b.Loop() {
+				x.Statistics(where, g)
+			}
+		})
+	}
+}

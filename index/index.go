@@ -1,0 +1,263 @@
+// Package index answers finding queries from memory: criteria over every
+// filterable attribute, sorted keyset pages and statistics, for one set of
+// findings (a detector's, or several detectors' seen as one).
+//
+// Each finding gets a small doc number. Every value a finding has for a
+// filter attribute is a posting: the attribute's dictionary maps the value
+// to a roaring bitmap of the doc numbers that have it. A criterion is then
+// set algebra on bitmaps (equals: the union of its values' postings;
+// notEquals: all findings but that union; a range: the union of the
+// postings of the distinct values in range; matches: the union of the
+// postings of the distinct values the pattern matches), and criteria AND
+// together by intersection. Its cost follows the number of distinct values
+// and matching findings, not the number of findings.
+//
+// Sorting uses one typed column per sort attribute and, for long results,
+// a permutation of the doc numbers in that attribute's order that is kept
+// until a write makes it stale; statistics read per-doc columns (account,
+// type, resource, severity, updatedAt) over the matching bitmap.
+//
+// The index holds what queries need and nothing the store cannot rebuild:
+// it is built from the store's findings at start-up and kept current by
+// the writes that go through it.
+package index
+
+import (
+	"math"
+	"slices"
+	"sync"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/guardpost/guardpost"
+)
+
+// Doc is what the index keeps of one finding.
+type Doc struct {
+	ID       string
+	Attrs    []guardpost.AttributeValue
+	SortKeys []any // one per guardpost.SortAttributes: nil, float64 or string
+	// The statistics columns.
+	AccountID, Type, ResourceType, ResourceID string
+	Severity                                  float64
+	UpdatedAtMS                               int64
+}
+
+// DocOf takes what the index needs from a stored finding.
+func DocOf(f *guardpost.Finding) Doc {
+	return Doc{ID: f.ID, Attrs: f.Attributes, SortKeys: f.SortKeys, AccountID: f.AccountID, Type: f.Type,
+		ResourceType: f.ResourceType, ResourceID: f.ResourceID, Severity: f.Severity, UpdatedAtMS: f.UpdatedAt.UnixMilli()}
+}
+
+// value is one distinct value of an attribute, as criteria compare it.
+type value struct {
+	text  string
+	num   float64
+	isNum bool
+}
+
+// postings is one attribute's dictionary.
+type postings struct {
+	byValue map[value]*roaring.Bitmap
+	// byNum lists the numeric values in ascending order of num, for
+	// ranges and numeric equality; nil when a write made it stale.
+	byNum []value
+}
+
+func (p *postings) add(v value, doc uint32) {
+	b, ok := p.byValue[v]
+	if !ok {
+		b = roaring.New()
+		p.byValue[v] = b
+		if v.isNum {
+			p.byNum = nil
+		}
+	}
+	b.Add(doc)
+}
+
+func (p *postings) remove(v value, doc uint32) {
+	b, ok := p.byValue[v]
+	if !ok {
+		return
+	}
+	b.Remove(doc)
+	if b.IsEmpty() {
+		delete(p.byValue, v)
+		if v.isNum {
+			p.byNum = nil
+		}
+	}
+}
+
+// numeric returns the numeric values in ascending order.
+func (p *postings) numeric() []value {
+	if p.byNum == nil {
+		for v := range p.byValue {
+			if v.isNum {
+				p.byNum = append(p.byNum, v)
+			}
+		}
+		slices.SortFunc(p.byNum, func(a, b value) int {
+			if a.num != b.num {
+				if a.num < b.num {
+					return -1
+				}
+				return 1
+			}
+			if a.text < b.text {
+				return -1
+			}
+			if a.text > b.text {
+				return 1
+			}
+			return 0
+		})
+		if p.byNum == nil {
+			p.byNum = []value{}
+		}
+	}
+	return p.byNum
+}
+
+// Index is the in-memory index of one set of findings. It is safe for
+// concurrent use: queries share a read lock, writes take the write lock.
+type Index struct {
+	mu    sync.RWMutex
+	ids   []string // by doc number; "" for a free number
+	byID  map[string]uint32
+	free  []uint32
+	alive *roaring.Bitmap
+	attrs []postings // by guardpost.FilterAttributes index
+
+	sorts []sortColumn // by guardpost.SortAttributes index
+	// perms caches each listing order's permutation (slot 0: by id; then
+	// two per sort attribute, ascending and descending); a write clears it.
+	permMu sync.Mutex
+	perms  [][]uint32
+
+	// Statistics columns, by doc number.
+	account, typ, resource dict
+	accountOf, typeOf      []uint32
+	resourceOf             []uint32
+	severity               []float64
+	updatedAt              []int64
+}
+
+// New returns an empty index.
+func New() *Index {
+	x := &Index{byID: map[string]uint32{}, alive: roaring.New(),
+		attrs: make([]postings, len(guardpost.FilterAttributes)),
+		sorts: make([]sortColumn, len(guardpost.SortAttributes))}
+	for i := range x.attrs {
+		x.attrs[i].byValue = map[value]*roaring.Bitmap{}
+	}
+	for i, a := range guardpost.SortAttributes {
+		x.sorts[i] = sortColumn{str: a.Kind == guardpost.KindString}
+	}
+	return x
+}
+
+// Len is the number of findings in the index.
+func (x *Index) Len() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return int(x.alive.GetCardinality())
+}
+
+// Put adds d, or replaces the finding with its id, whose attribute values
+// were previous. The index does not keep a copy of every finding's values
+// (at a million findings that would be gigabytes); whoever rewrites a
+// finding has the stored one in hand, and passes its values.
+func (x *Index) Put(d Doc, previous []guardpost.AttributeValue) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	n, ok := x.byID[d.ID]
+	if ok {
+		x.unpost(n, previous)
+	} else {
+		n = x.number(d.ID)
+	}
+	for _, a := range d.Attrs {
+		x.attrs[a.Attribute].add(value{a.Text, a.Num, a.IsNum}, n)
+	}
+	for i := range x.sorts {
+		var k any
+		if i < len(d.SortKeys) {
+			k = d.SortKeys[i]
+		}
+		x.sorts[i].set(n, k)
+	}
+	x.accountOf[n] = x.account.code(d.AccountID)
+	x.typeOf[n] = x.typ.code(d.Type)
+	x.resourceOf[n] = x.resource.code(d.ResourceType + "\x00" + d.ResourceID)
+	x.severity[n] = d.Severity
+	x.updatedAt[n] = d.UpdatedAtMS
+	x.alive.Add(n)
+	x.perms = nil
+}
+
+// Delete removes the finding with the given id and attribute values, if
+// present.
+func (x *Index) Delete(id string, previous []guardpost.AttributeValue) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	n, ok := x.byID[id]
+	if !ok {
+		return
+	}
+	x.unpost(n, previous)
+	for i := range x.sorts {
+		x.sorts[i].set(n, nil)
+	}
+	x.alive.Remove(n)
+	x.perms = nil
+	delete(x.byID, id)
+	x.ids[n] = ""
+	x.free = append(x.free, n)
+}
+
+// number gives id a doc number, reusing a freed one.
+func (x *Index) number(id string) uint32 {
+	var n uint32
+	if k := len(x.free); k > 0 {
+		n, x.free = x.free[k-1], x.free[:k-1]
+		x.ids[n] = id
+	} else {
+		n = uint32(len(x.ids))
+		x.ids = append(x.ids, id)
+		x.accountOf = append(x.accountOf, 0)
+		x.typeOf = append(x.typeOf, 0)
+		x.resourceOf = append(x.resourceOf, 0)
+		x.severity = append(x.severity, math.NaN())
+		x.updatedAt = append(x.updatedAt, 0)
+	}
+	x.byID[id] = n
+	return n
+}
+
+// unpost takes doc n out of the postings of its previous values.
+func (x *Index) unpost(n uint32, previous []guardpost.AttributeValue) {
+	for _, a := range previous {
+		x.attrs[a.Attribute].remove(value{a.Text, a.Num, a.IsNum}, n)
+	}
+}
+
+// dict gives strings small codes, for the statistics columns.
+type dict struct {
+	codes   map[string]uint32
+	strings []string
+}
+
+func (d *dict) code(s string) uint32 {
+	if c, ok := d.codes[s]; ok {
+		return c
+	}
+	if d.codes == nil {
+		d.codes = map[string]uint32{}
+	}
+	c := uint32(len(d.strings))
+	d.codes[s] = c
+	d.strings = append(d.strings, s)
+	return c
+}

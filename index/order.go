@@ -1,0 +1,141 @@
+package index
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/guardpost/guardpost"
+)
+
+// sortColumn holds one sort attribute's key for every doc: a number (NaN
+// when absent) or, for string attributes, a string and whether it is present.
+type sortColumn struct {
+	str     bool
+	nums    []float64
+	strs    []string
+	present []bool
+}
+
+func (c *sortColumn) set(n uint32, k any) {
+	if c.str {
+		for uint32(len(c.strs)) <= n {
+			c.strs = append(c.strs, "")
+			c.present = append(c.present, false)
+		}
+		s, ok := k.(string)
+		c.strs[n], c.present[n] = s, ok
+		return
+	}
+	for uint32(len(c.nums)) <= n {
+		c.nums = append(c.nums, math.NaN())
+	}
+	f, ok := k.(float64)
+	if !ok {
+		f = math.NaN()
+	}
+	c.nums[n] = f
+}
+
+// ordering is one listing order: a sort column (nil: by id alone) and a
+// direction.
+type ordering struct {
+	x    *Index
+	col  *sortColumn
+	attr int // -1 with col nil
+	desc bool
+}
+
+func (x *Index) order(s *guardpost.SortCriteria) ordering {
+	if s == nil || s.Attribute < 0 || s.Attribute >= len(x.sorts) {
+		return ordering{x: x, attr: -1}
+	}
+	return ordering{x: x, col: &x.sorts[s.Attribute], attr: s.Attribute, desc: s.Descending}
+}
+
+// key is doc d's sort key as a cursor carries it: nil, float64 or string.
+func (o ordering) key(d uint32) any {
+	switch {
+	case o.col == nil:
+		return nil
+	case o.col.str:
+		if int(d) < len(o.col.present) && o.col.present[d] {
+			return o.col.strs[d]
+		}
+	default:
+		if int(d) < len(o.col.nums) && !math.IsNaN(o.col.nums[d]) {
+			return o.col.nums[d]
+		}
+	}
+	return nil
+}
+
+// compareKeys orders two keys as a listing does: absent last in either
+// direction, present ones by the direction.
+func (o ordering) compareKeys(a, b any) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return 1
+	case b == nil:
+		return -1
+	}
+	var c int
+	switch av := a.(type) {
+	case string:
+		bv, _ := b.(string)
+		c = strings.Compare(av, bv)
+	case float64:
+		bv, _ := b.(float64)
+		c = cmp.Compare(av, bv)
+	}
+	if o.desc {
+		c = -c
+	}
+	return c
+}
+
+// compare orders two docs: by key, then by id.
+func (o ordering) compare(a, b uint32) int {
+	if c := o.compareKeys(o.key(a), o.key(b)); c != 0 {
+		return c
+	}
+	return strings.Compare(o.x.ids[a], o.x.ids[b])
+}
+
+// compareCursor orders doc d against a cursor's position.
+func (o ordering) compareCursor(d uint32, c *guardpost.FindingCursor) int {
+	if o.col != nil {
+		if r := o.compareKeys(o.key(d), c.SortKey); r != 0 {
+			return r
+		}
+	}
+	return strings.Compare(o.x.ids[d], c.ID)
+}
+
+// permutation returns every live doc in o's order. It is kept until a
+// write makes it stale, so long listings walk it instead of sorting. The
+// caller holds the read lock; builds are serialised by permMu.
+func (x *Index) permutation(o ordering) []uint32 {
+	slot := 0
+	if o.col != nil {
+		slot = 1 + 2*o.attr
+		if o.desc {
+			slot++
+		}
+	}
+	x.permMu.Lock()
+	defer x.permMu.Unlock()
+	if x.perms == nil {
+		x.perms = make([][]uint32, 1+2*len(x.sorts))
+	}
+	if p := x.perms[slot]; p != nil {
+		return p
+	}
+	p := x.alive.ToArray()
+	slices.SortFunc(p, o.compare)
+	x.perms[slot] = p
+	return p
+}
