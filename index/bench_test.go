@@ -30,7 +30,7 @@ var benchCorpus = sync.OnceValues(func() ([]*guardpost.Finding, *Index) {
 // nopTB lets the corpus builder run outside a test.
 type nopTB struct{ testing.TB }
 
-func (nopTB) Helper()            {}
+func (nopTB) Helper()           {}
 func (nopTB) Fatal(args ...any) { panic(fmt.Sprint(args...)) }
 
 func criterion(b *testing.B, name string, c guardpost.Condition) []guardpost.Criterion {
