@@ -230,5 +230,9 @@ func (db *DB) DeleteDetector(ctx context.Context, scope guardpost.Scope, id stri
 	if n == 0 {
 		return guardpost.Errorf(guardpost.ENOTFOUND, "detector %s not found", id)
 	}
-	return wrap("delete detector", tx.Commit())
+	if err := tx.Commit(); err != nil {
+		return wrap("delete detector", err)
+	}
+	db.indexes.drop(detectorKey{scope.AccountID, scope.Region, id})
+	return nil
 }

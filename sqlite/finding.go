@@ -311,6 +311,7 @@ func (db *DB) MergeFindings(ctx context.Context, scope guardpost.Scope, detector
 	merge := newMerge(filters)
 	at := db.nowMS()
 	changes := make([]guardpost.FindingChange, 0, len(findings))
+	iw := indexWrite{db: db}
 	for _, in := range findings {
 		if in == nil {
 			return nil, guardpost.Errorf(guardpost.EINVALID, "nil finding")
@@ -349,13 +350,16 @@ func (db *DB) MergeFindings(ctx context.Context, scope guardpost.Scope, detector
 		if err := writeFinding(ctx, upsert, attrs, write); err != nil {
 			return nil, wrap("merge findings", err)
 		}
+		if err := iw.put(stored, write); err != nil {
+			return nil, wrap("merge findings", err)
+		}
 		c, err := recordChange(ctx, insertChange, stored, write, at)
 		if err != nil {
 			return nil, wrap("merge findings", err)
 		}
 		changes = append(changes, c)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := iw.commit(tx); err != nil {
 		return nil, wrap("merge findings", err)
 	}
 	return changes, nil
@@ -460,6 +464,7 @@ func (db *DB) UpdateFindings(ctx context.Context, vis guardpost.Visibility, ids 
 	byID, upsert, insertChange, attrs := stmts[0], stmts[1], stmts[2], newAttributeStatements(stmts[3:])
 	at := db.nowMS()
 	var changes []guardpost.FindingChange
+	iw := indexWrite{db: db}
 	for _, d := range vis.Detectors {
 		stored, err := queryFindings(ctx, byID, vis.Region(), d, idsJSON)
 		if err != nil {
@@ -482,6 +487,9 @@ func (db *DB) UpdateFindings(ctx context.Context, vis guardpost.Visibility, ids 
 			if err := writeFinding(ctx, upsert, attrs, f); err != nil {
 				return nil, wrap("update findings", err)
 			}
+			if err := iw.put(old, f); err != nil {
+				return nil, wrap("update findings", err)
+			}
 			c, err := recordChange(ctx, insertChange, old, f, at)
 			if err != nil {
 				return nil, wrap("update findings", err)
@@ -489,7 +497,7 @@ func (db *DB) UpdateFindings(ctx context.Context, vis guardpost.Visibility, ids 
 			changes = append(changes, c)
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if err := iw.commit(tx); err != nil {
 		return nil, wrap("update findings", err)
 	}
 	return changes, nil
@@ -510,6 +518,9 @@ func (db *DB) UpdateFindings(ctx context.Context, vis guardpost.Visibility, ids 
 // in the same order (finding ids are unique across detectors, so the order
 // stays total). The scans share one read transaction, hence one snapshot.
 func (db *DB) ListFindings(ctx context.Context, vis guardpost.Visibility, q guardpost.FindingQuery) ([]guardpost.FindingCursor, error) {
+	if len(q.Where) > 0 {
+		return db.listIndexed(ctx, vis, q)
+	}
 	parts, err := listPlan(q)
 	if err != nil {
 		return nil, err
@@ -574,6 +585,30 @@ func (db *DB) ListFindings(ctx context.Context, vis guardpost.Visibility, q guar
 		slices.SortFunc(out, func(a, b guardpost.FindingCursor) int { return compareCursors(a, b, q.Sort) })
 		if limit >= 0 && len(out) > limit {
 			out = out[:limit]
+		}
+	}
+	return out, nil
+}
+
+// listIndexed answers a listing with criteria from the detectors' in-memory
+// indexes (package index), which drive criteria from postings instead of
+// testing them finding by finding.
+func (db *DB) listIndexed(ctx context.Context, vis guardpost.Visibility, q guardpost.FindingQuery) ([]guardpost.FindingCursor, error) {
+	if q.Sort != nil && (q.Sort.Attribute < 0 || q.Sort.Attribute >= len(guardpost.SortAttributes)) {
+		return nil, guardpost.Errorf(guardpost.EINVALID, "sort attribute %d does not exist", q.Sort.Attribute)
+	}
+	var out []guardpost.FindingCursor
+	for _, d := range vis.Detectors {
+		x, err := db.index(ctx, detectorKey{d.AccountID, vis.Region(), d.DetectorID})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x.List(q)...)
+	}
+	if len(vis.Detectors) > 1 {
+		slices.SortFunc(out, func(a, b guardpost.FindingCursor) int { return compareCursors(a, b, q.Sort) })
+		if q.Limit > 0 && len(out) > q.Limit {
+			out = out[:q.Limit]
 		}
 	}
 	return out, nil

@@ -93,6 +93,8 @@ type DB struct {
 
 	// Now stamps outbox entries; nil means time.Now.
 	Now func() time.Time
+
+	indexes indexes
 }
 
 func (db *DB) nowMS() int64 {
