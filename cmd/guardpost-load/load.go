@@ -30,6 +30,14 @@ type Config struct {
 	Concurrency int
 	Duration    time.Duration
 	SeedSamples bool
+	// Load, when positive, first brings the detector to at least that
+	// many findings, generated from LoadSeed (see importFindings).
+	Load     int
+	LoadSeed uint64
+	// Raw sends the ops' requests as signed bytes and discards the
+	// answers; Static also measures a static server answering the same
+	// bytes (see runOps). Both apply to the ops, not the SDK mixes.
+	Raw, Static bool
 	// CommandLine is printed above the figures so that a table pasted into
 	// the README says how it was measured.
 	CommandLine string
@@ -38,18 +46,26 @@ type Config struct {
 // DefaultConfig is the configuration the flags start from.
 func DefaultConfig() Config {
 	return Config{Endpoint: "http://127.0.0.1:4747", Region: "us-east-1", Mix: "mixed",
-		Concurrency: 8, Duration: 10 * time.Second}
+		Concurrency: 8, Duration: 10 * time.Second, LoadSeed: 1}
 }
 
 func (c Config) validate() error {
-	if _, ok := mixes[c.Mix]; !ok {
-		return fmt.Errorf("unknown --mix %q: want one of %v", c.Mix, mixNames())
+	_, sdkMix := mixes[c.Mix]
+	_, opMix := selectOps(c.Mix)
+	if !sdkMix && !opMix {
+		return fmt.Errorf("unknown --mix %q: want one of %v, %s (all of them in turn) or a comma-separated list of them", c.Mix, mixNames(), opsMix)
+	}
+	if (c.Raw || c.Static) && !opMix {
+		return fmt.Errorf("--raw and --static measure the ops (--mix %s, or some of %v), not --mix %s", opsMix, opNames(), c.Mix)
+	}
+	if c.Load < 0 {
+		return fmt.Errorf("--load must not be negative, got %d", c.Load)
 	}
 	if c.Concurrency < 1 {
 		return fmt.Errorf("--concurrency must be at least 1, got %d", c.Concurrency)
 	}
-	if c.Duration <= 0 {
-		return fmt.Errorf("--duration must be positive, got %s", c.Duration)
+	if c.Duration < 0 || (c.Duration == 0 && c.Load == 0) {
+		return fmt.Errorf("--duration must be positive (or 0 with --load to only load), got %s", c.Duration)
 	}
 	if c.Endpoint == "" {
 		return errors.New("--endpoint is empty")
@@ -112,8 +128,31 @@ func mixNames() []string {
 	return names
 }
 
-// run measures the server and writes the report.
+// run loads findings if asked, then measures the server and writes the
+// report.
 func run(ctx context.Context, cfg Config, stdout io.Writer) error {
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	if cfg.Load > 0 {
+		if err := importFindings(ctx, cfg, stdout); err != nil {
+			return err
+		}
+	}
+	if cfg.Duration == 0 {
+		return nil
+	}
+	if selected, ok := selectOps(cfg.Mix); ok {
+		report, err := runOps(ctx, cfg, selected)
+		if err != nil {
+			return err
+		}
+		report.write(stdout)
+		if ctx.Err() != nil {
+			return errors.New("interrupted; the figures cover only the operations that ran, and the last one in part")
+		}
+		return nil
+	}
 	report, err := load(ctx, cfg)
 	if err != nil {
 		return err
@@ -190,14 +229,18 @@ func awsConfig(ctx context.Context, cfg Config) (aws.Config, error) {
 	return awsCfg, nil
 }
 
-// newHTTPClient keeps one idle connection per worker: with net/http's
+func newHTTPClient(concurrency int) *http.Client {
+	return &http.Client{Transport: sdkhttp.PrivateBody{Inner: newTransport(concurrency)}, Timeout: time.Minute}
+}
+
+// newTransport keeps one idle connection per worker: with net/http's
 // default of two, the other workers would open a new connection for most
 // requests and the figures would measure TCP setup, not the server.
-func newHTTPClient(concurrency int) *http.Client {
+func newTransport(concurrency int) *http.Transport {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConns = concurrency
 	transport.MaxIdleConnsPerHost = concurrency
-	return &http.Client{Transport: sdkhttp.PrivateBody{Inner: transport}, Timeout: time.Minute}
+	return transport
 }
 
 func newClient(awsCfg aws.Config, endpoint string) *guardduty.Client {
@@ -357,22 +400,7 @@ func (w *worker) archiveRoundTrip(ctx context.Context) {
 
 // randomIDs picks n distinct known ids, or all of them if there are no
 // more than n.
-func (w *worker) randomIDs(n int) []string {
-	known := w.target.ids
-	if n >= len(known) {
-		return slices.Clone(known)
-	}
-	picked := make(map[int]bool, n)
-	ids := make([]string, 0, n)
-	for len(ids) < n {
-		i := w.rng.IntN(len(known))
-		if !picked[i] {
-			picked[i] = true
-			ids = append(ids, known[i])
-		}
-	}
-	return ids
-}
+func (w *worker) randomIDs(n int) []string { return randomIDs(w.rng, w.target.ids, n) }
 
 // errorCode names a failed request: the API error code the server
 // answered with, or what kept the request from getting an answer.

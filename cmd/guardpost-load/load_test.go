@@ -14,6 +14,10 @@ import (
 	"time"
 
 	"github.com/aws/smithy-go"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/guardpost/guardpost"
 	"github.com/guardpost/guardpost/httpapi"
 	"github.com/guardpost/guardpost/samples"
@@ -47,7 +51,12 @@ func startServer(t *testing.T) string {
 	}
 	svc := &guardpost.Service{Store: store, Samples: samples.New(), Tokens: guardpost.NewTokenSigner(bytes.Repeat([]byte("k"), 32))}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	server := httptest.NewServer(httpapi.New(svc, &sigv4.Verifier{Credentials: creds, Service: "guardduty"}, logger))
+	api := httpapi.New(svc, &sigv4.Verifier{Credentials: creds, Service: "guardduty"}, logger)
+	// As serve has it, for the ops' RSS and CPU figures (here the test's own).
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	api.HandleMetrics(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	server := httptest.NewServer(api)
 	t.Cleanup(func() {
 		server.Close()
 		if err := store.Close(); err != nil {

@@ -1,10 +1,20 @@
-// Command guardpost-load measures a running guardpost server through the
-// real AWS SDK for Go, and prints a table of throughput and latency per
-// operation that can be pasted into the README.
+// Command guardpost-load measures a running guardpost server, and prints a
+// table of throughput and latency per operation that can be pasted into
+// the README.
 //
 //	guardpost-load [--endpoint URL] [--region REGION] [--profile NAME]
 //	               [--mix get|list|list-criteria|stats|archive|mixed]
+//	               [--mix ops|OP,OP...] [--raw] [--static]
+//	               [--load N] [--load-seed S]
 //	               [--concurrency N] [--duration D] [--seed-samples]
+//
+// The mixes drive the server through the real AWS SDK for Go. The ops
+// (get-50, get-1, list-severity, list-instance, list-matches,
+// stats-severity, stats-type; "ops" for all of them) each run on their own
+// for --duration, through the SDK or, with --raw, as signed requests whose
+// answers are read and discarded; --static compares each with a static
+// server answering the same bytes. --load N first imports generated
+// findings until the detector holds N.
 //
 // Credentials come from the standard AWS chain, so the
 // AWS_SHARED_CREDENTIALS_FILE the server prints on its first start works.
@@ -49,10 +59,14 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&cfg.Endpoint, "endpoint", cfg.Endpoint, "guardpost server URL")
 	fs.StringVar(&cfg.Region, "region", cfg.Region, "region to sign requests for")
 	fs.StringVar(&cfg.Profile, "profile", cfg.Profile, "shared-credentials profile (default: AWS_PROFILE or \"default\")")
-	fs.StringVar(&cfg.Mix, "mix", cfg.Mix, "workload: "+strings.Join(mixNames(), ", "))
+	fs.StringVar(&cfg.Mix, "mix", cfg.Mix, "workload: an SDK mix ("+strings.Join(mixNames(), ", ")+"), or ops one at a time: "+opsMix+" for all, or some of "+strings.Join(opNames(), ","))
 	fs.IntVar(&cfg.Concurrency, "concurrency", cfg.Concurrency, "number of workers sending requests in parallel")
-	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "how long to send requests")
+	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "how long to send requests (each op's, with the ops)")
 	fs.BoolVar(&cfg.SeedSamples, "seed-samples", cfg.SeedSamples, "create a detector if there is none, and sample findings, before measuring")
+	fs.IntVar(&cfg.Load, "load", cfg.Load, "first import generated findings (creating the detector if needed) until the detector holds this many; with --duration 0, only that")
+	fs.Uint64Var(&cfg.LoadSeed, "load-seed", cfg.LoadSeed, "seed of the findings --load generates (guardpost-gen's --seed)")
+	fs.BoolVar(&cfg.Raw, "raw", cfg.Raw, "ops: send SigV4-signed requests over net/http and discard the answers unread, to measure the server rather than the SDK")
+	fs.BoolVar(&cfg.Static, "static", cfg.Static, "ops: also drive a static server answering each op with the server's recorded answer, and print the ratio (implies --raw)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}

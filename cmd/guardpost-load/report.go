@@ -159,8 +159,14 @@ func (rep *Report) write(w io.Writer) {
 			millis(r.P50), millis(r.P90), millis(r.P99), millis(r.Max))
 	}
 
+	writeErrors(w, rep.Rows)
+}
+
+// writeErrors lists the rows' failures by error code, with the first
+// message of each.
+func writeErrors(w io.Writer, rows []Row) {
 	var failures []string
-	for _, r := range rep.Rows {
+	for _, r := range rows {
 		if r.Operation == "total" {
 			continue
 		}
