@@ -247,7 +247,7 @@ func BenchmarkListFindingsSorted(b *testing.B) {
 }
 
 // BenchmarkListFindingsCriteria measures a first page of 50 ids over 10k
-// findings with a criterion answered from the attribute index.
+// findings with a criterion answered from the in-memory index.
 func BenchmarkListFindingsCriteria(b *testing.B) {
 	const n = 10_000
 	ctx := context.Background()

@@ -79,104 +79,7 @@ var (
 const (
 	qDetectorExists = `SELECT count(*) FROM detectors WHERE account_id = ? AND region = ? AND id = ?`
 	qDeleteFinding  = `DELETE FROM findings WHERE account_id = ? AND region = ? AND detector_id = ? AND id = ?`
-	// A finding's filter attribute rows (migrations 0002 and 0006) are
-	// brought in line with the finding whenever it is written: the rows it
-	// no longer has are deleted and the new ones inserted. Both take their
-	// rows as a JSON array, [attr, text] to delete and [attr, text, num] to
-	// insert. OR IGNORE: a value repeated in a list is one row.
-	qAttributesOf     = `SELECT attr, text FROM finding_attributes WHERE account_id = ? AND region = ? AND detector_id = ? AND finding_id = ?`
-	qDeleteAttributes = `DELETE FROM finding_attributes WHERE account_id = ? AND region = ? AND detector_id = ? AND finding_id = ?
-		AND (attr, text) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))`
-	qInsertAttributes = `INSERT OR IGNORE INTO finding_attributes (account_id, region, detector_id, finding_id, attr, text, num)
-		SELECT ?, ?, ?, ?, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)`
 )
-
-// attributeStatements are the statements writeAttributes uses, in a
-// write transaction.
-type attributeStatements struct{ read, del, ins *sql.Stmt }
-
-// attributeQueries lists the queries of attributeStatements, in its order.
-var attributeQueries = []string{qAttributesOf, qDeleteAttributes, qInsertAttributes}
-
-func newAttributeStatements(stmts []*sql.Stmt) attributeStatements {
-	return attributeStatements{read: stmts[0], del: stmts[1], ins: stmts[2]}
-}
-
-// attributeRow identifies one attribute row of a finding; its num follows
-// from attr and text.
-type attributeRow struct {
-	attr int
-	text string
-}
-
-// writeAttributes makes the stored filter attribute rows of f equal to
-// f.Attributes. A finding without Attributes (not made by ParseFinding)
-// gets none, and criteria then treat it as lacking every attribute.
-//
-// Only the difference is written. A finding has dozens of rows and most
-// rewrites change few of them (archiving changes one), so deleting and
-// inserting them all made every update cost as much as an insert.
-func writeAttributes(ctx context.Context, st attributeStatements, f *guardpost.Finding) error {
-	stored := map[attributeRow]bool{}
-	rows, err := st.read.QueryContext(ctx, f.AccountID, f.Region, f.DetectorID, f.ID)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var r attributeRow
-		if err := rows.Scan(&r.attr, &r.text); err != nil {
-			rows.Close()
-			return err
-		}
-		stored[r] = true
-	}
-	if err := rows.Close(); err != nil {
-		return err
-	}
-	var add [][3]any
-	keep := map[attributeRow]bool{}
-	for _, a := range f.Attributes {
-		if a.Attribute < 0 || a.Attribute >= len(guardpost.FilterAttributes) {
-			return fmt.Errorf("finding %s: filter attribute %d does not exist", f.ID, a.Attribute)
-		}
-		r := attributeRow{a.Attribute, a.Text}
-		if keep[r] {
-			continue
-		}
-		keep[r] = true
-		if stored[r] {
-			continue
-		}
-		var num any // null: not a number, time or boolean
-		if a.IsNum {
-			num = a.Num
-		}
-		add = append(add, [3]any{a.Attribute, a.Text, num})
-	}
-	var drop [][2]any
-	for r := range stored {
-		if !keep[r] {
-			drop = append(drop, [2]any{r.attr, r.text})
-		}
-	}
-	if err := execJSON(ctx, st.del, f, drop); err != nil {
-		return err
-	}
-	return execJSON(ctx, st.ins, f, add)
-}
-
-// execJSON runs stmt for f's rows given as a JSON array; no rows, no call.
-func execJSON[T any](ctx context.Context, stmt *sql.Stmt, f *guardpost.Finding, rows []T) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	b, err := json.Marshal(rows)
-	if err != nil {
-		return err
-	}
-	_, err = stmt.ExecContext(ctx, f.AccountID, f.Region, f.DetectorID, f.ID, string(b))
-	return err
-}
 
 var (
 	qAggregationLookup = findingSelect + ` WHERE account_id = ? AND region = ? AND detector_id = ?
@@ -276,8 +179,8 @@ func (db *DB) MergeFindings(ctx context.Context, scope guardpost.Scope, detector
 	}
 	// Statements first: preparing needs a connection, and the writer pool's
 	// only one is the transaction's once it has begun.
-	var stmts [8]*sql.Stmt
-	for i, q := range append([]string{qDetectorExists, qAggregationLookup, qFindingByID, findingUpsert, qDeleteFinding}, attributeQueries...) {
+	var stmts [5]*sql.Stmt
+	for i, q := range []string{qDetectorExists, qAggregationLookup, qFindingByID, findingUpsert, qDeleteFinding} {
 		var err error
 		if stmts[i], err = db.writeStmts.get(ctx, q); err != nil {
 			return nil, wrap("merge findings", err)
@@ -296,7 +199,7 @@ func (db *DB) MergeFindings(ctx context.Context, scope guardpost.Scope, detector
 		stmts[i] = tx.StmtContext(ctx, stmts[i])
 	}
 	insertChange = tx.StmtContext(ctx, insertChange)
-	exists, byKey, byID, upsert, del, attrs := stmts[0], stmts[1], stmts[2], stmts[3], stmts[4], newAttributeStatements(stmts[5:])
+	exists, byKey, byID, upsert, del := stmts[0], stmts[1], stmts[2], stmts[3], stmts[4]
 	var n int
 	if err := exists.QueryRowContext(ctx, scope.AccountID, scope.Region, detectorID).Scan(&n); err != nil {
 		return nil, wrap("merge findings", err)
@@ -347,7 +250,7 @@ func (db *DB) MergeFindings(ctx context.Context, scope guardpost.Scope, detector
 				return nil, wrap("merge findings", err)
 			}
 		}
-		if err := writeFinding(ctx, upsert, attrs, write); err != nil {
+		if err := writeFinding(ctx, upsert, write); err != nil {
 			return nil, wrap("merge findings", err)
 		}
 		if err := iw.put(stored, write); err != nil {
@@ -365,16 +268,14 @@ func (db *DB) MergeFindings(ctx context.Context, scope guardpost.Scope, detector
 	return changes, nil
 }
 
-// writeFinding upserts f and brings its attribute rows in line.
-func writeFinding(ctx context.Context, upsert *sql.Stmt, attrs attributeStatements, f *guardpost.Finding) error {
+// writeFinding upserts f.
+func writeFinding(ctx context.Context, upsert *sql.Stmt, f *guardpost.Finding) error {
 	args, err := findingArgs(f)
 	if err != nil {
 		return err
 	}
-	if _, err := upsert.ExecContext(ctx, args...); err != nil {
-		return err
-	}
-	return writeAttributes(ctx, attrs, f)
+	_, err = upsert.ExecContext(ctx, args...)
+	return err
 }
 
 // Findings implements guardpost.FindingStore, one query per visible
@@ -447,8 +348,8 @@ func (db *DB) UpdateFindings(ctx context.Context, vis guardpost.Visibility, ids 
 	}
 	// Statements first: preparing needs a connection, and the writer pool's
 	// only one is the transaction's once it has begun.
-	var stmts [6]*sql.Stmt
-	for i, q := range append([]string{qFindingsByID, findingUpsert, qInsertChange}, attributeQueries...) {
+	var stmts [3]*sql.Stmt
+	for i, q := range []string{qFindingsByID, findingUpsert, qInsertChange} {
 		if stmts[i], err = db.writeStmts.get(ctx, q); err != nil {
 			return nil, wrap("update findings", err)
 		}
@@ -461,7 +362,7 @@ func (db *DB) UpdateFindings(ctx context.Context, vis guardpost.Visibility, ids 
 	for i := range stmts {
 		stmts[i] = tx.StmtContext(ctx, stmts[i])
 	}
-	byID, upsert, insertChange, attrs := stmts[0], stmts[1], stmts[2], newAttributeStatements(stmts[3:])
+	byID, upsert, insertChange := stmts[0], stmts[1], stmts[2]
 	at := db.nowMS()
 	var changes []guardpost.FindingChange
 	iw := indexWrite{db: db}
@@ -484,7 +385,7 @@ func (db *DB) UpdateFindings(ctx context.Context, vis guardpost.Visibility, ids 
 			if bytes.Equal(f.Document, old.Document) && f.FeedbackComments == old.FeedbackComments {
 				continue
 			}
-			if err := writeFinding(ctx, upsert, attrs, f); err != nil {
+			if err := writeFinding(ctx, upsert, f); err != nil {
 				return nil, wrap("update findings", err)
 			}
 			if err := iw.put(old, f); err != nil {
@@ -643,21 +544,14 @@ type listPart struct {
 	args  []any
 }
 
-// listPlan returns the scans that make up the listing q asks for.
-//
-// Criteria (q.Where) add the same terms to every scan: the scans still walk
-// a sort index of findings in order, and each criterion probes
-// finding_attributes for the finding at hand through an index.
+// listPlan returns the scans that make up the listing q asks for, which
+// has no criteria (those are the index's, see listIndexed).
 func listPlan(q guardpost.FindingQuery) ([]listPart, error) {
-	criteria, criteriaArgs, err := criteriaSQL(q.Where)
-	if err != nil {
-		return nil, err
-	}
 	part := func(key, where, order string, args ...any) listPart {
 		return listPart{
 			query: `SELECT ` + key + `, id FROM findings f WHERE account_id = ? AND region = ? AND detector_id = ? AND ` +
-				where + criteria + ` ORDER BY ` + order + ` LIMIT ?`,
-			args: append(args, criteriaArgs...),
+				where + ` ORDER BY ` + order + ` LIMIT ?`,
+			args: args,
 		}
 	}
 	if q.Sort == nil {
@@ -722,126 +616,4 @@ func keyFits(a guardpost.SortAttribute, key any) bool {
 		return a.Kind != guardpost.KindString
 	}
 	return false
-}
-
-// attributeProbe opens a subquery over the finding_attributes rows of the
-// outer finding (alias f) for one attribute; the caller adds the value
-// terms and the closing parenthesis. index names the value index to use,
-// or is "" for the table's own key, which starts with the finding.
-//
-// Every probe must be bounded to the finding, or each finding would read
-// the attribute's rows of the whole detector, which the planner sometimes
-// prefers for a range on num. So a value index is named (INDEXED BY), and
-// the terms of a probe by the key are written +a.num and +a.text: the unary
-// plus keeps them from steering SQLite to a value index.
-func attributeProbe(index string) string {
-	access := ""
-	if index != "" {
-		access = "INDEXED BY " + index
-	}
-	return `SELECT 1 FROM finding_attributes a ` + access + ` WHERE a.account_id = f.account_id AND a.region = f.region
-	AND a.detector_id = f.detector_id AND a.finding_id = f.id AND a.attr = ? AND `
-}
-
-// criteriaSQL turns criteria into terms ANDed to a listing's WHERE (each
-// starting with " AND "), with their arguments. The semantics are
-// guardpost.Match's:
-//   - equals: some row of the attribute has one of the values (EXISTS);
-//   - notEquals: no row has any of them (NOT EXISTS, so a finding without
-//     the attribute passes);
-//   - range bounds: some single row satisfies all of them (one EXISTS; num
-//     is NULL for text values, so those never do);
-//   - matches / notMatches: like equals / notEquals with GLOB patterns on
-//     the text.
-//
-// Number, time and boolean attributes compare num, string ones text.
-func criteriaSQL(where []guardpost.Criterion) (string, []any, error) {
-	var b strings.Builder
-	var args []any
-	probe := func(not bool, index string, attr int, term string, termArgs ...any) {
-		b.WriteString(" AND ")
-		if not {
-			b.WriteString("NOT ")
-		}
-		b.WriteString("EXISTS (" + attributeProbe(index) + term + ")")
-		args = append(append(args, attr), termArgs...)
-	}
-	for i := range where {
-		c := &where[i]
-		if c.Attribute < 0 || c.Attribute >= len(guardpost.FilterAttributes) {
-			return "", nil, guardpost.Errorf(guardpost.EINVALID, "filter attribute %d does not exist", c.Attribute)
-		}
-		k := guardpost.FilterAttributes[c.Attribute].Kind
-		numeric := k == guardpost.KindNumber || k == guardpost.KindTime || k == guardpost.KindBool
-		// The value indexes are partial (migration 0006): the text one holds
-		// the rows with num NULL, which are exactly the string attributes'
-		// rows; the term says so, or SQLite would not use it.
-		equalsList, notEqualsList, col, valueIndex := anys(c.EqualsText), anys(c.NotEqualsText), "a.num IS NULL AND a.text", "finding_attributes_by_text"
-		if numeric {
-			equalsList, notEqualsList, col, valueIndex = anys(c.EqualsNum), anys(c.NotEqualsNum), "a.num", "finding_attributes_by_num"
-		}
-		const byFinding = "" // the table's key
-		switch {
-		case len(equalsList) > 0:
-			probe(false, valueIndex, c.Attribute, col+" IN ("+placeholders(len(equalsList))+")", equalsList...)
-		case len(c.EqualsText) > 0 || len(c.EqualsNum) > 0:
-			// Equals values only in the other form: Match finds none equal.
-			b.WriteString(" AND false")
-		}
-		if len(notEqualsList) > 0 {
-			probe(true, valueIndex, c.Attribute, col+" IN ("+placeholders(len(notEqualsList))+")", notEqualsList...)
-		}
-		var bounds []string
-		var boundArgs []any
-		for _, bd := range []struct {
-			op string
-			v  *float64
-		}{{">", c.GreaterThan}, {">=", c.GreaterThanOrEqual}, {"<", c.LessThan}, {"<=", c.LessThanOrEqual}} {
-			if bd.v != nil {
-				bounds = append(bounds, "+a.num "+bd.op+" ?")
-				boundArgs = append(boundArgs, *bd.v)
-			}
-		}
-		if len(bounds) > 0 {
-			probe(false, byFinding, c.Attribute, strings.Join(bounds, " AND "), boundArgs...)
-		}
-		if len(c.Matches) > 0 {
-			probe(false, byFinding, c.Attribute, globTerms(len(c.Matches)), globPatterns(c.Matches)...)
-		}
-		if len(c.NotMatches) > 0 {
-			probe(true, byFinding, c.Attribute, globTerms(len(c.NotMatches)), globPatterns(c.NotMatches)...)
-		}
-	}
-	return b.String(), args, nil
-}
-
-func anys[T any](vs []T) []any {
-	out := make([]any, len(vs))
-	for i, v := range vs {
-		out[i] = v
-	}
-	return out
-}
-
-func placeholders(n int) string { return "?" + strings.Repeat(", ?", n-1) }
-
-func globTerms(n int) string {
-	return "(" + "+a.text GLOB ?" + strings.Repeat(" OR +a.text GLOB ?", n-1) + ")"
-}
-
-func globPatterns(patterns []string) []any {
-	out := make([]any, len(patterns))
-	for i, p := range patterns {
-		out[i] = globPattern(p)
-	}
-	return out
-}
-
-// globPattern translates a criteria wildcard pattern (* any run, ? one
-// character, everything else literal) into a GLOB pattern. GLOB's * and ?
-// mean the same; its only other special character outside a class is '[',
-// written "[[]". (']' is literal outside a class, and the wildcard syntax
-// has no way to write a literal * or ?.)
-func globPattern(p string) string {
-	return strings.ReplaceAll(p, "[", "[[]")
 }

@@ -57,6 +57,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/url"
 	"path"
 	"runtime"
@@ -295,7 +296,11 @@ func migrations() ([]migration, error) {
 // migrate applies the migrations the database lacks, each in its own
 // transaction with its schema_migrations row. BEGIN IMMEDIATE makes the
 // check-then-apply safe against another process migrating the same file.
-func migrate(ctx context.Context, db *sql.DB) error {
+func migrate(ctx context.Context, db *sql.DB) error { return migrateUpTo(ctx, db, math.MaxInt) }
+
+// migrateUpTo applies the migrations up to version last (tests use it to
+// make a database of an older schema).
+func migrateUpTo(ctx context.Context, db *sql.DB, last int) error {
 	ms, err := migrations()
 	if err != nil {
 		return err
@@ -315,6 +320,9 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("database schema version %d is newer than this binary knows (%d)", newest.Int64, known)
 	}
 	for _, m := range ms {
+		if m.version > last {
+			break
+		}
 		if err := applyMigration(ctx, db, m); err != nil {
 			return fmt.Errorf("migration %04d_%s: %w", m.version, m.name, err)
 		}
