@@ -14,14 +14,14 @@ type detectorKey struct{ account, region, detector string }
 
 // indexes holds the in-memory index (package index) of each detector whose
 // findings were queried with criteria or statistics since the store opened.
-// An index is built on first use from the detector's stored findings, inside
-// a write transaction so that no write slips between the read and the
-// index taking over; from then on every finding write applies its changes
-// to it before it commits, so the index always holds what was committed
-// (and, for the instant before a commit, what is about to be).
+// An index is built on first use from the detector's stored findings (see
+// DB.index); from then on every finding write applies its changes to it
+// before it commits, so the index always holds what was committed (and,
+// for the instant before a commit, what is about to be).
 type indexes struct {
-	mu sync.Mutex
-	m  map[detectorKey]*index.Index
+	mu    sync.Mutex
+	m     map[detectorKey]*index.Index
+	build sync.Mutex // serialises builds
 }
 
 // built returns the detector's index if it has been built.
@@ -41,41 +41,68 @@ func (ix *indexes) drop(k detectorKey) {
 }
 
 // index returns the detector's index, building it when needed.
+//
+// The build reads the detector's findings in a read transaction, so writes
+// go on meanwhile; then, holding the write lock, it replays the outbox
+// entries committed since its snapshot (each changed finding's values as
+// the snapshot had them come out, as the database has them now go in) and
+// registers the index, from which point every write applies itself to it.
+// Writes wait only for the replay.
 func (db *DB) index(ctx context.Context, k detectorKey) (*index.Index, error) {
 	if x := db.indexes.built(k); x != nil {
 		return x, nil
 	}
-	// The writer connection serialises builds with each other and with
-	// writes: a write either committed before the scan (and is in it) or
-	// runs after the index is registered (and applies itself to it).
+	db.indexes.build.Lock() // one build at a time; a second caller finds it built
+	defer db.indexes.build.Unlock()
+	if x := db.indexes.built(k); x != nil {
+		return x, nil
+	}
+	snap, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, wrap("build index", err)
+	}
+	defer snap.Rollback()
+	var seen int64
+	if err := snap.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM finding_changes`).Scan(&seen); err != nil {
+		return nil, wrap("build index", err)
+	}
+	x := index.New()
+	if err := eachFinding(ctx, snap, k, "", func(f *guardpost.Finding) { x.Put(index.DocOf(f), nil) }); err != nil {
+		return nil, wrap("build index", err)
+	}
+	// Catch up under the write lock, then register.
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, wrap("build index", err)
 	}
 	defer tx.Rollback()
-	if x := db.indexes.built(k); x != nil { // built while this call waited
-		return x, nil
-	}
-	x := index.New()
-	rows, err := tx.QueryContext(ctx, `SELECT document FROM findings WHERE account_id = ? AND region = ? AND detector_id = ?`,
-		k.account, k.region, k.detector)
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT finding_id FROM finding_changes
+		WHERE seq > ? AND account_id = ? AND region = ? AND detector_id = ?`, seen, k.account, k.region, k.detector)
 	if err != nil {
 		return nil, wrap("build index", err)
 	}
-	defer rows.Close()
+	var changed []string
 	for rows.Next() {
-		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
 			return nil, wrap("build index", err)
 		}
-		f, err := guardpost.ParseFinding(doc)
-		if err != nil {
-			return nil, wrap("build index", err)
-		}
-		x.Put(index.DocOf(f), nil)
+		changed = append(changed, id)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("build index", err)
+	rows.Close()
+	for _, id := range changed {
+		var previous []guardpost.AttributeValue
+		if err := eachFinding(ctx, snap, k, id, func(f *guardpost.Finding) { previous = f.Attributes }); err != nil {
+			return nil, wrap("build index", err)
+		}
+		found := false
+		if err := eachFinding(ctx, tx, k, id, func(f *guardpost.Finding) { x.Put(index.DocOf(f), previous); found = true }); err != nil {
+			return nil, wrap("build index", err)
+		}
+		if !found {
+			x.Delete(id, previous)
+		}
 	}
 	db.indexes.mu.Lock()
 	if db.indexes.m == nil {
@@ -84,6 +111,32 @@ func (db *DB) index(ctx context.Context, k detectorKey) (*index.Index, error) {
 	db.indexes.m[k] = x
 	db.indexes.mu.Unlock()
 	return x, nil
+}
+
+// eachFinding parses the detector's findings (only the one with id, when
+// id is not "") and passes each to f.
+func eachFinding(ctx context.Context, q querier, k detectorKey, id string, f func(*guardpost.Finding)) error {
+	query, args := `SELECT document FROM findings WHERE account_id = ? AND region = ? AND detector_id = ?`, []any{k.account, k.region, k.detector}
+	if id != "" {
+		query, args = query+` AND id = ?`, append(args, id)
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var doc []byte
+		if err := rows.Scan(&doc); err != nil {
+			return err
+		}
+		parsed, err := guardpost.ParseFinding(doc)
+		if err != nil {
+			return err
+		}
+		f(parsed)
+	}
+	return rows.Err()
 }
 
 // indexWrite gathers the index changes of one write transaction, applied

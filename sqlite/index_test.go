@@ -1,0 +1,122 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/guardpost/guardpost"
+)
+
+// TestIndexBuildWhileWriting builds a detector's index while findings are
+// written and archived, and checks that it then answers exactly as an
+// index built from scratch afterwards does: writes committed during the
+// build are caught up from the outbox, none lost or applied twice.
+func TestIndexBuildWhileWriting(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "guardpost.db")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &guardpost.Detector{ID: benchDetector, AccountID: benchScope.AccountID, Region: benchScope.Region,
+		Status: guardpost.DetectorEnabled, FindingPublishingFrequency: "SIX_HOURS", CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := db.InsertDetector(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	var ids []string
+	for i := 0; i < 1500; i += 500 {
+		var fs []*guardpost.Finding
+		for j := i; j < i+500; j++ {
+			id := fmt.Sprintf("%032x", r.Uint64())
+			ids = append(ids, id)
+			fs = append(fs, benchFinding(t, r, id))
+		}
+		if err := mergeBench(ctx, db, fs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	archived := compile(t, guardpost.Criteria{"service.archived": {Equals: []string{"true"}}})
+	severe := compile(t, guardpost.Criteria{"severity": {GreaterThanOrEqual: ptr(int64(6))}})
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { // the writer
+		defer wg.Done()
+		for i := range 40 {
+			f := benchFinding(t, r, fmt.Sprintf("new%03d", i))
+			if err := mergeBench(ctx, db, []*guardpost.Finding{f}); err != nil {
+				t.Error(err)
+				return
+			}
+			_, err := db.UpdateFindings(ctx, benchVis, []string{ids[i*7]}, func(f *guardpost.Finding) (*guardpost.Finding, error) {
+				return archiveForTest(f)
+			})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	go func() { // the first query, which builds the index
+		defer wg.Done()
+		if _, err := db.ListFindings(ctx, benchVis, guardpost.FindingQuery{Where: severe, Limit: 5}); err != nil {
+			t.Error(err)
+		}
+	}()
+	wg.Wait()
+	list := func(db *DB, where []guardpost.Criterion) []guardpost.FindingCursor {
+		curs, err := db.ListFindings(ctx, benchVis, guardpost.FindingQuery{Where: where})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return curs
+	}
+	gotArchived, gotSevere := list(db, archived), list(db, severe)
+	db.Close()
+	fresh, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	if want := list(fresh, archived); len(want) != 40 || !slices.Equal(gotArchived, want) {
+		t.Fatalf("archived findings: index built during the writes has %d, a fresh one %d (want 40)", len(gotArchived), len(want))
+	}
+	if want := list(fresh, severe); !slices.Equal(gotSevere, want) {
+		t.Fatalf("severity >= 6: index built during the writes has %d, a fresh one %d", len(gotSevere), len(want))
+	}
+}
+
+func compile(t *testing.T, c guardpost.Criteria) []guardpost.Criterion {
+	t.Helper()
+	where, err := guardpost.CompileCriteria(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return where
+}
+
+// archiveForTest marks a finding archived, as ArchiveFindings does.
+func archiveForTest(f *guardpost.Finding) (*guardpost.Finding, error) {
+	var doc map[string]any
+	if err := json.Unmarshal(f.Document, &doc); err != nil {
+		return nil, err
+	}
+	doc["service"].(map[string]any)["archived"] = true
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	out, err := guardpost.ParseFinding(b)
+	if err != nil {
+		return nil, err
+	}
+	out.AggregationKey, out.FeedbackComments = f.AggregationKey, f.FeedbackComments
+	return out, nil
+}
