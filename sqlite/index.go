@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"runtime"
 	"sync"
 
 	"github.com/guardpost/guardpost"
@@ -66,8 +67,8 @@ func (db *DB) index(ctx context.Context, k detectorKey) (*index.Index, error) {
 	if err := snap.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM finding_changes`).Scan(&seen); err != nil {
 		return nil, wrap("build index", err)
 	}
-	x := index.New()
-	if err := eachFinding(ctx, snap, k, "", func(f *guardpost.Finding) { x.Put(index.DocOf(f), nil) }); err != nil {
+	x, err := buildIndex(ctx, snap, k)
+	if err != nil {
 		return nil, wrap("build index", err)
 	}
 	// Catch up under the write lock, then register.
@@ -111,6 +112,66 @@ func (db *DB) index(ctx context.Context, k detectorKey) (*index.Index, error) {
 	db.indexes.m[k] = x
 	db.indexes.mu.Unlock()
 	return x, nil
+}
+
+// buildIndex indexes every finding of the detector as q sees them. Parsing
+// the documents is most of the work, so it runs on every core while one
+// goroutine reads the rows and another fills the index.
+func buildIndex(ctx context.Context, q querier, k detectorKey) (*index.Index, error) {
+	rows, err := q.QueryContext(ctx, `SELECT document FROM findings WHERE account_id = ? AND region = ? AND detector_id = ?`,
+		k.account, k.region, k.detector)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	docs := make(chan []byte, 256)
+	parsed := make(chan index.Doc, 256)
+	errs := make(chan error, runtime.GOMAXPROCS(0))
+	var workers sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		workers.Go(func() {
+			for doc := range docs {
+				f, err := guardpost.ParseFinding(doc)
+				if err != nil {
+					select { // the first error is enough
+					case errs <- err:
+					default:
+					}
+					continue
+				}
+				parsed <- index.DocOf(f)
+			}
+		})
+	}
+	x := index.New()
+	filled := make(chan struct{})
+	go func() {
+		for d := range parsed {
+			x.Put(d, nil)
+		}
+		close(filled)
+	}()
+	var readErr error
+	for rows.Next() {
+		var doc []byte
+		if readErr = rows.Scan(&doc); readErr != nil {
+			break
+		}
+		docs <- doc
+	}
+	close(docs)
+	workers.Wait()
+	close(parsed)
+	<-filled
+	if readErr == nil {
+		readErr = rows.Err()
+	}
+	select {
+	case err := <-errs:
+		return nil, err
+	default:
+	}
+	return x, readErr
 }
 
 // eachFinding parses the detector's findings (only the one with id, when
