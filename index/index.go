@@ -61,16 +61,28 @@ type value struct {
 // one finding is kept as its doc number; a bitmap is made when a second
 // finding shares it. That halves the index's memory and the cost of a write.
 type postings struct {
+	// lazy guards the builds of byNum and blocks, which queries make
+	// under the index's read lock. (Writes, under the write lock, only
+	// clear them.)
+	lazy   sync.Mutex
 	single map[value]uint32
 	shared map[value]*roaring.Bitmap
 	// byNum lists the numeric values in ascending order of num, for
 	// ranges and numeric equality; nil when a write made it stale.
 	byNum []value
+	// blocks[i] is the union of the postings of byNum[i*blockSize :
+	// (i+1)*blockSize], so that a range over many distinct values (times,
+	// counts) is a union of a few blocks; nil when stale, built on demand.
+	blocks []*roaring.Bitmap
 }
+
+// blockSize is how many consecutive numeric values one block unites.
+const blockSize = 256
 
 func (p *postings) add(v value, doc uint32) {
 	if b, ok := p.shared[v]; ok {
 		b.Add(doc)
+		p.blocks = nil
 		return
 	}
 	if other, ok := p.single[v]; ok {
@@ -79,15 +91,18 @@ func (p *postings) add(v value, doc uint32) {
 		}
 		delete(p.single, v)
 		p.shared[v] = roaring.BitmapOf(other, doc)
+		p.blocks = nil
 		return
 	}
 	p.single[v] = doc
 	if v.isNum {
 		p.byNum = nil
 	}
+	p.blocks = nil
 }
 
 func (p *postings) remove(v value, doc uint32) {
+	p.blocks = nil
 	if b, ok := p.shared[v]; ok {
 		b.Remove(doc)
 		switch b.GetCardinality() {
@@ -120,6 +135,70 @@ func (p *postings) values(f func(value)) {
 	}
 }
 
+// inRange returns the findings with a numeric value within c's bounds. The
+// values in range are one run of the sorted values: whole blocks of it
+// come from their precomputed unions, the ends value by value.
+func (p *postings) inRange(c *guardpost.Criterion) *roaring.Bitmap {
+	vs := p.numeric()
+	lower := func(n float64) bool {
+		return (c.GreaterThan == nil || n > *c.GreaterThan) && (c.GreaterThanOrEqual == nil || n >= *c.GreaterThanOrEqual)
+	}
+	upper := func(n float64) bool {
+		return (c.LessThan == nil || n < *c.LessThan) && (c.LessThanOrEqual == nil || n <= *c.LessThanOrEqual)
+	}
+	i, _ := slices.BinarySearchFunc(vs, true, func(v value, _ bool) int {
+		if lower(v.num) {
+			return 1
+		}
+		return -1
+	})
+	j, _ := slices.BinarySearchFunc(vs[i:], true, func(v value, _ bool) int {
+		if upper(v.num) {
+			return -1
+		}
+		return 1
+	})
+	j += i
+	var u union
+	if j-i >= 2*blockSize {
+		blocks := p.blockUnions()
+		for k := i; k < j; {
+			if k%blockSize == 0 && k+blockSize <= j {
+				u.bitmaps = append(u.bitmaps, blocks[k/blockSize])
+				k += blockSize
+				continue
+			}
+			u.add(p, vs[k])
+			k++
+		}
+		return u.bitmap()
+	}
+	for _, v := range vs[i:j] {
+		u.add(p, v)
+	}
+	return u.bitmap()
+}
+
+// blockUnions returns the unions of each block of blockSize numeric values.
+func (p *postings) blockUnions() []*roaring.Bitmap {
+	p.lazy.Lock()
+	defer p.lazy.Unlock()
+	if p.blocks == nil {
+		vs := p.numericLocked()
+		for k := 0; k+blockSize <= len(vs); k += blockSize {
+			var u union
+			for _, v := range vs[k : k+blockSize] {
+				u.add(p, v)
+			}
+			p.blocks = append(p.blocks, u.bitmap())
+		}
+		if p.blocks == nil {
+			p.blocks = []*roaring.Bitmap{}
+		}
+	}
+	return p.blocks
+}
+
 // union gathers postings and makes their union.
 type union struct {
 	bitmaps []*roaring.Bitmap
@@ -146,6 +225,12 @@ func (u *union) bitmap() *roaring.Bitmap {
 
 // numeric returns the numeric values in ascending order.
 func (p *postings) numeric() []value {
+	p.lazy.Lock()
+	defer p.lazy.Unlock()
+	return p.numericLocked()
+}
+
+func (p *postings) numericLocked() []value {
 	if p.byNum == nil {
 		p.values(func(v value) {
 			if v.isNum {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -274,5 +275,36 @@ func TestStatisticsMatchOracle(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestConcurrentQueries runs queries that build the lazy structures
+// (sorted values, block unions, permutations) at once, beside a writer:
+// run with -race.
+func TestConcurrentQueries(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	fs := corpus(t, 1500, rng)
+	x := build(fs[:1000])
+	updatedAt := guardpost.FilterAttributeIndex("updatedAt")
+	lo := 0.0
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 30 {
+				q := Query{Where: []guardpost.Criterion{{Attribute: updatedAt, GreaterThanOrEqual: &lo}}, Limit: 10,
+					Sort: &guardpost.SortCriteria{Attribute: (g + i) % len(guardpost.SortAttributes), Descending: i%2 == 0}}
+				x.List(q)
+				x.Statistics(q.Where, guardpost.StatByFindingType)
+			}
+		})
+	}
+	wg.Go(func() {
+		for _, f := range fs[1000:] {
+			x.Put(DocOf(f), nil)
+		}
+	})
+	wg.Wait()
+	if x.Len() != len(fs) {
+		t.Fatalf("Len %d, want %d", x.Len(), len(fs))
 	}
 }

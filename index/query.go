@@ -49,13 +49,7 @@ func (x *Index) criterion(c *guardpost.Criterion) *roaring.Bitmap {
 		out.AndNot(x.equal(p, numeric, c.NotEqualsText, c.NotEqualsNum))
 	}
 	if c.HasRange() {
-		var u union
-		for _, v := range p.numeric() {
-			if c.InBounds(v.num) {
-				u.add(p, v)
-			}
-		}
-		out.And(u.bitmap())
+		out.And(p.inRange(c))
 	}
 	if len(c.Matches) > 0 {
 		out.And(patternPostings(p, c.Matches))
