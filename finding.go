@@ -311,7 +311,7 @@ func (s *Service) GetFindings(ctx context.Context, scope Scope, detectorID strin
 	}
 	slices.SortFunc(found, func(a, b *Finding) int {
 		if sort != nil {
-			if c := compareDirected(a.SortKeys[sort.Attribute], b.SortKeys[sort.Attribute], sort.Descending); c != 0 {
+			if c := CompareDirected(a.SortKeys[sort.Attribute], b.SortKeys[sort.Attribute], sort.Descending); c != 0 {
 				return c
 			}
 		}
@@ -320,9 +320,10 @@ func (s *Service) GetFindings(ctx context.Context, scope Scope, detectorID strin
 	return found, nil
 }
 
-// compareDirected applies a sort direction to present values only, so that
-// absent values stay last in both directions.
-func compareDirected(a, b any, descending bool) int {
+// CompareDirected orders two sort keys of one attribute in a direction:
+// the direction applies to present values only, so that absent values
+// stay last in both directions.
+func CompareDirected(a, b any, descending bool) int {
 	if descending && a != nil && b != nil {
 		return CompareSortKeys(b, a)
 	}

@@ -1,7 +1,6 @@
 package index
 
 import (
-	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -73,29 +72,7 @@ func (o ordering) key(d uint32) any {
 
 // compareKeys orders two keys as a listing does: absent last in either
 // direction, present ones by the direction.
-func (o ordering) compareKeys(a, b any) int {
-	switch {
-	case a == nil && b == nil:
-		return 0
-	case a == nil:
-		return 1
-	case b == nil:
-		return -1
-	}
-	var c int
-	switch av := a.(type) {
-	case string:
-		bv, _ := b.(string)
-		c = strings.Compare(av, bv)
-	case float64:
-		bv, _ := b.(float64)
-		c = cmp.Compare(av, bv)
-	}
-	if o.desc {
-		c = -c
-	}
-	return c
-}
+func (o ordering) compareKeys(a, b any) int { return guardpost.CompareDirected(a, b, o.desc) }
 
 // compare orders two docs: by key, then by id.
 func (o ordering) compare(a, b uint32) int {

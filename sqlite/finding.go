@@ -518,20 +518,8 @@ func (db *DB) listIndexed(ctx context.Context, vis guardpost.Visibility, q guard
 // compareCursors orders two cursors as a listing sorted by sort does.
 func compareCursors(a, b guardpost.FindingCursor, sort *guardpost.SortCriteria) int {
 	if sort != nil {
-		ka, kb := a.SortKey, b.SortKey
-		switch {
-		case ka == nil && kb != nil:
-			return 1
-		case ka != nil && kb == nil:
-			return -1
-		case ka != nil:
-			c := guardpost.CompareSortKeys(ka, kb)
-			if sort.Descending {
-				c = -c
-			}
-			if c != 0 {
-				return c
-			}
+		if c := guardpost.CompareDirected(a.SortKey, b.SortKey, sort.Descending); c != 0 {
+			return c
 		}
 	}
 	return cmp.Compare(a.ID, b.ID)
