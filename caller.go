@@ -73,7 +73,8 @@ type WriteReport struct {
 // stored finding with its id, keeping its feedback comments) and archived
 // when one of the detector's ARCHIVE filters matches it.
 func (s *Service) WriteFindings(ctx context.Context, caller Scope, detectorID string, findings []*Finding) (WriteReport, error) {
-	if _, err := s.detector(ctx, caller, detectorID); err != nil {
+	if len(findings) == 0 {
+		_, err := s.detector(ctx, caller, detectorID)
 		return WriteReport{}, err
 	}
 	for _, f := range findings {
@@ -85,7 +86,12 @@ func (s *Service) WriteFindings(ctx context.Context, caller Scope, detectorID st
 				f.ID, f.AccountID, f.Region, f.DetectorID, detectorID, caller.AccountID, caller.Region)
 		}
 	}
+	// The store checks that the detector exists inside its transaction;
+	// no separate read is needed for the real service's answer.
 	changes, err := s.Store.MergeFindings(ctx, caller, detectorID, findings, newFindingMerge)
+	if ErrorKind(err) == ENOTFOUND {
+		return WriteReport{}, Errorf(EINVALID, msgDetectorNotOwned)
+	}
 	if err != nil {
 		return WriteReport{}, err
 	}

@@ -272,9 +272,6 @@ func (c *Criterion) HasRange() bool {
 	return c.GreaterThan != nil || c.GreaterThanOrEqual != nil || c.LessThan != nil || c.LessThanOrEqual != nil
 }
 
-// InBounds reports whether n satisfies every range bound of the criterion.
-func (c *Criterion) InBounds(n float64) bool { return inBounds(c, n) }
-
 // MatchesAnyPattern reports whether s matches one of the wildcard patterns
 // of matches / notMatches (* any run, ? one character).
 func MatchesAnyPattern(patterns []string, s string) bool { return matchesAny(patterns, s) }

@@ -28,12 +28,8 @@ func mergeAll(ctx context.Context, st guardpost.Store, findings []*guardpost.Fin
 	}
 	for start := 0; start < len(findings); {
 		f := findings[start]
-		if f == nil {
-			_, err := st.MergeFindings(ctx, scopeA, "", findings[start:start+1], newMerge)
-			return err
-		}
 		end := start + 1
-		for end < len(findings) && findings[end] != nil && findings[end].AccountID == f.AccountID &&
+		for end < len(findings) && findings[end].AccountID == f.AccountID &&
 			findings[end].Region == f.Region && findings[end].DetectorID == f.DetectorID {
 			end++
 		}

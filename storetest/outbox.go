@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/guardpost/guardpost"
@@ -51,6 +52,13 @@ func (s *suite) outbox(t *testing.T) {
 	write(newDoc(scopeA, det, "f3").set("severity", 8.5).finding(t))
 	if f := getOne(t, st, scopeA, det, "f3"); !f.Archived {
 		t.Fatalf("f3 not archived by the filter: %s", f.Document)
+	}
+
+	// A write to a detector the caller does not have is the real service's
+	// 400, and records nothing.
+	_, err = svc.WriteFindings(ctx, scopeA, "d-missing", []*guardpost.Finding{newDoc(scopeA, "d-missing", "f9").finding(t)})
+	if guardpost.ErrorKind(err) != guardpost.EINVALID || !strings.Contains(guardpost.ErrorMessage(err), "detectorId is not owned") {
+		t.Fatalf("WriteFindings to a missing detector: %v", err)
 	}
 
 	// A write that fails records nothing.
