@@ -25,6 +25,7 @@ package index
 import (
 	"math"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -85,6 +86,9 @@ func (p *postings) add(v value, doc uint32) {
 		p.blocks = nil
 		return
 	}
+	// A new key is a copy: the caller's text may share its memory with a
+	// whole decoded record, which the index must not keep alive.
+	v.text = strings.Clone(v.text)
 	if other, ok := p.single[v]; ok {
 		if other == doc {
 			return
@@ -316,7 +320,7 @@ func (x *Index) Put(d Doc, previous []guardpost.AttributeValue) {
 	if ok {
 		x.unpost(n, previous)
 	} else {
-		n = x.number(d.ID)
+		n = x.number(strings.Clone(d.ID))
 	}
 	for _, a := range d.Attrs {
 		x.attrs[a.Attribute].add(value{a.Text, a.Num, a.IsNum}, n)
@@ -397,6 +401,7 @@ func (d *dict) code(s string) uint32 {
 		d.codes = map[string]uint32{}
 	}
 	c := uint32(len(d.strings))
+	s = strings.Clone(s) // see postings.add
 	d.codes[s] = c
 	d.strings = append(d.strings, s)
 	return c

@@ -12,55 +12,14 @@ import (
 	"strings"
 
 	"github.com/guardpost/guardpost"
+	"github.com/guardpost/guardpost/findingrec"
 )
 
-// sortColumns maps each guardpost.SortAttributes name to its column in
-// findings. A new sort attribute needs an entry here and a migration adding
-// the column and its index; Open refuses to run until both exist.
-var sortColumns = map[string]string{
-	"accountId":                           "s_account_id",
-	"severity":                            "s_severity",
-	"confidence":                          "s_confidence",
-	"type":                                "s_type",
-	"service.eventFirstSeen":              "s_event_first_seen",
-	"service.eventLastSeen":               "s_event_last_seen",
-	"createdAt":                           "s_created_at",
-	"updatedAt":                           "s_updated_at",
-	"resource.instanceDetails.instanceId": "s_instance_id",
-	"service.action.networkConnectionAction.remoteIpDetails.ipAddressV4":         "s_remote_ip",
-	"service.action.networkConnectionAction.localPortDetails.port":               "s_local_port",
-	"service.action.networkConnectionAction.remotePortDetails.port":              "s_remote_port",
-	"service.action.networkConnectionAction.remoteIpDetails.country.countryName": "s_remote_country",
-	"service.action.networkConnectionAction.protocol":                            "s_protocol",
-	"service.action.awsApiCallAction.api":                                        "s_api",
-	"service.action.awsApiCallAction.serviceName":                                "s_service_name",
-	"service.action.networkConnectionAction.blocked":                             "s_blocked",
-	"service.count": "s_count",
+// findingColumns are the columns of findings (migration 0009), in the
+// order findingArgs and scanFinding use.
+var findingColumns = []string{
+	"account_id", "region", "detector_id", "id", "type", "aggregation_key", "feedback_comments", "record", "document",
 }
-
-// sortCols lists the sort columns in guardpost.SortAttributes order;
-// sortColumnsErr says which attribute lacks one.
-var sortCols, sortColumnsErr = resolveSortColumns()
-
-func resolveSortColumns() ([]string, error) {
-	cols := make([]string, len(guardpost.SortAttributes))
-	for i, a := range guardpost.SortAttributes {
-		c, ok := sortColumns[a.Name]
-		if !ok {
-			return nil, fmt.Errorf("sqlite: sort attribute %q has no column (add it to sortColumns and a migration)", a.Name)
-		}
-		cols[i] = c
-	}
-	return cols, nil
-}
-
-// findingColumns are the columns of findings, in the order findingArgs
-// and scanFinding use.
-var findingColumns = append([]string{
-	"account_id", "region", "detector_id", "id", "type", "severity", "archived",
-	"created_at", "updated_at", "aggregation_key", "document", "resource_id", "resource_type",
-	"feedback_comments",
-}, sortCols...)
 
 var (
 	findingSelect = `SELECT ` + strings.Join(findingColumns, ", ") + ` FROM findings`
@@ -91,76 +50,37 @@ var (
 	qFindingByID = findingSelect + ` WHERE account_id = ? AND region = ? AND detector_id = ? AND id = ?`
 )
 
-// findingArgs returns f's column values in findingColumns order.
-func findingArgs(f *guardpost.Finding) ([]any, error) {
-	if len(f.SortKeys) > len(guardpost.SortAttributes) {
-		return nil, fmt.Errorf("finding %s has %d sort keys, want %d", f.ID, len(f.SortKeys), len(guardpost.SortAttributes))
-	}
+// findingArgs returns f's column values in findingColumns order, with its
+// record and document as enc holds them.
+func findingArgs(f *guardpost.Finding, enc stored) []any {
 	var agg any // NULL: never aggregates
 	if f.AggregationKey != "" {
 		agg = f.AggregationKey
 	}
-	args := make([]any, 0, len(findingColumns))
-	args = append(args, f.AccountID, f.Region, f.DetectorID, f.ID, f.Type, f.Severity, f.Archived,
-		ms(f.CreatedAt), ms(f.UpdatedAt), agg, string(f.Document), f.ResourceID, f.ResourceType,
-		f.FeedbackComments)
-	for i := range guardpost.SortAttributes {
-		var k any
-		if i < len(f.SortKeys) {
-			k = f.SortKeys[i]
-		}
-		switch k.(type) {
-		case nil, float64, string:
-		default:
-			return nil, fmt.Errorf("finding %s: sort key %d is a %T, want float64, string or nil", f.ID, i, k)
-		}
-		args = append(args, k)
-	}
-	return args, nil
+	return []any{f.AccountID, f.Region, f.DetectorID, f.ID, f.Type, agg, f.FeedbackComments, enc.record, enc.document}
 }
 
-func scanFinding(sc interface{ Scan(...any) error }) (*guardpost.Finding, error) {
+// scanFinding reads a row of findingColumns: the record gives the indexed
+// fields, the document is decompressed.
+func (db *DB) scanFinding(sc interface{ Scan(...any) error }) (*guardpost.Finding, error) {
 	var (
-		f                  guardpost.Finding
-		created, updatedAt int64
-		agg                sql.NullString
-		doc                []byte
+		f            guardpost.Finding
+		agg          sql.NullString
+		record, cdoc []byte
 	)
-	keys := make([]any, len(sortCols))
-	dest := []any{&f.AccountID, &f.Region, &f.DetectorID, &f.ID, &f.Type, &f.Severity, &f.Archived,
-		&created, &updatedAt, &agg, &doc, &f.ResourceID, &f.ResourceType, &f.FeedbackComments}
-	for i := range keys {
-		dest = append(dest, &keys[i])
-	}
-	if err := sc.Scan(dest...); err != nil {
+	if err := sc.Scan(&f.AccountID, &f.Region, &f.DetectorID, &f.ID, &f.Type, &agg, &f.FeedbackComments, &record, &cdoc); err != nil {
 		return nil, err
 	}
-	f.CreatedAt, f.UpdatedAt = fromMS(created), fromMS(updatedAt)
 	f.AggregationKey = agg.String
+	if err := decodeRecord(db.codec, record, &f); err != nil {
+		return nil, fmt.Errorf("finding %s: %w", f.ID, err)
+	}
+	doc, err := findingrec.Decompress(nil, cdoc)
+	if err != nil {
+		return nil, fmt.Errorf("finding %s: %w", f.ID, err)
+	}
 	f.Document = json.RawMessage(doc)
-	for i, k := range keys {
-		var err error
-		if keys[i], err = sortKey(k); err != nil {
-			return nil, err
-		}
-	}
-	f.SortKeys = keys
 	return &f, nil
-}
-
-// sortKey normalises a sort column value as read: REAL is float64, TEXT
-// is string. (Columns are ANY in a STRICT table, so SQLite returns what was
-// bound; the other cases are defence.)
-func sortKey(v any) (any, error) {
-	switch k := v.(type) {
-	case nil, float64, string:
-		return k, nil
-	case int64:
-		return float64(k), nil
-	case []byte:
-		return string(k), nil
-	}
-	return nil, fmt.Errorf("sort key of type %T", v)
 }
 
 // MergeFindings implements guardpost.FindingStore in one BEGIN IMMEDIATE
@@ -187,6 +107,12 @@ func (db *DB) MergeFindings(ctx context.Context, scope guardpost.Scope, detector
 		}
 	}
 	insertChange, err := db.writeStmts.get(ctx, qInsertChange)
+	if err != nil {
+		return nil, wrap("merge findings", err)
+	}
+	// Most findings are written as they come (new ones, replacements by
+	// id): compress them now, on every core, rather than under the lock.
+	encoded, err := encodeAll(db.codec, findings)
 	if err != nil {
 		return nil, wrap("merge findings", err)
 	}
@@ -228,7 +154,7 @@ func (db *DB) MergeFindings(ctx context.Context, scope guardpost.Scope, detector
 		} else {
 			row = byID.QueryRowContext(ctx, in.AccountID, in.Region, in.DetectorID, in.ID)
 		}
-		stored, err := scanFinding(row)
+		stored, err := db.scanFinding(row)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			stored = nil
@@ -250,7 +176,7 @@ func (db *DB) MergeFindings(ctx context.Context, scope guardpost.Scope, detector
 				return nil, wrap("merge findings", err)
 			}
 		}
-		if err := writeFinding(ctx, upsert, write); err != nil {
+		if err := db.writeFinding(ctx, upsert, write, encoded); err != nil {
 			return nil, wrap("merge findings", err)
 		}
 		if err := iw.put(stored, write); err != nil {
@@ -268,13 +194,17 @@ func (db *DB) MergeFindings(ctx context.Context, scope guardpost.Scope, detector
 	return changes, nil
 }
 
-// writeFinding upserts f.
-func writeFinding(ctx context.Context, upsert *sql.Stmt, f *guardpost.Finding) error {
-	args, err := findingArgs(f)
-	if err != nil {
-		return err
+// writeFinding upserts f, in the stored form encoded holds for it when it
+// does.
+func (db *DB) writeFinding(ctx context.Context, upsert *sql.Stmt, f *guardpost.Finding, encoded map[*guardpost.Finding]stored) error {
+	enc, ok := encoded[f]
+	if !ok {
+		var err error
+		if enc, err = encodeFinding(db.codec, f); err != nil {
+			return err
+		}
 	}
-	_, err = upsert.ExecContext(ctx, args...)
+	_, err := upsert.ExecContext(ctx, findingArgs(f, enc)...)
 	return err
 }
 
@@ -293,7 +223,7 @@ func (db *DB) Findings(ctx context.Context, vis guardpost.Visibility, ids []stri
 		return nil, wrap("get findings", err)
 	}
 	if len(vis.Detectors) == 1 {
-		out, err := queryFindings(ctx, stmt, vis.Region(), vis.Detectors[0], idsJSON)
+		out, err := db.queryFindings(ctx, stmt, vis.Region(), vis.Detectors[0], idsJSON)
 		return out, wrap("get findings", err)
 	}
 	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
@@ -304,7 +234,7 @@ func (db *DB) Findings(ctx context.Context, vis guardpost.Visibility, ids []stri
 	stmt = tx.StmtContext(ctx, stmt)
 	var out []*guardpost.Finding
 	for _, d := range vis.Detectors {
-		fs, err := queryFindings(ctx, stmt, vis.Region(), d, idsJSON)
+		fs, err := db.queryFindings(ctx, stmt, vis.Region(), d, idsJSON)
 		if err != nil {
 			return nil, wrap("get findings", err)
 		}
@@ -314,7 +244,7 @@ func (db *DB) Findings(ctx context.Context, vis guardpost.Visibility, ids []stri
 }
 
 // queryFindings runs qFindingsByID for one detector.
-func queryFindings(ctx context.Context, byID *sql.Stmt, region string, d guardpost.DetectorRef, idsJSON []byte) ([]*guardpost.Finding, error) {
+func (db *DB) queryFindings(ctx context.Context, byID *sql.Stmt, region string, d guardpost.DetectorRef, idsJSON []byte) ([]*guardpost.Finding, error) {
 	rows, err := byID.QueryContext(ctx, d.AccountID, region, d.DetectorID, string(idsJSON))
 	if err != nil {
 		return nil, err
@@ -322,7 +252,7 @@ func queryFindings(ctx context.Context, byID *sql.Stmt, region string, d guardpo
 	defer rows.Close()
 	var out []*guardpost.Finding
 	for rows.Next() {
-		f, err := scanFinding(rows)
+		f, err := db.scanFinding(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -367,7 +297,7 @@ func (db *DB) UpdateFindings(ctx context.Context, vis guardpost.Visibility, ids 
 	var changes []guardpost.FindingChange
 	iw := indexWrite{db: db}
 	for _, d := range vis.Detectors {
-		stored, err := queryFindings(ctx, byID, vis.Region(), d, idsJSON)
+		stored, err := db.queryFindings(ctx, byID, vis.Region(), d, idsJSON)
 		if err != nil {
 			return nil, wrap("update findings", err)
 		}
@@ -385,7 +315,7 @@ func (db *DB) UpdateFindings(ctx context.Context, vis guardpost.Visibility, ids 
 			if bytes.Equal(f.Document, old.Document) && f.FeedbackComments == old.FeedbackComments {
 				continue
 			}
-			if err := writeFinding(ctx, upsert, f); err != nil {
+			if err := db.writeFinding(ctx, upsert, f, nil); err != nil {
 				return nil, wrap("update findings", err)
 			}
 			if err := iw.put(old, f); err != nil {
@@ -404,99 +334,18 @@ func (db *DB) UpdateFindings(ctx context.Context, vis guardpost.Visibility, ids 
 	return changes, nil
 }
 
-// ListFindings implements guardpost.FindingStore with keyset pagination.
-// The order of one detector (key ascending or descending, absent keys
-// last, then id ascending) is read in up to three index range scans, each
-// starting strictly after q.After:
-//
-//  1. the rest of the run of findings whose key equals the cursor's key;
-//  2. the findings whose key is beyond the cursor's (all present keys
-//     when there is no cursor);
-//  3. the findings without the key.
-//
-// A cursor with a nil key is already in part 3. With several visible
-// detectors, each gives its first q.Limit cursors and the lists are merged
-// in the same order (finding ids are unique across detectors, so the order
-// stays total). The scans share one read transaction, hence one snapshot.
+// ListFindings implements guardpost.FindingStore from the detectors'
+// in-memory indexes (package index), which drive criteria from postings
+// and walk the sort order from the cursor. With several visible detectors,
+// each gives its first q.Limit cursors and the lists are merged in the
+// same order (finding ids are unique across detectors, so the order stays
+// total).
 func (db *DB) ListFindings(ctx context.Context, vis guardpost.Visibility, q guardpost.FindingQuery) ([]guardpost.FindingCursor, error) {
-	if len(q.Where) > 0 {
-		return db.listIndexed(ctx, vis, q)
-	}
-	parts, err := listPlan(q)
-	if err != nil {
-		return nil, err
-	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = -1 // no limit
-	}
-	// Statements first: preparing needs a connection of the pool, which
-	// must not wait for the one this call's transaction holds.
-	// Queries with criteria vary in shape with them, so they are not
-	// cached: each is prepared where it runs.
-	stmts := make([]*sql.Stmt, len(parts))
-	for i, p := range parts {
-		if len(q.Where) > 0 {
-			continue
-		}
-		if stmts[i], err = db.readStmts.get(ctx, p.query); err != nil {
-			return nil, wrap("list findings", err)
-		}
-	}
-	var tx *sql.Tx
-	if len(parts) > 1 || len(vis.Detectors) > 1 {
-		if tx, err = db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}); err != nil {
-			return nil, wrap("list findings", err)
-		}
-		defer tx.Rollback()
-	}
-	var out []guardpost.FindingCursor
-	for _, d := range vis.Detectors {
-		var one []guardpost.FindingCursor
-		for i, p := range parts {
-			if limit >= 0 && len(one) >= limit {
-				break
-			}
-			n := -1
-			if limit >= 0 {
-				n = limit - len(one)
-			}
-			args := append(append([]any{d.AccountID, vis.Region(), d.DetectorID}, p.args...), n)
-			var rows *sql.Rows
-			switch {
-			case stmts[i] == nil && tx != nil:
-				rows, err = tx.QueryContext(ctx, p.query, args...)
-			case stmts[i] == nil:
-				rows, err = db.read.QueryContext(ctx, p.query, args...)
-			case tx != nil:
-				rows, err = tx.StmtContext(ctx, stmts[i]).QueryContext(ctx, args...)
-			default:
-				rows, err = stmts[i].QueryContext(ctx, args...)
-			}
-			if err != nil {
-				return nil, wrap("list findings", err)
-			}
-			if one, err = appendCursors(one, rows); err != nil {
-				return nil, wrap("list findings", err)
-			}
-		}
-		out = append(out, one...)
-	}
-	if len(vis.Detectors) > 1 {
-		slices.SortFunc(out, func(a, b guardpost.FindingCursor) int { return compareCursors(a, b, q.Sort) })
-		if limit >= 0 && len(out) > limit {
-			out = out[:limit]
-		}
-	}
-	return out, nil
-}
-
-// listIndexed answers a listing with criteria from the detectors' in-memory
-// indexes (package index), which drive criteria from postings instead of
-// testing them finding by finding.
-func (db *DB) listIndexed(ctx context.Context, vis guardpost.Visibility, q guardpost.FindingQuery) ([]guardpost.FindingCursor, error) {
 	if q.Sort != nil && (q.Sort.Attribute < 0 || q.Sort.Attribute >= len(guardpost.SortAttributes)) {
 		return nil, guardpost.Errorf(guardpost.EINVALID, "sort attribute %d does not exist", q.Sort.Attribute)
+	}
+	if q.Sort != nil && q.After != nil && q.After.SortKey != nil && !keyFits(guardpost.SortAttributes[q.Sort.Attribute], q.After.SortKey) {
+		return nil, guardpost.Errorf(guardpost.EINVALID, "cursor key %v does not fit sort attribute %s", q.After.SortKey, guardpost.SortAttributes[q.Sort.Attribute].Name)
 	}
 	var out []guardpost.FindingCursor
 	for _, d := range vis.Detectors {
@@ -525,77 +374,8 @@ func compareCursors(a, b guardpost.FindingCursor, sort *guardpost.SortCriteria) 
 	return cmp.Compare(a.ID, b.ID)
 }
 
-// listPart is one range scan of a listing: a query whose parameters are
-// the scope and detector, then args, then the row limit.
-type listPart struct {
-	query string
-	args  []any
-}
-
-// listPlan returns the scans that make up the listing q asks for, which
-// has no criteria (those are the index's, see listIndexed).
-func listPlan(q guardpost.FindingQuery) ([]listPart, error) {
-	part := func(key, where, order string, args ...any) listPart {
-		return listPart{
-			query: `SELECT ` + key + `, id FROM findings f WHERE account_id = ? AND region = ? AND detector_id = ? AND ` +
-				where + ` ORDER BY ` + order + ` LIMIT ?`,
-			args: args,
-		}
-	}
-	if q.Sort == nil {
-		if q.After == nil {
-			return []listPart{part("NULL", "true", "id")}, nil
-		}
-		return []listPart{part("NULL", "id > ?", "id", q.After.ID)}, nil
-	}
-	a := q.Sort.Attribute
-	if a < 0 || a >= len(sortCols) {
-		return nil, guardpost.Errorf(guardpost.EINVALID, "sort attribute %d does not exist", a)
-	}
-	c := sortCols[a]
-	beyond, dir := c+" > ?", c+" ASC, id ASC"
-	if q.Sort.Descending {
-		beyond, dir = c+" < ?", c+" DESC, id ASC"
-	}
-	absent := part(c, c+" IS NULL", c+", id")
-	switch {
-	case q.After == nil:
-		return []listPart{part(c, c+" IS NOT NULL", dir), absent}, nil
-	case q.After.SortKey == nil:
-		return []listPart{part(c, c+" IS NULL AND id > ?", c+", id", q.After.ID)}, nil
-	}
-	key := q.After.SortKey
-	if !keyFits(guardpost.SortAttributes[a], key) {
-		return nil, guardpost.Errorf(guardpost.EINVALID, "cursor key %v does not fit sort attribute %s", key, guardpost.SortAttributes[a].Name)
-	}
-	return []listPart{
-		part(c, c+" = ? AND id > ?", c+", id", key, q.After.ID),
-		part(c, beyond, dir, key),
-		absent,
-	}, nil
-}
-
-// appendCursors appends the cursors a listing query yields and closes rows.
-func appendCursors(out []guardpost.FindingCursor, rows *sql.Rows) ([]guardpost.FindingCursor, error) {
-	defer rows.Close()
-	for rows.Next() {
-		var c guardpost.FindingCursor
-		var k any
-		var err error
-		if err = rows.Scan(&k, &c.ID); err != nil {
-			return nil, err
-		}
-		if c.SortKey, err = sortKey(k); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
-}
-
 // keyFits reports whether a cursor key has the type of a's keys: a
-// cursor for another attribute would otherwise compare across SQLite's
-// type classes (every number sorts before every text).
+// cursor for another attribute would otherwise compare numbers with text.
 func keyFits(a guardpost.SortAttribute, key any) bool {
 	switch key.(type) {
 	case string:

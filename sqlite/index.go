@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"runtime"
 	"sync"
 
@@ -67,7 +68,7 @@ func (db *DB) index(ctx context.Context, k detectorKey) (*index.Index, error) {
 	if err := snap.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM finding_changes`).Scan(&seen); err != nil {
 		return nil, wrap("build index", err)
 	}
-	x, err := buildIndex(ctx, snap, k)
+	x, err := db.buildIndex(ctx, snap, k)
 	if err != nil {
 		return nil, wrap("build index", err)
 	}
@@ -94,11 +95,11 @@ func (db *DB) index(ctx context.Context, k detectorKey) (*index.Index, error) {
 	rows.Close()
 	for _, id := range changed {
 		var previous []guardpost.AttributeValue
-		if err := eachFinding(ctx, snap, k, id, func(f *guardpost.Finding) { previous = f.Attributes }); err != nil {
+		if err := db.eachFinding(ctx, snap, k, id, func(f *guardpost.Finding) { previous = f.Attributes }); err != nil {
 			return nil, wrap("build index", err)
 		}
 		found := false
-		if err := eachFinding(ctx, tx, k, id, func(f *guardpost.Finding) { x.Put(index.DocOf(f), previous); found = true }); err != nil {
+		if err := db.eachFinding(ctx, tx, k, id, func(f *guardpost.Finding) { x.Put(index.DocOf(f), previous); found = true }); err != nil {
 			return nil, wrap("build index", err)
 		}
 		if !found {
@@ -114,52 +115,72 @@ func (db *DB) index(ctx context.Context, k detectorKey) (*index.Index, error) {
 	return x, nil
 }
 
-// buildIndex indexes every finding of the detector as q sees them. Parsing
-// the documents is most of the work, so it runs on every core while one
-// goroutine reads the rows and another fills the index.
-func buildIndex(ctx context.Context, q querier, k detectorKey) (*index.Index, error) {
-	rows, err := q.QueryContext(ctx, `SELECT document FROM findings WHERE account_id = ? AND region = ? AND detector_id = ?`,
+// buildIndex indexes every finding of the detector as q sees them, from
+// their records (no document is read). Decompressing and decoding the
+// records runs on every core while one goroutine reads the rows and
+// another fills the index.
+func (db *DB) buildIndex(ctx context.Context, q querier, k detectorKey) (*index.Index, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, type, record FROM findings WHERE account_id = ? AND region = ? AND detector_id = ?`,
 		k.account, k.region, k.detector)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	docs := make(chan []byte, 256)
-	parsed := make(chan index.Doc, 256)
+	type row struct {
+		id, typ string
+		record  []byte
+	}
+	in := make(chan []row, 4)
+	parsed := make(chan []index.Doc, 4)
 	errs := make(chan error, runtime.GOMAXPROCS(0))
 	var workers sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		workers.Go(func() {
-			for doc := range docs {
-				f, err := guardpost.ParseFinding(doc)
-				if err != nil {
-					select { // the first error is enough
-					case errs <- err:
-					default:
+			for batch := range in {
+				docs := make([]index.Doc, 0, len(batch))
+				for _, r := range batch {
+					f := guardpost.Finding{ID: r.id, Type: r.typ, AccountID: k.account}
+					if err := decodeRecord(db.codec, r.record, &f); err != nil {
+						select { // the first error is enough
+						case errs <- fmt.Errorf("finding %s: %w", r.id, err):
+						default:
+						}
+						continue
 					}
-					continue
+					docs = append(docs, index.DocOf(&f))
 				}
-				parsed <- index.DocOf(f)
+				parsed <- docs
 			}
 		})
 	}
 	x := index.New()
 	filled := make(chan struct{})
 	go func() {
-		for d := range parsed {
-			x.Put(d, nil)
+		for docs := range parsed {
+			for _, d := range docs {
+				x.Put(d, nil)
+			}
 		}
 		close(filled)
 	}()
 	var readErr error
+	const batchSize = 256
+	batch := make([]row, 0, batchSize)
 	for rows.Next() {
-		var doc []byte
-		if readErr = rows.Scan(&doc); readErr != nil {
+		var r row
+		if readErr = rows.Scan(&r.id, &r.typ, &r.record); readErr != nil {
 			break
 		}
-		docs <- doc
+		batch = append(batch, r)
+		if len(batch) == batchSize {
+			in <- batch
+			batch = make([]row, 0, batchSize)
+		}
 	}
-	close(docs)
+	if len(batch) > 0 {
+		in <- batch
+	}
+	close(in)
 	workers.Wait()
 	close(parsed)
 	<-filled
@@ -174,24 +195,17 @@ func buildIndex(ctx context.Context, q querier, k detectorKey) (*index.Index, er
 	return x, readErr
 }
 
-// eachFinding parses the detector's findings (only the one with id, when
-// id is not "") and passes each to f.
-func eachFinding(ctx context.Context, q querier, k detectorKey, id string, f func(*guardpost.Finding)) error {
-	query, args := `SELECT document FROM findings WHERE account_id = ? AND region = ? AND detector_id = ?`, []any{k.account, k.region, k.detector}
-	if id != "" {
-		query, args = query+` AND id = ?`, append(args, id)
-	}
-	rows, err := q.QueryContext(ctx, query, args...)
+// eachFinding reads the finding with id of the detector, if it exists,
+// and passes it to f.
+func (db *DB) eachFinding(ctx context.Context, q querier, k detectorKey, id string, f func(*guardpost.Finding)) error {
+	rows, err := q.QueryContext(ctx, findingSelect+` WHERE account_id = ? AND region = ? AND detector_id = ? AND id = ?`,
+		k.account, k.region, k.detector, id)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
-			return err
-		}
-		parsed, err := guardpost.ParseFinding(doc)
+		parsed, err := db.scanFinding(rows)
 		if err != nil {
 			return err
 		}
@@ -233,20 +247,13 @@ func (w *indexWrite) put(stored, f *guardpost.Finding) error {
 	return nil
 }
 
-// attributesOf returns a stored finding's attribute values, which the store
-// keeps in its document rather than in the scanned row.
+// attributesOf returns a stored finding's attribute values, which
+// scanFinding decoded from its record.
 func attributesOf(f *guardpost.Finding) ([]guardpost.AttributeValue, error) {
 	if f == nil {
 		return nil, nil
 	}
-	if f.Attributes != nil {
-		return f.Attributes, nil
-	}
-	parsed, err := guardpost.ParseFinding(f.Document)
-	if err != nil {
-		return nil, err
-	}
-	return parsed.Attributes, nil
+	return f.Attributes, nil
 }
 
 // commit applies the changes and commits tx. When the commit fails, the

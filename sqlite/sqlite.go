@@ -38,16 +38,15 @@
 // with its row in schema_migrations. A database written by a newer binary
 // (a version this one does not know) is refused.
 //
-// Findings keep their JSON document verbatim beside the columns the store
-// filters and sorts on: one column per guardpost.SortAttributes entry (see
-// sortColumns), each with an index on (account_id, region, detector_id,
-// column, id), so that every ListFindings page is a few index range scans
-// that read about as many index entries as the page holds (descending
-// order walks the index backwards and sorts each run of equal keys by id).
-// The price is paid on write: a finding is some twenty index entries.
+// Findings are stored once each, compressed, with the binary record their
+// in-memory index is built from (package findingrec, migration 0009); every
+// listing and statistic is answered by that index (index.go), so the table
+// has no index but its key and the aggregation lookup. The attribute_ids
+// table says what the numbers in the records mean; Open refuses a database
+// whose numbers mean something else to this code.
 //
 // Prepared statements are cached per query text (the store uses a small
-// fixed set), since planning against twenty indexes is not cheap.
+// fixed set).
 package sqlite
 
 import (
@@ -68,6 +67,7 @@ import (
 	"time"
 
 	"github.com/guardpost/guardpost"
+	"github.com/guardpost/guardpost/findingrec"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
@@ -76,12 +76,13 @@ import (
 // connection (in practice: another process) before failing with SQLITE_BUSY.
 const busyTimeout = 10 * time.Second
 
-// Page cache per connection, in KiB (SQLite's default is 2 MiB). A finding
-// touches some twenty index b-trees; with the default cache a large batch
-// spills and re-reads pages.
+// Page cache per connection, in KiB (SQLite's default is 2 MiB). A batch
+// of writes touches the table, its key and the aggregation index; readers
+// fetch findings by key. The in-memory indexes, not SQLite, answer
+// queries, so the caches stay small.
 const (
-	writerCacheKiB = 64 << 10
-	readerCacheKiB = 16 << 10
+	writerCacheKiB = 16 << 10
+	readerCacheKiB = 4 << 10
 )
 
 // DB is a guardpost.Store backed by one SQLite database file. It is safe
@@ -91,6 +92,9 @@ type DB struct {
 	read  *sql.DB // query_only connections
 
 	writeStmts, readStmts stmtCache
+
+	// codec reads and writes finding records (package findingrec).
+	codec *findingrec.Codec
 
 	// Now stamps outbox entries; nil means time.Now.
 	Now func() time.Time
@@ -159,7 +163,8 @@ var _ guardpost.Store = (*DB)(nil)
 // its schema up to date. path is a file system path; in-memory databases are
 // not supported (each pool connection would get its own).
 func Open(path string) (*DB, error) {
-	if err := sortColumnsErr; err != nil {
+	codec, err := findingrec.Default()
+	if err != nil {
 		return nil, err
 	}
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
@@ -183,7 +188,7 @@ func Open(path string) (*DB, error) {
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
-	db := &DB{write: write, writeStmts: stmtCache{db: write}}
+	db := &DB{write: write, writeStmts: stmtCache{db: write}, codec: codec}
 	if err := db.init(); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -237,7 +242,10 @@ func (db *DB) init() error {
 		// it readers and the writer would block each other.
 		return fmt.Errorf("journal_mode is %q, want wal", mode)
 	}
-	return migrate(ctx, db.write)
+	if err := migrate(ctx, db.write); err != nil {
+		return err
+	}
+	return db.checkRegistry(ctx)
 }
 
 // Close closes both pools. Closing the last connection checkpoints the WAL.
@@ -343,8 +351,28 @@ func applyMigration(ctx context.Context, db *sql.DB, m migration) error {
 	if n > 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-		return err
+	// A line "-- @go NAME" runs the Go step NAME (goSteps) at that point,
+	// in the same transaction.
+	rest := m.sql
+	for rest != "" {
+		before, after, found := strings.Cut(rest, "-- @go ")
+		if strings.TrimSpace(before) != "" {
+			if _, err := tx.ExecContext(ctx, before); err != nil {
+				return err
+			}
+		}
+		if !found {
+			break
+		}
+		name, tail, _ := strings.Cut(after, "\n")
+		step, ok := goSteps[strings.TrimSpace(name)]
+		if !ok {
+			return fmt.Errorf("unknown Go step %q", name)
+		}
+		if err := step(ctx, tx); err != nil {
+			return err
+		}
+		rest = tail
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
 		m.version, m.name, time.Now().UnixMilli()); err != nil {

@@ -145,53 +145,25 @@ func TestMigrations(t *testing.T) {
 	}
 }
 
-// TestSortColumns checks that every sort attribute has a column of its
-// own, and an index leading (scope, detector, column, id).
-func TestSortColumns(t *testing.T) {
-	if sortColumnsErr != nil {
-		t.Fatal(sortColumnsErr)
-	}
-	if len(sortColumns) != len(guardpost.SortAttributes) {
-		t.Fatalf("%d sort columns for %d attributes", len(sortColumns), len(guardpost.SortAttributes))
-	}
+// TestFindingsKeepsTwoIndexes checks that findings has its key and the
+// aggregation lookup and nothing else: listings and statistics are the
+// in-memory index's, and every SQL index is paid for on each write.
+func TestFindingsKeepsTwoIndexes(t *testing.T) {
 	db := openTemp(t)
 	defer db.Close()
-	cols := map[string]bool{}
-	rows, err := db.read.Query("SELECT name FROM pragma_table_info('findings')")
+	rows, err := db.read.Query(`SELECT name FROM pragma_index_list('findings') ORDER BY name`)
 	if err != nil {
 		t.Fatal(err)
 	}
+	var got []string
 	for rows.Next() {
 		var n string
 		rows.Scan(&n)
-		cols[n] = true
+		got = append(got, n)
 	}
 	rows.Close()
-	seen := map[string]bool{}
-	for _, c := range sortCols {
-		if seen[c] {
-			t.Errorf("column %s serves two attributes", c)
-		}
-		seen[c] = true
-		if !cols[c] {
-			t.Errorf("findings has no column %s", c)
-			continue
-		}
-		var idx []string
-		rows, err := db.read.Query(`SELECT ii.name FROM pragma_index_list('findings') il, pragma_index_info(il.name) ii
-			WHERE il.name = ? ORDER BY ii.seqno`, "findings_by_"+c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var n string
-			rows.Scan(&n)
-			idx = append(idx, n)
-		}
-		rows.Close()
-		if want := []string{"account_id", "region", "detector_id", c, "id"}; !slices.Equal(idx, want) {
-			t.Errorf("index findings_by_%s is %v, want %v", c, idx, want)
-		}
+	if want := []string{"findings_by_aggregation", "sqlite_autoindex_findings_1"}; !slices.Equal(got, want) {
+		t.Fatalf("indexes of findings: %v, want %v", got, want)
 	}
 }
 
@@ -201,23 +173,6 @@ func TestQueryPlans(t *testing.T) {
 	db := openTemp(t)
 	defer db.Close()
 	queries := []string{qDetectorExists, qAggregationLookup, qDeleteFinding, qFindingsByID}
-	for _, sort := range []*guardpost.SortCriteria{nil, {Attribute: 1}, {Attribute: 1, Descending: true}, {Attribute: 12}, {Attribute: 12, Descending: true}} {
-		for _, after := range []*guardpost.FindingCursor{nil, {ID: "x"}, {ID: "x", SortKey: 1.0}, {ID: "x", SortKey: "a"}} {
-			if sort == nil && after != nil && after.SortKey != nil {
-				continue
-			}
-			if sort != nil && after != nil && after.SortKey != nil && !keyFits(guardpost.SortAttributes[sort.Attribute], after.SortKey) {
-				continue
-			}
-			parts, err := listPlan(guardpost.FindingQuery{Sort: sort, After: after})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, p := range parts {
-				queries = append(queries, p.query)
-			}
-		}
-	}
 	for _, q := range queries {
 		n := strings.Count(q, "?")
 		args := make([]any, n)
