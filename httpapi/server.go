@@ -110,6 +110,21 @@ func notImplemented(name string) handler {
 	}
 }
 
+// HandleReady serves GET /readyz, unauthenticated like /healthz: 200 when
+// ready reports true (the store's in-memory indexes are loaded), else 503.
+// Either way the API answers; until ready, queries are slower.
+func (s *Server) HandleReady(ready func() bool) {
+	s.mux.Handle("GET /readyz", named("guardpost:Ready", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if !ready() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte(`{"status":"loading"}`))
+			return
+		}
+		w.Write([]byte(`{"status":"ready"}`))
+	})))
+}
+
 // HandleMetrics serves h, unauthenticated like /healthz, at GET /metrics.
 func (s *Server) HandleMetrics(h http.Handler) {
 	s.mux.Handle("GET /metrics", named("guardpost:Metrics", h))

@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/guardpost/guardpost"
 	"github.com/guardpost/guardpost/index"
@@ -212,6 +214,64 @@ func (db *DB) eachFinding(ctx context.Context, q querier, k detectorKey, id stri
 		f(parsed)
 	}
 	return rows.Err()
+}
+
+// LoadIndexes builds the index of every detector in the background, so
+// that the first query of each does not wait for it, and reports when all
+// are built through Ready. Queries go on meanwhile: one that needs an index
+// not built yet builds it (or waits for the build under way), so its
+// answer is exact, only slower. Close stops the loading.
+func (db *DB) LoadIndexes() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	db.loading.Lock()
+	db.loading.cancel, db.loading.done = cancel, done
+	db.loading.Unlock()
+	go func() {
+		defer close(done)
+		rows, err := db.read.QueryContext(ctx, `SELECT account_id, region, id FROM detectors ORDER BY account_id, region, id`)
+		if err != nil {
+			slog.Error("loading indexes: listing detectors", "err", err)
+			return
+		}
+		var keys []detectorKey
+		for rows.Next() {
+			var k detectorKey
+			if err := rows.Scan(&k.account, &k.region, &k.detector); err != nil {
+				rows.Close()
+				slog.Error("loading indexes: listing detectors", "err", err)
+				return
+			}
+			keys = append(keys, k)
+		}
+		rows.Close()
+		start := time.Now()
+		for _, k := range keys {
+			if _, err := db.index(ctx, k); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				// The detector's queries will retry the build and report.
+				slog.Error("loading indexes", "account", k.account, "region", k.region, "detector", k.detector, "err", err)
+			}
+		}
+		db.ready.Store(true)
+		slog.Info("indexes loaded", "detectors", len(keys), "seconds", time.Since(start).Seconds())
+	}()
+}
+
+// Ready reports whether LoadIndexes has built every detector's index.
+func (db *DB) Ready() bool { return db.ready.Load() }
+
+// stopLoading stops LoadIndexes and waits for it.
+func (db *DB) stopLoading() {
+	db.loading.Lock()
+	cancel, done := db.loading.cancel, db.loading.done
+	db.loading.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+	}
 }
 
 // indexWrite gathers the index changes of one write transaction, applied

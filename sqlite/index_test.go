@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/guardpost/guardpost"
+	"github.com/guardpost/guardpost/internal/findinggen"
 )
 
 // TestIndexBuildWhileWriting builds a detector's index while findings are
@@ -119,4 +120,75 @@ func archiveForTest(f *guardpost.Finding) (*guardpost.Finding, error) {
 	}
 	out.AggregationKey, out.FeedbackComments = f.AggregationKey, f.FeedbackComments
 	return out, nil
+}
+
+// TestLoadIndexes checks that LoadIndexes builds every detector's index in
+// the background, that Ready says so only once they are all built, and
+// that queries meanwhile are answered exactly.
+func TestLoadIndexes(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "guardpost.db")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scopes := []guardpost.Scope{{AccountID: "111111111111", Region: "us-east-1"}, {AccountID: "222222222222", Region: "eu-west-1"}}
+	gen := findinggen.New(11)
+	for _, scope := range scopes {
+		insertDetector(t, db, scope, "det")
+		var fs []*guardpost.Finding
+		for range 200 {
+			doc, _ := gen.Next()
+			var tree map[string]any
+			json.Unmarshal(doc, &tree)
+			tree["accountId"], tree["region"] = scope.AccountID, scope.Region
+			tree["service"].(map[string]any)["detectorId"] = "det"
+			doc, _ = json.Marshal(tree)
+			f, err := guardpost.ParseFinding(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fs = append(fs, f)
+		}
+		if _, err := db.MergeFindings(ctx, scope, "det", fs, replaceByID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	db, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// Hold the builds back: loading cannot finish, queries still answer.
+	db.indexes.build.Lock()
+	db.LoadIndexes()
+	if db.Ready() {
+		t.Fatal("ready before any index was built")
+	}
+	for _, scope := range scopes {
+		if db.indexes.built(detectorKey{scope.AccountID, scope.Region, "det"}) != nil {
+			t.Fatal("an index was built while builds were held")
+		}
+	}
+	db.indexes.build.Unlock()
+	vis := guardpost.NewVisibility(scopes[0], guardpost.DetectorRef{AccountID: scopes[0].AccountID, DetectorID: "det"})
+	curs, err := db.ListFindings(ctx, vis, guardpost.FindingQuery{})
+	if err != nil || len(curs) != 200 {
+		t.Fatalf("listing while loading: %d, %v", len(curs), err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for !db.Ready() {
+		if time.Now().After(deadline) {
+			t.Fatal("indexes not loaded after a minute")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, scope := range scopes {
+		x := db.indexes.built(detectorKey{scope.AccountID, scope.Region, "det"})
+		if x == nil || x.Len() != 200 {
+			t.Fatalf("index of %s after loading: %v", scope.AccountID, x)
+		}
+	}
 }

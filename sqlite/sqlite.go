@@ -64,6 +64,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/guardpost/guardpost"
@@ -100,6 +101,13 @@ type DB struct {
 	Now func() time.Time
 
 	indexes indexes
+	// loading is LoadIndexes' background work; ready is set when it is done.
+	loading struct {
+		sync.Mutex
+		cancel context.CancelFunc
+		done   chan struct{}
+	}
+	ready atomic.Bool
 }
 
 func (db *DB) nowMS() int64 {
@@ -250,6 +258,7 @@ func (db *DB) init() error {
 
 // Close closes both pools. Closing the last connection checkpoints the WAL.
 func (db *DB) Close() error {
+	db.stopLoading()
 	errs := []error{db.readStmts.close(), db.writeStmts.close()}
 	if db.read != nil {
 		errs = append(errs, db.read.Close())

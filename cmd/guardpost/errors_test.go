@@ -157,4 +157,18 @@ func TestAuthenticationErrors(t *testing.T) {
 			t.Fatalf("healthz %d", resp.Status)
 		}
 	})
+	t.Run("readiness needs no signature and turns 200 once indexes are loaded", func(t *testing.T) {
+		deadline := time.Now().Add(time.Minute)
+		for {
+			req, _ := http.NewRequest("GET", s.endpoint()+"/readyz", nil)
+			resp := s.send(req)
+			if resp.Status == 200 {
+				break
+			}
+			if resp.Status != 503 || time.Now().After(deadline) {
+				t.Fatalf("readyz %d", resp.Status)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
 }

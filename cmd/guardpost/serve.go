@@ -61,7 +61,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 func serveUsage(w io.Writer) {
 	fmt.Fprint(w, `usage: guardpost serve [flags]
 
-Serves the GuardDuty API (and GET /healthz, GET /metrics) until SIGINT or
+Serves the GuardDuty API (and GET /healthz, GET /readyz, GET /metrics) until SIGINT or
 SIGTERM, which finish in-flight requests and close the database cleanly.
 
 flags:
@@ -186,6 +186,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	api := httpapi.New(svc, &sigv4.Verifier{Credentials: creds, Service: "guardduty"}, m.Logger)
 	api.ObserveRequest = met.ObserveRequest
 	api.HandleMetrics(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	api.HandleReady(m.store.Ready)
+	// Build every detector's in-memory index in the background: the API
+	// answers at once, exactly but slower until /readyz says 200.
+	m.store.LoadIndexes()
 
 	m.server = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		// Requests outlive the signal: Shutdown lets them finish.
