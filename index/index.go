@@ -24,6 +24,7 @@ package index
 
 import (
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -338,6 +339,59 @@ func (x *Index) Put(d Doc, previous []guardpost.AttributeValue) {
 	x.severity[n] = d.Severity
 	x.updatedAt[n] = d.UpdatedAtMS
 	x.alive.Add(n)
+	x.perms = nil
+}
+
+// PutNew adds findings the index does not hold yet (a build from the
+// store), on every core: postings are per attribute, so the attributes are
+// shared out among goroutines, and one more fills the sort and statistics
+// columns. A doc whose id the index already holds is put as by Put with
+// no previous values.
+func (x *Index) PutNew(docs []Doc) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	ns := make([]uint32, len(docs))
+	for i, d := range docs {
+		if n, ok := x.byID[d.ID]; ok {
+			ns[i] = n
+			continue
+		}
+		ns[i] = x.number(strings.Clone(d.ID))
+	}
+	shards := max(1, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for w := range shards {
+		wg.Go(func() {
+			for i, d := range docs {
+				for _, a := range d.Attrs {
+					if a.Attribute%shards == w {
+						x.attrs[a.Attribute].add(value{a.Text, a.Num, a.IsNum}, ns[i])
+					}
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		for i, d := range docs {
+			n := ns[i]
+			for j := range x.sorts {
+				var k any
+				if j < len(d.SortKeys) {
+					k = d.SortKeys[j]
+				}
+				x.sorts[j].set(n, k)
+			}
+			x.accountOf[n] = x.account.code(d.AccountID)
+			x.typeOf[n] = x.typ.code(d.Type)
+			x.resourceOf[n] = x.resource.code(d.ResourceType + "\x00" + d.ResourceID)
+			x.severity[n] = d.Severity
+			x.updatedAt[n] = d.UpdatedAtMS
+		}
+	})
+	wg.Wait()
+	for _, n := range ns {
+		x.alive.Add(n)
+	}
 	x.perms = nil
 }
 

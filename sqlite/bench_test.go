@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -278,5 +280,37 @@ func BenchmarkListFindingsCriteria(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkLoadIndexes builds every detector's index of a copy of an
+// existing database, as a start-up does; run by hand:
+//
+//	GUARDPOST_BENCH_DB=/path/guardpost.db go test -run '^$' -bench LoadIndexes ./sqlite
+func BenchmarkLoadIndexes(b *testing.B) {
+	src := os.Getenv("GUARDPOST_BENCH_DB")
+	if src == "" {
+		b.Skip("GUARDPOST_BENCH_DB names no database")
+	}
+	dir := b.TempDir()
+	for _, suffix := range []string{"", "-wal"} {
+		data, err := os.ReadFile(src + suffix)
+		if err != nil && suffix == "" {
+			b.Fatal(err)
+		}
+		if err == nil {
+			os.WriteFile(filepath.Join(dir, "guardpost.db"+suffix), data, 0o600)
+		}
+	}
+	for b.Loop() {
+		db, err := Open(filepath.Join(dir, "guardpost.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		db.LoadIndexes()
+		for !db.Ready() {
+			time.Sleep(time.Millisecond)
+		}
+		db.Close()
 	}
 }

@@ -158,11 +158,17 @@ func (db *DB) buildIndex(ctx context.Context, q querier, k detectorKey) (*index.
 	x := index.New()
 	filled := make(chan struct{})
 	go func() {
+		// Larger batches share the index's work out among the cores with
+		// less coordination (see index.PutNew).
+		var pending []index.Doc
 		for docs := range parsed {
-			for _, d := range docs {
-				x.Put(d, nil)
+			pending = append(pending, docs...)
+			if len(pending) >= 8192 {
+				x.PutNew(pending)
+				pending = pending[:0]
 			}
 		}
+		x.PutNew(pending)
 		close(filled)
 	}()
 	var readErr error
