@@ -127,10 +127,20 @@ func oracle(fs []*guardpost.Finding, q Query) []guardpost.FindingCursor {
 	return out
 }
 
+// build indexes fs as the store does: the first half one by one (Put),
+// the rest in batches (PutNew), so the oracle tests cover both.
 func build(fs []*guardpost.Finding) *Index {
 	x := New()
-	for _, f := range fs {
+	half := len(fs) / 2
+	for _, f := range fs[:half] {
 		x.Put(DocOf(f), nil)
+	}
+	for start := half; start < len(fs); start += 97 {
+		var docs []Doc
+		for _, f := range fs[start:min(start+97, len(fs))] {
+			docs = append(docs, DocOf(f))
+		}
+		x.PutNew(docs)
 	}
 	return x
 }
