@@ -53,6 +53,13 @@ import (
 // default seed, so that a failure seen elsewhere can be replayed.
 const differentialSeedEnv = "GUARDPOST_DIFFERENTIAL_SEED"
 
+// differentialFindingsEnv and differentialQueriesEnv replace the size, for
+// runs at scale by hand (100,000 findings takes some minutes).
+const (
+	differentialFindingsEnv = "GUARDPOST_DIFFERENTIAL_FINDINGS"
+	differentialQueriesEnv  = "GUARDPOST_DIFFERENTIAL_QUERIES"
+)
+
 const (
 	defaultDifferentialSeed = 20260611
 	// maxReportedMismatches stops the test once this many queries
@@ -183,6 +190,18 @@ func TestDifferentialFindingQueries(t *testing.T) {
 	size, sizeNote := fullDifferentialSize, ""
 	if raceEnabled() {
 		size, sizeNote = raceDifferentialSize, " (reduced under -race)"
+	}
+	// By hand, at scale: GUARDPOST_DIFFERENTIAL_FINDINGS=100000
+	// GUARDPOST_DIFFERENTIAL_QUERIES=100 go test -run TestDifferential
+	// -timeout 2h ./cmd/guardpost
+	for env, field := range map[string]*int{differentialFindingsEnv: &size.findings, differentialQueriesEnv: &size.queries} {
+		if s := os.Getenv(env); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n <= 0 {
+				t.Fatalf("%s=%q: want a positive number", env, s)
+			}
+			*field, sizeNote = n, " (size from the environment)"
+		}
 	}
 	t.Logf("seed %d (replay with %s=%d); %d findings, %d queries%s", seed, differentialSeedEnv, seed,
 		size.findings, size.queries, sizeNote)
