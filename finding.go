@@ -157,7 +157,8 @@ type FindingStore interface {
 	// aborts the whole write and is returned as it is.
 	MergeFindings(ctx context.Context, scope Scope, detectorID string, findings []*Finding, newMerge func(filters []*Filter) MergeFunc) ([]FindingChange, error)
 	// Findings returns the visible findings with the given ids; unknown
-	// ids are left out and the order is unspecified.
+	// ids are left out and the order is unspecified. Their Attributes may
+	// be nil: only writes need them.
 	Findings(ctx context.Context, vis Visibility, ids []string) ([]*Finding, error)
 	// ListFindings returns the cursors (sort key and id) of the visible
 	// findings that match q, in q's order: by the sort attribute (absent

@@ -212,7 +212,14 @@ var ErrCorrupt = errors.New("findingrec: corrupt record")
 // ResourceID, SortKeys and Attributes from rec. The strings it sets share
 // one allocation, made from rec; whoever keeps a few of them for long
 // (an index) should clone them.
-func (c *Codec) Decode(rec []byte, f *guardpost.Finding) error {
+func (c *Codec) Decode(rec []byte, f *guardpost.Finding) error { return c.decode(rec, f, true) }
+
+// DecodeHead is Decode without the attribute values (f.Attributes is left
+// nil): what a reader that only returns or sorts findings needs, at a
+// fraction of the cost.
+func (c *Codec) DecodeHead(rec []byte, f *guardpost.Finding) error { return c.decode(rec, f, false) }
+
+func (c *Codec) decode(rec []byte, f *guardpost.Finding, attributes bool) error {
 	r := reader{b: rec}
 	if r.byte() != formatV1 {
 		return fmt.Errorf("%w: unknown format", ErrCorrupt)
@@ -242,6 +249,10 @@ func (c *Codec) Decode(rec []byte, f *guardpost.Finding) error {
 		if ok {
 			f.SortKeys[pos] = k
 		}
+	}
+	if !attributes {
+		f.Attributes = nil
+		return r.err
 	}
 	n := r.uvarint()
 	if n > uint64(len(rec)) {

@@ -63,6 +63,16 @@ func findingArgs(f *guardpost.Finding, enc stored) []any {
 // scanFinding reads a row of findingColumns: the record gives the indexed
 // fields, the document is decompressed.
 func (db *DB) scanFinding(sc interface{ Scan(...any) error }) (*guardpost.Finding, error) {
+	return db.scan(sc, true)
+}
+
+// scanFindingHead is scanFinding without the attribute values, which only
+// writes need (for the index): reads return and sort findings.
+func (db *DB) scanFindingHead(sc interface{ Scan(...any) error }) (*guardpost.Finding, error) {
+	return db.scan(sc, false)
+}
+
+func (db *DB) scan(sc interface{ Scan(...any) error }, attributes bool) (*guardpost.Finding, error) {
 	var (
 		f            guardpost.Finding
 		agg          sql.NullString
@@ -72,7 +82,13 @@ func (db *DB) scanFinding(sc interface{ Scan(...any) error }) (*guardpost.Findin
 		return nil, err
 	}
 	f.AggregationKey = agg.String
-	if err := decodeRecord(db.codec, record, &f); err != nil {
+	rec, err := findingrec.Decompress(nil, record)
+	if err == nil && attributes {
+		err = db.codec.Decode(rec, &f)
+	} else if err == nil {
+		err = db.codec.DecodeHead(rec, &f)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("finding %s: %w", f.ID, err)
 	}
 	doc, err := findingrec.Decompress(nil, cdoc)
@@ -223,7 +239,7 @@ func (db *DB) Findings(ctx context.Context, vis guardpost.Visibility, ids []stri
 		return nil, wrap("get findings", err)
 	}
 	if len(vis.Detectors) == 1 {
-		out, err := db.queryFindings(ctx, stmt, vis.Region(), vis.Detectors[0], idsJSON)
+		out, err := db.queryFindings(ctx, stmt, vis.Region(), vis.Detectors[0], idsJSON, false)
 		return out, wrap("get findings", err)
 	}
 	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
@@ -234,7 +250,7 @@ func (db *DB) Findings(ctx context.Context, vis guardpost.Visibility, ids []stri
 	stmt = tx.StmtContext(ctx, stmt)
 	var out []*guardpost.Finding
 	for _, d := range vis.Detectors {
-		fs, err := db.queryFindings(ctx, stmt, vis.Region(), d, idsJSON)
+		fs, err := db.queryFindings(ctx, stmt, vis.Region(), d, idsJSON, false)
 		if err != nil {
 			return nil, wrap("get findings", err)
 		}
@@ -244,7 +260,7 @@ func (db *DB) Findings(ctx context.Context, vis guardpost.Visibility, ids []stri
 }
 
 // queryFindings runs qFindingsByID for one detector.
-func (db *DB) queryFindings(ctx context.Context, byID *sql.Stmt, region string, d guardpost.DetectorRef, idsJSON []byte) ([]*guardpost.Finding, error) {
+func (db *DB) queryFindings(ctx context.Context, byID *sql.Stmt, region string, d guardpost.DetectorRef, idsJSON []byte, attributes bool) ([]*guardpost.Finding, error) {
 	rows, err := byID.QueryContext(ctx, d.AccountID, region, d.DetectorID, string(idsJSON))
 	if err != nil {
 		return nil, err
@@ -252,7 +268,7 @@ func (db *DB) queryFindings(ctx context.Context, byID *sql.Stmt, region string, 
 	defer rows.Close()
 	var out []*guardpost.Finding
 	for rows.Next() {
-		f, err := db.scanFinding(rows)
+		f, err := db.scan(rows, attributes)
 		if err != nil {
 			return nil, err
 		}
@@ -297,7 +313,7 @@ func (db *DB) UpdateFindings(ctx context.Context, vis guardpost.Visibility, ids 
 	var changes []guardpost.FindingChange
 	iw := indexWrite{db: db}
 	for _, d := range vis.Detectors {
-		stored, err := db.queryFindings(ctx, byID, vis.Region(), d, idsJSON)
+		stored, err := db.queryFindings(ctx, byID, vis.Region(), d, idsJSON, true)
 		if err != nil {
 			return nil, wrap("update findings", err)
 		}

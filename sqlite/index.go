@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 
 	"github.com/guardpost/guardpost"
+	"github.com/guardpost/guardpost/findingrec"
 	"github.com/guardpost/guardpost/index"
 )
 
@@ -138,11 +140,16 @@ func (db *DB) buildIndex(ctx context.Context, q querier, k detectorKey) (*index.
 	var workers sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		workers.Go(func() {
+			var buf []byte // one decompression buffer per worker
 			for batch := range in {
 				docs := make([]index.Doc, 0, len(batch))
 				for _, r := range batch {
 					f := guardpost.Finding{ID: r.id, Type: r.typ, AccountID: k.account}
-					if err := decodeRecord(db.codec, r.record, &f); err != nil {
+					var err error
+					if buf, err = findingrec.Decompress(buf[:0], r.record); err == nil {
+						err = db.codec.Decode(buf, &f)
+					}
+					if err != nil {
 						select { // the first error is enough
 						case errs <- fmt.Errorf("finding %s: %w", r.id, err):
 						default:
@@ -262,6 +269,10 @@ func (db *DB) LoadIndexes() {
 			}
 		}
 		db.ready.Store(true)
+		// Building leaves as much garbage as index (decoded records);
+		// collect it now and hand the memory back, rather than keep the
+		// heap at its peak until the next collections get to it.
+		debug.FreeOSMemory()
 		slog.Info("indexes loaded", "detectors", len(keys), "seconds", time.Since(start).Seconds())
 	}()
 }

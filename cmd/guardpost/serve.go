@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"slices"
@@ -78,6 +79,9 @@ type Main struct {
 	CredentialsFile string
 	LogLevel        slog.Level
 	LogFormat       string // "text" or "json"
+	// PprofListen, when set, serves net/http/pprof there (loopback only
+	// makes sense: profiles are unauthenticated).
+	PprofListen string
 	// Stderr receives the start instructions (and the log, unless Logger is
 	// set). Logger, when set before Run, is used as it is: --log-level and
 	// --log-format then do not apply.
@@ -100,6 +104,7 @@ func NewMain() *Main {
 func (m *Main) flagSet() *flag.FlagSet {
 	fs := flag.NewFlagSet("guardpost serve", flag.ContinueOnError)
 	fs.StringVar(&m.Listen, "listen", m.Listen, "`address` to serve the API on")
+	fs.StringVar(&m.PprofListen, "pprof", m.PprofListen, "`address` to serve Go profiles (/debug/pprof/) on, unauthenticated; empty: none")
 	fs.StringVar(&m.DataDir, "data-dir", m.DataDir, "`directory` for the database and the generated credentials file (created if missing)")
 	fs.StringVar(&m.CredentialsFile, "credentials", m.CredentialsFile, "AWS shared-credentials `file` with aws_account_id per profile (default: <data-dir>/credentials, generated on first start)")
 	fs.Func("log-level", "log `level`: debug, info, warn or error (default info; info logs one line per request)", func(s string) error {
@@ -197,6 +202,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 
 	var g group
 	g.add("http", m.serveHTTP)
+	if m.PprofListen != "" {
+		if err := m.servePprof(&g); err != nil {
+			return err
+		}
+	}
 	gctx, stop := context.WithCancel(ctx)
 	m.stop, m.done = stop, make(chan struct{})
 	go func() {
@@ -326,4 +336,27 @@ func (m *Main) credentials() (path string, creds map[string]sigv4.Credential, ge
 		return "", nil, false, fmt.Errorf("credentials file %s has no profile (add one, or name another file with --credentials)", path)
 	}
 	return path, creds, generated, nil
+}
+
+// servePprof adds the profile server to the group.
+func (m *Main) servePprof(g *group) error {
+	l, err := net.Listen("tcp", m.PprofListen)
+	if err != nil {
+		return fmt.Errorf("--pprof: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	g.add("pprof", func(ctx context.Context) error {
+		go func() { <-ctx.Done(); srv.Close() }()
+		if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	m.Logger.Info("serving Go profiles", "addr", l.Addr().String())
+	return nil
 }
