@@ -82,6 +82,18 @@ func BenchmarkQueries(b *testing.B) {
 			}
 		})
 	}
+	// A write drops the cached permutations: the next long listing sorts
+	// every finding again.
+	for _, sortBy := range []string{"updatedAt", "type"} {
+		b.Run("after-a-write,sorted-by-"+sortBy, func(b *testing.B) {
+			q := Query{Sort: &guardpost.SortCriteria{Attribute: guardpost.SortAttributeIndex(sortBy), Descending: true}, Limit: 50}
+			d := DocOf(fs[0])
+			for b.Loop() {
+				x.Put(d, fs[0].Attributes)
+				x.List(q)
+			}
+		})
+	}
 	for _, g := range []guardpost.StatGroup{guardpost.StatCountBySeverity, guardpost.StatByFindingType} {
 		b.Run("stats-"+string(g), func(b *testing.B) {
 			for b.Loop() {

@@ -120,7 +120,7 @@ func (x *Index) List(q Query) []guardpost.FindingCursor {
 		if q.After != nil {
 			docs = slices.DeleteFunc(docs, func(d uint32) bool { return o.compareCursor(d, q.After) <= 0 })
 		}
-		slices.SortFunc(docs, o.compare)
+		slices.SortFunc(docs, o.sorter(false).compare)
 		return x.cursors(o, docs[:min(limit, len(docs))])
 	}
 	perm := x.permutation(o)
