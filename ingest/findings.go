@@ -71,6 +71,20 @@ func Findings(r io.Reader) iter.Seq2[map[string]any, error] {
 // misspelt optional member is kept rather than reported; a misspelt
 // required one is still reported as missing.
 func Finding(rec []byte) (map[string]any, error) {
+	doc, err := normalized(rec)
+	if err != nil {
+		return nil, err
+	}
+	if err := validate(doc); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// normalized is Finding without the check against the model's
+// constraints: the record decoded, unwrapped from its EventBridge event
+// and normalized, or the normalizer's violations.
+func normalized(rec []byte) (map[string]any, error) {
 	d := json.NewDecoder(bytes.NewReader(rec))
 	d.UseNumber()
 	var v any
@@ -91,9 +105,6 @@ func Finding(rec []byte) (map[string]any, error) {
 	n.object(doc, 0, "")
 	if len(n.violations) > 0 {
 		return nil, n.err()
-	}
-	if err := validate(doc); err != nil {
-		return nil, err
 	}
 	return doc, nil
 }
@@ -411,21 +422,36 @@ func validate(doc map[string]any) error {
 	if err != nil {
 		return err
 	}
+	return validateEncoded(b, doc["id"], doc["service"] != nil)
+}
+
+// validateEncoded is validate given b, the encoding of a normalized
+// document, which may have been stamped by the importer since (see
+// guardpost.FindingImport.Stamp): id is the unstamped document's id (nil
+// when absent) and hasService whether it had a service object, so that
+// the answer is the unstamped document's.
+func validateEncoded(b []byte, id any, hasService bool) error {
 	var f wire.Finding
 	if err := json.Unmarshal(b, &f); err != nil {
 		// normalize checked every kind, so this is a guardpost defect.
 		return errors.New("could not be read after normalization: " + err.Error())
 	}
 	f.AccountId, f.Region, f.Arn, f.Partition = &placeholderAccount, &placeholderText, &placeholderText, nil
+	if !hasService {
+		f.Service = nil
+	}
 	if f.Service != nil {
 		f.Service.DetectorId = nil
 	}
 	var extra []string
-	if f.Id == nil {
+	if idText, ok := id.(string); !ok {
 		f.Id = &placeholderText
-	} else if n := utf8.RuneCountInString(*f.Id); n < 1 || n > 300 {
-		// GetFindings can name only ids of 1 to 300 characters.
-		extra = append(extra, "Value '"+*f.Id+"' at 'id' failed to satisfy constraint: Member must have length between 1 and 300")
+	} else {
+		f.Id = &idText
+		if n := utf8.RuneCountInString(idText); n < 1 || n > 300 {
+			// GetFindings can name only ids of 1 to 300 characters.
+			extra = append(extra, "Value '"+idText+"' at 'id' failed to satisfy constraint: Member must have length between 1 and 300")
+		}
 	}
 	// GuardDuty's severities run from 1.0 (low) to 10.0 (critical).
 	if f.Severity != nil && (*f.Severity < 1 || *f.Severity > 10) {
@@ -451,7 +477,7 @@ func validate(doc map[string]any) error {
 			}
 		}
 	}
-	err = f.Validate()
+	err := f.Validate()
 	if len(extra) == 0 {
 		return err
 	}
