@@ -85,11 +85,13 @@ func Finding(rec []byte) (map[string]any, error) {
 // constraints: the record decoded, unwrapped from its EventBridge event
 // and normalized, or the normalizer's violations.
 func normalized(rec []byte) (map[string]any, error) {
-	d := json.NewDecoder(bytes.NewReader(rec))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		return nil, errors.New("not valid JSON: " + strings.TrimPrefix(err.Error(), "json: "))
+	v, ok := decodeValue(rec)
+	if !ok {
+		d := json.NewDecoder(bytes.NewReader(rec))
+		d.UseNumber()
+		if err := d.Decode(&v); err != nil {
+			return nil, errors.New("not valid JSON: " + strings.TrimPrefix(err.Error(), "json: "))
+		}
 	}
 	doc, ok := v.(map[string]any)
 	if !ok {
@@ -418,7 +420,7 @@ var (
 // (required members, lengths, ranges, enums) with the generated validation
 // of wire.Finding, plus the rules the model leaves to documentation.
 func validate(doc map[string]any) error {
-	b, err := json.Marshal(doc)
+	b, err := marshalDoc(doc)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"runtime"
@@ -151,7 +150,7 @@ func prepare(im *guardpost.FindingImport, rec Record) (*guardpost.Finding, error
 	}
 	id, hasService := doc["id"], doc["service"] != nil
 	im.Stamp(doc)
-	b, err := json.Marshal(doc)
+	b, err := marshalDoc(doc)
 	if err != nil {
 		return nil, im.MarshalError(rec.N, err)
 	}
