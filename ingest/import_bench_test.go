@@ -97,6 +97,7 @@ func BenchmarkImport(b *testing.B) {
 			svc := &guardpost.Service{Store: store}
 			b.SetBytes(int64(len(plain)))
 			b.ReportAllocs()
+			cpu0 := cpuTime()
 			for b.Loop() {
 				content, err := Open(bytes.NewReader(c.body), false, 1<<30)
 				if err != nil {
@@ -111,6 +112,7 @@ func BenchmarkImport(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/finding")
+			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N*n), "cpu-ns/finding")
 		})
 	}
 }
