@@ -424,19 +424,22 @@ func validate(doc map[string]any) error {
 	if err != nil {
 		return err
 	}
-	return validateEncoded(b, doc["id"], doc["service"] != nil)
+	return validateEncoded(doc, b, doc["id"], doc["service"] != nil)
 }
 
-// validateEncoded is validate given b, the encoding of a normalized
-// document, which may have been stamped by the importer since (see
+// validateEncoded is validate given a normalized document and b, its
+// encoding; doc may have been stamped by the importer since (see
 // guardpost.FindingImport.Stamp): id is the unstamped document's id (nil
 // when absent) and hasService whether it had a service object, so that
 // the answer is the unstamped document's.
-func validateEncoded(b []byte, id any, hasService bool) error {
+func validateEncoded(doc map[string]any, b []byte, id any, hasService bool) error {
 	var f wire.Finding
-	if err := json.Unmarshal(b, &f); err != nil {
-		// normalize checked every kind, so this is a guardpost defect.
-		return errors.New("could not be read after normalization: " + err.Error())
+	if !fillWire(&f, doc) {
+		f = wire.Finding{}
+		if err := json.Unmarshal(b, &f); err != nil {
+			// normalize checked every kind, so this is a guardpost defect.
+			return errors.New("could not be read after normalization: " + err.Error())
+		}
 	}
 	f.AccountId, f.Region, f.Arn, f.Partition = &placeholderAccount, &placeholderText, &placeholderText, nil
 	if !hasService {

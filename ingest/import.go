@@ -154,7 +154,7 @@ func prepare(im *guardpost.FindingImport, rec Record) (*guardpost.Finding, error
 	if err != nil {
 		return nil, im.MarshalError(rec.N, err)
 	}
-	if err := validateEncoded(b, id, hasService); err != nil {
+	if err := validateEncoded(doc, b, id, hasService); err != nil {
 		return nil, guardpost.Errorf(guardpost.EINVALID, "Record %d: %s", rec.N, err.Error())
 	}
 	return im.Finding(rec.N, doc, b)

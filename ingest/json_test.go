@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/guardpost/guardpost/httpapi/wire"
 	"github.com/guardpost/guardpost/internal/findinggen"
 )
 
@@ -125,6 +126,12 @@ func FuzzDecodeValue(f *testing.F) {
 		var v any
 		if d.Decode(&v) == nil {
 			checkEncode(t, v)
+			if m, ok := v.(map[string]any); ok {
+				checkFill(t, m)
+				if doc, err := Finding(data); err == nil {
+					checkFill(t, doc)
+				}
+			}
 		}
 	})
 }
@@ -136,4 +143,45 @@ func FuzzAppendString(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s, num string) {
 		checkEncode(t, map[string]any{s: s, "n": json.Number(num), "l": []any{s}})
 	})
+}
+
+// checkFill: when fillWire fills a wire.Finding from a tree, it fills what
+// json.Unmarshal fills from the tree's encoding.
+func checkFill(t testing.TB, tree map[string]any) bool {
+	var got, want wire.Finding
+	ok := fillWire(&got, tree)
+	b, err := json.Marshal(tree)
+	if err != nil || !ok {
+		return ok
+	}
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatalf("%s: filled, but json.Unmarshal says %v", b, err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s:\n got %+v\nwant %+v", b, got, want)
+	}
+	return true
+}
+
+func TestFillWire(t *testing.T) {
+	for _, data := range jsonCorpus(t) {
+		doc, err := Finding(data)
+		if err == nil && !checkFill(t, doc) {
+			t.Errorf("%.100s: not filled without encoding/json", data)
+		}
+		if v, ok := decodeValue(data); ok {
+			if m, ok := v.(map[string]any); ok {
+				checkFill(t, m)
+			}
+		}
+	}
+	for _, tree := range []map[string]any{
+		{"Severity": json.Number("5")}, {"severity": json.Number("5"), "ſeverity": json.Number("7")}, {"İd": "x"},
+		{"severity": "5"}, {"severity": json.Number("1e400")}, {"service": map[string]any{"count": json.Number("1.5")}},
+		{"service": map[string]any{"count": json.Number("99999999999")}}, {"resource": map[string]any{"eksClusterDetails": map[string]any{"tags": []any{}}}},
+		{"resource": map[string]any{"instanceDetails": map[string]any{"tags": []any{map[string]any{"key": "k", "value": "<v>"}}}}},
+		{"resource": nil}, {"unknown": map[string]any{"x": 1.5}, "id": "a\xffb"},
+	} {
+		checkFill(t, tree)
+	}
 }
