@@ -96,7 +96,7 @@ func findingFromTree(tree map[string]any, doc []byte) (*Finding, error) {
 // lookupPath follows a dotted attribute path through nested JSON objects.
 func lookupPath(tree map[string]any, path string) any {
 	var cur any = tree
-	for _, part := range strings.Split(path, ".") {
+	for part := range strings.SplitSeq(path, ".") {
 		m, ok := cur.(map[string]any)
 		if !ok {
 			return nil
