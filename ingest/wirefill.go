@@ -48,6 +48,18 @@ var (
 	numberType      = reflect.TypeFor[json.Number]()
 )
 
+// unmarshalers says, per type, whether its pointer is a json.Unmarshaler.
+var unmarshalers sync.Map // reflect.Type -> bool
+
+func isUnmarshaler(t reflect.Type) bool {
+	if b, ok := unmarshalers.Load(t); ok {
+		return b.(bool)
+	}
+	b := reflect.PointerTo(t).Implements(unmarshalerType)
+	unmarshalers.Store(t, b)
+	return b
+}
+
 // fillWire sets v (a pointer to a zero struct) from tree.
 func fillWire(v any, tree map[string]any) bool {
 	return fill(reflect.ValueOf(v).Elem(), tree)
@@ -57,7 +69,7 @@ func fill(rv reflect.Value, v any) bool {
 	if v == nil {
 		return false // null: absent in a normalized document; left to encoding/json
 	}
-	if rv.CanAddr() && rv.Addr().Type().Implements(unmarshalerType) {
+	if rv.CanAddr() && isUnmarshaler(rv.Type()) {
 		num, ok := v.(json.Number)
 		if !ok {
 			return false
