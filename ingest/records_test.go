@@ -156,7 +156,11 @@ func oldRecords(r io.Reader) (out []Record, err error) {
 // for record and error for error, however the body is read.
 func checkRecords(t testing.TB, body []byte) {
 	want, wantErr := oldRecords(bytes.NewReader(body))
-	for _, r := range []io.Reader{bytes.NewReader(body), iotest.OneByteReader(bytes.NewReader(body)), iotest.HalfReader(bytes.NewReader(body))} {
+	readers := []io.Reader{bytes.NewReader(body), iotest.HalfReader(bytes.NewReader(body))}
+	if len(body) < 16<<10 { // byte by byte: slow
+		readers = append(readers, iotest.OneByteReader(bytes.NewReader(body)))
+	}
+	for _, r := range readers {
 		var got []Record
 		var err error
 		for rec, e := range Records(r) {
