@@ -17,59 +17,74 @@ import (
 // key that matches a field only ignoring case, a value of the wrong kind,
 // a number out of range. The caller then runs json.Unmarshal.
 
-// wireFields is, per struct type, its fields by JSON name.
-var wireFields sync.Map // reflect.Type -> map[string]int
+// filler is how a value of one type is filled, compiled once per type of
+// wire.Finding's tree, so that filling looks nothing up by type.
+type filler struct {
+	typ         reflect.Type
+	unmarshaler bool             // *typ is a json.Unmarshaler
+	elem        *filler          // pointer, slice and map elements
+	fields      map[string]field // struct fields by JSON name
+	names       []string         // the same names, for case-insensitive keys
+}
 
-func fieldsOf(t reflect.Type) map[string]int {
-	if m, ok := wireFields.Load(t); ok {
-		return m.(map[string]int)
-	}
-	m := map[string]int{}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.IsExported() || f.Anonymous {
-			continue
-		}
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "-" {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		m[name] = i
-	}
-	wireFields.Store(t, m)
-	return m
+type field struct {
+	index int
+	f     *filler
 }
 
 var (
 	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 	numberType      = reflect.TypeFor[json.Number]()
+	fillers         sync.Map // reflect.Type -> *filler, per root type
 )
 
-// unmarshalers says, per type, whether its pointer is a json.Unmarshaler.
-var unmarshalers sync.Map // reflect.Type -> bool
-
-func isUnmarshaler(t reflect.Type) bool {
-	if b, ok := unmarshalers.Load(t); ok {
-		return b.(bool)
+// fillerOf compiles the filler of t; seen holds those being compiled, for
+// recursive types.
+func fillerOf(t reflect.Type, seen map[reflect.Type]*filler) *filler {
+	if f, ok := seen[t]; ok {
+		return f
 	}
-	b := reflect.PointerTo(t).Implements(unmarshalerType)
-	unmarshalers.Store(t, b)
-	return b
+	f := &filler{typ: t, unmarshaler: reflect.PointerTo(t).Implements(unmarshalerType)}
+	seen[t] = f
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Map:
+		f.elem = fillerOf(t.Elem(), seen)
+	case reflect.Struct:
+		f.fields = map[string]field{}
+		for i := range t.NumField() {
+			sf := t.Field(i)
+			if !sf.IsExported() || sf.Anonymous {
+				continue
+			}
+			name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+			if name == "-" {
+				continue
+			}
+			if name == "" {
+				name = sf.Name
+			}
+			f.fields[name] = field{i, fillerOf(sf.Type, seen)}
+			f.names = append(f.names, name)
+		}
+	}
+	return f
 }
 
 // fillWire sets v (a pointer to a zero struct) from tree.
 func fillWire(v any, tree map[string]any) bool {
-	return fill(reflect.ValueOf(v).Elem(), tree)
+	rv := reflect.ValueOf(v).Elem()
+	f, ok := fillers.Load(rv.Type())
+	if !ok {
+		f, _ = fillers.LoadOrStore(rv.Type(), fillerOf(rv.Type(), map[reflect.Type]*filler{}))
+	}
+	return f.(*filler).fill(rv, tree)
 }
 
-func fill(rv reflect.Value, v any) bool {
+func (f *filler) fill(rv reflect.Value, v any) bool {
 	if v == nil {
 		return false // null: absent in a normalized document; left to encoding/json
 	}
-	if rv.CanAddr() && isUnmarshaler(rv.Type()) {
+	if f.unmarshaler && rv.CanAddr() {
 		num, ok := v.(json.Number)
 		if !ok {
 			return false
@@ -78,8 +93,8 @@ func fill(rv reflect.Value, v any) bool {
 	}
 	switch rv.Kind() {
 	case reflect.Pointer:
-		p := reflect.New(rv.Type().Elem())
-		if !fill(p.Elem(), v) {
+		p := reflect.New(f.elem.typ)
+		if !f.elem.fill(p.Elem(), v) {
 			return false
 		}
 		rv.Set(p)
@@ -89,9 +104,8 @@ func fill(rv reflect.Value, v any) bool {
 		if !ok {
 			return false
 		}
-		fields := fieldsOf(rv.Type())
 		for k, e := range obj {
-			i, ok := fields[k]
+			fi, ok := f.fields[k]
 			if !ok {
 				// json.Unmarshal fills a field from a key equal to its name
 				// but for case, with a Unicode folding of its own: such a
@@ -101,14 +115,14 @@ func fill(rv reflect.Value, v any) bool {
 						return false
 					}
 				}
-				for name := range fields {
+				for _, name := range f.names {
 					if strings.EqualFold(name, k) {
 						return false
 					}
 				}
 				continue // an unknown member
 			}
-			if !fill(rv.Field(i), e) {
+			if !fi.f.fill(rv.Field(fi.index), e) {
 				return false
 			}
 		}
@@ -120,7 +134,7 @@ func fill(rv reflect.Value, v any) bool {
 		}
 		s := reflect.MakeSlice(rv.Type(), len(list), len(list))
 		for i, e := range list {
-			if !fill(s.Index(i), e) {
+			if !f.elem.fill(s.Index(i), e) {
 				return false
 			}
 		}
@@ -136,8 +150,8 @@ func fill(rv reflect.Value, v any) bool {
 			if !utf8.ValidString(k) {
 				return false
 			}
-			ev := reflect.New(rv.Type().Elem()).Elem()
-			if !fill(ev, e) {
+			ev := reflect.New(f.elem.typ).Elem()
+			if !f.elem.fill(ev, e) {
 				return false
 			}
 			m.SetMapIndex(reflect.ValueOf(k), ev)
