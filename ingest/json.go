@@ -23,15 +23,31 @@ import (
 // []any, numbers as json.Number. ok is false when data is not plain
 // enough for it (see above).
 func decodeValue(data []byte) (v any, ok bool) {
-	d := fastDecoder{data: data, keys: memberNames()}
+	d := decoders.Get().(*fastDecoder)
+	d.data, d.i, d.keys = data, 0, memberNames()
 	v, ok = d.value(0)
+	clear(d.members)
+	clear(d.elems)
+	d.data, d.members, d.elems = nil, d.members[:0], d.elems[:0]
+	decoders.Put(d)
 	return v, ok
 }
+
+var decoders = sync.Pool{New: func() any { return new(fastDecoder) }}
 
 type fastDecoder struct {
 	data []byte
 	i    int
 	keys map[string]string
+	// Stacks of the members and elements of the objects and arrays being
+	// read, so that each is made at its size, without growing.
+	members []member
+	elems   []any
+}
+
+type member struct {
+	key   string
+	value any
 }
 
 // maxFastDepth is far below encoding/json's nesting limit, so that the
@@ -57,12 +73,12 @@ func (d *fastDecoder) value(depth int) (any, bool) {
 	switch c := d.data[d.i]; {
 	case c == '{':
 		d.i++
-		m := make(map[string]any)
 		d.space()
 		if d.i < len(d.data) && d.data[d.i] == '}' {
 			d.i++
-			return m, true
+			return make(map[string]any), true
 		}
+		start := len(d.members)
 		for {
 			d.space()
 			if d.i >= len(d.data) || d.data[d.i] != '"' {
@@ -88,7 +104,7 @@ func (d *fastDecoder) value(depth int) (any, bool) {
 			if !ok {
 				return nil, false
 			}
-			m[key] = v
+			d.members = append(d.members, member{key, v})
 			d.space()
 			if d.i >= len(d.data) {
 				return nil, false
@@ -98,6 +114,12 @@ func (d *fastDecoder) value(depth int) (any, bool) {
 				d.i++
 			case '}':
 				d.i++
+				m := make(map[string]any, len(d.members)-start)
+				for _, kv := range d.members[start:] {
+					m[kv.key] = kv.value // in order: the last of a repeated key wins
+				}
+				clear(d.members[start:])
+				d.members = d.members[:start]
 				return m, true
 			default:
 				return nil, false
@@ -105,18 +127,18 @@ func (d *fastDecoder) value(depth int) (any, bool) {
 		}
 	case c == '[':
 		d.i++
-		list := make([]any, 0, 4)
 		d.space()
 		if d.i < len(d.data) && d.data[d.i] == ']' {
 			d.i++
-			return list, true
+			return []any{}, true
 		}
+		start := len(d.elems)
 		for {
 			v, ok := d.value(depth + 1)
 			if !ok {
 				return nil, false
 			}
-			list = append(list, v)
+			d.elems = append(d.elems, v)
 			d.space()
 			if d.i >= len(d.data) {
 				return nil, false
@@ -126,6 +148,9 @@ func (d *fastDecoder) value(depth int) (any, bool) {
 				d.i++
 			case ']':
 				d.i++
+				list := slices.Clone(d.elems[start:])
+				clear(d.elems[start:])
+				d.elems = d.elems[:start]
 				return list, true
 			default:
 				return nil, false
