@@ -54,6 +54,12 @@ func ParseFinding(doc []byte) (*Finding, error) {
 	if err := json.Unmarshal(doc, &tree); err != nil {
 		return nil, Errorf(EINVALID, "finding document is not a JSON object: %v", err)
 	}
+	return findingFromTree(tree, doc)
+}
+
+// findingFromTree is ParseFinding once doc is decoded: tree is what
+// json.Unmarshal decodes doc to.
+func findingFromTree(tree map[string]any, doc []byte) (*Finding, error) {
 	f := &Finding{Document: json.RawMessage(doc)}
 	str := func(k string) string { s, _ := tree[k].(string); return s }
 	f.AccountID, f.Region, f.ID, f.Type = str("accountId"), str("region"), str("id"), str("type")
@@ -90,7 +96,7 @@ func ParseFinding(doc []byte) (*Finding, error) {
 // lookupPath follows a dotted attribute path through nested JSON objects.
 func lookupPath(tree map[string]any, path string) any {
 	var cur any = tree
-	for _, part := range strings.Split(path, ".") {
+	for part := range strings.SplitSeq(path, ".") {
 		m, ok := cur.(map[string]any)
 		if !ok {
 			return nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"iter"
+	"strconv"
+	"unicode/utf8"
 )
 
 // ImportReport says what one import did.
@@ -20,25 +22,18 @@ type ImportReport struct {
 // anything is written: an error it yields, or one found here, aborts the
 // import with nothing written, and the write itself is one transaction.
 //
-// Each document is made the caller's, whatever it says: accountId, region,
-// partition, arn and service.detectorId are set from the caller and its
-// detector. An id is kept when present, so importing a finding again
-// replaces it, and assigned otherwise.
+// Each document is made the caller's, whatever it says (see
+// FindingImport.Stamp). An id is kept when present, so importing a finding
+// again replaces it, and assigned otherwise.
 //
 // Errors: EINVALID when the caller has no detector in its region or a
 // document is not a finding; whatever docs yields; the kinds of
 // WriteFindings.
 func (s *Service) ImportFindings(ctx context.Context, caller Scope, docs iter.Seq2[map[string]any, error]) (ImportReport, error) {
-	ds, err := s.Store.Detectors(ctx, caller, "", 1)
+	im, err := s.NewImport(ctx, caller)
 	if err != nil {
 		return ImportReport{}, err
 	}
-	if len(ds) == 0 {
-		return ImportReport{}, Errorf(EINVALID, "The request is rejected because account %s has no detector in %s. Create one (CreateDetector) before importing findings.", caller.AccountID, caller.Region)
-	}
-	detectorID := ds[0].ID
-	partition := Partition(caller.Region)
-	arnPrefix := "arn:" + partition + ":guardduty:" + caller.Region + ":" + caller.AccountID + ":detector/" + detectorID + "/finding/"
 	var findings []*Finding
 	n := 0
 	for doc, err := range docs {
@@ -46,37 +41,169 @@ func (s *Service) ImportFindings(ctx context.Context, caller Scope, docs iter.Se
 			return ImportReport{}, err
 		}
 		n++
-		id, _ := doc["id"].(string)
-		if id == "" {
-			id = NewID()
-			doc["id"] = id
-		}
-		doc["accountId"], doc["region"], doc["partition"], doc["arn"] = caller.AccountID, caller.Region, partition, arnPrefix+id
-		svc, _ := doc["service"].(map[string]any)
-		if svc == nil {
-			svc = map[string]any{}
-			doc["service"] = svc
-		}
-		svc["detectorId"] = detectorID
+		im.Stamp(doc)
 		b, err := json.Marshal(doc)
 		if err != nil {
-			return ImportReport{}, Errorf(EINVALID, "Record %d: %v", n, err)
+			return ImportReport{}, im.MarshalError(n, err)
 		}
-		f, err := ParseFinding(b)
+		f, err := im.Finding(n, doc, b)
 		if err != nil {
-			return ImportReport{}, Errorf(EINVALID, "Record %d: %s", n, ErrorMessage(err))
+			return ImportReport{}, err
 		}
 		findings = append(findings, f)
 		if err := ctx.Err(); err != nil {
 			return ImportReport{}, err
 		}
 	}
+	return im.Write(ctx, findings)
+}
+
+// FindingImport is one import into the caller's detector, split so that
+// documents can be made findings on several goroutines: NewImport finds
+// the detector, Stamp and Finding (safe for concurrent use) turn each
+// document into a stored finding, and Write writes them all at once.
+type FindingImport struct {
+	s          *Service
+	caller     Scope
+	detectorID string
+	partition  string
+	arnPrefix  string
+}
+
+// NewImport starts an import into the caller's detector. EINVALID when the
+// caller has no detector in its region.
+func (s *Service) NewImport(ctx context.Context, caller Scope) (*FindingImport, error) {
+	ds, err := s.Store.Detectors(ctx, caller, "", 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(ds) == 0 {
+		return nil, Errorf(EINVALID, "The request is rejected because account %s has no detector in %s. Create one (CreateDetector) before importing findings.", caller.AccountID, caller.Region)
+	}
+	detectorID := ds[0].ID
+	partition := Partition(caller.Region)
+	return &FindingImport{s: s, caller: caller, detectorID: detectorID, partition: partition,
+		arnPrefix: "arn:" + partition + ":guardduty:" + caller.Region + ":" + caller.AccountID + ":detector/" + detectorID + "/finding/"}, nil
+}
+
+// Stamp makes a canonical document the caller's in place: accountId,
+// region, partition, arn and service.detectorId are set from the caller
+// and its detector, and id is assigned when absent or empty.
+func (im *FindingImport) Stamp(doc map[string]any) {
+	id, _ := doc["id"].(string)
+	if id == "" {
+		id = NewID()
+		doc["id"] = id
+	}
+	doc["accountId"], doc["region"], doc["partition"], doc["arn"] = im.caller.AccountID, im.caller.Region, im.partition, im.arnPrefix+id
+	svc, _ := doc["service"].(map[string]any)
+	if svc == nil {
+		svc = map[string]any{}
+		doc["service"] = svc
+	}
+	svc["detectorId"] = im.detectorID
+}
+
+// MarshalError is the error of record n (1-based) whose stamped document
+// could not be encoded.
+func (im *FindingImport) MarshalError(n int, err error) error {
+	return Errorf(EINVALID, "Record %d: %v", n, err)
+}
+
+// Finding returns the stored finding of record n (1-based): doc is its
+// stamped document as decoded with json.Number for numbers, which this
+// call may change (numbers become float64), and b is doc as json.Marshal
+// encodes it, which becomes the finding's Document. The result is the
+// finding ParseFinding(b) returns, without decoding b again. Errors name
+// the record: "Record n: ...".
+func (im *FindingImport) Finding(n int, doc map[string]any, b []byte) (*Finding, error) {
+	var f *Finding
+	var err error
+	if floatNumbers(doc) {
+		f, err = findingFromTree(doc, b)
+	} else {
+		// A number float64 cannot hold: ParseFinding says so in its words.
+		f, err = ParseFinding(b)
+	}
+	if err != nil {
+		return nil, Errorf(EINVALID, "Record %d: %s", n, ErrorMessage(err))
+	}
+	return f, nil
+}
+
+// Write writes the import's findings in one transaction (see
+// WriteFindings); none is written on error.
+func (im *FindingImport) Write(ctx context.Context, findings []*Finding) (ImportReport, error) {
 	if len(findings) == 0 {
 		return ImportReport{}, nil
 	}
-	report, err := s.WriteFindings(ctx, caller, detectorID, findings)
+	report, err := im.s.WriteFindings(ctx, im.caller, im.detectorID, findings)
 	if err != nil {
 		return ImportReport{}, err
 	}
-	return ImportReport{Records: n, Created: len(report.Created), Updated: len(report.Updated)}, nil
+	return ImportReport{Records: len(findings), Created: len(report.Created), Updated: len(report.Updated)}, nil
+}
+
+// plainValue reports whether a leaf reads back from its JSON encoding as
+// itself: a valid UTF-8 string, a bool, a float64 or null.
+func plainValue(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return utf8.ValidString(x)
+	case bool, float64, nil:
+		return true
+	}
+	return false
+}
+
+// floatNumbers replaces, in place, the json.Number values of a decoded
+// tree with the float64 json.Unmarshal would have decoded them to. It
+// reports false when one does not fit a float64 (the tree is then partly
+// converted), or when another leaf would not read back from its encoding
+// as it is (see plainValue).
+func floatNumbers(v any) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if !utf8.ValidString(k) {
+				return false
+			}
+			switch e := e.(type) {
+			case json.Number:
+				f, err := strconv.ParseFloat(string(e), 64)
+				if err != nil {
+					return false
+				}
+				x[k] = f
+			case map[string]any, []any:
+				if !floatNumbers(e) {
+					return false
+				}
+			default:
+				if !plainValue(e) {
+					return false
+				}
+			}
+		}
+	case []any:
+		for i, e := range x {
+			switch e := e.(type) {
+			case json.Number:
+				f, err := strconv.ParseFloat(string(e), 64)
+				if err != nil {
+					return false
+				}
+				x[i] = f
+			case map[string]any, []any:
+				if !floatNumbers(e) {
+					return false
+				}
+			default:
+				if !plainValue(e) {
+					return false
+				}
+			}
+		}
+	}
+	return true
 }

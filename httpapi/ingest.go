@@ -69,7 +69,7 @@ func (s *Server) ingestFindings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	scope := guardpost.Scope{AccountID: id.AccountID, Region: id.Region}
-	report, err := s.service.ImportFindings(r.Context(), scope, ingest.Findings(content))
+	report, err := ingest.Import(r.Context(), s.service, scope, content)
 	if errors.Is(err, ingest.ErrTooLarge) {
 		writeError(w, r, s.log, &apiError{Status: http.StatusRequestEntityTooLarge, Type: "BadRequestException",
 			Message: sprintf("The decoded request body is larger than %d bytes: send fewer findings per request.", ingestDecodedLimit)})

@@ -71,11 +71,27 @@ func Findings(r io.Reader) iter.Seq2[map[string]any, error] {
 // misspelt optional member is kept rather than reported; a misspelt
 // required one is still reported as missing.
 func Finding(rec []byte) (map[string]any, error) {
-	d := json.NewDecoder(bytes.NewReader(rec))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		return nil, errors.New("not valid JSON: " + strings.TrimPrefix(err.Error(), "json: "))
+	doc, err := normalized(rec)
+	if err != nil {
+		return nil, err
+	}
+	if err := validate(doc); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// normalized is Finding without the check against the model's
+// constraints: the record decoded, unwrapped from its EventBridge event
+// and normalized, or the normalizer's violations.
+func normalized(rec []byte) (map[string]any, error) {
+	v, ok := decodeValue(rec)
+	if !ok {
+		d := json.NewDecoder(bytes.NewReader(rec))
+		d.UseNumber()
+		if err := d.Decode(&v); err != nil {
+			return nil, errors.New("not valid JSON: " + strings.TrimPrefix(err.Error(), "json: "))
+		}
 	}
 	doc, ok := v.(map[string]any)
 	if !ok {
@@ -88,12 +104,9 @@ func Finding(rec []byte) (map[string]any, error) {
 		doc = detail
 	}
 	n := &normalizer{}
-	n.object(doc, 0, "")
+	n.object(doc, 0, 0)
 	if len(n.violations) > 0 {
 		return nil, n.err()
-	}
-	if err := validate(doc); err != nil {
-		return nil, err
 	}
 	return doc, nil
 }
@@ -141,6 +154,7 @@ func (l docLookup) member(key string) (int, bool) {
 // and collects what does not fit the model's types.
 type normalizer struct {
 	violations []violation
+	stack      []docPath // see docPath
 }
 
 type violation struct {
@@ -171,7 +185,7 @@ func (n *normalizer) err() error {
 // object normalizes a structure in place: keys become wire names, values
 // their canonical form, nulls are dropped (the SDKs read null as absent)
 // and unknown members stay as they are.
-func (n *normalizer) object(obj map[string]any, si int, path string) {
+func (n *normalizer) object(obj map[string]any, si int, at int) {
 	s, lookup := &wire.FindingDoc[si], docIndex()[si]
 	var renames []string // pairs: old key, new key
 	for k, v := range obj {
@@ -187,22 +201,23 @@ func (n *normalizer) object(obj map[string]any, si int, path string) {
 			delete(obj, k) // deleting during range is allowed
 			continue
 		}
-		p := join(path, m.JSON)
+		seg := n.seg(at, docPath{name: m.JSON})
 		if k != m.JSON {
 			if _, dup := obj[m.JSON]; dup {
+				p := n.pathAt(seg)
 				n.add(p, "Value at '"+p+"' failed to satisfy constraint: Member is given twice, as '"+m.JSON+"' and as '"+k+"'.")
 				continue
 			}
 			renames = append(renames, k, m.JSON)
 		}
-		if nv, ok := n.value(v, m.Shape, p); ok {
+		if nv, ok := n.value(v, m.Shape, seg); ok {
 			obj[k] = nv
 		}
 	}
 	for i := 0; i < len(renames); i += 2 {
 		old, key := renames[i], renames[i+1]
 		if _, dup := obj[key]; dup {
-			p := join(path, key)
+			p := n.pathAt(n.seg(at, docPath{name: key}))
 			n.add(p, "Value at '"+p+"' failed to satisfy constraint: Member is given twice, as '"+key+"' and as '"+old+"'.")
 			continue
 		}
@@ -213,30 +228,31 @@ func (n *normalizer) object(obj map[string]any, si int, path string) {
 
 // value checks and canonicalizes one value of shape s; ok is false when it
 // does not fit (the violation is recorded).
-func (n *normalizer) value(v any, si int, path string) (any, bool) {
+func (n *normalizer) value(v any, si int, at int) (any, bool) {
 	s := &wire.FindingDoc[si]
 	switch s.Kind {
 	case wire.DocStructure:
 		obj, ok := v.(map[string]any)
 		if !ok {
-			n.typeError(path, "an object", v)
+			n.typeError(n.pathAt(at), "an object", v)
 			return nil, false
 		}
-		n.object(obj, si, path)
+		n.object(obj, si, at)
 		return obj, true
 	case wire.DocList:
 		list, ok := v.([]any)
 		if !ok {
-			n.typeError(path, "a list", v)
+			n.typeError(n.pathAt(at), "a list", v)
 			return nil, false
 		}
 		for i, e := range list {
-			p := path + "." + strconv.Itoa(i+1) + ".member"
+			seg := n.seg(at, docPath{index: i + 1})
 			if e == nil {
+				p := n.pathAt(seg)
 				n.add(p, "Value null at '"+p+"' failed to satisfy constraint: Member must not be null")
 				continue
 			}
-			if ne, ok := n.value(e, s.Elem, p); ok {
+			if ne, ok := n.value(e, s.Elem, seg); ok {
 				list[i] = ne
 			}
 		}
@@ -244,36 +260,37 @@ func (n *normalizer) value(v any, si int, path string) (any, bool) {
 	case wire.DocMap:
 		obj, ok := v.(map[string]any)
 		if !ok {
-			n.typeError(path, "an object", v)
+			n.typeError(n.pathAt(at), "an object", v)
 			return nil, false
 		}
 		for k, e := range obj {
-			p := path + "." + k + ".value"
+			seg := n.seg(at, docPath{key: k})
 			if e == nil {
+				p := n.pathAt(seg)
 				n.add(p, "Value null at '"+p+"' failed to satisfy constraint: Member must not be null")
 				continue
 			}
-			if ne, ok := n.value(e, s.Elem, p); ok {
+			if ne, ok := n.value(e, s.Elem, seg); ok {
 				obj[k] = ne
 			}
 		}
 		return obj, true
 	case wire.DocString:
 		if _, ok := v.(string); !ok {
-			n.typeError(path, "a string", v)
+			n.typeError(n.pathAt(at), "a string", v)
 			return nil, false
 		}
 		return v, true
 	case wire.DocBoolean:
 		if _, ok := v.(bool); !ok {
-			n.typeError(path, "a boolean", v)
+			n.typeError(n.pathAt(at), "a boolean", v)
 			return nil, false
 		}
 		return v, true
 	case wire.DocInteger:
 		num, ok := v.(json.Number)
 		if !ok {
-			n.typeError(path, "an integer", v)
+			n.typeError(n.pathAt(at), "an integer", v)
 			return nil, false
 		}
 		if _, err := strconv.ParseInt(string(num), 10, s.Bits); err == nil {
@@ -286,34 +303,34 @@ func (n *normalizer) value(v any, si int, path string) (any, bool) {
 		if err == nil && f == math.Trunc(f) && f >= -math.Ldexp(1, s.Bits-1) && f < math.Ldexp(1, s.Bits-1) {
 			return json.Number(strconv.FormatInt(int64(f), 10)), true
 		}
-		n.add(path, "Value '"+string(num)+"' at '"+path+"' failed to satisfy constraint: Member must be an integer of "+strconv.Itoa(s.Bits)+" bits")
+		n.add(n.pathAt(at), "Value '"+string(num)+"' at '"+n.pathAt(at)+"' failed to satisfy constraint: Member must be an integer of "+strconv.Itoa(s.Bits)+" bits")
 		return nil, false
 	case wire.DocNumber:
 		num, ok := v.(json.Number)
 		if !ok {
-			n.typeError(path, "a number", v)
+			n.typeError(n.pathAt(at), "a number", v)
 			return nil, false
 		}
 		if f, err := num.Float64(); err != nil || math.IsInf(f, 0) {
-			n.add(path, "Value '"+string(num)+"' at '"+path+"' failed to satisfy constraint: Member must be a finite number")
+			n.add(n.pathAt(at), "Value '"+string(num)+"' at '"+n.pathAt(at)+"' failed to satisfy constraint: Member must be a finite number")
 			return nil, false
 		}
 		return v, true
 	case wire.DocTimestamp:
-		return n.timestamp(v, path)
+		return n.timestamp(v, at)
 	case wire.DocBlob:
 		str, ok := v.(string)
 		if !ok {
-			n.typeError(path, "base64 text", v)
+			n.typeError(n.pathAt(at), "base64 text", v)
 			return nil, false
 		}
 		if _, err := base64.StdEncoding.DecodeString(str); err != nil {
-			n.add(path, "Value at '"+path+"' failed to satisfy constraint: Member must be base64 text")
+			n.add(n.pathAt(at), "Value at '"+n.pathAt(at)+"' failed to satisfy constraint: Member must be base64 text")
 			return nil, false
 		}
 		return v, true
 	}
-	n.add(path, "Value at '"+path+"' has a shape guardpost cannot read")
+	n.add(n.pathAt(at), "Value at '"+n.pathAt(at)+"' has a shape guardpost cannot read")
 	return nil, false
 }
 
@@ -321,12 +338,12 @@ func (n *normalizer) value(v any, si int, path string) (any, bool) {
 // the AWS CLI prints with cli_timestamp_format=iso8601, and what boto3's
 // datetimes become in a JSON dump) and returns epoch seconds, with the
 // millisecond fraction the wire keeps.
-func (n *normalizer) timestamp(v any, path string) (any, bool) {
+func (n *normalizer) timestamp(v any, at int) (any, bool) {
 	var t wire.Timestamp
 	switch x := v.(type) {
 	case json.Number:
 		if err := t.UnmarshalJSON([]byte(x)); err != nil {
-			n.add(path, "Value '"+string(x)+"' at '"+path+"' failed to satisfy constraint: Member must be a timestamp: "+err.Error())
+			n.add(n.pathAt(at), "Value '"+string(x)+"' at '"+n.pathAt(at)+"' failed to satisfy constraint: Member must be a timestamp: "+err.Error())
 			return nil, false
 		}
 		return v, true
@@ -336,17 +353,17 @@ func (n *normalizer) timestamp(v any, path string) (any, bool) {
 		}
 		tm, ok := parseTime(x)
 		if !ok {
-			n.add(path, "Value '"+x+"' at '"+path+"' failed to satisfy constraint: Member must be a timestamp: epoch seconds or ISO-8601 text such as 2024-01-01T00:00:00.000Z")
+			n.add(n.pathAt(at), "Value '"+x+"' at '"+n.pathAt(at)+"' failed to satisfy constraint: Member must be a timestamp: epoch seconds or ISO-8601 text such as 2024-01-01T00:00:00.000Z")
 			return nil, false
 		}
 		t.Time = tm
 	default:
-		n.typeError(path, "a timestamp (epoch seconds or ISO-8601 text)", v)
+		n.typeError(n.pathAt(at), "a timestamp (epoch seconds or ISO-8601 text)", v)
 		return nil, false
 	}
 	b, err := t.MarshalJSON()
 	if err != nil {
-		n.add(path, "Value '"+t.String()+"' at '"+path+"' failed to satisfy constraint: Member must be a timestamp")
+		n.add(n.pathAt(at), "Value '"+t.String()+"' at '"+n.pathAt(at)+"' failed to satisfy constraint: Member must be a timestamp")
 		return nil, false
 	}
 	return json.Number(b), true
@@ -370,6 +387,37 @@ func parseTime(s string) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// docPath is one step of the path of a value in a record. The normalizer
+// keeps the steps to the value at hand on a stack, rendered (as the API's
+// validation messages write paths) only for a violation.
+type docPath struct {
+	name  string // a member
+	index int    // a list element, from 1
+	key   string // a map value
+}
+
+// seg sets the step below depth at and returns the depth of its value.
+func (n *normalizer) seg(at int, p docPath) int {
+	n.stack = append(n.stack[:at], p)
+	return at + 1
+}
+
+// pathAt renders the path of the value at depth at.
+func (n *normalizer) pathAt(at int) string {
+	path := ""
+	for _, p := range n.stack[:at] {
+		switch {
+		case p.index > 0:
+			path += "." + strconv.Itoa(p.index) + ".member"
+		case p.name == "":
+			path += "." + p.key + ".value"
+		default:
+			path = join(path, p.name)
+		}
+	}
+	return path
 }
 
 func join(path, name string) string {
@@ -407,25 +455,43 @@ var (
 // (required members, lengths, ranges, enums) with the generated validation
 // of wire.Finding, plus the rules the model leaves to documentation.
 func validate(doc map[string]any) error {
-	b, err := json.Marshal(doc)
+	b, err := marshalDoc(doc)
 	if err != nil {
 		return err
 	}
+	return validateEncoded(doc, b, doc["id"], doc["service"] != nil)
+}
+
+// validateEncoded is validate given a normalized document and b, its
+// encoding; doc may have been stamped by the importer since (see
+// guardpost.FindingImport.Stamp): id is the unstamped document's id (nil
+// when absent) and hasService whether it had a service object, so that
+// the answer is the unstamped document's.
+func validateEncoded(doc map[string]any, b []byte, id any, hasService bool) error {
 	var f wire.Finding
-	if err := json.Unmarshal(b, &f); err != nil {
-		// normalize checked every kind, so this is a guardpost defect.
-		return errors.New("could not be read after normalization: " + err.Error())
+	if !fillWire(&f, doc) {
+		f = wire.Finding{}
+		if err := json.Unmarshal(b, &f); err != nil {
+			// normalize checked every kind, so this is a guardpost defect.
+			return errors.New("could not be read after normalization: " + err.Error())
+		}
 	}
 	f.AccountId, f.Region, f.Arn, f.Partition = &placeholderAccount, &placeholderText, &placeholderText, nil
+	if !hasService {
+		f.Service = nil
+	}
 	if f.Service != nil {
 		f.Service.DetectorId = nil
 	}
 	var extra []string
-	if f.Id == nil {
+	if idText, ok := id.(string); !ok {
 		f.Id = &placeholderText
-	} else if n := utf8.RuneCountInString(*f.Id); n < 1 || n > 300 {
-		// GetFindings can name only ids of 1 to 300 characters.
-		extra = append(extra, "Value '"+*f.Id+"' at 'id' failed to satisfy constraint: Member must have length between 1 and 300")
+	} else {
+		f.Id = &idText
+		if n := utf8.RuneCountInString(idText); n < 1 || n > 300 {
+			// GetFindings can name only ids of 1 to 300 characters.
+			extra = append(extra, "Value '"+idText+"' at 'id' failed to satisfy constraint: Member must have length between 1 and 300")
+		}
 	}
 	// GuardDuty's severities run from 1.0 (low) to 10.0 (critical).
 	if f.Severity != nil && (*f.Severity < 1 || *f.Severity > 10) {
@@ -451,7 +517,7 @@ func validate(doc map[string]any) error {
 			}
 		}
 	}
-	err = f.Validate()
+	err := f.Validate()
 	if len(extra) == 0 {
 		return err
 	}

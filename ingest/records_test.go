@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // records collects what Records yields: the record texts and the error.
@@ -134,4 +136,87 @@ func TestOpen(t *testing.T) {
 	if last == nil || !strings.Contains(last.Error(), "not valid gzip") {
 		t.Errorf("corrupt gzip: %v", last)
 	}
+}
+
+// oldRecords is Records as it was before its scanner: encoding/json's
+// decoder over the whole body.
+func oldRecords(r io.Reader) (out []Record, err error) {
+	slowRecords(r, 0, 0, func(rec Record, e error) bool {
+		if e != nil {
+			err = e
+			return false
+		}
+		out = append(out, rec)
+		return true
+	})
+	return out, err
+}
+
+// checkRecords: Records yields what encoding/json's path yields, record
+// for record and error for error, however the body is read.
+func checkRecords(t testing.TB, body []byte) {
+	want, wantErr := oldRecords(bytes.NewReader(body))
+	readers := []io.Reader{bytes.NewReader(body), iotest.HalfReader(bytes.NewReader(body))}
+	if len(body) < 16<<10 { // byte by byte: slow
+		readers = append(readers, iotest.OneByteReader(bytes.NewReader(body)))
+	}
+	for _, r := range readers {
+		var got []Record
+		var err error
+		for rec, e := range Records(r) {
+			if e != nil {
+				err = e
+				break
+			}
+			got = append(got, rec)
+		}
+		if fmt.Sprint(err) != fmt.Sprint(wantErr) {
+			t.Fatalf("%.200q: error\n got %v\nwant %v", body, err, wantErr)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%.200q: %d records, want %d", body, len(got), len(want))
+		}
+		for i := range got {
+			if got[i].N != want[i].N || !bytes.Equal(got[i].JSON, want[i].JSON) {
+				t.Fatalf("%.200q: record %d\n got %d %s\nwant %d %s", body, i, got[i].N, got[i].JSON, want[i].N, want[i].JSON)
+			}
+		}
+	}
+}
+
+func recordBodies(t testing.TB) [][]byte {
+	var lines bytes.Buffer
+	for _, d := range jsonCorpus(t)[:20] {
+		lines.Write(d)
+		lines.WriteString("\n")
+	}
+	long := lines.Bytes()
+	bodies := [][]byte{long, bytes.Repeat(long, 4)} // past the scanner's first read
+	for _, s := range []string{
+		"{\"a\":1}\n{\"b\":2}\n", "\n{\"a\":1}\n\n  {\"b\":2}", "{\n  \"a\": {\"x\": [1, 2]},\n  \"b\" : \"s\" ,\"c\":\t7 }\n",
+		`[{"a":1}, {"b":2}]`, `{"findings": [{"a":1}, {"b":2}]}`, `{"a":1} {"findings": [{"b":2}]} {"c":3}`,
+		`{"ResponseMetadata": {"x": 1}, "Findings": [{"a":1}], "NextToken": "t"}`, `{"a":1} [{"b":2}] {"findings": []} {"c":3}`,
+		`{"find\u0069ngs": [{"a":1}]}`, `{"a<&>":1,"é":2,"\u00e9":3, "a":[1,2.5e3,-0,true,false,null,"x\"y\\"]}`,
+		`{"a":1} {"b":`, `{"a":1} 7`, `{"a":1} "s"`, `{"a":1},{"b":2}`, `{"findings": {"a": 1}}`, `[{"a":1}, {"b" 2}]`,
+		`{"a":1} {"b":2} {"c":}`, `{"a":1} {"b":2} {"c":01}`, `{"a":1} {"b":2} {"c":"` + "\x01" + `"}`, `{"a":1} {"b":2} {"c":"\x"}`,
+		`{"a":1} {"b":2} {"c":tru}`, `{"a":1} {"b":2} {"c":1`, `{"a":1} {"b":2} {"c"`, `{"a":1} {"b":2} {`, `{"a":1} {"b":2} x`,
+		`{"a":1} {"b":2}` + "\xff", "{\"a\":\"\xff\"}", `{}`, ` {} {"a":{}} `, "", " \n ",
+		`{"a":1} {"b":` + strings.Repeat(`[`, 300) + strings.Repeat(`]`, 300) + `}`,
+	} {
+		bodies = append(bodies, []byte(s))
+	}
+	return bodies
+}
+
+func TestRecordsScanner(t *testing.T) {
+	for _, body := range recordBodies(t) {
+		checkRecords(t, body)
+	}
+}
+
+func FuzzRecords(f *testing.F) {
+	for _, body := range recordBodies(f)[2:] {
+		f.Add(body)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) { checkRecords(t, body) })
 }

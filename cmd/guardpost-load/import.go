@@ -5,9 +5,11 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,10 +24,14 @@ import (
 // default, about 6 MB of JSON.
 const importBatch = 2000
 
+// importInflight is the import requests in flight at once, as guardpost
+// ingest sends them: the server checks one batch while it writes another.
+const importInflight = 2
+
 // importFindings brings the caller's detector (created if there is none)
 // to at least cfg.Load findings. It generates findings with findinggen
 // from cfg.LoadSeed and posts them, gzipped JSON lines, to the import
-// endpoint, one batch at a time while the next is generated. Findings the
+// endpoint, importInflight batches at a time while the next is generated. Findings the
 // detector already holds count: with m of them it skips the first m
 // generated findings and imports the others, so that a run interrupted
 // half-way, repeated with the same seed, adds what is missing.
@@ -51,7 +57,7 @@ func importFindings(ctx context.Context, cfg Config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	raw := newRawClient(awsCfg, creds, 1)
+	raw := newRawClient(awsCfg, creds, importInflight)
 	raw.http.Timeout = 0 // a batch takes as long as the store needs
 	url := strings.TrimRight(cfg.Endpoint, "/") + httpapi.IngestFindingsPath
 
@@ -64,18 +70,34 @@ func importFindings(ctx context.Context, cfg Config, stdout io.Writer) error {
 		genErr <- generate(ctx, cfg.LoadSeed, have, cfg.Load, bodies)
 	}()
 	start := time.Now()
-	var sent ingestAnswer
-	var sendErr error
-	for body := range bodies {
-		a, err := postBatch(ctx, raw, url, body)
-		if err != nil {
-			sendErr = err
-			break
-		}
-		sent.Records += a.Records
-		sent.FindingsCreated += a.FindingsCreated
-		sent.FindingsUpdated += a.FindingsUpdated
+	var (
+		mu      sync.Mutex
+		sent    ingestAnswer
+		sendErr error // the first, not the cancellation it caused
+		senders sync.WaitGroup
+	)
+	for range importInflight {
+		senders.Add(1)
+		go func() {
+			defer senders.Done()
+			for body := range bodies {
+				a, err := postBatch(ctx, raw, url, body)
+				mu.Lock()
+				if err != nil && (sendErr == nil || errors.Is(sendErr, context.Canceled) && !errors.Is(err, context.Canceled)) {
+					sendErr = err
+				}
+				sent.Records += a.Records
+				sent.FindingsCreated += a.FindingsCreated
+				sent.FindingsUpdated += a.FindingsUpdated
+				mu.Unlock()
+				if err != nil {
+					cancel()
+					return
+				}
+			}
+		}()
 	}
+	senders.Wait()
 	elapsed := time.Since(start)
 	cancel()
 	for range bodies { // let the generator stop

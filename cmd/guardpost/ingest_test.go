@@ -614,6 +614,15 @@ func TestIngestCommand(t *testing.T) {
 		}
 	}
 
+	t.Run("uncompressed, more in flight", func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		code := runIngest(context.Background(), []string{"--endpoint", s.endpoint(), "--profile", "a", "--region", "us-east-1",
+			"--batch", "2", "--inflight", "3", "--gzip=false", one, filepath.Join(dir, "tree")}, &stdout, &stderr)
+		want := fmt.Sprintf("5 files, %d findings: 0 created, %d updated in ", len(docs), len(docs))
+		if code != 0 || !strings.HasPrefix(stdout.String(), want) {
+			t.Errorf("exit %d, summary %q, want it to begin %q; stderr %q", code, &stdout, want, &stderr)
+		}
+	})
 	t.Run("a bad record names its file", func(t *testing.T) {
 		bad := docs[1]
 		bad["severity"] = "high"
