@@ -9,16 +9,22 @@ import (
 	"github.com/guardpost/guardpost"
 )
 
-// qInsertChange appends one outbox entry and returns its number.
+// qInsertChange appends one outbox entry; its number is the row id the
+// insert reports (seq is the INTEGER PRIMARY KEY). An Exec and its
+// LastInsertId cost less than a query with RETURNING, per finding written.
 const qInsertChange = `INSERT INTO finding_changes (account_id, region, detector_id, finding_id, change, at)
-	VALUES (?, ?, ?, ?, ?, ?) RETURNING seq`
+	VALUES (?, ?, ?, ?, ?, ?)`
 
 // recordChange appends the outbox entry for writing f in place of stored
 // (nil: a new finding), through the transaction's insert statement.
 func recordChange(ctx context.Context, insert *sql.Stmt, stored, f *guardpost.Finding, atMS int64) (guardpost.FindingChange, error) {
 	c := guardpost.FindingChange{AccountID: f.AccountID, Region: f.Region, DetectorID: f.DetectorID,
 		FindingID: f.ID, Change: guardpost.ChangeOf(stored, f), At: fromMS(atMS)}
-	err := insert.QueryRowContext(ctx, c.AccountID, c.Region, c.DetectorID, c.FindingID, c.Change, atMS).Scan(&c.Seq)
+	res, err := insert.ExecContext(ctx, c.AccountID, c.Region, c.DetectorID, c.FindingID, c.Change, atMS)
+	if err != nil {
+		return c, err
+	}
+	c.Seq, err = res.LastInsertId()
 	return c, err
 }
 
