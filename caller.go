@@ -49,10 +49,31 @@ func (v Visibility) Region() string { return v.Caller.Region }
 // detectorID: the 400 the real service answers when the caller does not
 // own that detector, else the pairs visible through it.
 func (s *Service) visibility(ctx context.Context, caller Scope, detectorID string) (Visibility, error) {
-	if _, err := s.detector(ctx, caller, detectorID); err != nil {
-		return Visibility{}, err
+	vis := ownVisibility(caller, detectorID)
+	return vis, s.confirmVisibility(ctx, vis)
+}
+
+// ownVisibility is the visibility the caller claims through detectorID
+// before the store confirms it: its own detector of that id.
+func ownVisibility(caller Scope, detectorID string) Visibility {
+	return Visibility{Caller: caller, Detectors: []DetectorRef{{AccountID: caller.AccountID, DetectorID: detectorID}}}
+}
+
+// confirmVisibility checks that the detector vis was claimed through
+// exists (see ownVisibility), answering the real service's 400 when it
+// does not. It asks the store each time: a detector another node deletes
+// must be gone at once, and a store can tell that no cheaper than by
+// looking (see DetectorStore.DetectorExists).
+func (s *Service) confirmVisibility(ctx context.Context, vis Visibility) error {
+	d := vis.Detectors[0]
+	ok, err := s.Store.DetectorExists(ctx, vis.Caller, d.DetectorID)
+	if err != nil {
+		return err
 	}
-	return NewVisibility(caller, DetectorRef{AccountID: caller.AccountID, DetectorID: detectorID}), nil
+	if !ok {
+		return Errorf(EINVALID, msgDetectorNotOwned)
+	}
+	return nil
 }
 
 // WriteReport says what one pipeline write did: the ids of the findings it

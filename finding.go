@@ -157,7 +157,9 @@ type FindingStore interface {
 	// aborts the whole write and is returned as it is.
 	MergeFindings(ctx context.Context, scope Scope, detectorID string, findings []*Finding, newMerge func(filters []*Filter) MergeFunc) ([]FindingChange, error)
 	// Findings returns the visible findings with the given ids; unknown
-	// ids are left out and the order is unspecified.
+	// ids are left out and the order is unspecified. A finding is returned
+	// only while its detector exists (DeleteDetector takes its findings
+	// with it): GetFindings relies on that to skip the detector check.
 	Findings(ctx context.Context, vis Visibility, ids []string) ([]*Finding, error)
 	// ListFindings returns the cursors (sort key and id) of the visible
 	// findings that match q, in q's order: by the sort attribute (absent
@@ -294,20 +296,30 @@ func decodeNumbers(b []byte, v any) error {
 // GetFindings returns the detector's findings with the given ids. Unknown
 // ids are left out and repeated ids give one finding. Without sort the
 // findings come in the order asked; with it, absent values sort last.
+//
+// The detector is confirmed only when no finding is found: a finding the
+// store returns for (caller's account, region, detectorID) proves that
+// the detector existed when it was read, since a detector's findings go
+// with it in the transaction that deletes it (DetectorStore). The answer
+// is the one a detector check just before that read would give, without
+// the check's read transaction.
 func (s *Service) GetFindings(ctx context.Context, scope Scope, detectorID string, ids []string, sort *SortCriteria) ([]*Finding, error) {
-	vis, err := s.visibility(ctx, scope, detectorID)
-	if err != nil {
-		return nil, err
-	}
+	vis := ownVisibility(scope, detectorID)
 	order := make(map[string]int, len(ids))
 	for _, id := range ids {
 		if _, ok := order[id]; !ok {
 			order[id] = len(order)
 		}
 	}
-	found, err := s.Store.Findings(ctx, vis, slices.Collect(maps.Keys(order)))
-	if err != nil {
-		return nil, err
+	var found []*Finding
+	if len(order) > 0 {
+		var err error
+		if found, err = s.Store.Findings(ctx, vis, slices.Collect(maps.Keys(order))); err != nil {
+			return nil, err
+		}
+	}
+	if len(found) == 0 {
+		return nil, s.confirmVisibility(ctx, vis)
 	}
 	slices.SortFunc(found, func(a, b *Finding) int {
 		if sort != nil {

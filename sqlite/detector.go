@@ -142,6 +142,24 @@ func (db *DB) Detector(ctx context.Context, scope guardpost.Scope, id string) (*
 	return d, nil
 }
 
+// DetectorExists implements guardpost.DetectorStore: one primary-key probe,
+// nothing decoded. It reads the database on every call rather than
+// remembering an answer: another process on the same file may delete the
+// detector at any time, and finding out whether one did costs a read
+// transaction anyway (PRAGMA data_version measured 15 µs against 19 µs for
+// this probe; most of either is taking and releasing the WAL read lock).
+func (db *DB) DetectorExists(ctx context.Context, scope guardpost.Scope, id string) (bool, error) {
+	stmt, err := db.readStmts.get(ctx, `SELECT EXISTS (SELECT 1 FROM detectors WHERE account_id = ? AND region = ? AND id = ?)`)
+	if err != nil {
+		return false, wrap("detector exists", err)
+	}
+	var exists bool
+	if err := stmt.QueryRowContext(ctx, scope.AccountID, scope.Region, id).Scan(&exists); err != nil {
+		return false, wrap("detector exists", err)
+	}
+	return exists, nil
+}
+
 // Detectors implements guardpost.DetectorStore. A limit of 0 or less means
 // no limit.
 func (db *DB) Detectors(ctx context.Context, scope guardpost.Scope, after string, limit int) ([]*guardpost.Detector, error) {

@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) guardpost.Store) {
 		t.Run("OnePerScope", s.detectorOnePerScope)
 		t.Run("ConcurrentInsert", s.detectorConcurrentInsert)
 		t.Run("NotFound", s.detectorNotFound)
+		t.Run("Exists", s.detectorExists)
 		t.Run("ScopeIsolation", s.detectorScopeIsolation)
 		t.Run("List", s.detectorList)
 		t.Run("Update", s.detectorUpdate)
@@ -320,6 +321,29 @@ func (s *suite) detectorNotFound(t *testing.T) {
 	// UpdateDetector must not have created it.
 	_, err = st.Detector(ctx, scopeA, d.ID)
 	wantKind(t, err, guardpost.ENOTFOUND, "Detector after failed update")
+}
+
+// detectorExists checks DetectorExists against the detector's life: absent,
+// inserted, in another scope, deleted.
+func (s *suite) detectorExists(t *testing.T) {
+	st, ctx := s.store(t), context.Background()
+	d := newDetector(scopeA, "d0000000000000000000000000000001")
+	exists := func(sc guardpost.Scope, id string, want bool, when string) {
+		t.Helper()
+		got, err := st.DetectorExists(ctx, sc, id)
+		must(t, err, "DetectorExists "+when)
+		if got != want {
+			t.Fatalf("DetectorExists(%v, %s) %s = %t, want %t", sc, id, when, got, want)
+		}
+	}
+	exists(scopeA, d.ID, false, "in an empty store")
+	must(t, st.InsertDetector(ctx, d), "InsertDetector")
+	exists(scopeA, d.ID, true, "after insert")
+	exists(scopeA, "d0000000000000000000000000000002", false, "of another id")
+	exists(scopeOther, d.ID, false, "from another account")
+	exists(scopeEU, d.ID, false, "from another region")
+	must(t, st.DeleteDetector(ctx, scopeA, d.ID), "DeleteDetector")
+	exists(scopeA, d.ID, false, "after delete")
 }
 
 func (s *suite) detectorScopeIsolation(t *testing.T) {
