@@ -50,7 +50,8 @@ func (v Visibility) Region() string { return v.Caller.Region }
 // own that detector, else the pairs visible through it.
 func (s *Service) visibility(ctx context.Context, caller Scope, detectorID string) (Visibility, error) {
 	vis := ownVisibility(caller, detectorID)
-	return vis, s.confirmVisibility(ctx, vis)
+	_, err := s.confirmVisibility(ctx, vis)
+	return vis, err
 }
 
 // ownVisibility is the visibility the caller claims through detectorID
@@ -59,21 +60,33 @@ func ownVisibility(caller Scope, detectorID string) Visibility {
 	return Visibility{Caller: caller, Detectors: []DetectorRef{{AccountID: caller.AccountID, DetectorID: detectorID}}}
 }
 
+// FindingsMark is what a store reports before a read of a detector's
+// findings (DetectorStore.FindingsMark): whether the detector exists, and
+// the version of the store's findings at that moment.
+type FindingsMark struct {
+	Exists bool
+	// Version never decreases, and a store changes it with every
+	// committed finding write, by any node: a finding read while the
+	// version was v is unchanged for as long as the version is v (and the
+	// detector exists). A store whose write numbers may commit out of
+	// order (PostgreSQL sequences) must not use them as the version.
+	Version int64
+}
+
 // confirmVisibility checks that the detector vis was claimed through
 // exists (see ownVisibility), answering the real service's 400 when it
-// does not. It asks the store each time: a detector another node deletes
-// must be gone at once, and a store can tell that no cheaper than by
-// looking (see DetectorStore.DetectorExists).
-func (s *Service) confirmVisibility(ctx context.Context, vis Visibility) error {
-	d := vis.Detectors[0]
-	ok, err := s.Store.DetectorExists(ctx, vis.Caller, d.DetectorID)
+// does not, and returns the store's findings mark. It asks the store each
+// time: a detector another node deletes must be gone at once, and a store
+// can tell that no cheaper than by looking.
+func (s *Service) confirmVisibility(ctx context.Context, vis Visibility) (FindingsMark, error) {
+	m, err := s.Store.FindingsMark(ctx, vis.Caller, vis.Detectors[0].DetectorID)
 	if err != nil {
-		return err
+		return FindingsMark{}, err
 	}
-	if !ok {
-		return Errorf(EINVALID, msgDetectorNotOwned)
+	if !m.Exists {
+		return FindingsMark{}, Errorf(EINVALID, msgDetectorNotOwned)
 	}
-	return nil
+	return m, nil
 }
 
 // WriteReport says what one pipeline write did: the ids of the findings it

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -157,9 +156,7 @@ type FindingStore interface {
 	// aborts the whole write and is returned as it is.
 	MergeFindings(ctx context.Context, scope Scope, detectorID string, findings []*Finding, newMerge func(filters []*Filter) MergeFunc) ([]FindingChange, error)
 	// Findings returns the visible findings with the given ids; unknown
-	// ids are left out and the order is unspecified. A finding is returned
-	// only while its detector exists (DeleteDetector takes its findings
-	// with it): GetFindings relies on that to skip the detector check.
+	// ids are left out and the order is unspecified.
 	Findings(ctx context.Context, vis Visibility, ids []string) ([]*Finding, error)
 	// ListFindings returns the cursors (sort key and id) of the visible
 	// findings that match q, in q's order: by the sort attribute (absent
@@ -293,43 +290,74 @@ func decodeNumbers(b []byte, v any) error {
 	return d.Decode(v)
 }
 
-// GetFindings returns the detector's findings with the given ids. Unknown
-// ids are left out and repeated ids give one finding. Without sort the
-// findings come in the order asked; with it, absent values sort last.
+// GetFindings returns the documents of the detector's findings with the
+// given ids. Unknown ids are left out and repeated ids give one finding.
+// Without sort the findings come in the order asked; with it, absent
+// values sort last. The documents are shared: callers must not modify
+// them.
 //
-// The detector is confirmed only when no finding is found: a finding the
-// store returns for (caller's account, region, detectorID) proves that
-// the detector existed when it was read, since a detector's findings go
-// with it in the transaction that deletes it (DetectorStore). The answer
-// is the one a detector check just before that read would give, without
-// the check's read transaction.
-func (s *Service) GetFindings(ctx context.Context, scope Scope, detectorID string, ids []string, sort *SortCriteria) ([]*Finding, error) {
+// Findings read before are answered from memory (see findingCache) as
+// long as the store's findings mark, read first on every call, says that
+// no finding has been written since.
+func (s *Service) GetFindings(ctx context.Context, scope Scope, detectorID string, ids []string, sort *SortCriteria) ([]json.RawMessage, error) {
 	vis := ownVisibility(scope, detectorID)
+	mark, err := s.confirmVisibility(ctx, vis)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]findingKey, 0, len(ids))
 	order := make(map[string]int, len(ids))
 	for _, id := range ids {
 		if _, ok := order[id]; !ok {
 			order[id] = len(order)
+			keys = append(keys, findingKey{scope.AccountID, scope.Region, detectorID, id})
 		}
 	}
-	var found []*Finding
-	if len(order) > 0 {
-		var err error
-		if found, err = s.Store.Findings(ctx, vis, slices.Collect(maps.Keys(order))); err != nil {
+	limit := s.FindingCacheBytes
+	if limit == 0 {
+		limit = DefaultFindingCacheBytes
+	}
+	hits, misses := map[findingKey]cachedFinding(nil), keys
+	if limit > 0 {
+		hits, misses = s.findings.lookup(mark.Version, keys)
+	}
+	type answer struct {
+		id string
+		cachedFinding
+	}
+	found := make([]answer, 0, len(keys))
+	for k, f := range hits {
+		found = append(found, answer{k.id, f})
+	}
+	if len(misses) > 0 {
+		missing := make([]string, len(misses))
+		for i, k := range misses {
+			missing[i] = k.id
+		}
+		read, err := s.Store.Findings(ctx, vis, missing)
+		if err != nil {
 			return nil, err
 		}
+		for _, f := range read {
+			found = append(found, answer{f.ID, cachedFinding{sortKeys: f.SortKeys, document: f.Document}})
+		}
+		if limit > 0 {
+			s.findings.add(mark.Version, limit, read)
+		}
 	}
-	if len(found) == 0 {
-		return nil, s.confirmVisibility(ctx, vis)
-	}
-	slices.SortFunc(found, func(a, b *Finding) int {
+	slices.SortFunc(found, func(a, b answer) int {
 		if sort != nil {
-			if c := CompareDirected(a.SortKeys[sort.Attribute], b.SortKeys[sort.Attribute], sort.Descending); c != 0 {
+			if c := CompareDirected(a.sortKeys[sort.Attribute], b.sortKeys[sort.Attribute], sort.Descending); c != 0 {
 				return c
 			}
 		}
-		return order[a.ID] - order[b.ID]
+		return order[a.id] - order[b.id]
 	})
-	return found, nil
+	docs := make([]json.RawMessage, len(found))
+	for i, f := range found {
+		docs[i] = f.document
+	}
+	return docs, nil
 }
 
 // CompareDirected orders two sort keys of one attribute in a direction:
