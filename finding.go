@@ -305,57 +305,72 @@ func (s *Service) GetFindings(ctx context.Context, scope Scope, detectorID strin
 	if err != nil {
 		return nil, err
 	}
-	keys := make([]findingKey, 0, len(ids))
-	order := make(map[string]int, len(ids))
+	// unique holds the ids asked, without repeats, in the order asked.
+	unique := make([]string, 0, len(ids))
+	position := make(map[string]int, len(ids))
 	for _, id := range ids {
-		if _, ok := order[id]; !ok {
-			order[id] = len(order)
-			keys = append(keys, findingKey{scope.AccountID, scope.Region, detectorID, id})
+		if _, ok := position[id]; !ok {
+			position[id] = len(unique)
+			unique = append(unique, id)
 		}
 	}
 	limit := s.FindingCacheBytes
 	if limit == 0 {
 		limit = DefaultFindingCacheBytes
 	}
-	hits, misses := map[findingKey]cachedFinding(nil), keys
+	det := cacheDetector{scope.AccountID, scope.Region, detectorID}
+	got := make([]cachedFinding, len(unique))
+	held := 0
 	if limit > 0 {
-		hits, misses = s.findings.lookup(mark.Version, keys)
+		held = s.findings.lookup(mark.Version, det, unique, got)
 	}
-	type answer struct {
-		id string
-		cachedFinding
-	}
-	found := make([]answer, 0, len(keys))
-	for k, f := range hits {
-		found = append(found, answer{k.id, f})
-	}
-	if len(misses) > 0 {
-		missing := make([]string, len(misses))
-		for i, k := range misses {
-			missing[i] = k.id
+	if held < len(unique) {
+		missing := make([]string, 0, len(unique)-held)
+		for i, f := range got {
+			if f.document == nil {
+				missing = append(missing, unique[i])
+			}
 		}
 		read, err := s.Store.Findings(ctx, vis, missing)
 		if err != nil {
 			return nil, err
 		}
 		for _, f := range read {
-			found = append(found, answer{f.ID, cachedFinding{sortKeys: f.SortKeys, document: f.Document}})
-		}
-		if limit > 0 {
-			s.findings.add(mark.Version, limit, read)
-		}
-	}
-	slices.SortFunc(found, func(a, b answer) int {
-		if sort != nil {
-			if c := CompareDirected(a.sortKeys[sort.Attribute], b.sortKeys[sort.Attribute], sort.Descending); c != 0 {
-				return c
+			if i, ok := position[f.ID]; ok {
+				got[i] = cachedFinding{sortKeys: f.SortKeys, document: f.Document}
 			}
 		}
-		return order[a.id] - order[b.id]
-	})
-	docs := make([]json.RawMessage, len(found))
-	for i, f := range found {
-		docs[i] = f.document
+		if limit > 0 {
+			s.findings.add(mark.Version, limit, det, read)
+		}
+	}
+	type answer struct {
+		position int
+		key      any
+		document json.RawMessage
+	}
+	answers := make([]answer, 0, len(got))
+	for i, f := range got {
+		if f.document == nil {
+			continue // unknown id
+		}
+		a := answer{position: i, document: f.document}
+		if sort != nil {
+			a.key = f.sortKeys[sort.Attribute]
+		}
+		answers = append(answers, a)
+	}
+	if sort != nil {
+		slices.SortFunc(answers, func(a, b answer) int {
+			if c := CompareDirected(a.key, b.key, sort.Descending); c != 0 {
+				return c
+			}
+			return a.position - b.position
+		})
+	}
+	docs := make([]json.RawMessage, len(answers))
+	for i, a := range answers {
+		docs[i] = a.document
 	}
 	return docs, nil
 }

@@ -26,30 +26,34 @@ type findingCache struct {
 	mu sync.RWMutex
 	// version is the store's findings version every entry was read at.
 	version int64
-	entries map[findingKey]cachedFinding
+	// entries holds each detector's findings by id: one lookup of the
+	// detector, then one string key per finding.
+	entries map[cacheDetector]map[string]cachedFinding
 	bytes   int
 }
 
-type findingKey struct{ account, region, detector, id string }
+// cacheDetector names a detector: account, region and id.
+type cacheDetector struct{ account, region, detector string }
 
-// cachedFinding is what GetFindings answers and sorts with.
+// cachedFinding is what GetFindings answers and sorts with. The zero value
+// (no document) stands for a finding not held.
 type cachedFinding struct {
 	sortKeys []any
 	document json.RawMessage
 }
 
-// size approximates an entry's memory: the document, the key, the sort
-// keys and the map's own overhead.
-func (k findingKey) size(f cachedFinding) int {
-	return len(f.document) + len(k.account) + len(k.region) + len(k.detector) + len(k.id) + 40*len(f.sortKeys) + 128
+// entrySize approximates an entry's memory: the document, the id, the
+// sort keys and the map's own overhead.
+func entrySize(id string, f cachedFinding) int {
+	return len(f.document) + len(id) + 40*len(f.sortKeys) + 128
 }
 
-// lookup returns the entries cached for keys, as of the store's findings
-// version (from a FindingsMark read before this call), and the keys it does
-// not hold. A version newer than the cache's drops the cache first; an
-// older one (a request whose mark was read before another's) is not
-// served from it.
-func (c *findingCache) lookup(version int64, keys []findingKey) (hits map[findingKey]cachedFinding, misses []findingKey) {
+// lookup sets got[i] to the entry for ids[i] when it holds one, as of the
+// store's findings version (from a FindingsMark read before this call),
+// and returns how many it set. A version newer than the cache's drops the
+// cache first; a request with an older one (its mark was read before
+// another request's) is not served from it.
+func (c *findingCache) lookup(version int64, d cacheDetector, ids []string, got []cachedFinding) int {
 	c.mu.RLock()
 	if version > c.version {
 		c.mu.RUnlock()
@@ -61,52 +65,67 @@ func (c *findingCache) lookup(version int64, keys []findingKey) (hits map[findin
 		c.mu.RLock()
 	}
 	defer c.mu.RUnlock()
-	if version != c.version || len(c.entries) == 0 {
-		return nil, keys
+	if version != c.version {
+		return 0
 	}
-	hits = make(map[findingKey]cachedFinding, len(keys))
-	for _, k := range keys {
-		if f, ok := c.entries[k]; ok {
-			hits[k] = f
-		} else {
-			misses = append(misses, k)
+	held := c.entries[d]
+	if len(held) == 0 {
+		return 0
+	}
+	n := 0
+	for i, id := range ids {
+		if f, ok := held[id]; ok {
+			got[i] = f
+			n++
 		}
 	}
-	return hits, misses
+	return n
 }
 
-// add caches findings read from the store after a FindingsMark that gave
-// version, unless the cache has moved to another version since: entries
-// read before a write must not outlive it. Random entries make room when
-// the cache would exceed limit bytes.
-func (c *findingCache) add(version int64, limit int, found []*Finding) {
+// add caches findings of detector d read from the store after a
+// FindingsMark that gave version, unless the cache has moved to another
+// version since: entries read before a write must not outlive it. Random
+// entries make room when the cache would exceed limit bytes.
+func (c *findingCache) add(version int64, limit int, d cacheDetector, found []*Finding) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if version != c.version {
 		return
 	}
 	if c.entries == nil {
-		c.entries = make(map[findingKey]cachedFinding)
+		c.entries = make(map[cacheDetector]map[string]cachedFinding)
+	}
+	held := c.entries[d]
+	if held == nil {
+		held = make(map[string]cachedFinding)
+		c.entries[d] = held
 	}
 	for _, f := range found {
-		k := findingKey{f.AccountID, f.Region, f.DetectorID, f.ID}
 		e := cachedFinding{sortKeys: f.SortKeys, document: f.Document}
-		n := k.size(e)
+		n := entrySize(f.ID, e)
 		if n > limit/16 {
 			continue // one huge document must not empty the cache
 		}
-		if old, ok := c.entries[k]; ok {
-			delete(c.entries, k)
-			c.bytes -= k.size(old)
+		if old, ok := held[f.ID]; ok {
+			delete(held, f.ID)
+			c.bytes -= entrySize(f.ID, old)
 		}
-		for k2, old := range c.entries { // map order is random: evict a random few
-			if c.bytes+n <= limit {
-				break
-			}
-			delete(c.entries, k2)
-			c.bytes -= k2.size(old)
-		}
-		c.entries[k] = e
+		c.evict(limit - n)
+		held[f.ID] = e
 		c.bytes += n
+	}
+}
+
+// evict drops random entries until the cache holds at most limit bytes.
+// Map order is random, so the first entries met are a random few.
+func (c *findingCache) evict(limit int) {
+	for _, held := range c.entries {
+		for id, e := range held {
+			if c.bytes <= limit {
+				return
+			}
+			delete(held, id)
+			c.bytes -= entrySize(id, e)
+		}
 	}
 }
