@@ -145,11 +145,12 @@ func (db *DB) Detector(ctx context.Context, scope guardpost.Scope, id string) (*
 // FindingsMark implements guardpost.DetectorStore in one statement, hence
 // one read transaction: a primary-key probe of the detector (nothing
 // decoded) and the outbox's last sequence number as the findings version.
-// Every finding write appends to the outbox in its own transaction, and
-// with SQLite's one writer the numbers follow commit order, so the last
-// number grows with every committed finding write, whichever process made
-// it. (A detector's deletion takes its findings without outbox entries;
-// Exists covers it.)
+// Every finding write appends to the outbox in its own transaction; with
+// SQLite's one writer the numbers follow commit order, and the outbox never
+// reuses one (a consumer resumes after the last number it handled), so the
+// last number grows with every committed finding write, whichever process
+// made it. (A detector's deletion takes its findings without outbox
+// entries; Exists covers it.)
 //
 // It reads the database on every call rather than remembering an answer:
 // finding out whether another process changed anything costs a read
