@@ -65,11 +65,12 @@ func ownVisibility(caller Scope, detectorID string) Visibility {
 // the version of the store's findings at that moment.
 type FindingsMark struct {
 	Exists bool
-	// Version never decreases, and a store changes it with every
-	// committed finding write, by any node: a finding read while the
-	// version was v is unchanged for as long as the version is v (and the
-	// detector exists). A store whose write numbers may commit out of
-	// order (PostgreSQL sequences) must not use them as the version.
+	// Version is the findings version: once a finding write by any node
+	// has committed, Version is greater than every value it had before
+	// that write. A finding read while the version was v is therefore
+	// unchanged for as long as the version is v (and the detector exists).
+	// A store whose write numbers may commit out of order (PostgreSQL
+	// sequences) must not use them as the version.
 	Version int64
 }
 
