@@ -49,10 +49,45 @@ func (v Visibility) Region() string { return v.Caller.Region }
 // detectorID: the 400 the real service answers when the caller does not
 // own that detector, else the pairs visible through it.
 func (s *Service) visibility(ctx context.Context, caller Scope, detectorID string) (Visibility, error) {
-	if _, err := s.detector(ctx, caller, detectorID); err != nil {
-		return Visibility{}, err
+	vis := ownVisibility(caller, detectorID)
+	_, err := s.confirmVisibility(ctx, vis)
+	return vis, err
+}
+
+// ownVisibility is the visibility the caller claims through detectorID
+// before the store confirms it: its own detector of that id.
+func ownVisibility(caller Scope, detectorID string) Visibility {
+	return Visibility{Caller: caller, Detectors: []DetectorRef{{AccountID: caller.AccountID, DetectorID: detectorID}}}
+}
+
+// FindingsMark is what a store reports before a read of a detector's
+// findings (DetectorStore.FindingsMark): whether the detector exists, and
+// the version of the store's findings at that moment.
+type FindingsMark struct {
+	Exists bool
+	// Version is the findings version: once a finding write by any node
+	// has committed, Version is greater than every value it had before
+	// that write. A finding read while the version was v is therefore
+	// unchanged for as long as the version is v (and the detector exists).
+	// A store whose write numbers may commit out of order (PostgreSQL
+	// sequences) must not use them as the version.
+	Version int64
+}
+
+// confirmVisibility checks that the detector vis was claimed through
+// exists (see ownVisibility), answering the real service's 400 when it
+// does not, and returns the store's findings mark. It asks the store each
+// time: a detector another node deletes must be gone at once, and a store
+// can tell that no cheaper than by looking.
+func (s *Service) confirmVisibility(ctx context.Context, vis Visibility) (FindingsMark, error) {
+	m, err := s.Store.FindingsMark(ctx, vis.Caller, vis.Detectors[0].DetectorID)
+	if err != nil {
+		return FindingsMark{}, err
 	}
-	return NewVisibility(caller, DetectorRef{AccountID: caller.AccountID, DetectorID: detectorID}), nil
+	if !m.Exists {
+		return FindingsMark{}, Errorf(EINVALID, msgDetectorNotOwned)
+	}
+	return m, nil
 }
 
 // WriteReport says what one pipeline write did: the ids of the findings it

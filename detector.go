@@ -60,6 +60,12 @@ type DetectorStore interface {
 	// Detector returns one detector. ENOTFOUND when no detector with that id
 	// exists in the scope.
 	Detector(ctx context.Context, scope Scope, id string) (*Detector, error)
+	// FindingsMark reports, as of one read, whether the scope has a
+	// detector with that id and the store's findings version. Every read of
+	// a detector's findings asks it (see Service.visibility), so it must be
+	// as cheap as the store can make it, and it must never answer from a
+	// copy that another node's write could have made stale.
+	FindingsMark(ctx context.Context, scope Scope, id string) (FindingsMark, error)
 	// Detectors returns up to limit detectors of the scope whose id sorts
 	// after `after`, in id order.
 	Detectors(ctx context.Context, scope Scope, after string, limit int) ([]*Detector, error)

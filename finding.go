@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -298,33 +297,89 @@ func decodeNumbers(b []byte, v any) error {
 	return d.Decode(v)
 }
 
-// GetFindings returns the detector's findings with the given ids. Unknown
-// ids are left out and repeated ids give one finding. Without sort the
-// findings come in the order asked; with it, absent values sort last.
-func (s *Service) GetFindings(ctx context.Context, scope Scope, detectorID string, ids []string, sort *SortCriteria) ([]*Finding, error) {
-	vis, err := s.visibility(ctx, scope, detectorID)
+// GetFindings returns the documents of the detector's findings with the
+// given ids. Unknown ids are left out and repeated ids give one finding.
+// Without sort the findings come in the order asked; with it, absent
+// values sort last. The documents are shared: callers must not modify
+// them.
+//
+// Findings read before are answered from memory (see findingCache) as
+// long as the store's findings mark, read first on every call, says that
+// no finding has been written since.
+func (s *Service) GetFindings(ctx context.Context, scope Scope, detectorID string, ids []string, sort *SortCriteria) ([]json.RawMessage, error) {
+	vis := ownVisibility(scope, detectorID)
+	mark, err := s.confirmVisibility(ctx, vis)
 	if err != nil {
 		return nil, err
 	}
-	order := make(map[string]int, len(ids))
+	// unique holds the ids asked, without repeats, in the order asked.
+	unique := make([]string, 0, len(ids))
+	position := make(map[string]int, len(ids))
 	for _, id := range ids {
-		if _, ok := order[id]; !ok {
-			order[id] = len(order)
+		if _, ok := position[id]; !ok {
+			position[id] = len(unique)
+			unique = append(unique, id)
 		}
 	}
-	found, err := s.Store.Findings(ctx, vis, slices.Collect(maps.Keys(order)))
-	if err != nil {
-		return nil, err
+	limit := s.FindingCacheBytes
+	if limit == 0 {
+		limit = DefaultFindingCacheBytes
 	}
-	slices.SortFunc(found, func(a, b *Finding) int {
-		if sort != nil {
-			if c := CompareDirected(a.SortKeys[sort.Attribute], b.SortKeys[sort.Attribute], sort.Descending); c != 0 {
-				return c
+	det := cacheDetector{scope.AccountID, scope.Region, detectorID}
+	got := make([]cachedFinding, len(unique))
+	held := 0
+	if limit > 0 {
+		held = s.findings.lookup(mark.Version, det, unique, got)
+	}
+	if held < len(unique) {
+		missing := make([]string, 0, len(unique)-held)
+		for i, f := range got {
+			if f.document == nil {
+				missing = append(missing, unique[i])
 			}
 		}
-		return order[a.ID] - order[b.ID]
-	})
-	return found, nil
+		read, err := s.Store.Findings(ctx, vis, missing)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range read {
+			if i, ok := position[f.ID]; ok {
+				got[i] = cachedFinding{sortKeys: f.SortKeys, document: f.Document}
+			}
+		}
+		if limit > 0 {
+			s.findings.add(mark.Version, limit, det, read)
+		}
+	}
+	type answer struct {
+		position int
+		key      any
+		document json.RawMessage
+	}
+	answers := make([]answer, 0, len(got))
+	for i, f := range got {
+		if f.document == nil {
+			continue // unknown id
+		}
+		a := answer{position: i, document: f.document}
+		if sort != nil {
+			a.key = f.sortKeys[sort.Attribute]
+		}
+		answers = append(answers, a)
+	}
+	if sort != nil {
+		slices.SortFunc(answers, func(a, b answer) int {
+			if c := CompareDirected(a.key, b.key, sort.Descending); c != 0 {
+				return c
+			}
+			return a.position - b.position
+		})
+	}
+	docs := make([]json.RawMessage, len(answers))
+	for i, a := range answers {
+		docs[i] = a.document
+	}
+	return docs, nil
 }
 
 // CompareDirected orders two sort keys of one attribute in a direction:

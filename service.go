@@ -19,6 +19,12 @@ type Service struct {
 	// FindingsWritten, when set, is told what each committed write of the
 	// findings pipeline did (metrics count it).
 	FindingsWritten func(WriteReport)
+	// FindingCacheBytes bounds the memory GetFindings keeps findings in
+	// (see findingCache): 0 means DefaultFindingCacheBytes, less than 0 no
+	// cache.
+	FindingCacheBytes int
+
+	findings findingCache
 }
 
 func (s *Service) now() time.Time {

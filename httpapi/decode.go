@@ -22,6 +22,19 @@ func decodeBody(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
+	// The common case, a valid body, in one pass without a Decoder's copy
+	// of the body. Unmarshal accepts exactly what decodeStrict does (one
+	// value, then only white space) and decodes it alike; a body it refuses
+	// is decoded again by decodeStrict, for the message the client gets.
+	if json.Unmarshal(body, v) == nil {
+		return nil
+	}
+	return decodeStrict(body, v)
+}
+
+// decodeStrict is decodeBody for a non-empty body, with a Decoder that
+// tells what is wrong with it.
+func decodeStrict(body []byte, v any) error {
 	d := json.NewDecoder(bytes.NewReader(body))
 	err := d.Decode(v)
 	if err == nil {

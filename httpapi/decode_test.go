@@ -1,7 +1,10 @@
 package httpapi
 
 import (
+	"bytes"
+	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -136,5 +139,55 @@ func TestDecodeBodyOtherErrorsUnchanged(t *testing.T) {
 		if err == nil || toAPIError(err).Message != want {
 			t.Errorf("%s: %v, want %q", body, err, want)
 		}
+	}
+}
+
+// TestDecodeBodyFastPathAgrees checks decodeBody's Unmarshal fast path
+// against decodeStrict alone: the same error text for every body, and the
+// same decoded input for every body both accept.
+func TestDecodeBodyFastPathAgrees(t *testing.T) {
+	bodies := []string{
+		`{"findingIds":["a","b"],"sortCriteria":{"attributeName":"severity","orderBy":"DESC"}}`,
+		` {"findingIds":[]} ` + "\n\t\r",
+		`{"findingIds":["a"]} {"findingIds":["b"]}`,
+		`{"findingIds":["a"]}]`,
+		`{"findingIds":["a"]}x`,
+		`{"findingIds":["a"]`,
+		`{"findingIds":"a"}`,
+		`{"findingIds":[1]}`,
+		`{"findingIds":["a"],"findingIds":["b"]}`,
+		`{"findingids":["a"],"unknown":{"x":[1,2]}}`,
+		`{"sortCriteria":{"attributeName":1}}`,
+		`[]`, `"x"`, `null`, `{}`, `{"findingIds":null}`, "\ufeff{}", `{"findingIds":["\ud800"]}`,
+		`{"findingIds":["a"]}` + "\x00",
+	}
+	for _, b := range bodies {
+		fastPathAgrees(t, []byte(b))
+	}
+}
+
+// FuzzDecodeBodyFastPath is TestDecodeBodyFastPathAgrees over any body:
+//
+//	go test ./httpapi -run '^$' -fuzz FuzzDecodeBodyFastPath -fuzztime 1m
+func FuzzDecodeBodyFastPath(f *testing.F) {
+	f.Add([]byte(`{"findingIds":["a","b"],"sortCriteria":{"attributeName":"severity","orderBy":"DESC"}}`))
+	f.Add([]byte(`{"findingIds":["a"]} {}`))
+	f.Add([]byte(`{"sortCriteria":{"attributeName":1}}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if len(bytes.TrimSpace(body)) > 0 {
+			fastPathAgrees(t, body)
+		}
+	})
+}
+
+func fastPathAgrees(t *testing.T, body []byte) {
+	t.Helper()
+	var fast, strict wire.GetFindingsRequest
+	errFast, errStrict := decodeBody(body, &fast), decodeStrict(body, &strict)
+	if fmt.Sprint(errFast) != fmt.Sprint(errStrict) {
+		t.Errorf("%q: decodeBody says %v, decodeStrict %v", body, errFast, errStrict)
+	}
+	if errFast == nil && !reflect.DeepEqual(fast, strict) {
+		t.Errorf("%q: decodeBody gives %+v, decodeStrict %+v", body, fast, strict)
 	}
 }

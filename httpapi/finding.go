@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"slices"
 	"time"
 
@@ -14,7 +13,7 @@ func (s *Server) createSampleFindings(req *request) (any, error) {
 	return nil, s.service.CreateSampleFindings(req.ctx, req.scope, deref(in.DetectorId), in.FindingTypes)
 }
 
-// getFindings streams the stored finding documents as they are: they were
+// getFindings writes the stored finding documents as they are: they were
 // encoded once, when written.
 func (s *Server) getFindings(req *request) (any, error) {
 	in := input[*wire.GetFindingsRequest](req)
@@ -22,25 +21,24 @@ func (s *Server) getFindings(req *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	findings, err := s.service.GetFindings(req.ctx, req.scope, deref(in.DetectorId), in.FindingIds, sort)
+	docs, err := s.service.GetFindings(req.ctx, req.scope, deref(in.DetectorId), in.FindingIds, sort)
 	if err != nil {
 		return nil, err
 	}
 	size := len(`{"findings":[]}`)
-	for _, f := range findings {
-		size += len(f.Document) + 1
+	for _, d := range docs {
+		size += len(d) + 1
 	}
-	var b bytes.Buffer
-	b.Grow(size)
+	b := newBody(size)
 	b.WriteString(`{"findings":[`)
-	for i, f := range findings {
+	for i, d := range docs {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.Write(f.Document)
+		b.Write(d)
 	}
 	b.WriteString(`]}`)
-	return rawJSON(b.Bytes()), nil
+	return b, nil
 }
 
 func (s *Server) listFindings(req *request) (any, error) {

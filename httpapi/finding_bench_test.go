@@ -37,7 +37,10 @@ var benchCreds = aws.Credentials{AccessKeyID: "AKIDBENCH", SecretAccessKey: "ben
 // holding benchFindings generated findings imported as guardpost-load
 // --load imports them) and encoding. The requests are guardpost-load's
 // ops, signed before the clock starts; ns/op includes building each
-// http.Request from the signed template.
+// http.Request from the signed template. GetFindings runs twice: answered
+// from the service's finding cache (32 variants of the request, all held
+// after the first round), and with the cache off (every finding read from
+// the store, as right after a write).
 func BenchmarkFindingHandlers(b *testing.B) {
 	s, detector, ids, instanceID := benchServer(b)
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -54,33 +57,44 @@ func BenchmarkFindingHandlers(b *testing.B) {
 	get := "/detector/" + detector + "/findings/get"
 	list := "/detector/" + detector + "/findings"
 	stats := "/detector/" + detector + "/findings/statistics"
+	get50 := func() any {
+		return map[string]any{"findingIds": pick(50), "sortCriteria": map[string]any{"attributeName": "severity", "orderBy": "DESC"}}
+	}
+	get1 := func() any { return map[string]any{"findingIds": pick(1)} }
 	cases := []struct {
 		name string
 		path string
 		body func() any // called for each of the variants
+		// uncached runs the case with the service's finding cache off: every
+		// GetFindings reads the store, as after a write.
+		uncached bool
 	}{
-		{"GetFindings/50-by-severity", get, func() any {
-			return map[string]any{"findingIds": pick(50), "sortCriteria": map[string]any{"attributeName": "severity", "orderBy": "DESC"}}
-		}},
-		{"GetFindings/1", get, func() any { return map[string]any{"findingIds": pick(1)} }},
-		{"ListFindings/by-id", list, func() any { return map[string]any{"maxResults": 50} }},
+		{"GetFindings/50-by-severity", get, get50, false},
+		{"GetFindings/1", get, get1, false},
+		{"GetFindings/50-by-severity-uncached", get, get50, true},
+		{"GetFindings/1-uncached", get, get1, true},
+		{"ListFindings/by-id", list, func() any { return map[string]any{"maxResults": 50} }, false},
 		{"ListFindings/severity>=5-by-updatedAt", list, func() any {
 			return map[string]any{"maxResults": 50, "findingCriteria": criterion("severity", map[string]any{"greaterThanOrEqual": 5}),
 				"sortCriteria": map[string]any{"attributeName": "updatedAt", "orderBy": "DESC"}}
-		}},
+		}, false},
 		{"ListFindings/instanceId-equals", list, func() any {
 			return map[string]any{"maxResults": 50, "findingCriteria": criterion("resource.instanceDetails.instanceId", map[string]any{"equals": []string{instanceID}})}
-		}},
+		}, false},
 		{"ListFindings/instanceId-matches", list, func() any {
 			return map[string]any{"maxResults": 50, "findingCriteria": criterion("resource.instanceDetails.instanceId", map[string]any{"matches": []string{instanceID[:6] + "*"}})}
-		}},
-		{"Statistics/COUNT_BY_SEVERITY", stats, func() any { return map[string]any{"findingStatisticTypes": []string{"COUNT_BY_SEVERITY"}} }},
+		}, false},
+		{"Statistics/COUNT_BY_SEVERITY", stats, func() any { return map[string]any{"findingStatisticTypes": []string{"COUNT_BY_SEVERITY"}} }, false},
 		{"Statistics/FINDING_TYPE-unarchived", stats, func() any {
 			return map[string]any{"groupBy": "FINDING_TYPE", "findingCriteria": criterion("service.archived", map[string]any{"equals": []string{"false"}})}
-		}},
+		}, false},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
+			if c.uncached {
+				s.service.FindingCacheBytes = -1
+				defer func() { s.service.FindingCacheBytes = 0 }()
+			}
 			// Variants so that GetFindings asks for other ids; the others
 			// are all the same.
 			reqs := make([]*signedRequest, 32)

@@ -16,7 +16,7 @@ import (
 func (m *Metrics) Store(next guardpost.Store) guardpost.Store {
 	o := func(method string) prometheus.Observer { return m.storeDuration.WithLabelValues(method) }
 	return &store{next: next,
-		insertDetector: o("InsertDetector"), detector: o("Detector"), detectors: o("Detectors"),
+		insertDetector: o("InsertDetector"), detector: o("Detector"), findingsMark: o("FindingsMark"), detectors: o("Detectors"),
 		updateDetector: o("UpdateDetector"), deleteDetector: o("DeleteDetector"),
 		mergeFindings: o("MergeFindings"), findings: o("Findings"), listFindings: o("ListFindings"),
 		updateFindings: o("UpdateFindings"), findingStatistics: o("FindingStatistics"),
@@ -33,7 +33,8 @@ var _ guardpost.Store = (*store)(nil)
 type store struct {
 	next guardpost.Store
 
-	insertDetector, detector, detectors, updateDetector, deleteDetector      prometheus.Observer
+	insertDetector, detector, findingsMark, detectors                        prometheus.Observer
+	updateDetector, deleteDetector                                           prometheus.Observer
 	mergeFindings, findings, listFindings, updateFindings, findingStatistics prometheus.Observer
 	createFilter, filter, filters, updateFilter, deleteFilter                prometheus.Observer
 	updateTags, findingChanges, tokenKey                                     prometheus.Observer
@@ -49,6 +50,11 @@ func (s *store) InsertDetector(ctx context.Context, d *guardpost.Detector) error
 func (s *store) Detector(ctx context.Context, scope guardpost.Scope, id string) (*guardpost.Detector, error) {
 	defer observe(s.detector, time.Now())
 	return s.next.Detector(ctx, scope, id)
+}
+
+func (s *store) FindingsMark(ctx context.Context, scope guardpost.Scope, id string) (guardpost.FindingsMark, error) {
+	defer observe(s.findingsMark, time.Now())
+	return s.next.FindingsMark(ctx, scope, id)
 }
 
 func (s *store) Detectors(ctx context.Context, scope guardpost.Scope, after string, limit int) ([]*guardpost.Detector, error) {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -61,6 +62,39 @@ type Verifier struct {
 	Service string
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+
+	signers signerCache
+}
+
+// signerCache keeps one SDK signer per credential (access key id and
+// secret), region and service, so that the signing key derived from them
+// (four HMACs) is derived once a day instead of once a request. The SDK's
+// signer caches the derived key by access key id, region, service and day,
+// not by secret: keyed by the secret too, a rotated secret gets a fresh
+// signer and is never checked against the old secret's key. The region is
+// the client's choice and checked only for its syntax before the signature
+// is, so the cache is bounded (maxSigners) and starts over when full.
+type signerCache struct {
+	mu sync.Mutex
+	m  map[signerKey]*v4.Signer
+}
+
+type signerKey struct{ accessKeyID, secret, region, service string }
+
+const maxSigners = 256
+
+func (c *signerCache) get(k signerKey) *v4.Signer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.m[k]; ok {
+		return s
+	}
+	if c.m == nil || len(c.m) >= maxSigners {
+		c.m = make(map[signerKey]*v4.Signer)
+	}
+	s := v4.NewSigner()
+	c.m[k] = s
+	return s
 }
 
 func authErr(code, msg string) *AuthError { return &AuthError{Code: code, Message: msg} }
@@ -186,10 +220,8 @@ func (v *Verifier) verify(r *http.Request, body []byte) (Identity, *AuthError) {
 	if aerr != nil {
 		return Identity{}, aerr
 	}
-	// A fresh signer per request: the SDK's signer caches derived keys by
-	// access key id, region, service and day, not by secret, so a shared
-	// signer would keep accepting a rotated-out secret until midnight.
-	if err := v4.NewSigner().SignHTTP(context.Background(),
+	signer := v.signers.get(signerKey{cred.AccessKeyID, cred.SecretAccessKey, ah.region, ah.service})
+	if err := signer.SignHTTP(context.Background(),
 		aws.Credentials{AccessKeyID: cred.AccessKeyID, SecretAccessKey: cred.SecretAccessKey},
 		req, payloadHash, ah.service, ah.region, t); err != nil {
 		return Identity{}, authErr(codeInvalidSignature, msgSignatureMismatch)

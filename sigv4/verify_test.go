@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/textproto"
@@ -561,5 +562,44 @@ func TestSignerHeaderRules(t *testing.T) {
 	}
 	if sig("one") != sig("two") {
 		t.Log("the signer's key cache now includes the secret; the fresh-signer-per-request note in Verify is obsolete")
+	}
+}
+
+// TestVerifyAfterSecretRotation checks that the signers the verifier keeps
+// (one per credential, region and service, each caching its derived key
+// for the day) never check a request against a secret no longer in the
+// credentials: signed with the old secret, the same request is refused
+// the moment the secret changes, in the same day, region and service.
+func TestVerifyAfterSecretRotation(t *testing.T) {
+	v := testVerifier(signTime.Add(time.Minute))
+	getFindings := []byte(`{"findingIds":["f1"]}`)
+	old, oldBody := signedRequest(t, goSDK, "POST", "/detector/abc/findings/get", getFindings, signOpts{})
+	mustVerify(t, v, old, oldBody)
+
+	const newSecret = "rotated/secret/0123456789abcdefghijklmnopq"
+	v.Credentials = map[string]Credential{
+		testKey: {Profile: "default", AccessKeyID: testKey, SecretAccessKey: newSecret, AccountID: testAccount},
+	}
+	old, oldBody = signedRequest(t, goSDK, "POST", "/detector/abc/findings/get", getFindings, signOpts{})
+	_, err := v.Verify(old, oldBody)
+	var ae *AuthError
+	if !errors.As(err, &ae) || ae.Code != codeInvalidSignature {
+		t.Fatalf("a request signed with the rotated-out secret: %v, want %s", err, codeInvalidSignature)
+	}
+	cur, curBody := signedRequest(t, goSDK, "POST", "/detector/abc/findings/get", getFindings, signOpts{secret: newSecret})
+	mustVerify(t, v, cur, curBody)
+}
+
+// TestVerifySignerCacheBounded checks that requests for many regions (the
+// client's choice, checked only for its syntax) cannot grow the verifier's
+// signers without bound.
+func TestVerifySignerCacheBounded(t *testing.T) {
+	v := testVerifier(signTime.Add(time.Minute))
+	for i := range 3 * maxSigners {
+		r, body := signedRequest(t, awsCLI, "GET", "/detector", nil, signOpts{region: fmt.Sprintf("xx-test-%d", i)})
+		mustVerify(t, v, r, body)
+		if n := len(v.signers.m); n > maxSigners {
+			t.Fatalf("after %d regions the verifier keeps %d signers, more than %d", i+1, n, maxSigners)
+		}
 	}
 }

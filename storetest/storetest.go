@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) guardpost.Store) {
 		t.Run("OnePerScope", s.detectorOnePerScope)
 		t.Run("ConcurrentInsert", s.detectorConcurrentInsert)
 		t.Run("NotFound", s.detectorNotFound)
+		t.Run("FindingsMark", s.detectorFindingsMark)
 		t.Run("ScopeIsolation", s.detectorScopeIsolation)
 		t.Run("List", s.detectorList)
 		t.Run("Update", s.detectorUpdate)
@@ -320,6 +321,42 @@ func (s *suite) detectorNotFound(t *testing.T) {
 	// UpdateDetector must not have created it.
 	_, err = st.Detector(ctx, scopeA, d.ID)
 	wantKind(t, err, guardpost.ENOTFOUND, "Detector after failed update")
+}
+
+// detectorFindingsMark checks FindingsMark through the detector's life
+// (absent, inserted, seen from another scope, deleted) and that its
+// version moves with every finding write.
+func (s *suite) detectorFindingsMark(t *testing.T) {
+	st, ctx := s.store(t), context.Background()
+	d := newDetector(scopeA, "d0000000000000000000000000000001")
+	mark := func(sc guardpost.Scope, id string, want bool, when string) guardpost.FindingsMark {
+		t.Helper()
+		m, err := st.FindingsMark(ctx, sc, id)
+		must(t, err, "FindingsMark "+when)
+		if m.Exists != want {
+			t.Fatalf("FindingsMark(%v, %s) %s: Exists = %t, want %t", sc, id, when, m.Exists, want)
+		}
+		return m
+	}
+	mark(scopeA, d.ID, false, "in an empty store")
+	must(t, st.InsertDetector(ctx, d), "InsertDetector")
+	before := mark(scopeA, d.ID, true, "after insert")
+	mark(scopeA, "d0000000000000000000000000000002", false, "of another id")
+	mark(scopeOther, d.ID, false, "from another account")
+	mark(scopeEU, d.ID, false, "from another region")
+
+	must(t, mergeAll(ctx, st, []*guardpost.Finding{newDoc(scopeA, d.ID, "f1").finding(t)}, nil), "MergeFindings")
+	created := mark(scopeA, d.ID, true, "after a finding was created")
+	if created.Version == before.Version {
+		t.Fatalf("FindingsMark version %d unchanged by a finding write", created.Version)
+	}
+	var seen []string
+	must(t, updateAll(ctx, st, scopeA, d.ID, []string{"f1"}, archive(t, &seen)), "UpdateFindings")
+	if archived := mark(scopeA, d.ID, true, "after a finding was archived"); archived.Version == created.Version {
+		t.Fatalf("FindingsMark version %d unchanged by a finding update", archived.Version)
+	}
+	must(t, st.DeleteDetector(ctx, scopeA, d.ID), "DeleteDetector")
+	mark(scopeA, d.ID, false, "after delete")
 }
 
 func (s *suite) detectorScopeIsolation(t *testing.T) {

@@ -1,0 +1,131 @@
+package guardpost
+
+import (
+	"encoding/json"
+	"sync"
+)
+
+// DefaultFindingCacheBytes bounds the documents GetFindings keeps in
+// memory when Service.FindingCacheBytes is 0: about 20,000 findings of
+// the usual 2.9 KB.
+const DefaultFindingCacheBytes = 64 << 20
+
+// findingCache keeps what GetFindings needs of the findings it read (sort
+// keys and document), so that asking again for the same findings costs a
+// map lookup instead of a store read. It is exact, not a TTL cache: each
+// entry belongs to the store's findings version it was read at
+// (FindingsMark), and the whole cache is dropped the moment a request
+// sees a newer version, which any finding write by any node makes.
+// GetFindings asks the store for the mark on every request anyway, to
+// confirm the detector.
+//
+// The cache holds every visible detector's findings alike, keyed by
+// account, region, detector and id; a deleted detector's findings are
+// never served because the mark says first that it is gone.
+type findingCache struct {
+	mu sync.RWMutex
+	// version is the store's findings version every entry was read at.
+	version int64
+	// entries holds each detector's findings by id: one lookup of the
+	// detector, then one string key per finding.
+	entries map[cacheDetector]map[string]cachedFinding
+	bytes   int
+}
+
+// cacheDetector names a detector: account, region and id.
+type cacheDetector struct{ account, region, detector string }
+
+// cachedFinding is what GetFindings answers and sorts with. The zero value
+// (no document) stands for a finding not held.
+type cachedFinding struct {
+	sortKeys []any
+	document json.RawMessage
+}
+
+// entrySize approximates an entry's memory: the document, the id, the
+// sort keys and the map's own overhead.
+func entrySize(id string, f cachedFinding) int {
+	return len(f.document) + len(id) + 40*len(f.sortKeys) + 128
+}
+
+// lookup sets got[i] to the entry for ids[i] when it holds one, as of the
+// store's findings version (from a FindingsMark read before this call),
+// and returns how many it set. A version newer than the cache's drops the
+// cache first; a request with an older one (its mark was read before
+// another request's) is not served from it.
+func (c *findingCache) lookup(version int64, d cacheDetector, ids []string, got []cachedFinding) int {
+	c.mu.RLock()
+	if version > c.version {
+		c.mu.RUnlock()
+		c.mu.Lock()
+		if version > c.version {
+			c.version, c.entries, c.bytes = version, nil, 0
+		}
+		c.mu.Unlock()
+		c.mu.RLock()
+	}
+	defer c.mu.RUnlock()
+	if version != c.version {
+		return 0
+	}
+	held := c.entries[d]
+	if len(held) == 0 {
+		return 0
+	}
+	n := 0
+	for i, id := range ids {
+		if f, ok := held[id]; ok {
+			got[i] = f
+			n++
+		}
+	}
+	return n
+}
+
+// add caches findings of detector d read from the store after a
+// FindingsMark that gave version, unless the cache has moved to another
+// version since: entries read before a write must not outlive it. Random
+// entries make room when the cache would exceed limit bytes.
+func (c *findingCache) add(version int64, limit int, d cacheDetector, found []*Finding) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if version != c.version {
+		return
+	}
+	if c.entries == nil {
+		c.entries = make(map[cacheDetector]map[string]cachedFinding)
+	}
+	held := c.entries[d]
+	if held == nil {
+		held = make(map[string]cachedFinding)
+		c.entries[d] = held
+	}
+	for _, f := range found {
+		e := cachedFinding{sortKeys: f.SortKeys, document: f.Document}
+		n := entrySize(f.ID, e)
+		if n > limit/16 {
+			continue // one huge document must not empty the cache
+		}
+		if old, ok := held[f.ID]; ok {
+			delete(held, f.ID)
+			c.bytes -= entrySize(f.ID, old)
+		}
+		c.evict(limit - n)
+		held[f.ID] = e
+		c.bytes += n
+	}
+}
+
+// evict drops random entries until the cache holds at most limit bytes.
+// Map order is random, so the first entries met are a random few.
+func (c *findingCache) evict(limit int) {
+	for _, held := range c.entries {
+		for id, e := range held {
+			if c.bytes <= limit {
+				return
+			}
+			delete(held, id)
+			c.bytes -= entrySize(id, e)
+		}
+	}
+}
