@@ -225,20 +225,31 @@ func matchesAny(patterns []string, s string) bool {
 // with that star taking one more character, so it never backtracks
 // further than one star and needs no allocation.
 func wildcardMatch(pattern, s string) bool {
+	// The literal text before the first wildcard must start s: most
+	// subjects fail here, with a byte comparison (a pattern is tested
+	// against every distinct value of an attribute, a million of them on
+	// a large detector).
+	lit := strings.IndexAny(pattern, "*?")
+	if lit < 0 {
+		return pattern == s
+	}
+	if !strings.HasPrefix(s, pattern[:lit]) {
+		return false
+	}
 	px, sx := 0, 0
 	// Where to resume after a mismatch: the last star and the subject
 	// position just past what it has swallowed so far; -1 before any star.
 	starPx, starSx := -1, -1
 	for px < len(pattern) || sx < len(s) {
 		if px < len(pattern) {
-			pc, pw := utf8.DecodeRuneInString(pattern[px:])
+			pc, pw := runeAt(pattern, px)
 			switch {
 			case pc == '*':
 				starPx, starSx = px, sx
 				px += pw
 				continue
 			case sx < len(s):
-				sc, sw := utf8.DecodeRuneInString(s[sx:])
+				sc, sw := runeAt(s, sx)
 				if pc == '?' || pc == sc {
 					px += pw
 					sx += sw
@@ -247,7 +258,7 @@ func wildcardMatch(pattern, s string) bool {
 			}
 		}
 		if starPx >= 0 && starSx < len(s) {
-			_, sw := utf8.DecodeRuneInString(s[starSx:])
+			_, sw := runeAt(s, starSx)
 			starSx += sw
 			px, sx = starPx+1, starSx // '*' is one byte
 			continue
@@ -255,6 +266,14 @@ func wildcardMatch(pattern, s string) bool {
 		return false
 	}
 	return true
+}
+
+// runeAt decodes the rune at s[i:], ASCII without a call.
+func runeAt(s string, i int) (rune, int) {
+	if c := s[i]; c < utf8.RuneSelf {
+		return rune(c), 1
+	}
+	return utf8.DecodeRuneInString(s[i:])
 }
 
 // Numeric reports whether the criterion's attribute compares by number

@@ -3,6 +3,7 @@ package guardpost
 import (
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"regexp"
 	"slices"
@@ -576,10 +577,50 @@ func TestWildcardMatch(t *testing.T) {
 		{"日本*", "日本語", true},
 		{"*?", "x", true},
 		{"*x*x*x*x*y", strings.Repeat("x", 200), false},
+		{"abc*", "abd", false},
+		{"abc*", "ab", false},
+		{"ab?d", "abcd", true},
+		{"ab", "ab", true},
+		{"ab", "abc", false},
+		{"日?語", "日本語", true},
 	}
 	for _, c := range cases {
 		if got := wildcardMatch(c.pattern, c.s); got != c.want {
 			t.Errorf("wildcardMatch(%q, %q) = %t, want %t", c.pattern, c.s, got, c.want)
+		}
+	}
+	// Against regular expressions, over random patterns and subjects of a
+	// small alphabet (with a two-byte rune).
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []string{"a", "b", "é", "*", "?"}
+	word := func(n int, wild bool) string {
+		var b strings.Builder
+		for range rng.IntN(n) {
+			k := len(alphabet)
+			if !wild {
+				k -= 2
+			}
+			b.WriteString(alphabet[rng.IntN(k)])
+		}
+		return b.String()
+	}
+	for range 20000 {
+		pattern, subject := word(6, true), word(7, false)
+		expr := "^"
+		for _, r := range pattern {
+			switch r {
+			case '*':
+				expr += ".*"
+			case '?':
+				expr += "."
+			default:
+				expr += regexp.QuoteMeta(string(r))
+			}
+		}
+		expr += "$"
+		want := regexp.MustCompile("(?s)" + expr).MatchString(subject)
+		if got := wildcardMatch(pattern, subject); got != want {
+			t.Fatalf("wildcardMatch(%q, %q) = %t, want %t (%s)", pattern, subject, got, want, expr)
 		}
 	}
 }

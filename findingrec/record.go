@@ -211,7 +211,7 @@ var ErrCorrupt = errors.New("findingrec: corrupt record")
 // Decode fills f's Archived, Severity, CreatedAt, UpdatedAt, ResourceType,
 // ResourceID, SortKeys and Attributes from rec. The strings it sets share
 // one allocation, made from rec; whoever keeps a few of them for long
-// (an index) should clone them.
+// (an index) should clone them. rec is not retained.
 func (c *Codec) Decode(rec []byte, f *guardpost.Finding) error { return c.decode(rec, f, true) }
 
 // DecodeHead is Decode without the attribute values (f.Attributes is left
@@ -224,8 +224,13 @@ func (c *Codec) decode(rec []byte, f *guardpost.Finding, attributes bool) error 
 	if r.byte() != formatV1 {
 		return fmt.Errorf("%w: unknown format", ErrCorrupt)
 	}
-	// Strings are substrings of one copy of the record.
-	r.s = string(rec)
+	// With the attribute values, strings are substrings of one copy of the
+	// record: one allocation instead of dozens. The head alone has a few
+	// strings, which get their own, so that a finding kept for its head (a
+	// cache) does not keep the whole record alive.
+	if attributes {
+		r.s = string(rec)
+	}
 	flags := r.byte()
 	f.Archived = flags&flagArchived != 0
 	f.Severity = r.float()
@@ -379,7 +384,12 @@ func (r *reader) string() string {
 		r.fail("string length")
 		return ""
 	}
-	s := r.s[r.off : r.off+int(n)]
+	var s string
+	if r.s != "" {
+		s = r.s[r.off : r.off+int(n)]
+	} else {
+		s = string(r.b[r.off : r.off+int(n)])
+	}
 	r.off += int(n)
 	return s
 }

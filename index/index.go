@@ -279,6 +279,8 @@ type Index struct {
 	// two per sort attribute, ascending and descending); a write clears it.
 	permMu sync.Mutex
 	perms  [][]uint32
+	// results keeps criteria bitmaps and statistics until a write.
+	results results
 
 	// Statistics columns, by doc number.
 	account, typ, resource dict
@@ -339,7 +341,7 @@ func (x *Index) Put(d Doc, previous []guardpost.AttributeValue) {
 	x.severity[n] = d.Severity
 	x.updatedAt[n] = d.UpdatedAtMS
 	x.alive.Add(n)
-	x.perms = nil
+	x.changed()
 }
 
 // PutNew adds findings the index does not hold yet (a build from the
@@ -392,7 +394,7 @@ func (x *Index) PutNew(docs []Doc) {
 	for _, n := range ns {
 		x.alive.Add(n)
 	}
-	x.perms = nil
+	x.changed()
 }
 
 // Delete removes the finding with the given id and attribute values, if
@@ -409,10 +411,17 @@ func (x *Index) Delete(id string, previous []guardpost.AttributeValue) {
 		x.sorts[i].set(n, nil)
 	}
 	x.alive.Remove(n)
-	x.perms = nil
+	x.changed()
 	delete(x.byID, id)
 	x.ids[n] = ""
 	x.free = append(x.free, n)
+}
+
+// changed drops what was computed from the findings as they were: the
+// cached permutations and query results. The caller holds the write lock.
+func (x *Index) changed() {
+	x.perms = nil
+	x.results.clear()
 }
 
 // number gives id a doc number, reusing a freed one.

@@ -16,26 +16,34 @@ import (
 // criterion, with guardpost.Match's semantics. The result may be the
 // index's own bitmap of live findings: callers must not change it.
 func (x *Index) match(where []guardpost.Criterion) *roaring.Bitmap {
-	var out *roaring.Bitmap
-	for i := range where {
-		b := x.criterion(&where[i])
-		if out == nil {
-			out = b
-		} else {
-			out.And(b)
-		}
-		if out.IsEmpty() {
-			return out
-		}
-	}
-	if out == nil {
+	switch len(where) {
+	case 0:
 		return x.alive
+	case 1:
+		return x.criterion(&where[0])
+	}
+	out := roaring.And(x.criterion(&where[0]), x.criterion(&where[1]))
+	for i := 2; i < len(where) && !out.IsEmpty(); i++ {
+		out.And(x.criterion(&where[i]))
 	}
 	return out
 }
 
-// criterion returns, as a new bitmap, the findings satisfying c.
+// criterion returns the findings satisfying c. The bitmap is kept until
+// the next write (see results): callers must not change it.
 func (x *Index) criterion(c *guardpost.Criterion) *roaring.Bitmap {
+	key := criterionKey(c)
+	if b := x.results.criterion(key); b != nil {
+		return b
+	}
+	b := x.computeCriterion(c)
+	b.RunOptimize()
+	x.results.keepCriterion(key, b)
+	return b
+}
+
+// computeCriterion returns, as a new bitmap, the findings satisfying c.
+func (x *Index) computeCriterion(c *guardpost.Criterion) *roaring.Bitmap {
 	if c.Attribute < 0 || c.Attribute >= len(x.attrs) {
 		return roaring.New()
 	}
@@ -158,6 +166,16 @@ func (x *Index) cursors(o ordering, docs []uint32) []guardpost.FindingCursor {
 func (x *Index) Statistics(where []guardpost.Criterion, group guardpost.StatGroup) []guardpost.StatRow {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
+	key := statisticsKey(where, group)
+	if rows, ok := x.results.statistics(key); ok {
+		return rows
+	}
+	rows := x.statistics(where, group)
+	x.results.keepStatistics(key, rows)
+	return rows
+}
+
+func (x *Index) statistics(where []guardpost.Criterion, group guardpost.StatGroup) []guardpost.StatRow {
 	m := x.match(where)
 	type acc struct {
 		count    int

@@ -82,8 +82,8 @@ const busyTimeout = 10 * time.Second
 // fetch findings by key. The in-memory indexes, not SQLite, answer
 // queries, so the caches stay small.
 const (
-	writerCacheKiB = 16 << 10
-	readerCacheKiB = 4 << 10
+	writerCacheKiB = 8 << 10
+	readerCacheKiB = 2 << 10
 )
 
 // DB is a guardpost.Store backed by one SQLite database file. It is safe

@@ -82,6 +82,9 @@ type Main struct {
 	// PprofListen, when set, serves net/http/pprof there (loopback only
 	// makes sense: profiles are unauthenticated).
 	PprofListen string
+	// FindingCacheMiB bounds GetFindings' cache of documents
+	// (guardpost.Service.FindingCacheBytes); 0: none.
+	FindingCacheMiB int
 	// Stderr receives the start instructions (and the log, unless Logger is
 	// set). Logger, when set before Run, is used as it is: --log-level and
 	// --log-format then do not apply.
@@ -98,12 +101,14 @@ type Main struct {
 
 // NewMain returns a Main with the defaults.
 func NewMain() *Main {
-	return &Main{Listen: "127.0.0.1:4747", DataDir: "./guardpost-data", LogLevel: slog.LevelInfo, LogFormat: "text", Stderr: os.Stderr}
+	return &Main{Listen: "127.0.0.1:4747", DataDir: "./guardpost-data", LogLevel: slog.LevelInfo, LogFormat: "text", Stderr: os.Stderr,
+		FindingCacheMiB: guardpost.DefaultFindingCacheBytes >> 20}
 }
 
 func (m *Main) flagSet() *flag.FlagSet {
 	fs := flag.NewFlagSet("guardpost serve", flag.ContinueOnError)
 	fs.StringVar(&m.Listen, "listen", m.Listen, "`address` to serve the API on")
+	fs.IntVar(&m.FindingCacheMiB, "finding-cache", m.FindingCacheMiB, "`MiB` of finding documents GetFindings keeps in memory (exact: dropped on every write); 0: none")
 	fs.StringVar(&m.PprofListen, "pprof", m.PprofListen, "`address` to serve Go profiles (/debug/pprof/) on, unauthenticated; empty: none")
 	fs.StringVar(&m.DataDir, "data-dir", m.DataDir, "`directory` for the database and the generated credentials file (created if missing)")
 	fs.StringVar(&m.CredentialsFile, "credentials", m.CredentialsFile, "AWS shared-credentials `file` with aws_account_id per profile (default: <data-dir>/credentials, generated on first start)")
@@ -187,7 +192,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	met := metrics.New(reg)
 	svc := &guardpost.Service{Store: met.Store(m.store), Samples: samples.New(), Tokens: guardpost.NewTokenSigner(key),
-		FindingsWritten: met.FindingsWritten}
+		FindingsWritten: met.FindingsWritten, FindingCacheBytes: m.FindingCacheMiB << 20}
+	if m.FindingCacheMiB <= 0 {
+		svc.FindingCacheBytes = -1 // off
+	}
 	api := httpapi.New(svc, &sigv4.Verifier{Credentials: creds, Service: "guardduty"}, m.Logger)
 	api.ObserveRequest = met.ObserveRequest
 	api.HandleMetrics(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
