@@ -268,11 +268,12 @@ func (db *DB) LoadIndexes() {
 				slog.Error("loading indexes", "account", k.account, "region", k.region, "detector", k.detector, "err", err)
 			}
 		}
-		db.ready.Store(true)
 		// Building leaves as much garbage as index (decoded records);
 		// collect it now and hand the memory back, rather than keep the
-		// heap at its peak until the next collections get to it.
+		// heap at its peak until the next collections get to it. Before
+		// saying ready, so that ready means settled.
 		debug.FreeOSMemory()
+		db.ready.Store(true)
 		slog.Info("indexes loaded", "detectors", len(keys), "seconds", time.Since(start).Seconds())
 	}()
 }
