@@ -361,6 +361,19 @@ func (x *Index) PutNew(docs []Doc) {
 		ns[i] = x.number(strings.Clone(d.ID))
 	}
 	shards := max(1, runtime.GOMAXPROCS(0))
+	if len(docs) < 64 {
+		shards = 1 // not worth the goroutines
+	}
+	if shards == 1 {
+		for i, d := range docs {
+			for _, a := range d.Attrs {
+				x.attrs[a.Attribute].add(value{a.Text, a.Num, a.IsNum}, ns[i])
+			}
+		}
+		x.fillColumns(docs, ns)
+		x.settle(ns)
+		return
+	}
 	var wg sync.WaitGroup
 	for w := range shards {
 		wg.Go(func() {
@@ -373,24 +386,32 @@ func (x *Index) PutNew(docs []Doc) {
 			}
 		})
 	}
-	wg.Go(func() {
-		for i, d := range docs {
-			n := ns[i]
-			for j := range x.sorts {
-				var k any
-				if j < len(d.SortKeys) {
-					k = d.SortKeys[j]
-				}
-				x.sorts[j].set(n, k)
-			}
-			x.accountOf[n] = x.account.code(d.AccountID)
-			x.typeOf[n] = x.typ.code(d.Type)
-			x.resourceOf[n] = x.resource.code(d.ResourceType + "\x00" + d.ResourceID)
-			x.severity[n] = d.Severity
-			x.updatedAt[n] = d.UpdatedAtMS
-		}
-	})
+	wg.Go(func() { x.fillColumns(docs, ns) })
 	wg.Wait()
+	x.settle(ns)
+}
+
+// fillColumns sets the sort and statistics columns of docs, numbered ns.
+func (x *Index) fillColumns(docs []Doc, ns []uint32) {
+	for i, d := range docs {
+		n := ns[i]
+		for j := range x.sorts {
+			var k any
+			if j < len(d.SortKeys) {
+				k = d.SortKeys[j]
+			}
+			x.sorts[j].set(n, k)
+		}
+		x.accountOf[n] = x.account.code(d.AccountID)
+		x.typeOf[n] = x.typ.code(d.Type)
+		x.resourceOf[n] = x.resource.code(d.ResourceType + "\x00" + d.ResourceID)
+		x.severity[n] = d.Severity
+		x.updatedAt[n] = d.UpdatedAtMS
+	}
+}
+
+// settle marks docs ns alive and drops what was computed without them.
+func (x *Index) settle(ns []uint32) {
 	for _, n := range ns {
 		x.alive.Add(n)
 	}

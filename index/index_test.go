@@ -135,9 +135,10 @@ func build(fs []*guardpost.Finding) *Index {
 	for _, f := range fs[:half] {
 		x.Put(DocOf(f), nil)
 	}
-	for start := half; start < len(fs); start += 97 {
+	// Batches of 97 and of 13 (PutNew takes the small ones serially).
+	for start, size := half, 97; start < len(fs); start, size = start+size, 110-size {
 		var docs []Doc
-		for _, f := range fs[start:min(start+97, len(fs))] {
+		for _, f := range fs[start:min(start+size, len(fs))] {
 			docs = append(docs, DocOf(f))
 		}
 		x.PutNew(docs)

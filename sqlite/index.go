@@ -296,8 +296,19 @@ func (db *DB) stopLoading() {
 // just before it commits (see indexes).
 type indexWrite struct {
 	db      *DB
-	pending []func()
+	pending []indexOp
 	touched map[detectorKey]bool
+}
+
+// indexOp is one change to an index: a finding deleted (deleted set), or
+// put in place of one whose values were previous (new: no finding had its
+// id before).
+type indexOp struct {
+	x        *index.Index
+	doc      index.Doc
+	previous []guardpost.AttributeValue
+	deleted  string
+	new      bool
 }
 
 // put records that f was written in place of stored (nil: new). Nothing is
@@ -313,11 +324,10 @@ func (w *indexWrite) put(stored, f *guardpost.Finding) error {
 		return err
 	}
 	if stored != nil && stored.ID != f.ID {
-		w.pending = append(w.pending, func() { x.Delete(stored.ID, previous) })
-		previous = nil
+		w.pending = append(w.pending, indexOp{x: x, deleted: stored.ID, previous: previous})
+		previous, stored = nil, nil
 	}
-	doc := index.DocOf(f)
-	w.pending = append(w.pending, func() { x.Put(doc, previous) })
+	w.pending = append(w.pending, indexOp{x: x, doc: index.DocOf(f), previous: previous, new: stored == nil})
 	if w.touched == nil {
 		w.touched = map[detectorKey]bool{}
 	}
@@ -334,12 +344,39 @@ func attributesOf(f *guardpost.Finding) ([]guardpost.AttributeValue, error) {
 	return f.Attributes, nil
 }
 
+// apply makes the changes in order. Runs of new findings (an import's
+// batch) go in with index.PutNew, which shares the work among the cores.
+func (w *indexWrite) apply() {
+	var run []index.Doc
+	var runX *index.Index
+	flush := func() {
+		if len(run) > 0 {
+			runX.PutNew(run)
+			run = run[:0]
+		}
+	}
+	for _, op := range w.pending {
+		if op.new && (runX == op.x || len(run) == 0) {
+			run, runX = append(run, op.doc), op.x
+			continue
+		}
+		flush()
+		switch {
+		case op.new:
+			run, runX = append(run, op.doc), op.x
+		case op.deleted != "":
+			op.x.Delete(op.deleted, op.previous)
+		default:
+			op.x.Put(op.doc, op.previous)
+		}
+	}
+	flush()
+}
+
 // commit applies the changes and commits tx. When the commit fails, the
 // indexes it touched are dropped, to be rebuilt from what was committed.
 func (w *indexWrite) commit(tx *sql.Tx) error {
-	for _, apply := range w.pending {
-		apply()
-	}
+	w.apply()
 	err := tx.Commit()
 	if err != nil {
 		for k := range w.touched {
