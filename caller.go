@@ -25,6 +25,10 @@ type Visibility struct {
 	// Detectors holds at least one pair, no pair twice, sorted by account
 	// then detector (see NewVisibility).
 	Detectors []DetectorRef
+	// Version is the findings version (FindingsMark) the store reported
+	// when the visibility was confirmed, 0 when unknown. A store may answer
+	// from state at least that recent without asking again.
+	Version int64
 }
 
 // NewVisibility returns the visibility of caller over the given detectors
@@ -50,7 +54,8 @@ func (v Visibility) Region() string { return v.Caller.Region }
 // own that detector, else the pairs visible through it.
 func (s *Service) visibility(ctx context.Context, caller Scope, detectorID string) (Visibility, error) {
 	vis := ownVisibility(caller, detectorID)
-	_, err := s.confirmVisibility(ctx, vis)
+	m, err := s.confirmVisibility(ctx, vis)
+	vis.Version = m.Version
 	return vis, err
 }
 

@@ -157,6 +157,9 @@ func (db *DB) MergeFindings(ctx context.Context, scope guardpost.Scope, detector
 	at := db.nowMS()
 	changes := make([]guardpost.FindingChange, 0, len(findings))
 	iw := indexWrite{db: db}
+	if err := iw.begin(ctx, tx); err != nil {
+		return nil, wrap("merge findings", err)
+	}
 	for _, in := range findings {
 		if in == nil {
 			return nil, guardpost.Errorf(guardpost.EINVALID, "nil finding")
@@ -203,6 +206,7 @@ func (db *DB) MergeFindings(ctx context.Context, scope guardpost.Scope, detector
 			return nil, wrap("merge findings", err)
 		}
 		changes = append(changes, c)
+		iw.last = c.Seq
 	}
 	if err := iw.commit(tx); err != nil {
 		return nil, wrap("merge findings", err)
@@ -312,6 +316,9 @@ func (db *DB) UpdateFindings(ctx context.Context, vis guardpost.Visibility, ids 
 	at := db.nowMS()
 	var changes []guardpost.FindingChange
 	iw := indexWrite{db: db}
+	if err := iw.begin(ctx, tx); err != nil {
+		return nil, wrap("update findings", err)
+	}
 	for _, d := range vis.Detectors {
 		stored, err := db.queryFindings(ctx, byID, vis.Region(), d, idsJSON, true)
 		if err != nil {
@@ -342,6 +349,7 @@ func (db *DB) UpdateFindings(ctx context.Context, vis guardpost.Visibility, ids 
 				return nil, wrap("update findings", err)
 			}
 			changes = append(changes, c)
+			iw.last = c.Seq
 		}
 	}
 	if err := iw.commit(tx); err != nil {
@@ -365,7 +373,7 @@ func (db *DB) ListFindings(ctx context.Context, vis guardpost.Visibility, q guar
 	}
 	var out []guardpost.FindingCursor
 	for _, d := range vis.Detectors {
-		x, err := db.index(ctx, detectorKey{d.AccountID, vis.Region(), d.DetectorID})
+		x, err := db.indexAsOf(ctx, detectorKey{d.AccountID, vis.Region(), d.DetectorID}, vis.Version)
 		if err != nil {
 			return nil, err
 		}

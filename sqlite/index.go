@@ -24,11 +24,22 @@ type detectorKey struct{ account, region, detector string }
 // DB.index); from then on every finding write applies its changes to it
 // before it commits, so the index always holds what was committed (and,
 // for the instant before a commit, what is about to be).
+//
+// Other processes on the same database file write too; the indexes do not
+// see their writes. seen is the outbox position up to which every built
+// index is current: this process's writes advance it, and a write by
+// another process shows as an outbox beyond it, on which every index is
+// dropped and rebuilt (see current). Exact, and costly only when several
+// processes write to one file.
 type indexes struct {
 	mu    sync.Mutex
 	m     map[detectorKey]*index.Index
+	seen  int64      // outbox seq every built index reflects
 	build sync.Mutex // serialises builds
 }
+
+// qLastChange is the outbox's position: the last seq written.
+const qLastChange = `SELECT coalesce(max(seq), 0) FROM finding_changes`
 
 // built returns the detector's index if it has been built.
 func (ix *indexes) built(k detectorKey) *index.Index {
@@ -55,6 +66,15 @@ func (ix *indexes) drop(k detectorKey) {
 // registers the index, from which point every write applies itself to it.
 // Writes wait only for the replay.
 func (db *DB) index(ctx context.Context, k detectorKey) (*index.Index, error) {
+	return db.indexAsOf(ctx, k, 0)
+}
+
+// indexAsOf is index for a caller that knows the outbox had reached
+// version (see guardpost.Visibility.Version; 0: unknown, ask).
+func (db *DB) indexAsOf(ctx context.Context, k detectorKey, version int64) (*index.Index, error) {
+	if err := db.current(ctx, version); err != nil {
+		return nil, wrap("index", err)
+	}
 	if x := db.indexes.built(k); x != nil {
 		return x, nil
 	}
@@ -110,13 +130,50 @@ func (db *DB) index(ctx context.Context, k detectorKey) (*index.Index, error) {
 			x.Delete(id, previous)
 		}
 	}
+	// Still under the write lock: the outbox cannot move. The other
+	// indexes are current only if nothing was written since they last
+	// were (by another process: this one's writes advance seen).
+	var now int64
+	if err := tx.QueryRowContext(ctx, qLastChange).Scan(&now); err != nil {
+		return nil, wrap("build index", err)
+	}
 	db.indexes.mu.Lock()
-	if db.indexes.m == nil {
+	if db.indexes.m == nil || db.indexes.seen != now {
 		db.indexes.m = map[detectorKey]*index.Index{}
 	}
 	db.indexes.m[k] = x
+	db.indexes.seen = now
 	db.indexes.mu.Unlock()
 	return x, nil
+}
+
+// current drops every index when the outbox has moved past what they
+// reflect: another process wrote findings. now is the outbox position if
+// the caller knows it, 0 to read it.
+func (db *DB) current(ctx context.Context, now int64) error {
+	db.indexes.mu.Lock()
+	empty, seen := len(db.indexes.m) == 0, db.indexes.seen
+	db.indexes.mu.Unlock()
+	if empty {
+		return nil
+	}
+	if now == 0 {
+		stmt, err := db.readStmts.get(ctx, qLastChange)
+		if err != nil {
+			return err
+		}
+		if err := stmt.QueryRowContext(ctx).Scan(&now); err != nil {
+			return err
+		}
+	}
+	if now > seen {
+		db.indexes.mu.Lock()
+		if db.indexes.seen == seen { // not caught up meanwhile
+			db.indexes.m = nil
+		}
+		db.indexes.mu.Unlock()
+	}
+	return nil
 }
 
 // buildIndex indexes every finding of the detector as q sees them, from
@@ -298,6 +355,15 @@ type indexWrite struct {
 	db      *DB
 	pending []indexOp
 	touched map[detectorKey]bool
+	// base is the outbox position when the transaction began (under the
+	// write lock); last the seq of its last outbox entry (0: none).
+	base, last int64
+}
+
+// begin records the outbox position at the start of the write
+// transaction tx.
+func (w *indexWrite) begin(ctx context.Context, tx *sql.Tx) error {
+	return tx.QueryRowContext(ctx, qLastChange).Scan(&w.base)
 }
 
 // indexOp is one change to an index: a finding deleted (deleted set), or
@@ -376,6 +442,17 @@ func (w *indexWrite) apply() {
 // commit applies the changes and commits tx. When the commit fails, the
 // indexes it touched are dropped, to be rebuilt from what was committed.
 func (w *indexWrite) commit(tx *sql.Tx) error {
+	ix := &w.db.indexes
+	ix.mu.Lock()
+	switch {
+	case ix.seen != w.base:
+		// Another process wrote before this transaction: the indexes
+		// lack its changes.
+		ix.m = nil
+	case w.last > 0:
+		ix.seen = w.last
+	}
+	ix.mu.Unlock()
 	w.apply()
 	err := tx.Commit()
 	if err != nil {

@@ -192,3 +192,94 @@ func TestLoadIndexes(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexSeesAnotherProcessWrites opens one database file twice, as two
+// servers on one file do: findings written through one store must show in
+// the other's listings and statistics at once, although the other's index
+// was built before they were written.
+func TestIndexSeesAnotherProcessWrites(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "guardpost.db")
+	a, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	scope := guardpost.Scope{AccountID: "111111111111", Region: "us-east-1"}
+	insertDetector(t, a, scope, "det")
+	vis := guardpost.NewVisibility(scope, guardpost.DetectorRef{AccountID: scope.AccountID, DetectorID: "det"})
+	gen := findinggen.New(13)
+	next := func(n int) []*guardpost.Finding {
+		var fs []*guardpost.Finding
+		for range n {
+			doc, _ := gen.Next()
+			var tree map[string]any
+			json.Unmarshal(doc, &tree)
+			tree["accountId"], tree["region"] = scope.AccountID, scope.Region
+			tree["service"].(map[string]any)["detectorId"] = "det"
+			doc, _ = json.Marshal(tree)
+			f, err := guardpost.ParseFinding(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fs = append(fs, f)
+		}
+		return fs
+	}
+	count := func(db *DB) int {
+		t.Helper()
+		curs, err := db.ListFindings(ctx, vis, guardpost.FindingQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := db.FindingStatistics(ctx, vis, nil, guardpost.StatByFindingType)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total := 0
+		for _, r := range rows {
+			total += r.Count
+		}
+		if total != len(curs) {
+			t.Fatalf("statistics count %d findings, the listing %d", total, len(curs))
+		}
+		return len(curs)
+	}
+	want := 0
+	for round, writer := range []*DB{a, b, b, a, a, b} {
+		if got := count(a); got != want {
+			t.Fatalf("round %d: first store lists %d findings, want %d", round, got, want)
+		}
+		if got := count(b); got != want {
+			t.Fatalf("round %d: second store lists %d findings, want %d", round, got, want)
+		}
+		if _, err := writer.MergeFindings(ctx, scope, "det", next(7), replaceByID); err != nil {
+			t.Fatal(err)
+		}
+		want += 7
+	}
+	// An archive through one store shows in the other's criteria.
+	archived := compile(t, guardpost.Criteria{"service.archived": {Equals: []string{"true"}}})
+	active := compile(t, guardpost.Criteria{"service.archived": {Equals: []string{"false"}}})
+	before, err := b.ListFindings(ctx, vis, guardpost.FindingQuery{Where: archived})
+	if err != nil {
+		t.Fatal(err)
+	}
+	curs, _ := a.ListFindings(ctx, vis, guardpost.FindingQuery{Where: active, Limit: 3})
+	var ids []string
+	for _, c := range curs {
+		ids = append(ids, c.ID)
+	}
+	if _, err := a.UpdateFindings(ctx, vis, ids, archiveForTest); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.ListFindings(ctx, vis, guardpost.FindingQuery{Where: archived})
+	if err != nil || len(ids) != 3 || len(got) != len(before)+3 {
+		t.Fatalf("archived findings seen by the other store: %d, then %d after archiving %d, %v", len(before), len(got), len(ids), err)
+	}
+}

@@ -19,7 +19,7 @@ func (db *DB) FindingStatistics(ctx context.Context, vis guardpost.Visibility, w
 	index := map[rowKey]int{}
 	var out []guardpost.StatRow
 	for _, d := range vis.Detectors {
-		x, err := db.index(ctx, detectorKey{d.AccountID, vis.Region(), d.DetectorID})
+		x, err := db.indexAsOf(ctx, detectorKey{d.AccountID, vis.Region(), d.DetectorID}, vis.Version)
 		if err != nil {
 			return nil, err
 		}
