@@ -102,6 +102,21 @@ func BenchmarkQueries(b *testing.B) {
 			}
 		})
 	}
+	// An import's batch: 1,000 findings leave and come back as new ones.
+	b.Run("after-a-batch-of-1000,sorted-by-updatedAt", func(b *testing.B) {
+		q := Query{Sort: &guardpost.SortCriteria{Attribute: updatedAt, Descending: true}, Limit: 50}
+		docs := make([]Doc, 1000)
+		for i := range docs {
+			docs[i] = DocOf(fs[i])
+		}
+		for b.Loop() {
+			for i := range docs {
+				x.Delete(fs[i].ID, fs[i].Attributes)
+			}
+			x.PutNew(docs)
+			x.List(q)
+		}
+	})
 	for _, g := range []guardpost.StatGroup{guardpost.StatCountBySeverity, guardpost.StatByFindingType} {
 		b.Run("stats-"+string(g), func(b *testing.B) {
 			for b.Loop() {

@@ -276,9 +276,12 @@ type Index struct {
 
 	sorts []sortColumn // by guardpost.SortAttributes index
 	// perms caches each listing order's permutation (slot 0: by id; then
-	// two per sort attribute, ascending and descending); a write clears it.
+	// two per sort attribute, ascending and descending), each as of a
+	// generation; a write starts a new one, and a stale permutation is
+	// the starting point of the next (see permutation).
 	permMu sync.Mutex
-	perms  [][]uint32
+	perms  []perm
+	gen    uint64
 	// results keeps criteria bitmaps and statistics until a write.
 	results results
 
@@ -441,7 +444,7 @@ func (x *Index) Delete(id string, previous []guardpost.AttributeValue) {
 // changed drops what was computed from the findings as they were: the
 // cached permutations and query results. The caller holds the write lock.
 func (x *Index) changed() {
-	x.perms = nil
+	x.gen++
 	x.results.clear()
 }
 

@@ -163,9 +163,21 @@ func (o ordering) compareCursor(d uint32, c *guardpost.FindingCursor) int {
 	return strings.Compare(o.x.ids[d], c.ID)
 }
 
+// perm is one order's permutation of the live docs as of generation gen.
+type perm struct {
+	docs []uint32
+	gen  uint64
+}
+
 // permutation returns every live doc in o's order. It is kept until a
 // write makes it stale, so long listings walk it instead of sorting. The
 // caller holds the read lock; builds are serialised by permMu.
+//
+// After writes, the stale permutation is the start: its live docs keep
+// their order, the docs it lacks are appended, and the result is sorted
+// again. That input is nearly sorted (only the written findings are out of
+// place), which pattern-defeating quicksort sorts in close to linear time,
+// instead of sorting every finding from scratch.
 func (x *Index) permutation(o ordering) []uint32 {
 	slot := 0
 	if o.col != nil {
@@ -177,13 +189,60 @@ func (x *Index) permutation(o ordering) []uint32 {
 	x.permMu.Lock()
 	defer x.permMu.Unlock()
 	if x.perms == nil {
-		x.perms = make([][]uint32, 1+2*len(x.sorts))
+		x.perms = make([]perm, 1+2*len(x.sorts))
 	}
-	if p := x.perms[slot]; p != nil {
-		return p
+	old := x.perms[slot]
+	if old.docs != nil && old.gen == x.gen {
+		return old.docs
 	}
-	p := x.alive.ToArray()
-	slices.SortFunc(p, o.sorter(true).compare)
-	x.perms[slot] = p
+	compare := o.sorter(true).compare
+	var p []uint32
+	if old.docs == nil {
+		p = x.alive.ToArray()
+		slices.SortFunc(p, compare)
+	} else {
+		kept := make([]uint32, 0, x.alive.GetCardinality())
+		had := make([]bool, len(x.ids))
+		for _, d := range old.docs {
+			if int(d) < len(had) && x.alive.Contains(d) {
+				kept = append(kept, d)
+				had[d] = true
+			}
+		}
+		var added []uint32
+		it := x.alive.Iterator()
+		for it.HasNext() {
+			if d := it.Next(); !had[d] {
+				added = append(added, d)
+			}
+		}
+		slices.SortFunc(added, compare)
+		if slices.IsSortedFunc(kept, compare) {
+			// Only new findings: merge them in.
+			p = mergeSorted(kept, added, compare)
+		} else {
+			// Rewritten findings moved: nearly sorted, sort again.
+			p = append(kept, added...)
+			slices.SortFunc(p, compare)
+		}
+	}
+	x.perms[slot] = perm{docs: p, gen: x.gen}
 	return p
+}
+
+// mergeSorted merges two sorted lists into a new one.
+func mergeSorted(a, b []uint32, compare func(a, b uint32) int) []uint32 {
+	out := make([]uint32, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		if compare(b[j], a[i]) < 0 {
+			out = append(out, b[j])
+			j++
+		} else {
+			out = append(out, a[i])
+			i++
+		}
+	}
+	out = append(out, a[i:]...)
+	return append(out, b[j:]...)
 }

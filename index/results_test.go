@@ -101,3 +101,68 @@ func TestCriterionKeyCoversEveryField(t *testing.T) {
 		seen[k] = i
 	}
 }
+
+// TestPermutationsFollowWrites pages through long listings (which walk the
+// kept permutations) between writes of every kind: new findings, rewrites
+// that move a finding in the order, deletes and reused doc numbers.
+func TestPermutationsFollowWrites(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	fs := corpus(t, 3600, rng)
+	x := build(fs[:3000])
+	live := slices.Clone(fs[:3000])
+	check := func(when string) {
+		t.Helper()
+		for _, attr := range []string{"updatedAt", "severity", "type", "resource.instanceDetails.instanceId"} {
+			for _, desc := range []bool{false, true} {
+				q := Query{Sort: &guardpost.SortCriteria{Attribute: guardpost.SortAttributeIndex(attr), Descending: desc}, Limit: 10}
+				want := oracle(live, Query{Sort: q.Sort})
+				var got []guardpost.FindingCursor
+				for page := 0; len(got) < len(want) && page < 20; page++ {
+					part := x.List(q)
+					if len(part) == 0 {
+						break
+					}
+					got = append(got, part...)
+					q.After = &part[len(part)-1]
+				}
+				if !slices.Equal(got, want[:len(got)]) || len(got) == 0 {
+					t.Fatalf("%s: listing by %s desc=%t differs from the oracle in its first %d", when, attr, desc, len(got))
+				}
+			}
+		}
+	}
+	check("built")
+	// New findings.
+	var docs []Doc
+	for _, f := range fs[3000:3300] {
+		docs = append(docs, DocOf(f))
+	}
+	x.PutNew(docs)
+	live = append(live, fs[3000:3300]...)
+	check("after new findings")
+	// Rewrites: a finding takes another's values (so its keys move).
+	for i := 0; i < 40; i++ {
+		j := rng.IntN(len(live))
+		src := fs[3300+i]
+		moved := *src
+		moved.ID = live[j].ID
+		d := DocOf(&moved)
+		x.Put(d, live[j].Attributes)
+		live[j] = &moved
+	}
+	check("after rewrites")
+	// Deletes, then new findings that reuse the freed numbers.
+	for i := 0; i < 50; i++ {
+		j := rng.IntN(len(live))
+		x.Delete(live[j].ID, live[j].Attributes)
+		live = slices.Delete(live, j, j+1)
+	}
+	check("after deletes")
+	docs = docs[:0]
+	for _, f := range fs[3340:3600] {
+		docs = append(docs, DocOf(f))
+	}
+	x.PutNew(docs)
+	live = append(live, fs[3340:3600]...)
+	check("after reusing numbers")
+}
