@@ -14,7 +14,7 @@
 //
 // Sorting uses one typed column per sort attribute and, for long results,
 // a permutation of the doc numbers in that attribute's order that is kept
-// until a write makes it stale; statistics read per-doc columns (account,
+// and, after writes, repaired rather than rebuilt; statistics read per-doc columns (account,
 // type, resource, severity, updatedAt) over the matching bitmap.
 //
 // The index holds what queries need and nothing the store cannot rebuild:
@@ -441,8 +441,9 @@ func (x *Index) Delete(id string, previous []guardpost.AttributeValue) {
 	x.free = append(x.free, n)
 }
 
-// changed drops what was computed from the findings as they were: the
-// cached permutations and query results. The caller holds the write lock.
+// changed marks what was computed from the findings as they were as
+// stale: the permutations (repaired on next use) and the query results
+// (dropped). The caller holds the write lock.
 func (x *Index) changed() {
 	x.gen++
 	x.results.clear()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"log/slog"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -301,7 +300,7 @@ func (db *DB) LoadIndexes() {
 		defer close(done)
 		rows, err := db.read.QueryContext(ctx, `SELECT account_id, region, id FROM detectors ORDER BY account_id, region, id`)
 		if err != nil {
-			slog.Error("loading indexes: listing detectors", "err", err)
+			db.log.Error("loading indexes: listing detectors", "err", err)
 			return
 		}
 		var keys []detectorKey
@@ -309,7 +308,7 @@ func (db *DB) LoadIndexes() {
 			var k detectorKey
 			if err := rows.Scan(&k.account, &k.region, &k.detector); err != nil {
 				rows.Close()
-				slog.Error("loading indexes: listing detectors", "err", err)
+				db.log.Error("loading indexes: listing detectors", "err", err)
 				return
 			}
 			keys = append(keys, k)
@@ -322,7 +321,7 @@ func (db *DB) LoadIndexes() {
 					return
 				}
 				// The detector's queries will retry the build and report.
-				slog.Error("loading indexes", "account", k.account, "region", k.region, "detector", k.detector, "err", err)
+				db.log.Error("loading indexes", "account", k.account, "region", k.region, "detector", k.detector, "err", err)
 			}
 		}
 		// Building leaves as much garbage as index (decoded records);
@@ -331,7 +330,7 @@ func (db *DB) LoadIndexes() {
 		// saying ready, so that ready means settled.
 		debug.FreeOSMemory()
 		db.ready.Store(true)
-		slog.Info("indexes loaded", "detectors", len(keys), "seconds", time.Since(start).Seconds())
+		db.log.Info("indexes loaded", "detectors", len(keys), "seconds", time.Since(start).Seconds())
 	}()
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"log/slog"
 	"runtime"
 	"sync"
 
@@ -125,7 +124,7 @@ func convertFindings(ctx context.Context, tx *sql.Tx) error {
 		return err
 	}
 	if total > 0 {
-		slog.Info("converting stored findings to compressed records (one time)", "findings", total)
+		logger(ctx).Info("converting stored findings to compressed records (one time)", "findings", total)
 	}
 	insert, err := tx.PrepareContext(ctx, `INSERT INTO findings_v9 (account_id, region, detector_id, id, type,
 		aggregation_key, feedback_comments, record, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -252,7 +251,7 @@ func (db *DB) reindexRecords(ctx context.Context, missing []findingrec.Entry) er
 		return err
 	}
 	defer tx.Rollback()
-	slog.Info("this guardpost indexes attributes the database's records lack; rewriting the records (one time)", "attributes", len(missing))
+	db.log.Info("this guardpost indexes attributes the database's records lack; rewriting the records (one time)", "attributes", len(missing))
 	type row struct {
 		rowid    int64
 		doc, rec []byte

@@ -56,6 +56,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"math"
 	"net/url"
 	"path"
@@ -96,6 +97,9 @@ type DB struct {
 
 	// codec reads and writes finding records (package findingrec).
 	codec *findingrec.Codec
+	// log receives what the store does on its own: one-time conversions,
+	// index loading.
+	log *slog.Logger
 
 	// Now stamps outbox entries; nil means time.Now.
 	Now func() time.Time
@@ -170,7 +174,7 @@ var _ guardpost.Store = (*DB)(nil)
 // Open opens (creating it if needed) the database file at path and brings
 // its schema up to date. path is a file system path; in-memory databases are
 // not supported (each pool connection would get its own).
-func Open(path string) (*DB, error) {
+func Open(path string, opts ...Option) (*DB, error) {
 	codec, err := findingrec.Default()
 	if err != nil {
 		return nil, err
@@ -196,7 +200,10 @@ func Open(path string) (*DB, error) {
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
-	db := &DB{write: write, writeStmts: stmtCache{db: write}, codec: codec}
+	db := &DB{write: write, writeStmts: stmtCache{db: write}, codec: codec, log: slog.Default()}
+	for _, o := range opts {
+		o(db)
+	}
 	if err := db.init(); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -224,6 +231,30 @@ func Open(path string) (*DB, error) {
 	return db, nil
 }
 
+// Option configures Open.
+type Option func(*DB)
+
+// WithLogger sends the store's own messages (one-time conversions at open,
+// index loading) to l instead of slog's default logger.
+func WithLogger(l *slog.Logger) Option {
+	return func(db *DB) {
+		if l != nil {
+			db.log = l
+		}
+	}
+}
+
+// loggerKey carries the store's logger to the Go steps of migrations.
+type loggerKey struct{}
+
+// logger is the logger ctx carries, or slog's default.
+func logger(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}
+
 // dsn builds a modernc.org/sqlite data source name: a file: URI (so that
 // a path holding '?' or '#' stays a path) with the driver's parameters.
 func dsn(path string, q url.Values) string {
@@ -240,7 +271,7 @@ func cloneValues(v url.Values) url.Values {
 
 // init checks the writer connection's settings and applies migrations.
 func (db *DB) init() error {
-	ctx := context.Background()
+	ctx := context.WithValue(context.Background(), loggerKey{}, db.log)
 	var mode string
 	if err := db.write.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
 		return err

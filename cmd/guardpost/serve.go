@@ -178,7 +178,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	if m.store, err = sqlite.Open(filepath.Join(m.DataDir, "guardpost.db")); err != nil {
+	if m.store, err = sqlite.Open(filepath.Join(m.DataDir, "guardpost.db"), sqlite.WithLogger(m.Logger)); err != nil {
 		return fmt.Errorf("open database: %w (choose another directory with --data-dir)", err)
 	}
 	// The page-token key lives in the database, so that every node on one
