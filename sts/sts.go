@@ -136,11 +136,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var au *sigv4.AuthError
 		if errors.As(err, &au) {
-			code := authCodes[au.Code]
-			if code == "" {
+			code, msg, status := authCodes[au.Code], au.Message, http.StatusForbidden
+			switch code {
+			case "":
 				code = au.Code
+			case "IncompleteSignature":
+				status = http.StatusBadRequest // STS's status for it, unlike restJson1's 403
+			case "MissingAuthenticationToken":
+				msg = "Request is missing Authentication Token" // STS's wording
 			}
-			h.writeError(w, r, sender(http.StatusForbidden, code, au.Message))
+			h.writeError(w, r, sender(status, code, msg))
 			return
 		}
 		h.writeError(w, r, err)

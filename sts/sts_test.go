@@ -112,7 +112,12 @@ func TestErrors(t *testing.T) {
 			r := httptest.NewRequest("POST", "http://localhost/", strings.NewReader(getCallerIdentity))
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			return r
-		}, 403, "Sender", "MissingAuthenticationToken", "~Missing Authentication Token"},
+		}, 403, "Sender", "MissingAuthenticationToken", "Request is missing Authentication Token"},
+		{"incomplete signature", func() *http.Request {
+			r := signed(t, "POST", "", getCallerIdentity, testKey, testSecret, "sts", "us-east-1")
+			r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+testKey+"/20261201/us-east-1/sts/aws4_request")
+			return r
+		}, 400, "Sender", "IncompleteSignature", "~Authorization header requires 'Signature' parameter."},
 		{"scoped to guardduty", func() *http.Request {
 			return signed(t, "POST", "", getCallerIdentity, testKey, testSecret, "guardduty", "us-east-1")
 		}, 403, "Sender", "SignatureDoesNotMatch", "~Credential should be scoped to correct service: 'sts'"},
