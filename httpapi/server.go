@@ -21,6 +21,7 @@ import (
 	"github.com/guardpost/guardpost"
 	"github.com/guardpost/guardpost/httpapi/wire"
 	"github.com/guardpost/guardpost/sigv4"
+	"github.com/guardpost/guardpost/sts"
 )
 
 // MaxBodyBytes bounds a request body. The largest legitimate GuardDuty
@@ -33,6 +34,7 @@ type Server struct {
 	verifier *sigv4.Verifier
 	log      *slog.Logger
 	mux      *http.ServeMux
+	sts      http.Handler // STS on the same endpoint (HandleSTS); nil: none
 
 	// ObserveRequest, when set, is told about every answered request: the
 	// operation name (as in the request log), the status and the latency.
@@ -100,6 +102,12 @@ func New(service *guardpost.Service, verifier *sigv4.Verifier, log *slog.Logger)
 	})))
 	s.mux.Handle("POST "+IngestFindingsPath, named("guardpost:IngestFindings", http.HandlerFunc(s.ingestFindings)))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		// Nothing else matched: a query-protocol request meant for STS
+		// (sts.IsRequest) goes there.
+		if s.sts != nil && sts.IsRequest(r) {
+			s.sts.ServeHTTP(w, r)
+			return
+		}
 		writeError(w, r, s.log, &apiError{Status: http.StatusNotFound, Type: "UnknownOperationException",
 			Message: "No GuardDuty operation matches " + r.Method + " " + r.URL.Path + "."})
 	})
@@ -153,6 +161,11 @@ func (s *Server) HandleReady(ready func() bool) {
 		w.Write([]byte(`{"status":"ready"}`))
 	})))
 }
+
+// HandleSTS serves h for the requests meant for STS (sts.IsRequest) that
+// no GuardDuty route matches: tools pointed at guardpost with
+// AWS_ENDPOINT_URL ask STS who they are on the same endpoint.
+func (s *Server) HandleSTS(h http.Handler) { s.sts = h }
 
 // HandleMetrics serves h, unauthenticated like /healthz, at GET /metrics.
 func (s *Server) HandleMetrics(h http.Handler) {
@@ -241,6 +254,11 @@ func (x *exchange) Write(b []byte) (int, error) {
 	}
 	return x.ResponseWriter.Write(b)
 }
+
+// SetOperation and SetAccount let handlers of other packages (sts) name
+// their operation and caller in the request log and metrics.
+func (x *exchange) SetOperation(name string) { x.operation = name }
+func (x *exchange) SetAccount(id string)     { x.account = id }
 
 // Unwrap lets http.ResponseController reach the server's writer.
 func (x *exchange) Unwrap() http.ResponseWriter { return x.ResponseWriter }

@@ -27,6 +27,7 @@ import (
 	"github.com/guardpost/guardpost/samples"
 	"github.com/guardpost/guardpost/sigv4"
 	"github.com/guardpost/guardpost/sqlite"
+	"github.com/guardpost/guardpost/sts"
 )
 
 const defaultAccountID = "123456789012"
@@ -197,6 +198,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		svc.FindingCacheBytes = -1 // off
 	}
 	api := httpapi.New(svc, &sigv4.Verifier{Credentials: creds, Service: "guardduty"}, m.Logger)
+	api.HandleSTS(&sts.Handler{Verifier: &sigv4.Verifier{Credentials: creds, Service: "sts"}, Log: m.Logger})
 	api.ObserveRequest = met.ObserveRequest
 	api.HandleMetrics(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	api.HandleReady(m.store.Ready)
