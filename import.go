@@ -168,42 +168,34 @@ func floatNumbers(v any) bool {
 			if !utf8.ValidString(k) {
 				return false
 			}
-			switch e := e.(type) {
-			case json.Number:
-				f, err := strconv.ParseFloat(string(e), 64)
-				if err != nil {
-					return false
-				}
-				x[k] = f
-			case map[string]any, []any:
-				if !floatNumbers(e) {
-					return false
-				}
-			default:
-				if !plainValue(e) {
-					return false
-				}
+			f, ok := floatLeaf(e)
+			if !ok {
+				return false
 			}
+			x[k] = f
 		}
 	case []any:
 		for i, e := range x {
-			switch e := e.(type) {
-			case json.Number:
-				f, err := strconv.ParseFloat(string(e), 64)
-				if err != nil {
-					return false
-				}
-				x[i] = f
-			case map[string]any, []any:
-				if !floatNumbers(e) {
-					return false
-				}
-			default:
-				if !plainValue(e) {
-					return false
-				}
+			f, ok := floatLeaf(e)
+			if !ok {
+				return false
 			}
+			x[i] = f
 		}
 	}
 	return true
+}
+
+// floatLeaf is one member or element of floatNumbers' walk: a json.Number
+// becomes its float64, a nested object or list is converted in place, and
+// any other value must be plain.
+func floatLeaf(e any) (any, bool) {
+	switch e := e.(type) {
+	case json.Number:
+		f, err := strconv.ParseFloat(string(e), 64)
+		return f, err == nil
+	case map[string]any, []any:
+		return e, floatNumbers(e)
+	}
+	return e, plainValue(e)
 }

@@ -331,18 +331,7 @@ func (x *Index) Put(d Doc, previous []guardpost.AttributeValue) {
 	for _, a := range d.Attrs {
 		x.attrs[a.Attribute].add(value{a.Text, a.Num, a.IsNum}, n)
 	}
-	for i := range x.sorts {
-		var k any
-		if i < len(d.SortKeys) {
-			k = d.SortKeys[i]
-		}
-		x.sorts[i].set(n, k)
-	}
-	x.accountOf[n] = x.account.code(d.AccountID)
-	x.typeOf[n] = x.typ.code(d.Type)
-	x.resourceOf[n] = x.resource.code(d.ResourceType + "\x00" + d.ResourceID)
-	x.severity[n] = d.Severity
-	x.updatedAt[n] = d.UpdatedAtMS
+	x.setColumns(n, &d)
 	x.alive.Add(n)
 	x.changed()
 }
@@ -396,21 +385,25 @@ func (x *Index) PutNew(docs []Doc) {
 
 // fillColumns sets the sort and statistics columns of docs, numbered ns.
 func (x *Index) fillColumns(docs []Doc, ns []uint32) {
-	for i, d := range docs {
-		n := ns[i]
-		for j := range x.sorts {
-			var k any
-			if j < len(d.SortKeys) {
-				k = d.SortKeys[j]
-			}
-			x.sorts[j].set(n, k)
-		}
-		x.accountOf[n] = x.account.code(d.AccountID)
-		x.typeOf[n] = x.typ.code(d.Type)
-		x.resourceOf[n] = x.resource.code(d.ResourceType + "\x00" + d.ResourceID)
-		x.severity[n] = d.Severity
-		x.updatedAt[n] = d.UpdatedAtMS
+	for i := range docs {
+		x.setColumns(ns[i], &docs[i])
 	}
+}
+
+// setColumns sets doc n's sort and statistics columns from d.
+func (x *Index) setColumns(n uint32, d *Doc) {
+	for j := range x.sorts {
+		var k any
+		if j < len(d.SortKeys) {
+			k = d.SortKeys[j]
+		}
+		x.sorts[j].set(n, k)
+	}
+	x.accountOf[n] = x.account.code(d.AccountID)
+	x.typeOf[n] = x.typ.code(d.Type)
+	x.resourceOf[n] = x.resource.code(d.ResourceType + "\x00" + d.ResourceID)
+	x.severity[n] = d.Severity
+	x.updatedAt[n] = d.UpdatedAtMS
 }
 
 // settle marks docs ns alive and drops what was computed without them.

@@ -136,20 +136,7 @@ func TestLoadIndexes(t *testing.T) {
 	gen := findinggen.New(11)
 	for _, scope := range scopes {
 		insertDetector(t, db, scope, "det")
-		var fs []*guardpost.Finding
-		for range 200 {
-			doc, _ := gen.Next()
-			var tree map[string]any
-			json.Unmarshal(doc, &tree)
-			tree["accountId"], tree["region"] = scope.AccountID, scope.Region
-			tree["service"].(map[string]any)["detectorId"] = "det"
-			doc, _ = json.Marshal(tree)
-			f, err := guardpost.ParseFinding(doc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fs = append(fs, f)
-		}
+		fs := generatedFindings(t, gen, scope, "det", 200)
 		if _, err := db.MergeFindings(ctx, scope, "det", fs, replaceByID); err != nil {
 			t.Fatal(err)
 		}
@@ -214,23 +201,7 @@ func TestIndexSeesAnotherProcessWrites(t *testing.T) {
 	insertDetector(t, a, scope, "det")
 	vis := guardpost.NewVisibility(scope, guardpost.DetectorRef{AccountID: scope.AccountID, DetectorID: "det"})
 	gen := findinggen.New(13)
-	next := func(n int) []*guardpost.Finding {
-		var fs []*guardpost.Finding
-		for range n {
-			doc, _ := gen.Next()
-			var tree map[string]any
-			json.Unmarshal(doc, &tree)
-			tree["accountId"], tree["region"] = scope.AccountID, scope.Region
-			tree["service"].(map[string]any)["detectorId"] = "det"
-			doc, _ = json.Marshal(tree)
-			f, err := guardpost.ParseFinding(doc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fs = append(fs, f)
-		}
-		return fs
-	}
+	next := func(n int) []*guardpost.Finding { return generatedFindings(t, gen, scope, "det", n) }
 	count := func(db *DB) int {
 		t.Helper()
 		curs, err := db.ListFindings(ctx, vis, guardpost.FindingQuery{})

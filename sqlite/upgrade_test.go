@@ -150,22 +150,7 @@ func TestUpgradeFromDocumentColumns(t *testing.T) {
 	gen := findinggen.New(7)
 	want := map[string]*guardpost.Finding{}
 	const n = 3000 // more than one conversion batch
-	for i := range n {
-		doc, err := gen.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var tree map[string]any
-		if err := json.Unmarshal(doc, &tree); err != nil {
-			t.Fatal(err)
-		}
-		tree["accountId"], tree["region"] = scope.AccountID, scope.Region
-		tree["service"].(map[string]any)["detectorId"] = "det"
-		doc, _ = json.Marshal(tree)
-		f, err := guardpost.ParseFinding(doc)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for i, f := range generatedFindings(t, gen, scope, "det", n) {
 		if i%10 == 0 {
 			f.AggregationKey = fmt.Sprintf("key-%d", i)
 		}
@@ -308,21 +293,7 @@ func TestOpenRewritesRecordsForNewAttributes(t *testing.T) {
 	}
 	scope := guardpost.Scope{AccountID: "123456789012", Region: "us-east-1"}
 	insertDetector(t, db, scope, "det")
-	gen := findinggen.New(9)
-	var fs []*guardpost.Finding
-	for range 50 {
-		doc, _ := gen.Next()
-		var tree map[string]any
-		json.Unmarshal(doc, &tree)
-		tree["accountId"], tree["region"] = scope.AccountID, scope.Region
-		tree["service"].(map[string]any)["detectorId"] = "det"
-		doc, _ = json.Marshal(tree)
-		f, err := guardpost.ParseFinding(doc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fs = append(fs, f)
-	}
+	fs := generatedFindings(t, findinggen.New(9), scope, "det", 50)
 	if _, err := db.MergeFindings(ctx, scope, "det", fs, replaceByID); err != nil {
 		t.Fatal(err)
 	}
@@ -385,3 +356,31 @@ func insertDetector(t testing.TB, db *DB, scope guardpost.Scope, id string) {
 }
 
 func replaceByID([]*guardpost.Filter) guardpost.MergeFunc { return keepIncoming }
+
+// generatedFindings returns the next n of gen's findings, made the
+// findings of the detector in scope.
+func generatedFindings(t testing.TB, gen *findinggen.Generator, scope guardpost.Scope, detectorID string, n int) []*guardpost.Finding {
+	t.Helper()
+	fs := make([]*guardpost.Finding, 0, n)
+	for range n {
+		doc, err := gen.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tree map[string]any
+		if err := json.Unmarshal(doc, &tree); err != nil {
+			t.Fatal(err)
+		}
+		tree["accountId"], tree["region"] = scope.AccountID, scope.Region
+		tree["service"].(map[string]any)["detectorId"] = detectorID
+		if doc, err = json.Marshal(tree); err != nil {
+			t.Fatal(err)
+		}
+		f, err := guardpost.ParseFinding(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs = append(fs, f)
+	}
+	return fs
+}
