@@ -105,11 +105,7 @@ func BenchmarkFindingAttributes(b *testing.B) {
 // fields, sort keys, attributes): done for every finding written.
 func BenchmarkParseFinding(b *testing.B) {
 	raw, _ := benchDocs(b)
-	size := 0
-	for _, r := range raw {
-		size += len(r)
-	}
-	b.SetBytes(int64(size / len(raw)))
+	b.SetBytes(averageSize(raw))
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -124,11 +120,7 @@ func BenchmarkParseFinding(b *testing.B) {
 // JSON, as an import and every rewrite of a finding do.
 func BenchmarkEncodeFinding(b *testing.B) {
 	raw, docs := benchDocs(b)
-	size := 0
-	for _, r := range raw {
-		size += len(r)
-	}
-	b.SetBytes(int64(size / len(raw)))
+	b.SetBytes(averageSize(raw))
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -137,4 +129,13 @@ func BenchmarkEncodeFinding(b *testing.B) {
 		}
 		i++
 	}
+}
+
+// averageSize is the mean length of the documents, for b.SetBytes.
+func averageSize(raw [][]byte) int64 {
+	size := 0
+	for _, r := range raw {
+		size += len(r)
+	}
+	return int64(size / len(raw))
 }

@@ -228,6 +228,17 @@ func (n *normalizer) object(obj map[string]any, si int, at int) {
 
 // value checks and canonicalizes one value of shape s; ok is false when it
 // does not fit (the violation is recorded).
+// element normalizes one list element or map value at seg, refusing a
+// null as the model's constraint does.
+func (n *normalizer) element(e any, si int, seg int) (any, bool) {
+	if e == nil {
+		p := n.pathAt(seg)
+		n.add(p, "Value null at '"+p+"' failed to satisfy constraint: Member must not be null")
+		return nil, false
+	}
+	return n.value(e, si, seg)
+}
+
 func (n *normalizer) value(v any, si int, at int) (any, bool) {
 	s := &wire.FindingDoc[si]
 	switch s.Kind {
@@ -246,13 +257,7 @@ func (n *normalizer) value(v any, si int, at int) (any, bool) {
 			return nil, false
 		}
 		for i, e := range list {
-			seg := n.seg(at, docPath{index: i + 1})
-			if e == nil {
-				p := n.pathAt(seg)
-				n.add(p, "Value null at '"+p+"' failed to satisfy constraint: Member must not be null")
-				continue
-			}
-			if ne, ok := n.value(e, s.Elem, seg); ok {
+			if ne, ok := n.element(e, s.Elem, n.seg(at, docPath{index: i + 1})); ok {
 				list[i] = ne
 			}
 		}
@@ -264,13 +269,7 @@ func (n *normalizer) value(v any, si int, at int) (any, bool) {
 			return nil, false
 		}
 		for k, e := range obj {
-			seg := n.seg(at, docPath{key: k})
-			if e == nil {
-				p := n.pathAt(seg)
-				n.add(p, "Value null at '"+p+"' failed to satisfy constraint: Member must not be null")
-				continue
-			}
-			if ne, ok := n.value(e, s.Elem, seg); ok {
+			if ne, ok := n.element(e, s.Elem, n.seg(at, docPath{key: k})); ok {
 				obj[k] = ne
 			}
 		}

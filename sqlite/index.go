@@ -384,9 +384,9 @@ func (w *indexWrite) put(stored, f *guardpost.Finding) error {
 	if x == nil {
 		return nil
 	}
-	previous, err := attributesOf(stored)
-	if err != nil {
-		return err
+	var previous []guardpost.AttributeValue // what the index holds for stored
+	if stored != nil {
+		previous = stored.Attributes
 	}
 	if stored != nil && stored.ID != f.ID {
 		w.pending = append(w.pending, indexOp{x: x, deleted: stored.ID, previous: previous})
@@ -398,15 +398,6 @@ func (w *indexWrite) put(stored, f *guardpost.Finding) error {
 	}
 	w.touched[k] = true
 	return nil
-}
-
-// attributesOf returns a stored finding's attribute values, which
-// scanFinding decoded from its record.
-func attributesOf(f *guardpost.Finding) ([]guardpost.AttributeValue, error) {
-	if f == nil {
-		return nil, nil
-	}
-	return f.Attributes, nil
 }
 
 // apply makes the changes in order. Runs of new findings (an import's

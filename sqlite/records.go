@@ -36,15 +36,6 @@ func encodeFinding(c *findingrec.Codec, f *guardpost.Finding) (stored, error) {
 	return s, nil
 }
 
-// decodeRecord fills f's indexed fields from a stored record.
-func decodeRecord(c *findingrec.Codec, record []byte, f *guardpost.Finding) error {
-	rec, err := findingrec.Decompress(nil, record)
-	if err != nil {
-		return err
-	}
-	return c.Decode(rec, f)
-}
-
 // encodeAll encodes findings on every core. A write transaction calls it
 // before it begins, so that compression is not done under the write lock.
 func encodeAll(c *findingrec.Codec, fs []*guardpost.Finding) (map[*guardpost.Finding]stored, error) {
