@@ -6,12 +6,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -455,4 +458,70 @@ func TestAuditCommand(t *testing.T) {
 	if code := run(ctx, []string{"audit", "--help"}, &help, io.Discard); code != 0 || !strings.Contains(help.String(), "-event-name operation") {
 		t.Errorf("--help: exit %d, %q", code, help.String())
 	}
+}
+
+// TestAuditRecordsSurviveKill: calls answered by a server process killed
+// with SIGKILL in the middle of a stream of writes from two accounts all
+// have their records, which the reader (and guardpost audit) then reads
+// even if the kill tore the last line.
+func TestAuditRecordsSurviveKill(t *testing.T) {
+	base := startServer(t) // for its credentials file
+	dataDir := filepath.Join(t.TempDir(), "data")
+	p := startProcess(t, dataDir, base.credFile)
+	s := &testServer{Main: &Main{}, t: t, listenerAddr: p.addr}
+	ctx := context.Background()
+	answered := make(chan string, 10000)
+	done := make(chan struct{})
+	var running sync.WaitGroup
+	for _, c := range []*guardduty.Client{s.clientA(), s.clientB()} {
+		det := createDetector(t, c)
+		for range 2 {
+			running.Go(func() {
+				for i := 0; ; i++ {
+					select {
+					case <-done:
+						return
+					default:
+					}
+					ids := []string{fmt.Sprintf("%032x", i)}
+					out, err := c.ArchiveFindings(ctx, &guardduty.ArchiveFindingsInput{DetectorId: &det, FindingIds: ids})
+					if err != nil {
+						return // the kill
+					}
+					id, _ := awsmiddleware.GetRequestIDMetadata(out.ResultMetadata)
+					answered <- id
+				}
+			})
+		}
+	}
+	// Kill once a few dozen calls were answered, while the others are in
+	// flight.
+	for deadline := time.Now().Add(30 * time.Second); len(answered) < 40; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d calls answered", len(answered))
+		}
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Wait()
+	close(done)
+	running.Wait()
+	close(answered)
+
+	recorded := map[string]bool{}
+	if err := audit.Scan(filepath.Join(dataDir, "audit"), audit.Filter{EventNames: []string{"ArchiveFindings"}}, func(r *audit.Record, _ []byte) error {
+		recorded[r.RequestID] = true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for id := range answered {
+		n++
+		if !recorded[id] {
+			t.Errorf("call %s was answered but has no record after SIGKILL", id)
+		}
+	}
+	t.Logf("%d answered calls, %d records", n, len(recorded))
 }
