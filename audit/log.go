@@ -154,6 +154,7 @@ func (l *Log) Write(rec *Record) error {
 	if err != nil {
 		return err
 	}
+	defer line.free()
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -165,7 +166,7 @@ func (l *Log) Write(rec *Record) error {
 		l.mu.Unlock()
 		return ErrDropped
 	}
-	b.buf = append(b.buf, line...)
+	b.buf = append(b.buf, line.Bytes()...)
 	if !rec.ReadOnly || len(b.buf) >= flushAt {
 		// Under mu: Close closes kick under mu too.
 		select {
@@ -187,16 +188,38 @@ func (l *Log) Write(rec *Record) error {
 	}
 }
 
-// encode is rec as one JSON line. HTML characters are kept as they are,
-// as CloudTrail writes them.
-func encode(rec *Record) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(rec); err != nil {
+// encode is rec as one JSON line, in a pooled buffer to free once copied.
+// HTML characters are kept as they are, as CloudTrail writes them.
+func encode(rec *Record) (*lineBuffer, error) {
+	b := lines.Get().(*lineBuffer)
+	b.Grow(1024 + len(rec.RequestParameters) + len(rec.ResponseElements))
+	if err := b.enc.Encode(rec); err != nil {
+		b.free()
 		return nil, fmt.Errorf("audit record: %w", err)
 	}
-	return buf.Bytes(), nil
+	return b, nil
+}
+
+// lineBuffer is an encoded record: records are encoded on every audited
+// call, and their buffers reused.
+type lineBuffer struct {
+	bytes.Buffer
+	enc *json.Encoder // writes to Buffer
+}
+
+var lines = sync.Pool{New: func() any {
+	b := new(lineBuffer)
+	b.enc = json.NewEncoder(&b.Buffer)
+	b.enc.SetEscapeHTML(false)
+	return b
+}}
+
+func (b *lineBuffer) free() {
+	if b.Cap() > 1<<20 {
+		return
+	}
+	b.Reset()
+	lines.Put(b)
 }
 
 // Close writes and fsyncs what is waiting, closes the file and stops the

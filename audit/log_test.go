@@ -132,7 +132,7 @@ func TestRotationBySize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	max := int64(3*len(line) + len(line)/2) // three records a file
+	max := int64(3*line.Len() + line.Len()/2) // three records a file
 	l, err := Open(dir, Options{MaxBytes: max})
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/tls"
+	"encoding/hex"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -23,18 +25,31 @@ import (
 type auditor struct {
 	record func(*audit.Record) error
 	reads  bool
+
+	// identities caches each (key, region)'s userIdentity: the AIDA id
+	// costs a SHA-256 and the ARN a few strings. Bounded, since the region
+	// is the client's choice.
+	mu         sync.Mutex
+	identities map[identityKey]audit.UserIdentity
 }
+
+type identityKey struct{ accessKeyID, region string }
+
+// maxIdentities bounds auditor.identities; past it identities are made
+// anew for each record.
+const maxIdentities = 4096
 
 // HandleAudit has every authenticated GuardDuty call that changes state
 // (and, when reads is true, every read too) described as a CloudTrail
 // record and given to record before the first byte of its answer is sent:
 // record may hold the answer until the record is durable (audit.Log.Write
-// does, for calls that change state). A call refused before its signature
+// does, for calls that change state). record must not keep rec or its
+// byte slices after it returns: their memory is reused. A call refused before its signature
 // is verified has no record: there is no identity to record. A record
 // record fails to keep is logged; the call is answered all the same, since
 // its change is already made.
 func (s *Server) HandleAudit(record func(*audit.Record) error, reads bool) {
-	s.audit = &auditor{record: record, reads: reads}
+	s.audit = &auditor{record: record, reads: reads, identities: map[identityKey]audit.UserIdentity{}}
 }
 
 // readOnly tells whether an operation only reads, as CloudTrail's
@@ -116,31 +131,42 @@ func (a *auditWriter) report(body []byte) {
 			status = http.StatusInternalServerError
 		}
 	}
-	rec := a.record(status, body)
+	params := paramBuffers.Get().(*bytes.Buffer)
+	rec := a.record(status, body, params)
 	if err := a.s.audit.record(rec); err != nil && err != audit.ErrDropped {
 		a.s.log.Error("audit record not kept", "request_id", rec.RequestID, "operation", a.op, "err", err)
+	}
+	if params.Cap() <= maxPooledParams {
+		params.Reset()
+		paramBuffers.Put(params)
 	}
 	if a.status != 0 {
 		a.ResponseWriter.WriteHeader(a.status)
 	}
 }
 
-// record describes the call as CloudTrail does.
-func (a *auditWriter) record(status int, body []byte) *audit.Record {
+// paramBuffers hold requestParameters until the record is kept.
+var paramBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledParams = 64 << 10
+
+// record describes the call as CloudTrail does; its requestParameters are
+// written into params.
+func (a *auditWriter) record(status int, body []byte, params *bytes.Buffer) *audit.Record {
 	r := a.r
 	rec := &audit.Record{
 		EventVersion:       audit.EventVersion,
-		UserIdentity:       a.s.userIdentity(a.id),
+		UserIdentity:       a.s.audit.userIdentity(a.s.verifier, a.id),
 		EventTime:          time.Now().UTC().Format(audit.TimeFormat),
 		EventSource:        audit.EventSource,
 		EventName:          a.op,
 		AWSRegion:          a.id.Region,
 		SourceIPAddress:    sourceIP(r),
 		UserAgent:          r.UserAgent(),
-		RequestParameters:  requestParameters(a.input),
+		RequestParameters:  requestParameters(a.input, params),
 		ResponseElements:   json.RawMessage("null"),
 		RequestID:          a.Header().Get("X-Amzn-RequestId"),
-		EventID:            newRequestID(),
+		EventID:            newEventID(),
 		ReadOnly:           a.readOnly,
 		EventType:          audit.EventTypeAPICall,
 		ManagementEvent:    true,
@@ -173,11 +199,43 @@ func (a *auditWriter) record(status int, body []byte) *audit.Record {
 // userIdentity is the caller as CloudTrail names an IAM user, the same
 // user STS's GetCallerIdentity reports for the key (sts.CallerOf). The
 // secret key never leaves the verifier.
-func (s *Server) userIdentity(id sigv4.Identity) audit.UserIdentity {
-	cred := s.verifier.Credentials[id.AccessKeyID]
+func (au *auditor) userIdentity(v *sigv4.Verifier, id sigv4.Identity) audit.UserIdentity {
+	k := identityKey{id.AccessKeyID, id.Region}
+	au.mu.Lock()
+	u, ok := au.identities[k]
+	au.mu.Unlock()
+	if ok {
+		return u
+	}
+	cred := v.Credentials[id.AccessKeyID]
 	c := sts.CallerOf(cred, id.Region)
-	return audit.UserIdentity{Type: "IAMUser", PrincipalID: c.UserID, ARN: c.Arn, AccountID: id.AccountID,
+	u = audit.UserIdentity{Type: "IAMUser", PrincipalID: c.UserID, ARN: c.Arn, AccountID: id.AccountID,
 		AccessKeyID: id.AccessKeyID, UserName: cred.Profile}
+	au.mu.Lock()
+	if len(au.identities) < maxIdentities {
+		au.identities[k] = u
+	}
+	au.mu.Unlock()
+	return u
+}
+
+// newEventID returns a random UUID (version 4), as CloudTrail's eventID.
+func newEventID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:])
 }
 
 // sourceIP is the address of the connection's peer: a header naming
@@ -217,19 +275,19 @@ func capField(b []byte) json.RawMessage {
 // hidden replaces a sensitive member's value, as CloudTrail logs it.
 const hidden = "HIDDEN_DUE_TO_SECURITY_REASONS"
 
-// requestParameters is the call's input as CloudTrail logs it: every
-// member set, URI, query and body alike, under its wire name with a
-// lower-case first letter (detectorId, findingIds), sensitive members
-// hidden. JSON null when nothing was set or the input did not decode.
-func requestParameters(in wire.Input) json.RawMessage {
+// requestParameters is the call's input as CloudTrail logs it, written
+// into buf: every member set, URI, query and body alike, under its wire
+// name with a lower-case first letter (detectorId, findingIds), sensitive
+// members hidden. JSON null when nothing was set or the input did not
+// decode.
+func requestParameters(in wire.Input, buf *bytes.Buffer) json.RawMessage {
 	null := json.RawMessage("null")
 	if in == nil {
 		return null
 	}
 	v := reflect.ValueOf(in).Elem()
-	var buf bytes.Buffer
 	buf.WriteByte('{')
-	enc := json.NewEncoder(&buf)
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	members := 0
 	for _, f := range boundMembers(v.Type()) {

@@ -49,9 +49,18 @@ func auditServer(t *testing.T, reads bool) (*Server, string, func() []*audit.Rec
 	var mu sync.Mutex
 	var recs []*audit.Record
 	s.HandleAudit(func(r *audit.Record) error {
+		// A copy: the record's memory is reused once this returns.
+		b, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		var c audit.Record
+		if err := json.Unmarshal(b, &c); err != nil {
+			return err
+		}
 		mu.Lock()
 		defer mu.Unlock()
-		recs = append(recs, r)
+		recs = append(recs, &c)
 		return nil
 	}, reads)
 	return s, det, func() []*audit.Record {
