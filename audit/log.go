@@ -242,6 +242,11 @@ func (l *Log) Close() error {
 		err = cerr
 	}
 	l.file = nil
+	if err == nil && l.size == 0 { // a start that recorded nothing leaves no file
+		if err = os.Remove(filepath.Join(l.dir, l.lastName)); err == nil {
+			err = syncDir(l.dir)
+		}
+	}
 	return err
 }
 

@@ -379,3 +379,21 @@ func TestOpenFailsOnUnwritableDir(t *testing.T) {
 		t.Error("Open under a file: no error")
 	}
 }
+
+// A Log closed without records leaves no file behind.
+func TestEmptyLogLeavesNoFile(t *testing.T) {
+	dir := t.TempDir()
+	l, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files, _ := Files(dir); len(files) != 1 {
+		t.Fatalf("%d files after Open, want 1", len(files))
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if files, _ := Files(dir); len(files) != 0 {
+		t.Errorf("files after an empty run: %v", files)
+	}
+}
