@@ -74,6 +74,7 @@ type Log struct {
 
 	mu      sync.Mutex
 	cur     *batch // records waiting for the flusher
+	spare   []byte // the last written batch's buffer, for the next batch
 	closed  bool
 	dropped uint64
 
@@ -266,12 +267,18 @@ func (l *Log) flusher() {
 		l.mu.Lock()
 		b := l.cur
 		l.cur = newBatch()
+		l.cur.buf, l.spare = l.spare, nil
 		l.mu.Unlock()
 		b.err = l.flush(b.buf)
 		if b.err != nil {
 			l.log.Error("audit log: records not written", "dir", l.dir, "bytes", len(b.buf), "err", b.err)
 		}
 		close(b.done)
+		if cap(b.buf) <= 2*flushAt { // keep a buffer of the usual size, not a burst's
+			l.mu.Lock()
+			l.spare = b.buf[:0]
+			l.mu.Unlock()
+		}
 		if !open {
 			return
 		}
