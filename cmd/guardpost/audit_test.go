@@ -525,3 +525,15 @@ func TestAuditRecordsSurviveKill(t *testing.T) {
 	}
 	t.Logf("%d answered calls, %d records", n, len(recorded))
 }
+
+// TestAuditOff: --audit=false writes no audit log.
+func TestAuditOff(t *testing.T) {
+	s := startServer(t, "--audit=false")
+	createDetector(t, s.clientA())
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(s.DataDir, "audit")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("audit directory with --audit=false: %v", err)
+	}
+}
