@@ -24,6 +24,11 @@ const (
 // before its next tick.
 const flushAt = 64 << 10
 
+// maxSpare is the largest batch buffer kept for the next batch: under a
+// steady stream of read-only records a batch grows past flushAt while the
+// previous one is written.
+const maxSpare = 1 << 20
+
 // Errors of Write.
 var (
 	ErrClosed  = errors.New("audit log closed")
@@ -274,7 +279,7 @@ func (l *Log) flusher() {
 			l.log.Error("audit log: records not written", "dir", l.dir, "bytes", len(b.buf), "err", b.err)
 		}
 		close(b.done)
-		if cap(b.buf) <= 2*flushAt { // keep a buffer of the usual size, not a burst's
+		if cap(b.buf) <= maxSpare { // keep a buffer of the usual size, not a burst's
 			l.mu.Lock()
 			l.spare = b.buf[:0]
 			l.mu.Unlock()
