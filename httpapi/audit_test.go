@@ -23,6 +23,7 @@ import (
 
 	"github.com/guardpost/guardpost"
 	"github.com/guardpost/guardpost/audit"
+	"github.com/guardpost/guardpost/httpapi/wire"
 	"github.com/guardpost/guardpost/sigv4"
 	"github.com/guardpost/guardpost/sqlite"
 )
@@ -219,4 +220,23 @@ func benchAudit(b *testing.B, s *Server) {
 		l.Close()
 	})
 	s.HandleAudit(l.Write, mode == "reads")
+}
+
+// A handler that panics is answered 500 by ServeHTTP; its call is
+// recorded as an internal error.
+func TestAuditPanickingHandler(t *testing.T) {
+	s, _, records := auditServer(t, false)
+	op := wire.Operation{Name: "CreatePanic", Method: http.MethodPost, Path: "/panic", Code: http.StatusOK,
+		NewInput: func() wire.Input { return new(wire.NoInput) }}
+	s.mux.Handle("POST /panic", s.operation(op, func(*request) (any, error) { panic("boom") }))
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, signedAs(t, http.MethodPost, "/panic", ""))
+	if w.Code != http.StatusInternalServerError {
+		t.Fatalf("panic: %d %s", w.Code, w.Body)
+	}
+	recs := records()
+	if len(recs) != 1 || recs[0].EventName != "CreatePanic" || recs[0].ErrorCode != "InternalServerErrorException" ||
+		recs[0].RequestID != w.Header().Get("X-Amzn-RequestId") {
+		t.Errorf("records %+v", recs)
+	}
 }
