@@ -537,3 +537,42 @@ func TestAuditOff(t *testing.T) {
 		t.Errorf("audit directory with --audit=false: %v", err)
 	}
 }
+
+// TestAuditMaxBytes: --audit-max-bytes rotates the files, and guardpost
+// audit reads across them in order.
+func TestAuditMaxBytes(t *testing.T) {
+	s := startServer(t, "--audit-max-bytes", "3000") // a couple of records a file
+	c := s.clientA()
+	ctx := context.Background()
+	det := createDetector(t, c)
+	var want []string
+	for i := range 6 {
+		name := fmt.Sprintf("rotation-%d", i)
+		if _, err := c.CreateFilter(ctx, &guardduty.CreateFilterInput{DetectorId: &det, Name: &name,
+			FindingCriteria: &types.FindingCriteria{Criterion: map[string]types.Condition{"severity": {Gte: aws.Int32(int32(i))}}}}); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, name)
+	}
+	if files := mustGlob(t, filepath.Join(s.DataDir, "audit", "audit-*.jsonl")); len(files) < 3 {
+		t.Errorf("%d files of at most 3000 bytes for 7 records, want at least 3", len(files))
+	}
+	var out bytes.Buffer
+	if code := run(ctx, []string{"audit", "--data-dir", s.DataDir, "--event-name", "CreateFilter"}, &out, io.Discard); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	var got []string
+	sc := bufio.NewScanner(&out)
+	for sc.Scan() {
+		var r audit.Record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		var p struct{ Name string }
+		json.Unmarshal(r.RequestParameters, &p)
+		got = append(got, p.Name)
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("records across files: %v, want %v in order", got, want)
+	}
+}
