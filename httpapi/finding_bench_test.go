@@ -43,6 +43,7 @@ var benchCreds = aws.Credentials{AccessKeyID: "AKIDBENCH", SecretAccessKey: "ben
 // the store, as right after a write).
 func BenchmarkFindingHandlers(b *testing.B) {
 	s, detector, ids, instanceID := benchServer(b)
+	benchAudit(b, s)
 	rng := rand.New(rand.NewPCG(1, 2))
 	pick := func(n int) []string {
 		out := make([]string, n)

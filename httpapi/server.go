@@ -35,6 +35,7 @@ type Server struct {
 	log      *slog.Logger
 	mux      *http.ServeMux
 	sts      http.Handler // STS on the same endpoint (HandleSTS); nil: none
+	audit    *auditor     // the audit log (HandleAudit); nil: none
 
 	// ObserveRequest, when set, is told about every answered request: the
 	// operation name (as in the request log), the status and the latency.
@@ -306,6 +307,12 @@ func (s *Server) operation(op wire.Operation, h handler) http.Handler {
 		if x != nil {
 			x.account = id.AccountID
 		}
+		if s.audit != nil {
+			w = s.auditing(w, r, op, id)
+			if a, ok := w.(*auditWriter); ok {
+				defer a.finish()
+			}
+		}
 		in := op.NewInput()
 		if err := in.BindHTTP(r.PathValue, r.URL.Query(), r.Header); err != nil {
 			writeError(w, r, s.log, err)
@@ -315,6 +322,7 @@ func (s *Server) operation(op wire.Operation, h handler) http.Handler {
 			writeError(w, r, s.log, err)
 			return
 		}
+		auditInput(w, in)
 		if err := in.Validate(); err != nil {
 			writeError(w, r, s.log, err)
 			return

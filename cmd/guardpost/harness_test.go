@@ -45,7 +45,7 @@ type testServer struct {
 	credFile     string
 }
 
-func startServer(t *testing.T) *testServer {
+func startServer(t *testing.T, flags ...string) *testServer {
 	t.Helper()
 	dir := t.TempDir()
 	cred := filepath.Join(dir, "credentials")
@@ -54,15 +54,18 @@ func startServer(t *testing.T) *testServer {
 	if err := os.WriteFile(cred, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return startServerWith(t, dir, cred)
+	return startServerWith(t, dir, cred, flags...)
 }
 
-func startServerWith(t *testing.T, dir, cred string) *testServer {
+// startServerWith starts a server on dir's data directory with a
+// credentials file and extra serve flags.
+func startServerWith(t *testing.T, dir, cred string, flags ...string) *testServer {
 	t.Helper()
 	m := NewMain()
 	m.Stderr = io.Discard
 	m.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := m.ParseFlags([]string{"--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--credentials", cred}); err != nil {
+	args := append([]string{"--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--credentials", cred}, flags...)
+	if err := m.ParseFlags(args); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.Run(context.Background()); err != nil {

@@ -2,6 +2,7 @@
 //
 //	guardpost serve [flags]                run the server
 //	guardpost ingest [flags] FILE|DIR...   send findings files to a running server
+//	guardpost audit [flags]                print the audit log's records
 //	guardpost version                      print the version
 //
 // "guardpost <command> --help" prints a command's flags.
@@ -39,6 +40,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runServe(ctx, args[1:], stdout, stderr)
 	case "ingest":
 		return runIngest(ctx, args[1:], stdout, stderr)
+	case "audit":
+		return runAudit(ctx, args[1:], stdout, stderr)
 	case "version":
 		return runVersion(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
@@ -57,6 +60,7 @@ func usage(w io.Writer) {
 commands:
   serve     run the GuardDuty-compatible server
   ingest    send findings files to a running server
+  audit     print the audit log's CloudTrail records
   version   print the version
   help      print this help
 

@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/guardpost/guardpost"
+	"github.com/guardpost/guardpost/audit"
 	"github.com/guardpost/guardpost/httpapi"
 	"github.com/guardpost/guardpost/metrics"
 	"github.com/guardpost/guardpost/samples"
@@ -86,6 +87,12 @@ type Main struct {
 	// FindingCacheMiB bounds GetFindings' cache of documents
 	// (guardpost.Service.FindingCacheBytes); 0: none.
 	FindingCacheMiB int
+	// Audit writes a CloudTrail record of every call that changes state
+	// (and of reads too with AuditReads) under <DataDir>/audit, in files of
+	// at most AuditMaxBytes (0: audit.DefaultMaxBytes).
+	Audit         bool
+	AuditReads    bool
+	AuditMaxBytes int64
 	// Stderr receives the start instructions (and the log, unless Logger is
 	// set). Logger, when set before Run, is used as it is: --log-level and
 	// --log-format then do not apply.
@@ -93,6 +100,7 @@ type Main struct {
 	Logger *slog.Logger
 
 	store    *sqlite.DB
+	auditLog *audit.Log
 	listener net.Listener
 	server   *http.Server
 	stop     context.CancelFunc // ends the component group
@@ -103,7 +111,7 @@ type Main struct {
 // NewMain returns a Main with the defaults.
 func NewMain() *Main {
 	return &Main{Listen: "127.0.0.1:4747", DataDir: "./guardpost-data", LogLevel: slog.LevelInfo, LogFormat: "text", Stderr: os.Stderr,
-		FindingCacheMiB: guardpost.DefaultFindingCacheBytes >> 20}
+		FindingCacheMiB: guardpost.DefaultFindingCacheBytes >> 20, Audit: true, AuditMaxBytes: audit.DefaultMaxBytes}
 }
 
 func (m *Main) flagSet() *flag.FlagSet {
@@ -112,6 +120,9 @@ func (m *Main) flagSet() *flag.FlagSet {
 	fs.IntVar(&m.FindingCacheMiB, "finding-cache", m.FindingCacheMiB, "`MiB` of finding documents GetFindings keeps in memory (exact: dropped on every write); 0: none")
 	fs.StringVar(&m.PprofListen, "pprof", m.PprofListen, "`address` to serve Go profiles (/debug/pprof/) on, unauthenticated; empty: none")
 	fs.StringVar(&m.DataDir, "data-dir", m.DataDir, "`directory` for the database and the generated credentials file (created if missing)")
+	fs.BoolVar(&m.Audit, "audit", m.Audit, "write a CloudTrail record of every call that changes state to <data-dir>/audit (read them with guardpost audit)")
+	fs.BoolVar(&m.AuditReads, "audit-reads", m.AuditReads, "also record reads (Get, List, Describe calls) in the audit log")
+	fs.Int64Var(&m.AuditMaxBytes, "audit-max-bytes", m.AuditMaxBytes, "`bytes` after which the audit log starts a new file (it also starts one each UTC day)")
 	fs.StringVar(&m.CredentialsFile, "credentials", m.CredentialsFile, "AWS shared-credentials `file` with aws_account_id per profile (default: <data-dir>/credentials, generated on first start)")
 	fs.Func("log-level", "log `level`: debug, info, warn or error (default info; info logs one line per request)", func(s string) error {
 		levels := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
@@ -166,6 +177,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	defer func() {
 		if err != nil {
 			m.listener.Close()
+			if m.auditLog != nil {
+				m.auditLog.Close()
+				m.auditLog = nil
+			}
 			if m.store != nil {
 				m.store.Close()
 				m.store = nil
@@ -201,6 +216,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	api.HandleSTS(&sts.Handler{Verifier: &sigv4.Verifier{Credentials: creds, Service: "sts"}, Log: m.Logger})
 	api.ObserveRequest = met.ObserveRequest
 	api.HandleMetrics(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if m.Audit {
+		m.auditLog, err = audit.Open(filepath.Join(m.DataDir, "audit"), audit.Options{MaxBytes: m.AuditMaxBytes, Logger: m.Logger})
+		if err != nil {
+			return err
+		}
+		api.HandleAudit(m.auditLog.Write, m.AuditReads)
+	}
 	api.HandleReady(m.store.Ready)
 	// Build every detector's in-memory index in the background: the API
 	// answers at once, exactly but slower until /readyz says 200.
@@ -300,6 +322,10 @@ func (m *Main) Close() error {
 		m.stop()
 		<-m.done
 		errs = append(errs, m.err)
+	}
+	// After the HTTP server: every answered call's record is in.
+	if m.auditLog != nil {
+		errs = append(errs, m.auditLog.Close())
 	}
 	if m.store != nil {
 		errs = append(errs, m.store.Close())
