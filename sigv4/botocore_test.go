@@ -65,7 +65,7 @@ func TestBotocore(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := &Verifier{Credentials: creds, Service: "guardduty"} // real clock: botocore signs with it
-	v.Credentials["AKIATOKENTOKENTOKEN0"] = Credential{AccessKeyID: "AKIATOKENTOKENTOKEN0", SecretAccessKey: "token-secret", AccountID: testAccount}
+	v.Credentials["AKIATOKENTOKENTOKEN0"] = Credential{AccessKeyID: "AKIATOKENTOKENTOKEN0", SecretAccessKey: "token-secret", AccountID: testAccount, SessionToken: "session-token"}
 
 	// Only the AWS settings of the test apply to python.
 	var env []string

@@ -21,12 +21,17 @@ type Credential struct {
 	AccessKeyID     string
 	SecretAccessKey string
 	AccountID       string
+	// SessionToken, when the profile declares aws_session_token, must come
+	// with every request signed by this key (X-Amz-Security-Token), as
+	// for AWS's temporary credentials.
+	SessionToken string
 }
 
 const (
 	keyAccessKeyID     = "aws_access_key_id"
 	keySecretAccessKey = "aws_secret_access_key"
 	keyAccountID       = "aws_account_id"
+	keySessionToken    = "aws_session_token"
 )
 
 // profileState is a profile being parsed; the line numbers feed error messages.
@@ -45,8 +50,8 @@ type profileState struct {
 // lines, whitespace around '=', key names case-insensitive, no inline
 // comments (a '#' after a value is part of the value, as for the CLI), and
 // lines indented deeper than the previous key continue its value (used for
-// nested settings such as "s3 =" blocks). Keys other than the three above are
-// ignored. Errors name the file and line.
+// nested settings such as "s3 =" blocks). A profile may also declare
+// aws_session_token (see Credential.SessionToken); other keys are ignored. Errors name the file and line.
 func LoadCredentials(path string) (map[string]Credential, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -105,7 +110,7 @@ func parseCredentials(path string, data []byte) (map[string]Credential, error) {
 		// Continuation line, as configparser sees it.
 		if cur != nil && lastKey != "" && indent > lastKeyIndent {
 			switch lastKey {
-			case keyAccessKeyID, keySecretAccessKey, keyAccountID:
+			case keyAccessKeyID, keySecretAccessKey, keyAccountID, keySessionToken:
 				return nil, errorf(lineNo, "unexpected indented line continuing %s (remove the leading whitespace)", lastKey)
 			}
 			continue // part of an ignored (possibly nested) setting
@@ -146,7 +151,7 @@ func parseCredentials(path string, data []byte) (map[string]Credential, error) {
 		lastKey, lastKeyIndent = key, indent
 
 		switch key {
-		case keyAccessKeyID, keySecretAccessKey, keyAccountID:
+		case keyAccessKeyID, keySecretAccessKey, keyAccountID, keySessionToken:
 		default:
 			continue // region, output, ... are for the CLI
 		}
@@ -170,6 +175,11 @@ func parseCredentials(path string, data []byte) (map[string]Credential, error) {
 				return nil, errorf(lineNo, "invalid %s %q: want exactly 12 digits", key, value)
 			}
 			cur.cred.AccountID = value
+		case keySessionToken:
+			if value == "" {
+				return nil, errorf(lineNo, "empty %s", key)
+			}
+			cur.cred.SessionToken = value
 		}
 	}
 	if err := sc.Err(); err != nil {

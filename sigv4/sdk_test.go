@@ -114,7 +114,7 @@ func TestGoSDKEndToEnd(t *testing.T) {
 
 	as.mu.Lock()
 	for _, id := range as.identities {
-		if id != (Identity{AccessKeyID: testKey, AccountID: testAccount, Region: "ap-southeast-2"}) {
+		if id != (Identity{AccessKeyID: testKey, AccountID: testAccount, Region: "ap-southeast-2", Profile: "default"}) {
 			t.Fatalf("identity %+v", id)
 		}
 	}

@@ -202,10 +202,12 @@ func TestVerifyVariants(t *testing.T) {
 	v := testVerifier(signTime)
 	body := []byte(`{"findingIds":["f1"]}`)
 
-	t.Run("any region", func(t *testing.T) {
-		r, b := signedRequest(t, goSDK, "GET", "/detector", nil, signOpts{region: "xx-moon-7"})
-		if id := mustVerify(t, v, r, b); id.Region != "xx-moon-7" {
-			t.Errorf("region %q", id.Region)
+	t.Run("any partition's region", func(t *testing.T) {
+		for _, region := range []string{"us-east-1", "cn-northwest-1", "us-gov-west-1", "eusc-de-east-1"} {
+			r, b := signedRequest(t, goSDK, "GET", "/detector", nil, signOpts{region: region})
+			if id := mustVerify(t, v, r, b); id.Region != region {
+				t.Errorf("region %q, want %q", id.Region, region)
+			}
 		}
 	})
 	t.Run("unsigned header changed", func(t *testing.T) {
@@ -215,6 +217,10 @@ func TestVerifyVariants(t *testing.T) {
 		mustVerify(t, v, r, b)
 	})
 	t.Run("security token signed", func(t *testing.T) {
+		v := testVerifier(signTime)
+		c := v.Credentials[testKey]
+		c.SessionToken = "session-token"
+		v.Credentials[testKey] = c
 		r, b := signedRequest(t, goSDK, "GET", "/detector", nil, signOpts{token: "session-token"})
 		if sh := signedHeadersOf(r); !strings.Contains(sh, "x-amz-security-token") {
 			t.Fatalf("token not signed: %s", sh)
@@ -392,12 +398,12 @@ func TestVerifyErrors(t *testing.T) {
 			setAuth(r, "/20240506/", "/20240505/")
 			return r, b
 		}, "InvalidSignatureException", "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '20240505' != '20240506', from '20240506T070809Z'."},
-		{"expired", signTime.Add(5*time.Minute + time.Second), func(t *testing.T) (*http.Request, []byte) {
+		{"expired", signTime.Add(15*time.Minute + time.Second), func(t *testing.T) (*http.Request, []byte) {
 			return post(t, signOpts{})
-		}, "InvalidSignatureException", "Signature expired: 20240506T070809Z is now earlier than 20240506T070810Z (20240506T071310Z - 5 min.)"},
-		{"not yet current", signTime.Add(-5*time.Minute - time.Second), func(t *testing.T) (*http.Request, []byte) {
+		}, "InvalidSignatureException", "Signature expired: 20240506T070809Z is now earlier than 20240506T070810Z (20240506T072310Z - 15 min.)"},
+		{"not yet current", signTime.Add(-15*time.Minute - time.Second), func(t *testing.T) (*http.Request, []byte) {
 			return post(t, signOpts{})
-		}, "InvalidSignatureException", "Signature not yet current: 20240506T070809Z is still later than 20240506T070808Z (20240506T070308Z + 5 min.)"},
+		}, "InvalidSignatureException", "Signature not yet current: 20240506T070809Z is still later than 20240506T070808Z (20240506T065308Z + 15 min.)"},
 		{"wrong secret", time.Time{}, func(t *testing.T) (*http.Request, []byte) {
 			return post(t, signOpts{secret: "not-the-secret"})
 		}, "InvalidSignatureException", mismatch},
@@ -590,16 +596,19 @@ func TestVerifyAfterSecretRotation(t *testing.T) {
 	mustVerify(t, v, cur, curBody)
 }
 
-// TestVerifySignerCacheBounded checks that requests for many regions (the
-// client's choice, checked only for its syntax) cannot grow the verifier's
-// signers without bound.
+// TestVerifySignerCacheBounded checks that requests for many keys (temporary
+// keys come and go) cannot grow the verifier's signers without bound.
 func TestVerifySignerCacheBounded(t *testing.T) {
 	v := testVerifier(signTime.Add(time.Minute))
 	for i := range 3 * maxSigners {
-		r, body := signedRequest(t, awsCLI, "GET", "/detector", nil, signOpts{region: fmt.Sprintf("xx-test-%d", i)})
-		mustVerify(t, v, r, body)
+		key := fmt.Sprintf("AKIACACHE%011d", i)
+		v.Credentials[key] = Credential{Profile: "p", AccessKeyID: key, SecretAccessKey: testSecret, AccountID: testAccount}
+		r, body := signedRequest(t, awsCLI, "GET", "/detector", nil, signOpts{key: key})
+		if id, err := v.Verify(r, body); err != nil || id.AccessKeyID != key {
+			t.Fatalf("Verify: %+v, %v", id, err)
+		}
 		if n := len(v.signers.m); n > maxSigners {
-			t.Fatalf("after %d regions the verifier keeps %d signers, more than %d", i+1, n, maxSigners)
+			t.Fatalf("after %d keys the verifier keeps %d signers, more than %d", i+1, n, maxSigners)
 		}
 	}
 }
