@@ -48,3 +48,9 @@ func Partition(region string) string {
 	}
 	return "aws"
 }
+
+// KnownPartition tells whether name is an AWS partition ("aws", "aws-cn", ...).
+func KnownPartition(name string) bool {
+	_, ok := partitions[name]
+	return ok
+}

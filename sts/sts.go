@@ -1,11 +1,19 @@
 // Package sts answers the AWS Security Token Service on guardpost's own
-// endpoint, in STS's query protocol (form-encoded requests, XML answers):
-// tools pointed at guardpost with AWS_ENDPOINT_URL ask STS who they are
-// before anything else. Only GetCallerIdentity is implemented; every other
-// STS action answers a clear NotImplemented error in STS's XML error shape.
+// endpoint, in STS's query protocol (form-encoded requests, XML answers),
+// the only protocol the AWS SDKs and CLI use for STS: tools pointed at
+// guardpost with AWS_ENDPOINT_URL ask STS who they are before anything
+// else, and multi-account scripts assume a role in each account.
+// GetCallerIdentity, GetSessionToken and AssumeRole are implemented; every
+// other STS action answers a clear NotImplemented error in STS's XML error
+// shape.
+//
+// Temporary credentials are stateless: the session token is the session
+// itself, sealed with a server key (sigv4.SessionKeys), so every node
+// sharing the key accepts them until they expire, across restarts.
 package sts
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
@@ -18,6 +26,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/guardpost/guardpost/sigv4"
 )
@@ -44,8 +53,26 @@ var actions = map[string]bool{
 // Handler serves STS requests. Verifier must check the "sts" signing name.
 type Handler struct {
 	Verifier *sigv4.Verifier
-	Log      *slog.Logger
+	// Sessions issues temporary credentials; nil: GetSessionToken and
+	// AssumeRole answer NotImplemented.
+	Sessions *sigv4.SessionKeys
+	// MayAssume decides whether caller may assume a role in account; nil
+	// allows the caller's own account only.
+	MayAssume AssumePolicy
+	// MaxRoleSessionDuration is every role's MaxSessionDuration; zero
+	// means IAM's default, one hour.
+	MaxRoleSessionDuration time.Duration
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+	Log *slog.Logger
 }
+
+// AssumePolicy tells whether caller may assume roles in account (another
+// account than the caller's: a role in one's own account is always
+// allowed). guardpost has no IAM trust policies: the server decides by
+// account, e.g. GuardDuty administrator of the account, or the
+// organization's management account.
+type AssumePolicy func(ctx context.Context, caller sigv4.Identity, account string) (bool, error)
 
 // IsRequest tells whether r is meant for STS rather than GuardDuty: its
 // SigV4 credential scope names the service "sts", or it is a query-protocol
@@ -108,6 +135,7 @@ var authCodes = map[string]string{
 	"IncompleteSignatureException":        "IncompleteSignature",
 	"UnrecognizedClientException":         "InvalidClientTokenId",
 	"InvalidSignatureException":           "SignatureDoesNotMatch",
+	"ExpiredTokenException":               "ExpiredToken",
 }
 
 // ServeHTTP answers one STS request.
@@ -181,9 +209,27 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch action {
 	case "GetCallerIdentity":
 		h.getCallerIdentity(w, r, id)
+	case "GetSessionToken", "AssumeRole":
+		if h.Sessions == nil {
+			h.writeError(w, r, &Error{Status: http.StatusNotImplemented, Type: "Receiver", Code: "NotImplemented",
+				Message: "The STS action " + action + " is not enabled on this guardpost server (it has no session key)."})
+			return
+		}
+		var resp any
+		var err error
+		if action == "GetSessionToken" {
+			resp, err = h.getSessionToken(id, params, requestID(w))
+		} else {
+			resp, err = h.assumeRole(r.Context(), id, params, requestID(w))
+		}
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		writeXML(w, http.StatusOK, resp)
 	default:
 		h.writeError(w, r, &Error{Status: http.StatusNotImplemented, Type: "Receiver", Code: "NotImplemented",
-			Message: "The STS action " + action + " is not implemented by guardpost yet; only GetCallerIdentity is."})
+			Message: "The STS action " + action + " is not implemented by guardpost yet; only GetCallerIdentity, GetSessionToken and AssumeRole are."})
 	}
 }
 
@@ -213,25 +259,15 @@ func CallerOf(c sigv4.Credential, region string) Caller {
 }
 
 // Partition returns the AWS partition a region belongs to.
-func Partition(region string) string {
-	for _, p := range []struct{ prefix, partition string }{
-		{"cn-", "aws-cn"},
-		{"us-gov-", "aws-us-gov"},
-		{"us-isob-", "aws-iso-b"},
-		{"us-isof-", "aws-iso-f"},
-		{"eu-isoe-", "aws-iso-e"},
-		{"us-iso-", "aws-iso"},
-	} {
-		if strings.HasPrefix(region, p.prefix) {
-			return p.partition
-		}
-	}
-	return "aws"
-}
+func Partition(region string) string { return sigv4.Partition(region) }
 
 func (h *Handler) getCallerIdentity(w http.ResponseWriter, r *http.Request, id sigv4.Identity) {
-	cred := h.Verifier.Credentials[id.AccessKeyID]
-	c := CallerOf(cred, id.Region)
+	var c Caller
+	if s := id.Session; s != nil {
+		c = Caller{UserID: s.UserID, Account: s.AccountID, Arn: s.Arn}
+	} else {
+		c = CallerOf(h.Verifier.Credentials[id.AccessKeyID], id.Region)
+	}
 	// The element order is the one STS sends: Arn, UserId, Account.
 	type result struct {
 		Arn     string `xml:"Arn"`

@@ -131,9 +131,13 @@ func TestErrors(t *testing.T) {
 			return signed(t, "POST", "", "Version=2011-06-15", testKey, testSecret, "sts", "us-east-1")
 		}, 400, "Sender", "MissingAction", "Missing Action"},
 		{"not implemented yet", func() *http.Request {
+			return signed(t, "POST", "", "Action=GetFederationToken&Version=2011-06-15&Name=bob",
+				testKey, testSecret, "sts", "us-east-1")
+		}, 501, "Receiver", "NotImplemented", "The STS action GetFederationToken is not implemented by guardpost yet; only GetCallerIdentity, GetSessionToken and AssumeRole are."},
+		{"no session key", func() *http.Request {
 			return signed(t, "POST", "", "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2Fx&RoleSessionName=s",
 				testKey, testSecret, "sts", "us-east-1")
-		}, 501, "Receiver", "NotImplemented", "The STS action AssumeRole is not implemented by guardpost yet; only GetCallerIdentity is."},
+		}, 501, "Receiver", "NotImplemented", "The STS action AssumeRole is not enabled on this guardpost server (it has no session key)."},
 		{"too large", func() *http.Request {
 			return signed(t, "POST", "", getCallerIdentity+"&x="+strings.Repeat("a", MaxBodyBytes), testKey, testSecret, "sts", "us-east-1")
 		}, 413, "Sender", "RequestEntityTooLarge", "~larger than 65536 bytes"},

@@ -61,7 +61,17 @@ func startServer(t *testing.T, flags ...string) *testServer {
 // credentials file and extra serve flags.
 func startServerWith(t *testing.T, dir, cred string, flags ...string) *testServer {
 	t.Helper()
+	return startConfiguredServer(t, dir, cred, nil, flags...)
+}
+
+// startConfiguredServer is startServerWith with configure (if not nil)
+// applied to the Main before it runs, for what no flag sets (a clock).
+func startConfiguredServer(t *testing.T, dir, cred string, configure func(*Main), flags ...string) *testServer {
+	t.Helper()
 	m := NewMain()
+	if configure != nil {
+		configure(m)
+	}
 	m.Stderr = io.Discard
 	m.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	args := append([]string{"--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--credentials", cred}, flags...)

@@ -98,6 +98,12 @@ type Main struct {
 	// --log-format then do not apply.
 	Stderr io.Writer
 	Logger *slog.Logger
+	// Now, when set before Run, is the clock of authentication and of
+	// temporary credentials (tests move it); nil: time.Now.
+	Now func() time.Time
+	// MayAssume, when set before Run, lets STS AssumeRole into accounts
+	// other than the caller's own (sts.Handler.MayAssume).
+	MayAssume sts.AssumePolicy
 
 	store    *sqlite.DB
 	auditLog *audit.Log
@@ -212,8 +218,15 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.FindingCacheMiB <= 0 {
 		svc.FindingCacheBytes = -1 // off
 	}
-	api := httpapi.New(svc, &sigv4.Verifier{Credentials: creds, Service: "guardduty"}, m.Logger)
-	api.HandleSTS(&sts.Handler{Verifier: &sigv4.Verifier{Credentials: creds, Service: "sts"}, Log: m.Logger})
+	// Temporary credentials (STS) are sealed with a key derived from the
+	// same stored key: every node accepts them, across restarts.
+	sessions, err := sigv4.NewSessionKeys(key)
+	if err != nil {
+		return fmt.Errorf("session key: %w", err)
+	}
+	api := httpapi.New(svc, &sigv4.Verifier{Credentials: creds, Sessions: sessions, Service: "guardduty", Now: m.Now}, m.Logger)
+	api.HandleSTS(&sts.Handler{Verifier: &sigv4.Verifier{Credentials: creds, Sessions: sessions, Service: "sts", Now: m.Now},
+		Sessions: sessions, MayAssume: m.MayAssume, Now: m.Now, Log: m.Logger})
 	api.ObserveRequest = met.ObserveRequest
 	api.HandleMetrics(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	if m.Audit {
