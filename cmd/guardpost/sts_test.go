@@ -62,10 +62,10 @@ func TestSTSGetCallerIdentitySDK(t *testing.T) {
 	}
 
 	// Other STS actions: a clear error, in STS's shape, that the SDK reads.
-	_, err := s.stsClient(keyA, secretA, "us-east-1").GetSessionToken(ctx, &sts.GetSessionTokenInput{})
+	_, err := s.stsClient(keyA, secretA, "us-east-1").GetFederationToken(ctx, &sts.GetFederationTokenInput{Name: aws.String("bob")})
 	var ae smithy.APIError
-	if !errors.As(err, &ae) || ae.ErrorCode() != "NotImplemented" || !strings.Contains(ae.ErrorMessage(), "GetSessionToken is not implemented by guardpost") {
-		t.Fatalf("GetSessionToken: %v", err)
+	if !errors.As(err, &ae) || ae.ErrorCode() != "NotImplemented" || !strings.Contains(ae.ErrorMessage(), "GetFederationToken is not implemented by guardpost") {
+		t.Fatalf("GetFederationToken: %v", err)
 	}
 }
 
