@@ -352,15 +352,24 @@ func (v *Verifier) credential(accessKeyID, token string, tokenSent bool, now tim
 // parseSignature reads the request's SigV4 parameters from its
 // Authorization header or, for a presigned URL, its query string.
 func parseSignature(r *http.Request) (signature, *AuthError) {
-	q := r.URL.Query()
 	authValues := r.Header.Values("Authorization")
-	if isPresigned(q) {
+	// Parse the query only when it may hold SigV4 parameters (their names
+	// are case-sensitive): most requests are signed in the header.
+	if !strings.Contains(r.URL.RawQuery, "X-Amz-") {
+		return parseHeaderSignature(r, authValues)
+	}
+	if q := r.URL.Query(); isPresigned(q) {
 		if len(authValues) > 0 {
 			return signature{}, authErr(codeIncomplete, "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter "+
 				"or the Authorization header should be specified")
 		}
 		return parsePresigned(q)
 	}
+	return parseHeaderSignature(r, authValues)
+}
+
+// parseHeaderSignature reads the SigV4 parameters of the Authorization header.
+func parseHeaderSignature(r *http.Request, authValues []string) (signature, *AuthError) {
 	if len(authValues) == 0 || strings.TrimSpace(authValues[0]) == "" {
 		return signature{}, authErr(codeMissingToken, "Missing Authentication Token")
 	}
