@@ -164,7 +164,9 @@ type assumeRoleResponse struct {
 	SourceIdentity string             `xml:"AssumeRoleResult>SourceIdentity,omitempty"`
 	User           assumedRoleUserXML `xml:"AssumeRoleResult>AssumedRoleUser"`
 	Creds          credentialsXML     `xml:"AssumeRoleResult>Credentials"`
-	RequestID      string             `xml:"ResponseMetadata>RequestId"`
+	// PackedPolicySize is sent only when session tags were passed.
+	PackedPolicySize *int   `xml:"AssumeRoleResult>PackedPolicySize,omitempty"`
+	RequestID        string `xml:"ResponseMetadata>RequestId"`
 }
 
 // role is a parsed role ARN: arn:<partition>:iam::<account>:role/<path><name>.
@@ -232,9 +234,7 @@ func (h *Handler) assumeRole(ctx context.Context, id sigv4.Identity, params url.
 	v.str(params, "ExternalId", "externalId", 2, 1224, `[\w+=,.@:\/-]*`, externalIDChars)
 	sourceIdentity := v.str(params, "SourceIdentity", "sourceIdentity", 2, 64, `[\w+=,.@-]*`, sessionNameChars)
 	v.mfa(params)
-	if tags := countMembers(params, "Tags.member.", ".Key"); tags > 50 {
-		v.add("Value '[...]' at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50")
-	}
+	tagBytes := v.tags(params)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -289,9 +289,17 @@ func (h *Handler) assumeRole(ctx context.Context, id sigv4.Identity, params url.
 	s, token := h.Sessions.Issue(sigv4.Session{AccountID: r.account, Arn: arn, UserID: roleSessionID, AssumedRole: true,
 		SourceIdentity: sourceIdentity, Expiration: h.now().Add(time.Duration(seconds) * time.Second),
 		Profile: source.Profile, SourceAccount: source.SourceAccount})
-	return assumeRoleResponse{Xmlns: Namespace, SourceIdentity: sourceIdentity,
+	resp := assumeRoleResponse{Xmlns: Namespace, SourceIdentity: sourceIdentity,
 		User:  assumedRoleUserXML{Arn: arn, AssumedRoleID: roleSessionID},
-		Creds: credentialsOf(s, token), RequestID: reqID}, nil
+		Creds: credentialsOf(s, token), RequestID: reqID}
+	if tagBytes > 0 {
+		// STS reports how much of the packed space session tags take; its
+		// packing is its own, so this is the tags' bytes against the
+		// plain-text limit (2,048 characters), rounded up.
+		size := (tagBytes*100 + packedLimit - 1) / packedLimit
+		resp.PackedPolicySize = &size
+	}
+	return resp, nil
 }
 
 // callerArn is the caller's ARN as STS names it in AccessDenied messages.
@@ -300,6 +308,36 @@ func callerArn(h *Handler, id sigv4.Identity) string {
 		return id.Session.Arn
 	}
 	return CallerOf(h.Verifier.Credentials[id.AccessKeyID], id.Region).Arn
+}
+
+// packedLimit is the plain-text size session policies and tags may take.
+const packedLimit = 2048
+
+// maxTags is how many session tags one AssumeRole may pass.
+const maxTags = 50
+
+// tags checks the session tags (Tags.member.N.Key / .Value) and returns
+// their size in bytes (keys and values).
+func (v *validation) tags(params url.Values) int {
+	n := countMembers(params, "Tags.member.", ".Key")
+	if n > maxTags {
+		v.add("Value '[...]' at 'tags' failed to satisfy constraint: Member must have length less than or equal to %d", maxTags)
+		return 0
+	}
+	size := 0
+	for i := 1; i <= n; i++ {
+		prefix := "Tags.member." + strconv.Itoa(i)
+		key := v.str(params, prefix+".Key", "tags."+strconv.Itoa(i)+".member.key", 1, 128, "", nil)
+		value := v.str(params, prefix+".Value", "tags."+strconv.Itoa(i)+".member.value", 0, 256, "", nil)
+		if _, ok := params[prefix+".Key"]; !ok {
+			v.add("Value null at 'tags.%d.member.key' failed to satisfy constraint: Member must not be null", i)
+		}
+		if _, ok := params[prefix+".Value"]; !ok {
+			v.add("Value null at 'tags.%d.member.value' failed to satisfy constraint: Member must not be null", i)
+		}
+		size += len(key) + len(value)
+	}
+	return size
 }
 
 // countMembers counts a query-protocol list's members (prefix N suffix).

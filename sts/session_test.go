@@ -81,8 +81,11 @@ func TestAssumeRoleXML(t *testing.T) {
 		}
 	}
 	if !strings.Contains(body, `:night-run</AssumedRoleId></AssumedRoleUser><Credentials><AccessKeyId>ASIA`) ||
-		!strings.HasSuffix(body, `</Expiration></Credentials></AssumeRoleResult><ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata></AssumeRoleResponse>`) {
+		!strings.HasSuffix(body, `</Expiration></Credentials><PackedPolicySize>1</PackedPolicySize></AssumeRoleResult><ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata></AssumeRoleResponse>`) {
 		t.Fatalf("body %s", body)
+	}
+	if !strings.Contains(body, "</Credentials><PackedPolicySize>1</PackedPolicySize></AssumeRoleResult>") {
+		t.Fatalf("PackedPolicySize with a session tag: %s", body)
 	}
 	if resp.Result.Creds.Expiration != "2026-03-04T05:36:07Z" {
 		t.Fatalf("Expiration %s", resp.Result.Creds.Expiration)
@@ -127,6 +130,8 @@ func TestAssumeRoleRefusals(t *testing.T) {
 			400, "ValidationError", "1 validation error detected: Value '12345a' at 'tokenCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\d]*"},
 		{"51 tags", tags, 400, "ValidationError",
 			"1 validation error detected: Value '[...]' at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50"},
+		{"tag without a value", url.Values{"Action": {"AssumeRole"}, "RoleArn": {own}, "RoleSessionName": {"s1"}, "Tags.member.1.Key": {"k"}}, 400, "ValidationError",
+			"1 validation error detected: Value null at 'tags.1.member.value' failed to satisfy constraint: Member must not be null"},
 		{"session policy", url.Values{"Action": {"AssumeRole"}, "RoleArn": {own}, "RoleSessionName": {"s1"}, "Policy": {`{"Version":"2012-10-17"}`}}, 400, "ValidationError",
 			"guardpost does not evaluate IAM policies, so it cannot narrow a session with a session policy: call AssumeRole without Policy and PolicyArns."},
 		{"managed session policy", url.Values{"Action": {"AssumeRole"}, "RoleArn": {own}, "RoleSessionName": {"s1"},
