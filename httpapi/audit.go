@@ -200,6 +200,9 @@ func (a *auditWriter) record(status int, body []byte, params *bytes.Buffer) *aud
 // user STS's GetCallerIdentity reports for the key (sts.CallerOf). The
 // secret key never leaves the verifier.
 func (au *auditor) userIdentity(v *sigv4.Verifier, id sigv4.Identity) audit.UserIdentity {
+	if id.Session != nil {
+		return sessionIdentity(id)
+	}
 	k := identityKey{id.AccessKeyID, id.Region}
 	au.mu.Lock()
 	u, ok := au.identities[k]
@@ -217,6 +220,23 @@ func (au *auditor) userIdentity(v *sigv4.Verifier, id sigv4.Identity) audit.User
 	}
 	au.mu.Unlock()
 	return u
+}
+
+// sessionIdentity is the caller of temporary credentials as CloudTrail
+// names it: the role session (AssumedRole, with the role as the session's
+// issuer) or, for GetSessionToken's credentials, the IAM user.
+func sessionIdentity(id sigv4.Identity) audit.UserIdentity {
+	s := id.Session
+	ctx := &audit.SessionContext{Attributes: audit.SessionAttributes{
+		CreationDate: s.Created.UTC().Format(audit.TimeFormat), MFAAuthenticated: "false"}}
+	if !s.AssumedRole {
+		return audit.UserIdentity{Type: "IAMUser", PrincipalID: s.UserID, ARN: s.Arn, AccountID: s.AccountID,
+			AccessKeyID: id.AccessKeyID, UserName: s.Profile, SessionContext: ctx}
+	}
+	ctx.SessionIssuer = &audit.SessionIssuer{Type: "Role", PrincipalID: s.RoleID, ARN: s.RoleArn, AccountID: s.AccountID,
+		UserName: s.RoleArn[strings.LastIndexByte(s.RoleArn, '/')+1:]}
+	return audit.UserIdentity{Type: "AssumedRole", PrincipalID: s.UserID, ARN: s.Arn, AccountID: s.AccountID,
+		AccessKeyID: id.AccessKeyID, SessionContext: ctx}
 }
 
 // newEventID returns a random UUID (version 4), as CloudTrail's eventID.

@@ -22,6 +22,9 @@ type Session struct {
 	Arn             string    `json:"r"`            // the principal's ARN, as GetCallerIdentity reports it
 	UserID          string    `json:"u"`            // the principal's id, as GetCallerIdentity reports it
 	AssumedRole     bool      `json:"ar,omitempty"` // from AssumeRole (a role session), else GetSessionToken
+	RoleArn         string    `json:"ra,omitempty"` // the assumed role (AssumeRole)
+	RoleID          string    `json:"ri,omitempty"` // the role's unique id, AROA… (AssumeRole)
+	Created         time.Time `json:"c"`
 	SourceIdentity  string    `json:"si,omitempty"`
 	Expiration      time.Time `json:"e"`
 	// Profile and SourceAccount name the long-term key the chain of
@@ -75,6 +78,7 @@ func (k *SessionKeys) Issue(s Session) (Session, string) {
 	s.AccessKeyID = "ASIA" + base32.StdEncoding.EncodeToString(idBytes)
 	s.SecretAccessKey = base64.StdEncoding.EncodeToString(secretBytes)
 	s.Expiration = s.Expiration.UTC().Truncate(time.Second)
+	s.Created = s.Created.UTC().Truncate(time.Second)
 	plain, err := json.Marshal(s)
 	if err != nil { // strings and a time only: cannot happen
 		panic(err)

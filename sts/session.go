@@ -148,8 +148,9 @@ func (h *Handler) getSessionToken(id sigv4.Identity, params url.Values, reqID st
 		return nil, sender(http.StatusForbidden, "AccessDenied", "Cannot call GetSessionToken with session credentials")
 	}
 	c := CallerOf(h.Verifier.Credentials[id.AccessKeyID], id.Region)
+	now := h.now()
 	s, token := h.Sessions.Issue(sigv4.Session{AccountID: id.AccountID, Arn: c.Arn, UserID: c.UserID,
-		Expiration: h.now().Add(time.Duration(seconds) * time.Second), Profile: id.Profile, SourceAccount: id.AccountID})
+		Created: now, Expiration: now.Add(time.Duration(seconds) * time.Second), Profile: id.Profile, SourceAccount: id.AccountID})
 	return getSessionTokenResponse{Xmlns: Namespace, Creds: credentialsOf(s, token), RequestID: reqID}, nil
 }
 
@@ -286,8 +287,9 @@ func (h *Handler) assumeRole(ctx context.Context, id sigv4.Identity, params url.
 	if id.Session != nil {
 		source.Profile, source.SourceAccount = id.Session.Profile, id.Session.SourceAccount
 	}
+	now := h.now()
 	s, token := h.Sessions.Issue(sigv4.Session{AccountID: r.account, Arn: arn, UserID: roleSessionID, AssumedRole: true,
-		SourceIdentity: sourceIdentity, Expiration: h.now().Add(time.Duration(seconds) * time.Second),
+		RoleArn: r.arn, RoleID: roleID(r), SourceIdentity: sourceIdentity, Created: now, Expiration: now.Add(time.Duration(seconds) * time.Second),
 		Profile: source.Profile, SourceAccount: source.SourceAccount})
 	resp := assumeRoleResponse{Xmlns: Namespace, SourceIdentity: sourceIdentity,
 		User:  assumedRoleUserXML{Arn: arn, AssumedRoleID: roleSessionID},

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/guardpost/guardpost/audit"
 	"github.com/guardpost/guardpost/sigv4"
 )
 
@@ -29,7 +30,7 @@ func aAdministersB(_ context.Context, caller sigv4.Identity, account string) (bo
 func startSTSServer(t *testing.T, clock *testClock) *testServer {
 	t.Helper()
 	s := startServer(t) // writes the credentials file; this server is not used further
-	return startServerWith(t, t.TempDir(), s.credFile, func(m *Main) {
+	return startConfiguredServer(t, t.TempDir(), s.credFile, func(m *Main) {
 		m.Now = clock.Now
 		m.MayAssume = aAdministersB
 	})
@@ -93,6 +94,22 @@ func TestAssumeRoleIntoAdministeredAccountSDK(t *testing.T) {
 	if _, err := gd.ArchiveFindings(ctx, &guardduty.ArchiveFindingsInput{DetectorId: &detB, FindingIds: ids.FindingIds[:1]}); err != nil {
 		t.Fatalf("ArchiveFindings as the role: %v", err)
 	}
+	// The audit log names the role session, as CloudTrail does.
+	var archived *audit.Record
+	for _, rec := range readAudit(t, s.DataDir) {
+		if rec.EventName == "ArchiveFindings" {
+			archived = &rec
+		}
+	}
+	if archived == nil {
+		t.Fatal("no audit record of the role's ArchiveFindings")
+	}
+	if u := archived.UserIdentity; u.Type != "AssumedRole" || u.ARN != wantArn || u.AccountID != accountB ||
+		u.AccessKeyID != aws.ToString(c.AccessKeyId) || u.PrincipalID != aws.ToString(out.AssumedRoleUser.AssumedRoleId) ||
+		u.SessionContext == nil || u.SessionContext.SessionIssuer == nil || u.SessionContext.SessionIssuer.ARN != roleB ||
+		u.SessionContext.SessionIssuer.UserName != "GuardDutyAudit" || u.SessionContext.Attributes.CreationDate == "" {
+		t.Fatalf("audit record of the role's ArchiveFindings: %+v", archived)
+	}
 	who, err := s.stsClientAt(temp, clock).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil || aws.ToString(who.Arn) != wantArn || aws.ToString(who.Account) != accountB ||
 		aws.ToString(who.UserId) != aws.ToString(out.AssumedRoleUser.AssumedRoleId) {
@@ -111,7 +128,7 @@ func TestAssumeRoleIntoAdministeredAccountSDK(t *testing.T) {
 
 	// Another server on the same database (another node, or this one
 	// restarted) accepts the credentials too: nothing is kept in memory.
-	other := startServerWith(t, s.dir, s.credFile, func(m *Main) { m.Now = clock.Now })
+	other := startConfiguredServer(t, s.dir, s.credFile, func(m *Main) { m.Now = clock.Now })
 	if dets, err := other.sdkClient(temp, "us-east-1", clock.signer()).ListDetectors(ctx, &guardduty.ListDetectorsInput{}); err != nil || len(dets.DetectorIds) != 1 {
 		t.Fatalf("ListDetectors on another node: %v %v", dets, err)
 	}
