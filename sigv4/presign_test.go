@@ -211,7 +211,8 @@ func TestVerifySessionCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id.AccountID != "444455556666" || id.AccessKeyID != s.AccessKeyID || id.Session == nil || id.Session.Arn != s.Arn {
+	if id.AccountID != "444455556666" || id.AccessKeyID != s.AccessKeyID || id.Session == nil || id.Session.Arn != s.Arn ||
+		id.Session.SecretAccessKey != "" {
 		t.Fatalf("identity %+v", id)
 	}
 

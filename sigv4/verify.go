@@ -346,7 +346,9 @@ func (v *Verifier) credential(accessKeyID, token string, tokenSent bool, now tim
 	if !now.Before(s.Expiration) {
 		return "", Identity{}, authErr(codeExpiredToken, msgExpiredToken)
 	}
-	return s.SecretAccessKey, Identity{AccessKeyID: s.AccessKeyID, AccountID: s.AccountID, Profile: s.Profile, Session: &s}, nil
+	secret := s.SecretAccessKey
+	s.SecretAccessKey = "" // the secret never leaves the verifier
+	return secret, Identity{AccessKeyID: s.AccessKeyID, AccountID: s.AccountID, Profile: s.Profile, Session: &s}, nil
 }
 
 // parseSignature reads the request's SigV4 parameters from its
