@@ -190,6 +190,7 @@ type Store interface {
 	FilterStore
 	TagStore
 	OutboxStore
+	MemberStore
 	// TokenKey returns the key that signs page tokens, created with the
 	// database: every node on one database signs and checks alike.
 	TokenKey(ctx context.Context) ([]byte, error)
