@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty/types"
+
+	"github.com/guardpost/guardpost"
 )
 
 // A third account for member tests: an administrator, a member and an
@@ -622,5 +624,29 @@ func TestMemberDetectors(t *testing.T) {
 	}
 	if got := status(own.Features, types.DetectorFeatureResultS3DataEvents); got != "DISABLED" {
 		t.Errorf("a refused UpdateMemberDetectors changed S3_DATA_EVENTS to %q", got)
+	}
+}
+
+// TestMembersLimit: CreateMembers stops at the administrator's member
+// limit with the real service's text (a limit of 2 here: the default,
+// guardpost.DefaultMaxMembers, is 50,000).
+func TestMembersLimit(t *testing.T) {
+	s := startServer3(t)
+	ctx := context.Background()
+	det := createDetector(t, s.clientA())
+	svc := &guardpost.Service{Store: s.store, MaxMembers: 2}
+	caller := guardpost.Scope{AccountID: accountA, Region: "us-east-1"}
+	us, err := svc.CreateMembers(ctx, caller, det, []guardpost.AccountDetail{
+		{AccountID: accountB, Email: "b@example.com"}, {AccountID: accountC, Email: "c@example.com"}, {AccountID: "123412341234", Email: "d@example.com"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const msgLimit = "The request is rejected because the current account cannot create anymore members since it cannot exceed the maximum number of allowed members."
+	if len(us) != 1 || us[0].AccountID != "123412341234" || us[0].Result != msgLimit {
+		t.Errorf("unprocessed %+v, want 123412341234 refused with %q", us, msgLimit)
+	}
+	if got := listedMembers(t, s.clientA(), det, aws.String("false")); len(got) != 2 {
+		t.Errorf("members %v, want 2", got)
 	}
 }
