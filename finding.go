@@ -308,11 +308,11 @@ func decodeNumbers(b []byte, v any) error {
 // long as the store's findings mark, read first on every call, says that
 // no finding has been written since.
 func (s *Service) GetFindings(ctx context.Context, scope Scope, detectorID string, ids []string, sort *SortCriteria) ([]json.RawMessage, error) {
-	vis := ownVisibility(scope, detectorID)
-	mark, err := s.confirmVisibility(ctx, vis)
+	vis, err := s.visibility(ctx, scope, detectorID)
 	if err != nil {
 		return nil, err
 	}
+	mark := FindingsMark{Exists: true, Version: vis.Version}
 	// unique holds the ids asked, without repeats, in the order asked.
 	unique := make([]string, 0, len(ids))
 	position := make(map[string]int, len(ids))
@@ -325,6 +325,11 @@ func (s *Service) GetFindings(ctx context.Context, scope Scope, detectorID strin
 	limit := s.FindingCacheBytes
 	if limit == 0 {
 		limit = DefaultFindingCacheBytes
+	}
+	if len(vis.Detectors) > 1 {
+		// The cache is keyed by detector, and an administrator's ids may
+		// lie in any of its members' detectors: read them from the store.
+		limit = -1
 	}
 	det := cacheDetector{scope.AccountID, scope.Region, detectorID}
 	got := make([]cachedFinding, len(unique))
