@@ -157,9 +157,20 @@ func (s *Service) WriteFindings(ctx context.Context, caller Scope, detectorID st
 				f.ID, f.AccountID, f.Region, f.DetectorID, detectorID, caller.AccountID, caller.Region)
 		}
 	}
+	// An associated member's new findings also meet its administrator's
+	// suppression rules (read before the write: a rule the administrator
+	// changes meanwhile applies from the next write).
+	adminFilters, err := s.administratorFilters(ctx, caller)
+	if err != nil {
+		return WriteReport{}, err
+	}
+	newMerge := newFindingMerge
+	if len(adminFilters) > 0 {
+		newMerge = func(own []*Filter) MergeFunc { return newFindingMerge(append(slices.Clone(adminFilters), own...)) }
+	}
 	// The store checks that the detector exists inside its transaction;
 	// no separate read is needed for the real service's answer.
-	changes, err := s.Store.MergeFindings(ctx, caller, detectorID, findings, newFindingMerge)
+	changes, err := s.Store.MergeFindings(ctx, caller, detectorID, findings, newMerge)
 	if ErrorKind(err) == ENOTFOUND {
 		return WriteReport{}, Errorf(EINVALID, msgDetectorNotOwned)
 	}

@@ -703,3 +703,24 @@ func (s *Service) forgetMembersOfDetector(ctx context.Context, caller Scope) err
 		return ms.result()
 	})
 }
+
+// administratorFilters returns the filters of the detector of the
+// caller's administrator in the region (none when the caller is not an
+// associated member): the user guide's suppression rules, which an
+// administrator sets for all its members.
+func (s *Service) administratorFilters(ctx context.Context, caller Scope) ([]*Filter, error) {
+	ms, err := s.Store.Invitations(ctx, caller, "", 0)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(ms, (*Membership).associated)
+	if i < 0 {
+		return nil, nil
+	}
+	admin := Scope{AccountID: ms[i].AdministratorID, Region: caller.Region}
+	ds, err := s.Store.Detectors(ctx, admin, "", 1)
+	if err != nil || len(ds) == 0 {
+		return nil, err
+	}
+	return s.Store.Filters(ctx, admin, ds[0].ID, "", 0)
+}

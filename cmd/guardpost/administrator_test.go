@@ -207,3 +207,37 @@ func TestAdministratorSeesMonitoredMembers(t *testing.T) {
 		t.Errorf("a us-west-2 membership shows %d findings in us-east-1, want %d", len(got), len(own))
 	}
 }
+
+// TestAdministratorSuppressionRules: an administrator's ARCHIVE filters
+// archive its associated members' new findings; before the association
+// they do not.
+func TestAdministratorSuppressionRules(t *testing.T) {
+	s := startServer3(t)
+	ctx := context.Background()
+	a, b := s.clientA(), s.clientB()
+	detA, detB := createDetector(t, a), createDetector(t, b)
+	const suppressed, kept = "Recon:EC2/PortProbeUnprotectedPort", "UnauthorizedAccess:EC2/SSHBruteForce"
+	if _, err := a.CreateFilter(ctx, &guardduty.CreateFilterInput{DetectorId: &detA, Name: aws.String("no-probes"),
+		Action: types.FilterActionArchive, Rank: aws.Int32(1), FindingCriteria: &types.FindingCriteria{
+			Criterion: map[string]types.Condition{"type": {Equals: []string{suppressed}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	archivedByType := func() map[string]bool {
+		t.Helper()
+		if _, err := b.CreateSampleFindings(ctx, &guardduty.CreateSampleFindingsInput{DetectorId: &detB, FindingTypes: []string{suppressed, kept}}); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for _, f := range getAll(t, b, detB, listAll(t, b, detB, nil)) {
+			out[aws.ToString(f.Type)] = aws.ToBool(f.Service.Archived)
+		}
+		return out
+	}
+	if got := archivedByType(); got[suppressed] || got[kept] {
+		t.Fatalf("before association: archived %v", got)
+	}
+	associate(t, a, detA, accountA, b, detB, accountB)
+	if got := archivedByType(); !got[suppressed] || got[kept] {
+		t.Errorf("after association: archived %v, want only %s", got, suppressed)
+	}
+}
