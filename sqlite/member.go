@@ -50,6 +50,18 @@ func queryMemberships(ctx context.Context, q querier, query string, args ...any)
 	return ms, rows.Err()
 }
 
+// stmtQuerier runs a prepared statement where queryMemberships wants a
+// querier (the query text is the statement's own).
+type stmtQuerier struct{ stmt *sql.Stmt }
+
+func (q stmtQuerier) QueryContext(ctx context.Context, _ string, args ...any) (*sql.Rows, error) {
+	return q.stmt.QueryContext(ctx, args...)
+}
+
+func (q stmtQuerier) QueryRowContext(ctx context.Context, _ string, args ...any) *sql.Row {
+	return q.stmt.QueryRowContext(ctx, args...)
+}
+
 func noLimit(limit int) int {
 	if limit <= 0 {
 		return -1 // SQLite: no limit
@@ -63,7 +75,12 @@ func (db *DB) Memberships(ctx context.Context, admin guardpost.Scope, after stri
 	if associatedOnly {
 		q += ` AND m.invitation = 'ACCEPTED'`
 	}
-	ms, err := queryMemberships(ctx, db.read, q+` ORDER BY m.account_id LIMIT ?`, admin.AccountID, admin.Region, after, noLimit(limit))
+	// Prepared once: every finding read asks it (Service.visibility).
+	stmt, err := db.readStmts.get(ctx, q+` ORDER BY m.account_id LIMIT ?`)
+	if err != nil {
+		return nil, wrap("list members", err)
+	}
+	ms, err := queryMemberships(ctx, stmtQuerier{stmt}, "", admin.AccountID, admin.Region, after, noLimit(limit))
 	return ms, wrap("list members", err)
 }
 
@@ -83,8 +100,13 @@ func (db *DB) MembershipsOf(ctx context.Context, admin guardpost.Scope, accountI
 
 // Invitations implements guardpost.MemberStore.
 func (db *DB) Invitations(ctx context.Context, member guardpost.Scope, after string, limit int) ([]*guardpost.Membership, error) {
-	ms, err := queryMemberships(ctx, db.read, memberSelect+` WHERE m.account_id = ? AND m.region = ? AND m.invitation != ''
-		AND m.administrator_id > ? ORDER BY m.administrator_id LIMIT ?`, member.AccountID, member.Region, after, noLimit(limit))
+	// Prepared once: every findings write asks it (administratorFilters).
+	stmt, err := db.readStmts.get(ctx, memberSelect+` WHERE m.account_id = ? AND m.region = ? AND m.invitation != ''
+		AND m.administrator_id > ? ORDER BY m.administrator_id LIMIT ?`)
+	if err != nil {
+		return nil, wrap("list invitations", err)
+	}
+	ms, err := queryMemberships(ctx, stmtQuerier{stmt}, "", member.AccountID, member.Region, after, noLimit(limit))
 	return ms, wrap("list invitations", err)
 }
 
