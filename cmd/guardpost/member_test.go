@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -648,5 +650,70 @@ func TestMembersLimit(t *testing.T) {
 	}
 	if got := listedMembers(t, s.clientA(), det, aws.String("false")); len(got) != 2 {
 		t.Errorf("members %v, want 2", got)
+	}
+}
+
+// TestAWSCLIMembers runs the invitation flow through the AWS CLI: the
+// administrator as profile a, the member as profile b. (Eight CLI runs:
+// each costs the CLI's start-up, seconds on a loaded machine.)
+func TestAWSCLIMembers(t *testing.T) {
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Skip("the AWS CLI (aws) is not installed")
+	}
+	s := startServer3(t)
+	as := func(profile string, out any, args ...string) {
+		t.Helper()
+		cmd := exec.Command("aws", append([]string{"--endpoint-url", s.endpoint(), "--output", "json", "guardduty"}, args...)...)
+		cmd.Env = append(s.awsEnv(), "AWS_PROFILE="+profile) // the last value of a key wins
+		b, err := cmd.Output()
+		if err != nil {
+			stderr := ""
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = string(ee.Stderr)
+			}
+			t.Fatalf("aws (%s) %v: %v\n%s", profile, args, err, stderr)
+		}
+		if out != nil {
+			if err := json.Unmarshal(b, out); err != nil {
+				t.Fatalf("aws %v: output %q: %v", args, b, err)
+			}
+		}
+	}
+	var detA, detB struct{ DetectorId string }
+	as("a", &detA, "create-detector", "--enable")
+	as("b", &detB, "create-detector", "--enable")
+	var unprocessed struct {
+		UnprocessedAccounts []struct{ AccountId, Result string }
+	}
+	as("a", &unprocessed, "create-members", "--detector-id", detA.DetectorId, "--account-details", "AccountId="+accountB+",Email=b@example.com")
+	if len(unprocessed.UnprocessedAccounts) != 0 {
+		t.Fatalf("create-members: %+v", unprocessed)
+	}
+	as("a", &unprocessed, "invite-members", "--detector-id", detA.DetectorId, "--account-ids", accountB, "--disable-email-notification")
+	if len(unprocessed.UnprocessedAccounts) != 0 {
+		t.Fatalf("invite-members: %+v", unprocessed)
+	}
+	var invs struct {
+		Invitations []struct{ AccountId, InvitationId, RelationshipStatus string }
+	}
+	as("b", &invs, "list-invitations")
+	if len(invs.Invitations) != 1 || invs.Invitations[0].AccountId != accountA || invs.Invitations[0].RelationshipStatus != "Invited" {
+		t.Fatalf("list-invitations: %+v", invs)
+	}
+	as("b", nil, "accept-administrator-invitation", "--detector-id", detB.DetectorId, "--administrator-id", accountA,
+		"--invitation-id", invs.Invitations[0].InvitationId)
+	var members struct {
+		Members []struct{ AccountId, RelationshipStatus, DetectorId string }
+	}
+	as("a", &members, "list-members", "--detector-id", detA.DetectorId, "--only-associated", "false")
+	if len(members.Members) != 1 || members.Members[0].RelationshipStatus != "Enabled" || members.Members[0].DetectorId != detB.DetectorId {
+		t.Errorf("list-members: %+v", members)
+	}
+	var admin struct {
+		Administrator struct{ AccountId, RelationshipStatus string }
+	}
+	as("b", &admin, "get-administrator-account", "--detector-id", detB.DetectorId)
+	if admin.Administrator.AccountId != accountA || admin.Administrator.RelationshipStatus != "Enabled" {
+		t.Errorf("get-administrator-account: %+v", admin)
 	}
 }
