@@ -466,6 +466,9 @@ func (s *Service) GetAdministratorAccount(ctx context.Context, caller Scope, det
 
 // DisassociateFromAdministratorAccount ends the caller's membership: its
 // administrator then sees it as Resigned and no longer sees its findings.
+// The invitation stays pending, so that the member may accept it again
+// (AWS's multi-account enable script accepts the listed invitation of a
+// Resigned member rather than asking for a new one).
 func (s *Service) DisassociateFromAdministratorAccount(ctx context.Context, caller Scope, detectorID string) error {
 	if _, err := s.detector(ctx, caller, detectorID); err != nil {
 		return err
@@ -478,7 +481,7 @@ func (s *Service) DisassociateFromAdministratorAccount(ctx context.Context, call
 			return nil, nil, Errorf(EINVALID, msgNotAssociated)
 		}
 		c := *m
-		c.Status, c.Invitation, c.UpdatedAt = RelationshipResigned, InvitationNone, now
+		c.Status, c.Invitation, c.UpdatedAt = RelationshipResigned, InvitationPending, now
 		ms.store(&c)
 		return ms.result()
 	})
@@ -575,7 +578,7 @@ func (s *Service) DisassociateMembers(ctx context.Context, caller Scope, detecto
 		if m == nil {
 			return msgNotAssociatedMember
 		}
-		if m.Status == RelationshipInvited || m.associated() {
+		if m.Invitation == InvitationPending || m.associated() {
 			m.Status, m.Invitation, m.UpdatedAt = RelationshipRemoved, InvitationNone, now
 			ms.store(m)
 		}

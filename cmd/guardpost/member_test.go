@@ -287,16 +287,25 @@ func TestMemberLifecycle(t *testing.T) {
 		t.Errorf("ListMembers lists a resigned member as associated: %v", got)
 	}
 
-	// Invited again (details kept), accepted, then disassociated by the
-	// administrator: Removed.
-	if _, err := admin.InviteMembers(ctx, &guardduty.InviteMembersInput{DetectorId: &detA, AccountIds: []string{accountB}}); err != nil {
-		t.Fatal(err)
+	// The invitation stays: the member can accept it again, as AWS's
+	// multi-account enable script does for a Resigned member.
+	kept := invitationFrom(t, member, accountA)
+	if kept == nil || aws.ToString(kept.InvitationId) != aws.ToString(invitation.InvitationId) {
+		t.Fatalf("invitation after resigning: %+v", kept)
 	}
-	invitation = invitationFrom(t, member, accountA)
-	if _, err := member.AcceptAdministratorInvitation(ctx, &guardduty.AcceptAdministratorInvitationInput{DetectorId: &detB,
-		AdministratorId: aws.String(accountA), InvitationId: invitation.InvitationId}); err != nil {
-		t.Fatal(err)
+	if n := invitationsCount(t, member); n != 1 {
+		t.Errorf("GetInvitationsCount after resigning: %d, want 1", n)
 	}
+	if _, err := member.AcceptInvitation(ctx, &guardduty.AcceptInvitationInput{DetectorId: &detB,
+		MasterId: aws.String(accountA), InvitationId: kept.InvitationId}); err != nil {
+		t.Fatalf("accepting the kept invitation: %v", err)
+	}
+	if got := memberStatus(t, admin, detA, accountB); got != "Enabled" {
+		t.Errorf("after accepting again: %q, want Enabled", got)
+	}
+
+	// Disassociated by the administrator: Removed, the invitation
+	// withdrawn; invited again (details kept): Invited.
 	dis, err := admin.DisassociateMembers(ctx, &guardduty.DisassociateMembersInput{DetectorId: &detA, AccountIds: []string{accountB}})
 	if err != nil {
 		t.Fatal(err)
@@ -307,6 +316,15 @@ func TestMemberLifecycle(t *testing.T) {
 	}
 	if ga, err := member.GetAdministratorAccount(ctx, &guardduty.GetAdministratorAccountInput{DetectorId: &detB}); err != nil || ga.Administrator != nil {
 		t.Errorf("GetAdministratorAccount after DisassociateMembers: %+v, %v", ga, err)
+	}
+	if invitationFrom(t, member, accountA) != nil {
+		t.Error("ListInvitations lists an invitation the administrator withdrew")
+	}
+	if _, err := admin.InviteMembers(ctx, &guardduty.InviteMembersInput{DetectorId: &detA, AccountIds: []string{accountB}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := memberStatus(t, admin, detA, accountB); got != "Invited" {
+		t.Errorf("re-invited after DisassociateMembers: %q, want Invited", got)
 	}
 
 	// DeleteMembers: gone from every listing; a second delete is unprocessed.
