@@ -62,12 +62,14 @@ func (s *Service) visibility(ctx context.Context, caller Scope, detectorID strin
 	if err != nil {
 		return Visibility{}, err
 	}
-	monitored, err := s.monitoredMembers(ctx, caller)
-	if err != nil {
-		return Visibility{}, err
-	}
-	if len(monitored) > 0 {
-		vis = NewVisibility(caller, append(monitored, vis.Detectors...)...)
+	if m.Monitors {
+		monitored, err := s.monitoredMembers(ctx, caller)
+		if err != nil {
+			return Visibility{}, err
+		}
+		if len(monitored) > 0 {
+			vis = NewVisibility(caller, append(monitored, vis.Detectors...)...)
+		}
 	}
 	vis.Version = m.Version
 	return vis, nil
@@ -108,6 +110,11 @@ type FindingsMark struct {
 	// A store whose write numbers may commit out of order (PostgreSQL
 	// sequences) must not use them as the version.
 	Version int64
+	// Monitors reports whether the scope's account has monitored members
+	// in the region (MemberStore.Memberships, associated and Enabled):
+	// only then does the service read which detectors they are, so that a
+	// request of an account without members costs no second read.
+	Monitors bool
 }
 
 // confirmVisibility checks that the detector vis was claimed through

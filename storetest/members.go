@@ -71,6 +71,31 @@ func (s *suite) members(t *testing.T) {
 			}
 		}
 	})
+	t.Run("FindingsMarkMonitors", func(t *testing.T) {
+		st, ctx := s.store(t), context.Background()
+		must(t, st.InsertDetector(ctx, newDetector(scopeA, "d-admin")), "InsertDetector")
+		monitors := func(when string, want bool) {
+			t.Helper()
+			m, err := st.FindingsMark(ctx, scopeA, "d-admin")
+			must(t, err, "FindingsMark")
+			if m.Monitors != want {
+				t.Errorf("FindingsMark.Monitors %s = %t, want %t", when, m.Monitors, want)
+			}
+		}
+		monitors("without members", false)
+		m := newMembership(acctAdmin, acctMember, scopeA.Region, guardpost.RelationshipInvited, guardpost.InvitationPending)
+		must(t, putMemberships(ctx, st, m), "invite")
+		monitors("with an invited member", false)
+		m.Status, m.Invitation = guardpost.RelationshipEnabled, guardpost.InvitationAccepted
+		must(t, putMemberships(ctx, st, m), "accept")
+		monitors("with a monitored member", true)
+		eu := *m
+		eu.Region = scopeEU.Region
+		must(t, putMemberships(ctx, st, &eu), "accept in another region")
+		m.Status = guardpost.RelationshipDisabled
+		must(t, putMemberships(ctx, st, m), "stop monitoring")
+		monitors("with a member no longer monitored (and one in another region)", false)
+	})
 	t.Run("Listings", func(t *testing.T) {
 		st, ctx := s.store(t), context.Background()
 		east, west := scopeA.Region, scopeEU.Region
