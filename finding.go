@@ -326,16 +326,23 @@ func (s *Service) GetFindings(ctx context.Context, scope Scope, detectorID strin
 	if limit == 0 {
 		limit = DefaultFindingCacheBytes
 	}
-	if len(vis.Detectors) > 1 {
-		// The cache is keyed by detector, and an administrator's ids may
-		// lie in any of its members' detectors: read them from the store.
+	// The cache is keyed by detector: an administrator's ids may lie in
+	// any visible detector, each looked up in turn (up to
+	// maxCachedDetectors of them; beyond, every id is read from the store).
+	dets := make([]cacheDetector, len(vis.Detectors))
+	for i, d := range vis.Detectors {
+		dets[i] = cacheDetector{d.AccountID, scope.Region, d.DetectorID}
+	}
+	if len(dets) > maxCachedDetectors {
 		limit = -1
 	}
-	det := cacheDetector{scope.AccountID, scope.Region, detectorID}
 	got := make([]cachedFinding, len(unique))
 	held := 0
-	if limit > 0 {
-		held = s.findings.lookup(mark.Version, det, unique, got)
+	for _, d := range dets {
+		if limit <= 0 || held == len(unique) {
+			break
+		}
+		held += s.findings.lookup(mark.Version, d, unique, got)
 	}
 	if held < len(unique) {
 		missing := make([]string, 0, len(unique)-held)
@@ -353,8 +360,17 @@ func (s *Service) GetFindings(ctx context.Context, scope Scope, detectorID strin
 				got[i] = cachedFinding{sortKeys: f.SortKeys, document: f.Document}
 			}
 		}
-		if limit > 0 {
-			s.findings.add(mark.Version, limit, det, read)
+		if limit > 0 && len(dets) == 1 {
+			s.findings.add(mark.Version, limit, dets[0], read)
+		} else if limit > 0 {
+			byDetector := map[cacheDetector][]*Finding{}
+			for _, f := range read {
+				d := cacheDetector{f.AccountID, scope.Region, f.DetectorID}
+				byDetector[d] = append(byDetector[d], f)
+			}
+			for d, fs := range byDetector {
+				s.findings.add(mark.Version, limit, d, fs)
+			}
 		}
 	}
 	type answer struct {
