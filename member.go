@@ -727,3 +727,18 @@ func (s *Service) administratorFilters(ctx context.Context, caller Scope) ([]*Fi
 	}
 	return s.Store.Filters(ctx, admin, ds[0].ID, "", 0)
 }
+
+// Administers reports whether account is an associated member (monitored
+// or not) of admin in admin's region: what lets an administrator assume a
+// role in its members' accounts (STS AssumeRole, as the multi-account
+// scripts AWS publishes do).
+func (s *Service) Administers(ctx context.Context, admin Scope, account string) (bool, error) {
+	if !validAccountID(account) || account == admin.AccountID {
+		return false, nil
+	}
+	ms, err := s.Store.Invitations(ctx, Scope{AccountID: account, Region: admin.Region}, "", 0)
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(ms, func(m *Membership) bool { return m.associated() && m.AdministratorID == admin.AccountID }), nil
+}

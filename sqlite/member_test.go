@@ -57,6 +57,21 @@ func TestAdministratorGetFindingsCache(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	for _, c := range []struct {
+		admin   guardpost.Scope
+		account string
+		want    bool
+	}{
+		{admin, member.AccountID, true},
+		{member, admin.AccountID, false},
+		{guardpost.Scope{AccountID: admin.AccountID, Region: "eu-west-1"}, member.AccountID, false},
+		{admin, "777788889999", false},
+	} {
+		if got, err := svc.Administers(ctx, c.admin, c.account); err != nil || got != c.want {
+			t.Errorf("Administers(%v, %s) = %t, %v; want %t", c.admin, c.account, got, err, c.want)
+		}
+	}
+
 	get := func() int {
 		t.Helper()
 		docs, err := svc.GetFindings(ctx, admin, detA, memberIDs, nil)
