@@ -17,9 +17,9 @@ type DetectorRef struct {
 // caller and the (account, detector) pairs whose findings it may read and
 // act on, all in the caller's region. The service resolves it once per
 // request and passes it to every finding read and write, so a store never
-// decides tenancy from a document. Only the caller's own detector is
-// visible until administrator and member accounts exist; a store must
-// nevertheless serve any number of pairs, listing them as one keyset order.
+// decides tenancy from a document. An administrator sees its own detector
+// and its monitored members' (see Service.visibility); a store serves any
+// number of pairs, listing them as one keyset order.
 type Visibility struct {
 	Caller Scope
 	// Detectors holds at least one pair, no pair twice, sorted by account
@@ -51,12 +51,45 @@ func (v Visibility) Region() string { return v.Caller.Region }
 
 // visibility resolves what the caller may see through its detector
 // detectorID: the 400 the real service answers when the caller does not
-// own that detector, else the pairs visible through it.
+// own that detector, else its own detector and those of its monitored
+// members (relationship Enabled) in the region. It is resolved anew for
+// every request, so that StopMonitoringMembers, a disassociation or a
+// deletion ends the administrator's view at once, also for the next page
+// of a listing already under way.
 func (s *Service) visibility(ctx context.Context, caller Scope, detectorID string) (Visibility, error) {
 	vis := ownVisibility(caller, detectorID)
 	m, err := s.confirmVisibility(ctx, vis)
+	if err != nil {
+		return Visibility{}, err
+	}
+	if m.Monitors {
+		monitored, err := s.monitoredMembers(ctx, caller)
+		if err != nil {
+			return Visibility{}, err
+		}
+		if len(monitored) > 0 {
+			vis = NewVisibility(caller, append(monitored, vis.Detectors...)...)
+		}
+	}
 	vis.Version = m.Version
-	return vis, err
+	return vis, nil
+}
+
+// monitoredMembers returns the detectors of the caller's members whose
+// findings it sees: associated, monitored (Enabled) and with a detector in
+// the caller's region.
+func (s *Service) monitoredMembers(ctx context.Context, caller Scope) ([]DetectorRef, error) {
+	ms, err := s.Store.Memberships(ctx, caller, "", 0, true)
+	if err != nil {
+		return nil, err
+	}
+	var refs []DetectorRef
+	for _, m := range ms {
+		if m.Status == RelationshipEnabled && m.DetectorID != "" {
+			refs = append(refs, DetectorRef{AccountID: m.AccountID, DetectorID: m.DetectorID})
+		}
+	}
+	return refs, nil
 }
 
 // ownVisibility is the visibility the caller claims through detectorID
@@ -77,6 +110,11 @@ type FindingsMark struct {
 	// A store whose write numbers may commit out of order (PostgreSQL
 	// sequences) must not use them as the version.
 	Version int64
+	// Monitors reports whether the scope's account has monitored members
+	// in the region (MemberStore.Memberships, associated and Enabled):
+	// only then does the service read which detectors they are, so that a
+	// request of an account without members costs no second read.
+	Monitors bool
 }
 
 // confirmVisibility checks that the detector vis was claimed through
@@ -126,9 +164,20 @@ func (s *Service) WriteFindings(ctx context.Context, caller Scope, detectorID st
 				f.ID, f.AccountID, f.Region, f.DetectorID, detectorID, caller.AccountID, caller.Region)
 		}
 	}
+	// An associated member's new findings also meet its administrator's
+	// suppression rules (read before the write: a rule the administrator
+	// changes meanwhile applies from the next write).
+	adminFilters, err := s.administratorFilters(ctx, caller)
+	if err != nil {
+		return WriteReport{}, err
+	}
+	newMerge := newFindingMerge
+	if len(adminFilters) > 0 {
+		newMerge = func(own []*Filter) MergeFunc { return newFindingMerge(append(slices.Clone(adminFilters), own...)) }
+	}
 	// The store checks that the detector exists inside its transaction;
 	// no separate read is needed for the real service's answer.
-	changes, err := s.Store.MergeFindings(ctx, caller, detectorID, findings, newFindingMerge)
+	changes, err := s.Store.MergeFindings(ctx, caller, detectorID, findings, newMerge)
 	if ErrorKind(err) == ENOTFOUND {
 		return WriteReport{}, Errorf(EINVALID, msgDetectorNotOwned)
 	}

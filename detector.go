@@ -119,23 +119,8 @@ func (s *Service) CreateDetector(ctx context.Context, scope Scope, clientToken s
 		return "", err
 	}
 	now := s.now()
-	d := &Detector{
-		ID: NewID(), AccountID: scope.AccountID, Region: scope.Region,
-		ClientToken: clientToken, Status: DetectorEnabled,
-		FindingPublishingFrequency: "SIX_HOURS",
-		Tags:                       tags,
-		CreatedAt:                  now, UpdatedAt: now,
-	}
-	for _, name := range foundationalFeatures {
-		d.Features = append(d.Features, DetectorFeature{Name: name, Status: DetectorEnabled, UpdatedAt: now})
-	}
-	for _, of := range optionalFeatures {
-		f := DetectorFeature{Name: of.Name, Status: of.Default, UpdatedAt: now}
-		for _, a := range of.Additional {
-			f.AdditionalConfiguration = append(f.AdditionalConfiguration, FeatureConfiguration{Name: a, Status: DetectorDisabled, UpdatedAt: now})
-		}
-		d.Features = append(d.Features, f)
-	}
+	d := newDetector(scope, now)
+	d.ClientToken, d.Tags = clientToken, tags
 	if err := applySettings(d, settings, now); err != nil {
 		return "", err
 	}
@@ -154,6 +139,29 @@ func (s *Service) CreateDetector(ctx context.Context, scope Scope, clientToken s
 		return existing[0].ID, nil
 	}
 	return "", Errorf(EINVALID, msgDetectorExists)
+}
+
+// newDetector returns the scope's detector as CreateDetector makes it
+// before settings: enabled, every foundational feature on, the optional
+// ones at their defaults.
+func newDetector(scope Scope, now time.Time) *Detector {
+	d := &Detector{
+		ID: NewID(), AccountID: scope.AccountID, Region: scope.Region,
+		Status:                     DetectorEnabled,
+		FindingPublishingFrequency: "SIX_HOURS",
+		CreatedAt:                  now, UpdatedAt: now,
+	}
+	for _, name := range foundationalFeatures {
+		d.Features = append(d.Features, DetectorFeature{Name: name, Status: DetectorEnabled, UpdatedAt: now})
+	}
+	for _, of := range optionalFeatures {
+		f := DetectorFeature{Name: of.Name, Status: of.Default, UpdatedAt: now}
+		for _, a := range of.Additional {
+			f.AdditionalConfiguration = append(f.AdditionalConfiguration, FeatureConfiguration{Name: a, Status: DetectorDisabled, UpdatedAt: now})
+		}
+		d.Features = append(d.Features, f)
+	}
+	return d
 }
 
 // applySettings changes d as settings ask, stamping what changed with now.
@@ -225,8 +233,18 @@ func (s *Service) UpdateDetector(ctx context.Context, scope Scope, id string, se
 	return err
 }
 
-// DeleteDetector deletes a detector and its findings.
+// DeleteDetector deletes a detector and its findings. A detector with
+// invited or associated members cannot be deleted (the real service's
+// rule, which Terraform retries on); its other members go with it. (The
+// check and the deletion are two store calls: an invitation sent between
+// them survives the detector.)
 func (s *Service) DeleteDetector(ctx context.Context, scope Scope, id string) error {
+	if _, err := s.detector(ctx, scope, id); err != nil {
+		return err
+	}
+	if err := s.forgetMembersOfDetector(ctx, scope); err != nil {
+		return err
+	}
 	err := s.Store.DeleteDetector(ctx, scope, id)
 	if ErrorKind(err) == ENOTFOUND {
 		return Errorf(EINVALID, msgDetectorNotOwned)

@@ -190,6 +190,7 @@ type Store interface {
 	FilterStore
 	TagStore
 	OutboxStore
+	MemberStore
 	// TokenKey returns the key that signs page tokens, created with the
 	// database: every node on one database signs and checks alike.
 	TokenKey(ctx context.Context) ([]byte, error)
@@ -307,11 +308,11 @@ func decodeNumbers(b []byte, v any) error {
 // long as the store's findings mark, read first on every call, says that
 // no finding has been written since.
 func (s *Service) GetFindings(ctx context.Context, scope Scope, detectorID string, ids []string, sort *SortCriteria) ([]json.RawMessage, error) {
-	vis := ownVisibility(scope, detectorID)
-	mark, err := s.confirmVisibility(ctx, vis)
+	vis, err := s.visibility(ctx, scope, detectorID)
 	if err != nil {
 		return nil, err
 	}
+	mark := FindingsMark{Exists: true, Version: vis.Version}
 	// unique holds the ids asked, without repeats, in the order asked.
 	unique := make([]string, 0, len(ids))
 	position := make(map[string]int, len(ids))
@@ -325,11 +326,23 @@ func (s *Service) GetFindings(ctx context.Context, scope Scope, detectorID strin
 	if limit == 0 {
 		limit = DefaultFindingCacheBytes
 	}
-	det := cacheDetector{scope.AccountID, scope.Region, detectorID}
+	// The cache is keyed by detector: an administrator's ids may lie in
+	// any visible detector, each looked up in turn (up to
+	// maxCachedDetectors of them; beyond, every id is read from the store).
+	dets := make([]cacheDetector, len(vis.Detectors))
+	for i, d := range vis.Detectors {
+		dets[i] = cacheDetector{d.AccountID, scope.Region, d.DetectorID}
+	}
+	if len(dets) > maxCachedDetectors {
+		limit = -1
+	}
 	got := make([]cachedFinding, len(unique))
 	held := 0
-	if limit > 0 {
-		held = s.findings.lookup(mark.Version, det, unique, got)
+	for _, d := range dets {
+		if limit <= 0 || held == len(unique) {
+			break
+		}
+		held += s.findings.lookup(mark.Version, d, unique, got)
 	}
 	if held < len(unique) {
 		missing := make([]string, 0, len(unique)-held)
@@ -347,8 +360,17 @@ func (s *Service) GetFindings(ctx context.Context, scope Scope, detectorID strin
 				got[i] = cachedFinding{sortKeys: f.SortKeys, document: f.Document}
 			}
 		}
-		if limit > 0 {
-			s.findings.add(mark.Version, limit, det, read)
+		if limit > 0 && len(dets) == 1 {
+			s.findings.add(mark.Version, limit, dets[0], read)
+		} else if limit > 0 {
+			byDetector := map[cacheDetector][]*Finding{}
+			for _, f := range read {
+				d := cacheDetector{f.AccountID, scope.Region, f.DetectorID}
+				byDetector[d] = append(byDetector[d], f)
+			}
+			for d, fs := range byDetector {
+				s.findings.add(mark.Version, limit, d, fs)
+			}
 		}
 	}
 	type answer struct {

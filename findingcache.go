@@ -49,7 +49,13 @@ func entrySize(id string, f cachedFinding) int {
 	return len(f.document) + len(id) + 40*len(f.sortKeys) + 128
 }
 
-// lookup sets got[i] to the entry for ids[i] when it holds one, as of the
+// maxCachedDetectors is how many visible detectors GetFindings looks ids
+// up in (one lookup each); an administrator of more members reads from
+// the store.
+const maxCachedDetectors = 16
+
+// lookup sets got[i] to the entry for ids[i] when it holds one and got[i]
+// is not set yet (an earlier detector's lookup may have set it), as of the
 // store's findings version (from a FindingsMark read before this call),
 // and returns how many it set. A version newer than the cache's drops the
 // cache first; a request with an older one (its mark was read before
@@ -75,6 +81,9 @@ func (c *findingCache) lookup(version int64, d cacheDetector, ids []string, got 
 	}
 	n := 0
 	for i, id := range ids {
+		if got[i].document != nil {
+			continue
+		}
 		if f, ok := held[id]; ok {
 			got[i] = f
 			n++

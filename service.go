@@ -23,6 +23,9 @@ type Service struct {
 	// (see findingCache): 0 means DefaultFindingCacheBytes, less than 0 no
 	// cache.
 	FindingCacheBytes int
+	// MaxMembers bounds the member accounts of one administrator in one
+	// region: 0 means DefaultMaxMembers.
+	MaxMembers int
 
 	findings findingCache
 }

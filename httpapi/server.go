@@ -139,6 +139,27 @@ func (s *Server) handlers() map[string]handler {
 		"TagResource":            s.tagResource,
 		"UntagResource":          s.untagResource,
 		"ListTagsForResource":    s.listTagsForResource,
+
+		"CreateMembers":                        s.createMembers,
+		"InviteMembers":                        s.inviteMembers,
+		"ListInvitations":                      s.listInvitations,
+		"GetInvitationsCount":                  s.getInvitationsCount,
+		"AcceptAdministratorInvitation":        s.acceptAdministratorInvitation,
+		"AcceptInvitation":                     s.acceptInvitation,
+		"DeclineInvitations":                   s.declineInvitations,
+		"DeleteInvitations":                    s.deleteInvitations,
+		"GetAdministratorAccount":              s.getAdministratorAccount,
+		"GetMasterAccount":                     s.getMasterAccount,
+		"DisassociateFromAdministratorAccount": s.disassociateFromAdministratorAccount,
+		"DisassociateFromMasterAccount":        s.disassociateFromMasterAccount,
+		"ListMembers":                          s.listMembers,
+		"GetMembers":                           s.getMembers,
+		"DisassociateMembers":                  s.disassociateMembers,
+		"DeleteMembers":                        s.deleteMembers,
+		"StartMonitoringMembers":               s.startMonitoringMembers,
+		"StopMonitoringMembers":                s.stopMonitoringMembers,
+		"GetMemberDetectors":                   s.getMemberDetectors,
+		"UpdateMemberDetectors":                s.updateMemberDetectors,
 	}
 }
 

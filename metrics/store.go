@@ -23,6 +23,8 @@ func (m *Metrics) Store(next guardpost.Store) guardpost.Store {
 		createFilter: o("CreateFilter"), filter: o("Filter"), filters: o("Filters"),
 		updateFilter: o("UpdateFilter"), deleteFilter: o("DeleteFilter"),
 		updateTags: o("UpdateTags"), findingChanges: o("FindingChanges"), tokenKey: o("TokenKey"),
+		memberships: o("Memberships"), membershipsOf: o("MembershipsOf"), invitations: o("Invitations"),
+		changeMemberships: o("ChangeMemberships"),
 	}
 }
 
@@ -38,6 +40,7 @@ type store struct {
 	mergeFindings, findings, listFindings, updateFindings, findingStatistics prometheus.Observer
 	createFilter, filter, filters, updateFilter, deleteFilter                prometheus.Observer
 	updateTags, findingChanges, tokenKey                                     prometheus.Observer
+	memberships, membershipsOf, invitations, changeMemberships               prometheus.Observer
 }
 
 func observe(o prometheus.Observer, start time.Time) { o.Observe(time.Since(start).Seconds()) }
@@ -139,3 +142,23 @@ func (s *store) TokenKey(ctx context.Context) ([]byte, error) {
 
 // Close is not timed: it happens once.
 func (s *store) Close() error { return s.next.Close() }
+
+func (s *store) Memberships(ctx context.Context, admin guardpost.Scope, after string, limit int, associatedOnly bool) ([]*guardpost.Membership, error) {
+	defer observe(s.memberships, time.Now())
+	return s.next.Memberships(ctx, admin, after, limit, associatedOnly)
+}
+
+func (s *store) MembershipsOf(ctx context.Context, admin guardpost.Scope, accountIDs []string) ([]*guardpost.Membership, error) {
+	defer observe(s.membershipsOf, time.Now())
+	return s.next.MembershipsOf(ctx, admin, accountIDs)
+}
+
+func (s *store) Invitations(ctx context.Context, member guardpost.Scope, after string, limit int) ([]*guardpost.Membership, error) {
+	defer observe(s.invitations, time.Now())
+	return s.next.Invitations(ctx, member, after, limit)
+}
+
+func (s *store) ChangeMemberships(ctx context.Context, region string, accounts []string, change func(current []*guardpost.Membership) (put, del []*guardpost.Membership, err error)) error {
+	defer observe(s.changeMemberships, time.Now())
+	return s.next.ChangeMemberships(ctx, region, accounts, change)
+}

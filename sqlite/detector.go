@@ -159,12 +159,14 @@ func (db *DB) Detector(ctx context.Context, scope guardpost.Scope, id string) (*
 func (db *DB) FindingsMark(ctx context.Context, scope guardpost.Scope, id string) (guardpost.FindingsMark, error) {
 	stmt, err := db.readStmts.get(ctx, `SELECT
 		EXISTS (SELECT 1 FROM detectors WHERE account_id = ? AND region = ? AND id = ?),
-		coalesce((SELECT max(seq) FROM finding_changes), 0)`)
+		coalesce((SELECT max(seq) FROM finding_changes), 0),
+		EXISTS (SELECT 1 FROM members WHERE administrator_id = ? AND region = ?
+			AND invitation = 'ACCEPTED' AND relationship_status = 'Enabled')`)
 	if err != nil {
 		return guardpost.FindingsMark{}, wrap("findings mark", err)
 	}
 	var m guardpost.FindingsMark
-	if err := stmt.QueryRowContext(ctx, scope.AccountID, scope.Region, id).Scan(&m.Exists, &m.Version); err != nil {
+	if err := stmt.QueryRowContext(ctx, scope.AccountID, scope.Region, id, scope.AccountID, scope.Region).Scan(&m.Exists, &m.Version, &m.Monitors); err != nil {
 		return guardpost.FindingsMark{}, wrap("findings mark", err)
 	}
 	return m, nil

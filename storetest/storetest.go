@@ -98,6 +98,7 @@ func Run(t *testing.T, open func(t *testing.T) guardpost.Store) {
 	t.Run("Races", s.races)
 	t.Run("Outbox", s.outbox)
 	t.Run("Visibility", s.visibility)
+	t.Run("Members", s.members)
 	t.Run("TokenKey", s.tokenKey)
 }
 

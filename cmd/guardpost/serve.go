@@ -101,8 +101,10 @@ type Main struct {
 	// Now, when set before Run, is the clock of authentication and of
 	// temporary credentials (tests move it); nil: time.Now.
 	Now func() time.Time
-	// MayAssume, when set before Run, lets STS AssumeRole into accounts
-	// other than the caller's own (sts.Handler.MayAssume).
+	// MayAssume, when set before Run, decides which accounts other than
+	// the caller's own STS AssumeRole may enter (sts.Handler.MayAssume);
+	// nil means the accounts the caller administers as GuardDuty
+	// administrator.
 	MayAssume sts.AssumePolicy
 
 	store    *sqlite.DB
@@ -225,8 +227,17 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return fmt.Errorf("session key: %w", err)
 	}
 	api := httpapi.New(svc, &sigv4.Verifier{Credentials: creds, Sessions: sessions, Service: "guardduty", Now: m.Now}, m.Logger)
+	mayAssume := m.MayAssume
+	if mayAssume == nil {
+		// As AWS's multi-account scripts expect: a GuardDuty administrator
+		// may assume a role in the members it administers (in the region the
+		// STS request is signed for).
+		mayAssume = func(ctx context.Context, caller sigv4.Identity, account string) (bool, error) {
+			return svc.Administers(ctx, guardpost.Scope{AccountID: caller.AccountID, Region: caller.Region}, account)
+		}
+	}
 	api.HandleSTS(&sts.Handler{Verifier: &sigv4.Verifier{Credentials: creds, Sessions: sessions, Service: "sts", Now: m.Now},
-		Sessions: sessions, MayAssume: m.MayAssume, Now: m.Now, Log: m.Logger})
+		Sessions: sessions, MayAssume: mayAssume, Now: m.Now, Log: m.Logger})
 	api.ObserveRequest = met.ObserveRequest
 	api.HandleMetrics(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	if m.Audit {

@@ -84,12 +84,12 @@ func wantRefusal(t *testing.T, what string, err error, status int, code, msg str
 	}
 }
 
-// Profile c of the refusal tests declares a session token.
+// Profile c of the refusal tests (its own server) declares a session token.
 const (
-	keyC     = "ASIACCCCCCCCCCCCCCCC"
-	secretC  = "secretCsecretCsecretCsecretCsecretCsecr3"
-	tokenC   = "FwoGZXIvYXdzEXAMPLETOKEN"
-	accountC = "777788889999"
+	keyTok     = "ASIACCCCCCCCCCCCCCCC"
+	secretTok  = "secretCsecretCsecretCsecretCsecretCsecr3"
+	tokenTok   = "FwoGZXIvYXdzEXAMPLETOKEN"
+	accountTok = "777788889999"
 )
 
 func startServerWithTokenProfile(t *testing.T) *testServer {
@@ -97,8 +97,8 @@ func startServerWithTokenProfile(t *testing.T) *testServer {
 	dir := t.TempDir()
 	cred := filepath.Join(dir, "credentials")
 	content := "[a]\naws_access_key_id = " + keyA + "\naws_secret_access_key = " + secretA + "\naws_account_id = " + accountA +
-		"\n\n[c]\naws_access_key_id = " + keyC + "\naws_secret_access_key = " + secretC + "\naws_session_token = " + tokenC +
-		"\naws_account_id = " + accountC + "\n"
+		"\n\n[c]\naws_access_key_id = " + keyTok + "\naws_secret_access_key = " + secretTok + "\naws_session_token = " + tokenTok +
+		"\naws_account_id = " + accountTok + "\n"
 	if err := os.WriteFile(cred, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -138,8 +138,8 @@ func TestSigV4RefusalsSDK(t *testing.T) {
 			"Credential should be scoped to a valid region, not 'us-east-7'. "},
 		{"session token with a long-term key", s.sdkClient(static(keyA, secretA, "some-token"), "us-east-1", nil),
 			"UnrecognizedClientException", msgInvalidToken},
-		{"profile's session token missing", s.sdkClient(static(keyC, secretC, ""), "us-east-1", nil), "UnrecognizedClientException", msgInvalidToken},
-		{"profile's session token wrong", s.sdkClient(static(keyC, secretC, tokenC+"x"), "us-east-1", nil), "UnrecognizedClientException", msgInvalidToken},
+		{"profile's session token missing", s.sdkClient(static(keyTok, secretTok, ""), "us-east-1", nil), "UnrecognizedClientException", msgInvalidToken},
+		{"profile's session token wrong", s.sdkClient(static(keyTok, secretTok, tokenTok+"x"), "us-east-1", nil), "UnrecognizedClientException", msgInvalidToken},
 		{"forged temporary credentials", s.sdkClient(static("ASIAFORGEDFORGEDFORG", "x", "forged-token"), "us-east-1", nil),
 			"UnrecognizedClientException", msgInvalidToken},
 	} {
@@ -153,7 +153,7 @@ func TestSigV4RefusalsSDK(t *testing.T) {
 	}
 
 	// The profile's session token, when sent, is accepted.
-	if err := list(s.sdkClient(static(keyC, secretC, tokenC), "us-east-1", nil)); err != nil {
+	if err := list(s.sdkClient(static(keyTok, secretTok, tokenTok), "us-east-1", nil)); err != nil {
 		t.Fatalf("profile with its session token: %v", err)
 	}
 
@@ -225,12 +225,12 @@ func TestSigV4RefusalsSTS(t *testing.T) {
 	wantRefusal(t, "expired signature", call(static(keyA, secretA, ""), "us-east-1", clockSigner{clock: skewed(-16 * time.Minute), inner: v4.NewSigner()}),
 		403, "SignatureDoesNotMatch", "Signature expired: …")
 	wantRefusal(t, "token with a long-term key", call(static(keyA, secretA, "tok"), "us-east-1", nil), 403, "InvalidClientTokenId", msgInvalidToken)
-	wantRefusal(t, "profile token missing", call(static(keyC, secretC, ""), "us-east-1", nil), 403, "InvalidClientTokenId", msgInvalidToken)
+	wantRefusal(t, "profile token missing", call(static(keyTok, secretTok, ""), "us-east-1", nil), 403, "InvalidClientTokenId", msgInvalidToken)
 	wantRefusal(t, "region of no partition", call(static(keyA, secretA, ""), "eu-moon-1", nil), 403, "SignatureDoesNotMatch",
 		"Credential should be scoped to a valid region, not 'eu-moon-1'. ")
 	wantRefusal(t, "scope for guardduty", call(static(keyA, secretA, ""), "us-east-1", clockSigner{clock: time.Now, service: "guardduty", inner: v4.NewSigner()}),
 		403, "SignatureDoesNotMatch", "Credential should be scoped to correct service: 'sts'. ")
-	if err := call(static(keyC, secretC, tokenC), "us-east-1", nil); err != nil {
+	if err := call(static(keyTok, secretTok, tokenTok), "us-east-1", nil); err != nil {
 		t.Fatalf("profile with its token: %v", err)
 	}
 }
