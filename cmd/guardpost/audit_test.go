@@ -185,10 +185,9 @@ func TestAuditLogRecordsCalls(t *testing.T) {
 			out, err := a.c.CreateFilter(ctx, &guardduty.CreateFilterInput{DetectorId: &det, Name: aws.String("bad name"), FindingCriteria: criteria})
 			return metadata(out, err)
 		})
-		// Member calls: the e-mail address is sensitive. Whatever the
-		// answer (members are being implemented), the record tells it.
+		// Member calls: the e-mail address is sensitive.
 		call("CreateMembers", map[string]any{"detectorId": det, "accountDetails": []any{map[string]any{"accountId": "999988887777",
-			"email": "HIDDEN_DUE_TO_SECURITY_REASONS"}}}, nil, func() (middleware.Metadata, error) {
+			"email": "HIDDEN_DUE_TO_SECURITY_REASONS"}}}, map[string]any{"unprocessedAccounts": []any{}}, func() (middleware.Metadata, error) {
 			out, err := a.c.CreateMembers(ctx, &guardduty.CreateMembersInput{DetectorId: &det,
 				AccountDetails: []types.AccountDetail{{AccountId: aws.String("999988887777"), Email: aws.String("member@example.com")}}})
 			return metadata(out, err)
