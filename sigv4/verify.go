@@ -142,11 +142,23 @@ func authErr(code, msg string) *AuthError { return &AuthError{Code: code, Messag
 // requests that sign "content-length: 0" (the signer signs content-length
 // only when positive). No AWS SDK or the AWS CLI produces either.
 func (v *Verifier) Verify(r *http.Request, body []byte) (Identity, error) {
-	id, err := v.verify(r, body)
+	id, err := v.verify(r, body, false)
 	if err != nil {
 		return Identity{}, err // not a typed nil
 	}
 	return id, nil
+}
+
+// Precheck runs every check of Verify that does not need the body (the
+// signature's syntax, the access key or session token, the date and the
+// credential scope) and returns the error Verify would return for them, so
+// that a server can refuse a request before it reads the body. Only Verify
+// authenticates: Precheck's nil says nothing about the signature.
+func (v *Verifier) Precheck(r *http.Request) error {
+	if _, err := v.verify(r, nil, true); err != nil {
+		return err
+	}
+	return nil
 }
 
 // authHeader is a parsed "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=..." header
@@ -180,7 +192,7 @@ func isPresigned(q url.Values) bool {
 	return false
 }
 
-func (v *Verifier) verify(r *http.Request, body []byte) (Identity, *AuthError) {
+func (v *Verifier) verify(r *http.Request, body []byte, headersOnly bool) (Identity, *AuthError) {
 	sig, aerr := parseSignature(r)
 	if aerr != nil {
 		return Identity{}, aerr
@@ -251,6 +263,9 @@ func (v *Verifier) verify(r *http.Request, body []byte) (Identity, *AuthError) {
 	// Every service but S3 signs the payload's real hash: a client that
 	// signed UNSIGNED-PAYLOAD (or any other claimed hash) computed another
 	// signature than the one the server computes.
+	if headersOnly {
+		return Identity{}, nil
+	}
 	sum := sha256.Sum256(body)
 	payloadHash := hex.EncodeToString(sum[:])
 	if h := r.Header.Values("X-Amz-Content-Sha256"); len(h) > 0 && (len(h) > 1 || h[0] != payloadHash) {
