@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/guardpost/guardpost"
 	"github.com/guardpost/guardpost/ingest"
@@ -25,6 +26,9 @@ var (
 	ingestDecodedLimit int64 = MaxIngestDecodedBytes
 )
 
+// ingestTimeout is how long an import may take to send its body.
+const ingestTimeout = 10 * time.Minute
+
 // IngestFindingsPath is guardpost's own endpoint for importing findings.
 const IngestFindingsPath = "/guardpost/v1/ingest/findings"
 
@@ -40,12 +44,10 @@ type ingestResult struct {
 // authenticated like every API operation and answers errors in the same
 // AWS shape.
 func (s *Server) ingestFindings(w http.ResponseWriter, r *http.Request) {
-	body, err := readAll(w, r, ingestBodyLimit)
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	id, err := s.verifier.Verify(r, body)
+	// One import of the largest size at a time (or several smaller), with
+	// ingestTimeout to send it once the checks that need no body passed.
+	body, id, done, err := s.authenticate(w, r, ingestBodyLimit, &s.edge.ingests, ingestBodyLimit, ingestTimeout)
+	defer done()
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -70,6 +72,7 @@ func (s *Server) ingestFindings(w http.ResponseWriter, r *http.Request) {
 	}
 	scope := guardpost.Scope{AccountID: id.AccountID, Region: id.Region}
 	report, err := ingest.Import(r.Context(), s.service, scope, content)
+	err = s.storageError(r, err)
 	if errors.Is(err, ingest.ErrTooLarge) {
 		writeError(w, r, s.log, &apiError{Status: http.StatusRequestEntityTooLarge, Type: "BadRequestException",
 			Message: sprintf("The decoded request body is larger than %d bytes: send fewer findings per request.", ingestDecodedLimit)})
@@ -86,10 +89,8 @@ func (s *Server) ingestFindings(w http.ResponseWriter, r *http.Request) {
 // readAll reads a request body of at most limit bytes, answering 413 in
 // the AWS error shape beyond it.
 func readAll(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	tooLarge := &apiError{Status: http.StatusRequestEntityTooLarge, Type: "BadRequestException",
-		Message: sprintf("The request body is larger than %d bytes.", limit)}
 	if r.ContentLength > limit {
-		return nil, tooLarge
+		return nil, tooLarge(limit)
 	}
 	var buf bytes.Buffer
 	if r.ContentLength > 0 && r.ContentLength <= limit {
@@ -108,7 +109,7 @@ func readAll(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return nil, tooLarge
+			return nil, tooLarge(limit)
 		}
 		return nil, badRequest("The request body could not be read: %v", err)
 	}

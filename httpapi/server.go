@@ -11,7 +11,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -24,8 +23,9 @@ import (
 	"github.com/guardpost/guardpost/sts"
 )
 
-// MaxBodyBytes bounds a request body. The largest legitimate GuardDuty
-// request (a filter with many criteria) is far smaller.
+// MaxBodyBytes is the default bound of an API request body (Limits). The
+// largest legitimate GuardDuty request (a filter of 50 criteria of 50
+// values each) is far smaller.
 const MaxBodyBytes = 4 << 20
 
 // Server is the API's http.Handler.
@@ -36,6 +36,7 @@ type Server struct {
 	mux      *http.ServeMux
 	sts      http.Handler // STS on the same endpoint (HandleSTS); nil: none
 	audit    *auditor     // the audit log (HandleAudit); nil: none
+	edge     edge         // limits and their state (edge.go)
 
 	// ObserveRequest, when set, is told about every answered request: the
 	// operation name (as in the request log), the status and the latency.
@@ -87,6 +88,7 @@ func (b *body) free() {
 // New builds the API server.
 func New(service *guardpost.Service, verifier *sigv4.Verifier, log *slog.Logger) *Server {
 	s := &Server{service: service, verifier: verifier, log: log, mux: http.NewServeMux()}
+	s.edge.limits = DefaultLimits()
 	handlers := s.handlers()
 	for _, op := range wire.Operations {
 		h, ok := handlers[op.Name]
@@ -102,17 +104,19 @@ func New(service *guardpost.Service, verifier *sigv4.Verifier, log *slog.Logger)
 		w.Write([]byte(`{"status":"ok"}`))
 	})))
 	s.mux.Handle("POST "+IngestFindingsPath, named("guardpost:IngestFindings", http.HandlerFunc(s.ingestFindings)))
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		// Nothing else matched: a query-protocol request meant for STS
-		// (sts.IsRequest) goes there.
-		if s.sts != nil && sts.IsRequest(r) {
-			s.sts.ServeHTTP(w, r)
-			return
-		}
-		writeError(w, r, s.log, &apiError{Status: http.StatusNotFound, Type: "UnknownOperationException",
-			Message: "No GuardDuty operation matches " + r.Method + " " + r.URL.Path + "."})
-	})
+	s.mux.HandleFunc("/", s.unknown)
 	return s
+}
+
+// unknown answers a request no route matches: a query-protocol request
+// meant for STS (sts.IsRequest) goes there, anything else is unknown.
+func (s *Server) unknown(w http.ResponseWriter, r *http.Request) {
+	if s.sts != nil && sts.IsRequest(r) {
+		s.sts.ServeHTTP(w, r)
+		return
+	}
+	writeError(w, r, s.log, &apiError{Status: http.StatusNotFound, Type: "UnknownOperationException",
+		Message: "No GuardDuty operation matches " + r.Method + " " + r.URL.Path + "."})
 }
 
 // handlers maps the operations guardpost implements to their handlers;
@@ -171,10 +175,17 @@ func notImplemented(name string) handler {
 
 // HandleReady serves GET /readyz, unauthenticated like /healthz: 200 when
 // ready reports true (the store's in-memory indexes are loaded), else 503.
-// Either way the API answers; until ready, queries are slower.
+// Either way the API answers; until ready, queries are slower. It also
+// answers 503 while storage faults (storage.go): writes then fail.
 func (s *Server) HandleReady(ready func() bool) {
 	s.mux.Handle("GET /readyz", named("guardpost:Ready", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
+		if reason, faulty := s.edge.fault.recent(); faulty {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			body, _ := json.Marshal(map[string]string{"status": "storage-fault", "reason": reason})
+			w.Write(body)
+			return
+		}
 		if !ready() {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			w.Write([]byte(`{"status":"loading"}`))
@@ -196,8 +207,11 @@ func (s *Server) HandleMetrics(h http.Handler) {
 
 // ServeHTTP gives every response a request id, guards against panics so
 // that one bad request never takes the server down, and logs one line per
-// request.
+// request. It answers 429 beyond the in-flight limit, and a path that is
+// not in clean form as the unknown path it is (instead of ServeMux's
+// redirect).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	markServing(r)
 	start := time.Now()
 	id := newRequestID()
 	w.Header().Set("X-Amzn-RequestId", id)
@@ -215,6 +229,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		*x = exchange{}
 		exchanges.Put(x)
 	}()
+	release, ok := s.admit(r)
+	if !ok {
+		writeError(x, r, s.log, throttled)
+		return
+	}
+	defer release()
+	if !cleanPath(r.URL.Path) {
+		s.unknown(x, r)
+		return
+	}
 	s.mux.ServeHTTP(x, r)
 }
 
@@ -304,23 +328,11 @@ func named(name string, h http.Handler) http.Handler {
 func (s *Server) operation(op wire.Operation, h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		x, _ := w.(*exchange)
-		limited := w
 		if x != nil {
 			x.operation = op.Name
-			limited = x.ResponseWriter // so that net/http closes the connection after a body too large
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(limited, r.Body, MaxBodyBytes))
-		if err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				writeError(w, r, s.log, &apiError{Status: http.StatusRequestEntityTooLarge, Type: "BadRequestException",
-					Message: sprintf("The request body is larger than %d bytes.", MaxBodyBytes)})
-				return
-			}
-			writeError(w, r, s.log, badRequest("The request body could not be read: %v", err))
-			return
-		}
-		id, err := s.verifier.Verify(r, body)
+		body, id, done, err := s.authenticate(w, r, s.edge.limits.MaxBodyBytes, &s.edge.bodies, s.edge.limits.MaxBufferedBodyBytes, 0)
+		defer done()
 		if err != nil {
 			writeError(w, r, s.log, err)
 			return
@@ -350,7 +362,7 @@ func (s *Server) operation(op wire.Operation, h handler) http.Handler {
 		}
 		out, err := h(&request{ctx: r.Context(), scope: guardpost.Scope{AccountID: id.AccountID, Region: id.Region}, input: in})
 		if err != nil {
-			writeError(w, r, s.log, err)
+			writeError(w, r, s.log, s.storageError(r, err))
 			return
 		}
 		s.writeResult(w, r, op.Code, out)

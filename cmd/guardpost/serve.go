@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -93,6 +94,12 @@ type Main struct {
 	Audit         bool
 	AuditReads    bool
 	AuditMaxBytes int64
+	// Limits bound connections, requests in flight, sizes and timeouts
+	// (httpapi.Limits; zero fields: the defaults).
+	Limits httpapi.Limits
+	// TLSCert and TLSKey, when both set, are PEM files: the API is then
+	// served over TLS.
+	TLSCert, TLSKey string
 	// Stderr receives the start instructions (and the log, unless Logger is
 	// set). Logger, when set before Run, is used as it is: --log-level and
 	// --log-format then do not apply.
@@ -109,7 +116,9 @@ type Main struct {
 
 	store    *sqlite.DB
 	auditLog *audit.Log
-	listener net.Listener
+	listener net.Listener // the TCP listener
+	serving  net.Listener // listener wrapped by the API's edge (limits, TLS)
+	scheme   string       // "http" or "https"
 	server   *http.Server
 	stop     context.CancelFunc // ends the component group
 	done     chan struct{}      // closed when every component has returned
@@ -119,7 +128,8 @@ type Main struct {
 // NewMain returns a Main with the defaults.
 func NewMain() *Main {
 	return &Main{Listen: "127.0.0.1:4747", DataDir: "./guardpost-data", LogLevel: slog.LevelInfo, LogFormat: "text", Stderr: os.Stderr,
-		FindingCacheMiB: guardpost.DefaultFindingCacheBytes >> 20, Audit: true, AuditMaxBytes: audit.DefaultMaxBytes}
+		FindingCacheMiB: guardpost.DefaultFindingCacheBytes >> 20, Audit: true, AuditMaxBytes: audit.DefaultMaxBytes,
+		Limits: httpapi.DefaultLimits()}
 }
 
 func (m *Main) flagSet() *flag.FlagSet {
@@ -127,6 +137,13 @@ func (m *Main) flagSet() *flag.FlagSet {
 	fs.StringVar(&m.Listen, "listen", m.Listen, "`address` to serve the API on")
 	fs.IntVar(&m.FindingCacheMiB, "finding-cache", m.FindingCacheMiB, "`MiB` of finding documents GetFindings keeps in memory (exact: dropped on every write); 0: none")
 	fs.StringVar(&m.PprofListen, "pprof", m.PprofListen, "`address` to serve Go profiles (/debug/pprof/) on, unauthenticated; empty: none")
+	fs.StringVar(&m.TLSCert, "tls-cert", m.TLSCert, "PEM `file` of the TLS certificate (chain); with --tls-key, serves HTTPS")
+	fs.StringVar(&m.TLSKey, "tls-key", m.TLSKey, "PEM `file` of the TLS private key; with --tls-cert, serves HTTPS")
+	fs.IntVar(&m.Limits.MaxConnections, "max-connections", m.Limits.MaxConnections, "open connections at most; one more is answered 429 ThrottlingException")
+	fs.IntVar(&m.Limits.MaxInFlight, "max-in-flight", m.Limits.MaxInFlight, "requests served at once at most; beyond: 429 ThrottlingException, which the AWS SDKs retry")
+	fs.IntVar(&m.Limits.MaxInFlightPerAccount, "max-in-flight-per-account", m.Limits.MaxInFlightPerAccount, "requests of one account served at once at most; beyond: 429 ThrottlingException")
+	fs.DurationVar(&m.Limits.ReadTimeout, "read-timeout", m.Limits.ReadTimeout, "`duration` a client has to send a whole request, body included")
+	fs.DurationVar(&m.Limits.WriteTimeout, "write-timeout", m.Limits.WriteTimeout, "`duration` from a request's header to the end of its answer")
 	fs.StringVar(&m.DataDir, "data-dir", m.DataDir, "`directory` for the database and the generated credentials file (created if missing)")
 	fs.BoolVar(&m.Audit, "audit", m.Audit, "write a CloudTrail record of every call that changes state to <data-dir>/audit (read them with guardpost audit)")
 	fs.BoolVar(&m.AuditReads, "audit-reads", m.AuditReads, "also record reads (Get, List, Describe calls) in the audit log")
@@ -162,6 +179,9 @@ func (m *Main) ParseFlags(args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (serve takes only flags)", fs.Arg(0))
 	}
+	if (m.TLSCert == "") != (m.TLSKey == "") {
+		return errors.New("--tls-cert and --tls-key go together: give both, or neither")
+	}
 	return nil
 }
 
@@ -176,6 +196,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		} else {
 			m.Logger = slog.New(slog.NewTextHandler(m.Stderr, opts))
 		}
+	}
+	var tlsConfig *tls.Config
+	if m.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(m.TLSCert, m.TLSKey)
+		if err != nil {
+			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	// Listen first: a busy address then fails the start before anything
 	// is written to disk.
@@ -227,6 +255,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return fmt.Errorf("session key: %w", err)
 	}
 	api := httpapi.New(svc, &sigv4.Verifier{Credentials: creds, Sessions: sessions, Service: "guardduty", Now: m.Now}, m.Logger)
+	api.SetLimits(m.Limits)
 	mayAssume := m.MayAssume
 	if mayAssume == nil {
 		// As AWS's multi-account scripts expect: a GuardDuty administrator
@@ -252,9 +281,19 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	// answers at once, exactly but slower until /readyz says 200.
 	m.store.LoadIndexes()
 
-	m.server = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	m.server = &http.Server{
 		// Requests outlive the signal: Shutdown lets them finish.
-		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) }}
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		// net/http's own complaints (a client's broken TLS handshake, a
+		// connection reset) are warnings, not errors.
+		ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+	}
+	api.Configure(m.server) // the limits' timeouts and header size
+	m.scheme = "http"
+	m.serving = api.Listener(m.listener, tlsConfig)
+	if tlsConfig != nil {
+		m.scheme = "https"
+	}
 
 	var g group
 	g.add("http", m.serveHTTP)
@@ -278,7 +317,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 // printStart tells, on every start, how to point the AWS tools at this
 // server: the endpoint and the credentials file in use.
 func (m *Main) printStart(credPath string, creds map[string]sigv4.Credential, generated bool) {
-	endpoint := "http://" + clientAddr(m.listener.Addr())
+	endpoint := m.scheme + "://" + clientAddr(m.listener.Addr())
 	var profiles []string
 	for _, c := range creds {
 		profiles = append(profiles, c.Profile)
@@ -313,7 +352,7 @@ func clientAddr(a net.Addr) string {
 // is a failure.
 func (m *Main) serveHTTP(ctx context.Context) error {
 	served := make(chan error, 1)
-	go func() { served <- m.server.Serve(m.listener) }()
+	go func() { served <- m.server.Serve(m.serving) }()
 	var failed error
 	select {
 	case failed = <-served:

@@ -1,0 +1,260 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/guardpost/guardpost/sigv4"
+)
+
+// Limits bound what clients can make the server hold: connections,
+// requests in flight, request sizes and how long each phase of an exchange
+// may take. The zero value of a field means its default (DefaultLimits).
+//
+// Together they bound memory: at most MaxConnections connections (each a
+// goroutine and two 4 KiB buffers, plus at most MaxHeaderBytes while its
+// header is read), at most MaxInFlight requests being served, and at most
+// MaxBufferedBodyBytes of API request bodies held at once.
+type Limits struct {
+	// MaxConnections caps open connections; one more is answered 429
+	// ThrottlingException and closed.
+	MaxConnections int
+	// MaxInFlight caps the requests being served at once (body reading
+	// included); MaxInFlightPerAccount caps those of one authenticated
+	// account, so that one account cannot take every slot. Beyond either:
+	// 429 ThrottlingException, which every AWS SDK retries with backoff.
+	MaxInFlight           int
+	MaxInFlightPerAccount int
+	// MaxHeaderBytes bounds a request's header (net/http answers 431,
+	// rewritten into the AWS error shape).
+	MaxHeaderBytes int
+	// MaxBodyBytes bounds an API request's body; MaxBufferedBodyBytes
+	// bounds the bodies of all requests held at once (a body is reserved
+	// by its Content-Length before it is read; beyond: 429).
+	MaxBodyBytes         int64
+	MaxBufferedBodyBytes int64
+	// ReadHeaderTimeout bounds reading a request's header, ReadTimeout the
+	// whole request, body included (the ingest endpoint extends it once
+	// the request has passed the authentication checks that need no body),
+	// WriteTimeout everything after the header until the answer is written,
+	// and IdleTimeout how long a kept-alive connection waits for its next
+	// request.
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+}
+
+// DefaultLimits are the limits `guardpost serve` uses unless told
+// otherwise. With them the edge holds at most about 2,048 × 24 KiB = 48 MiB
+// in idle or slow connections, 64 MiB of request bodies and 256 requests
+// in flight.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxConnections:        2048,
+		MaxInFlight:           256,
+		MaxInFlightPerAccount: 64,
+		MaxHeaderBytes:        64 << 10,
+		MaxBodyBytes:          MaxBodyBytes,
+		MaxBufferedBodyBytes:  64 << 20,
+		ReadHeaderTimeout:     10 * time.Second,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           2 * time.Minute,
+	}
+}
+
+// withDefaults fills the zero fields of l from DefaultLimits.
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits()
+	set := func(v *int, def int) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	set(&l.MaxConnections, d.MaxConnections)
+	set(&l.MaxInFlight, d.MaxInFlight)
+	set(&l.MaxInFlightPerAccount, d.MaxInFlightPerAccount)
+	set(&l.MaxHeaderBytes, d.MaxHeaderBytes)
+	if l.MaxBodyBytes <= 0 {
+		l.MaxBodyBytes = d.MaxBodyBytes
+	}
+	if l.MaxBufferedBodyBytes <= 0 {
+		l.MaxBufferedBodyBytes = d.MaxBufferedBodyBytes
+	}
+	for _, p := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{
+		{&l.ReadHeaderTimeout, d.ReadHeaderTimeout}, {&l.ReadTimeout, d.ReadTimeout},
+		{&l.WriteTimeout, d.WriteTimeout}, {&l.IdleTimeout, d.IdleTimeout},
+	} {
+		if *p.v <= 0 {
+			*p.v = p.def
+		}
+	}
+	return l
+}
+
+// throttled is the answer to a request beyond a limit of the edge: what AWS
+// services answer when a caller exceeds a rate, and what every AWS SDK
+// retries with backoff (by the error type; botocore also by the status).
+var throttled = &apiError{Status: http.StatusTooManyRequests, Type: "ThrottlingException", Message: "Rate exceeded"}
+
+// gauge counts something held (requests, bytes) against a maximum.
+type gauge struct{ n atomic.Int64 }
+
+// take adds n if that stays within max, and tells whether it did.
+func (g *gauge) take(n, max int64) bool {
+	if g.n.Add(n) > max {
+		g.n.Add(-n)
+		return false
+	}
+	return true
+}
+
+func (g *gauge) give(n int64) { g.n.Add(-n) }
+
+// edge is the Server's state for its limits.
+type edge struct {
+	limits   Limits
+	inFlight gauge
+	bodies   gauge     // bytes of API request bodies reserved
+	ingests  gauge     // bytes of ingest request bodies reserved
+	accounts sync.Map  // account id → *gauge of its requests in flight
+	conns    gauge     // open connections (Listener)
+	fault    faultMark // the last storage fault (see storage.go)
+}
+
+// SetLimits replaces the limits (DefaultLimits until then); call it before
+// serving.
+func (s *Server) SetLimits(l Limits) { s.edge.limits = l.withDefaults() }
+
+// Limits returns the limits in force.
+func (s *Server) Limits() Limits { return s.edge.limits }
+
+// Configure sets hs's timeouts and header limit from the Server's limits,
+// and lets the Server tell its connections (see Listener) which answers
+// are its own.
+func (s *Server) Configure(hs *http.Server) {
+	l := s.edge.limits
+	hs.Handler = s
+	hs.ReadHeaderTimeout = l.ReadHeaderTimeout
+	hs.ReadTimeout = l.ReadTimeout
+	hs.WriteTimeout = l.WriteTimeout
+	hs.IdleTimeout = l.IdleTimeout
+	hs.MaxHeaderBytes = l.MaxHeaderBytes
+	hs.ConnContext = chainConnContext(hs.ConnContext, connContext)
+	hs.ConnState = chainConnState(hs.ConnState, connState)
+}
+
+// exempt tells whether a request skips the in-flight limit: the probes and
+// metrics, which must answer while the API is saturated.
+func exempt(r *http.Request) bool {
+	if r.Method != http.MethodGet {
+		return false
+	}
+	switch r.URL.Path {
+	case "/healthz", "/readyz", "/metrics":
+		return true
+	}
+	return false
+}
+
+// admit takes an in-flight slot for r; release gives it back. ok is false
+// when the server is at its limit.
+func (s *Server) admit(r *http.Request) (release func(), ok bool) {
+	if exempt(r) {
+		return func() {}, true
+	}
+	if !s.edge.inFlight.take(1, int64(s.edge.limits.MaxInFlight)) {
+		return nil, false
+	}
+	return func() { s.edge.inFlight.give(1) }, true
+}
+
+// authenticate reads r's body (at most limit bytes) and verifies its
+// signature, in an order that bounds what an unauthenticated client can
+// make the server hold: first every check that needs no body (sigv4's
+// Precheck: a missing or malformed Authorization, an unknown access key, a
+// stale date), then the declared size, then a reservation of the body's
+// bytes from the server-wide budget, and only then the body itself, with
+// the connection's read deadline already running. Once the signature is
+// verified, the caller's account takes one of its in-flight slots.
+//
+// The body's bytes come from bodies, which holds at most budget. When
+// readFor is positive, a request that passed the checks that need no body
+// gets that long to send it (and as long again for its answer), instead of
+// the server's ReadTimeout: bulk imports need it.
+//
+// done releases what authenticate took; call it once the answer is
+// written. It is non-nil even on error.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, limit int64, bodies *gauge, budget int64, readFor time.Duration) (body []byte, id sigv4.Identity, done func(), err error) {
+	done = func() {}
+	if err := s.verifier.Precheck(r); err != nil {
+		return nil, id, done, err
+	}
+	if r.ContentLength > limit {
+		return nil, id, done, tooLarge(limit)
+	}
+	reserve := r.ContentLength
+	if reserve < 0 { // chunked: it may use all it is allowed
+		reserve = limit
+	}
+	if !bodies.take(reserve, max(budget, limit)) { // one body of the largest size always fits
+		return nil, id, done, throttled
+	}
+	release := []func(){func() { bodies.give(reserve) }}
+	done = func() {
+		for _, f := range release {
+			f()
+		}
+	}
+	if readFor > 0 {
+		rc := http.NewResponseController(w)
+		rc.SetReadDeadline(time.Now().Add(readFor))
+		rc.SetWriteDeadline(time.Now().Add(2 * readFor))
+	}
+	if body, err = readAll(w, r, limit); err != nil {
+		return nil, id, done, err
+	}
+	if id, err = s.verifier.Verify(r, body); err != nil {
+		return nil, id, done, err
+	}
+	v, _ := s.edge.accounts.LoadOrStore(id.AccountID, new(gauge))
+	account := v.(*gauge)
+	if !account.take(1, int64(s.edge.limits.MaxInFlightPerAccount)) {
+		return nil, id, done, throttled
+	}
+	release = append(release, func() { account.give(1) })
+	return body, id, done, nil
+}
+
+func tooLarge(limit int64) *apiError {
+	return &apiError{Status: http.StatusRequestEntityTooLarge, Type: "BadRequestException",
+		Message: sprintf("The request body is larger than %d bytes.", limit)}
+}
+
+// cleanPath tells whether p is already in the form net/http's ServeMux
+// routes without a redirect: no empty, "." or ".." segment. ServeMux
+// answers any other path with a 307 to its cleaned form, before any
+// handler (authentication included) sees it; AWS answers such a path as it
+// answers any path it does not route.
+func cleanPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	for _, seg := range strings.Split(p[1:], "/") {
+		switch seg {
+		case ".", "..":
+			return false
+		case "":
+			// Only the root's own segment, or a trailing slash, may be empty:
+			// ServeMux keeps a trailing slash.
+		}
+	}
+	return !strings.Contains(p, "//")
+}
