@@ -110,8 +110,8 @@ func (w *typeWalker) value(t reflect.Type, path string) (string, error) {
 }
 
 // object reads the members of a JSON object into struct type t, matching
-// keys to json tags as encoding/json does: exactly, else ignoring case;
-// unknown keys are skipped.
+// keys to json tags exactly, as decodeBody does (exactKeys); unknown keys
+// are skipped.
 func (w *typeWalker) object(t reflect.Type, path string) (string, error) {
 	for w.dec.More() {
 		k, err := w.dec.Token()
@@ -182,31 +182,8 @@ func (w *typeWalker) skipRest() error {
 // structField finds the field of struct type t that JSON key decodes into
 // and returns its type and wire name.
 func structField(t reflect.Type, key string) (reflect.Type, string, bool) {
-	var (
-		fold     reflect.Type
-		foldName string
-	)
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, _, _ := strings.Cut(tag, ",")
-		if name == "" {
-			name = f.Name
-		}
-		if name == key {
-			return f.Type, name, true
-		}
-		if fold == nil && strings.EqualFold(name, key) {
-			fold, foldName = f.Type, name
-		}
-	}
-	return fold, foldName, fold != nil
+	ft, ok := exactField(t, key)
+	return ft, key, ok
 }
 
 func joinPath(path, name string) string {

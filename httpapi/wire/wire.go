@@ -32,6 +32,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Timestamp is a Smithy timestamp. restJson1 without a timestampFormat trait
@@ -115,16 +116,37 @@ func parseEpoch(s string) (time.Time, error) {
 // ValidationError lists the constraint violations of a request; the HTTP
 // layer answers it with a 400 whose message is Error().
 type ValidationError struct {
+	// Violations are the first MaxListedViolations violations found;
+	// Count is how many there are (0: len(Violations)).
 	Violations []string
+	Count      int
 }
+
+// MaxListedViolations bounds the violations a message lists, and
+// MaxMessageBytes the message itself: a request of a million bad list
+// elements must not make a message of a million parts, and a value too
+// long is echoed only in part.
+const (
+	MaxListedViolations = 10
+	MaxMessageBytes     = 4096
+)
 
 // Error is the complete AWS message, e.g. "1 validation error detected: ...".
 func (e *ValidationError) Error() string {
+	n := max(e.Count, len(e.Violations))
 	noun := "errors"
-	if len(e.Violations) == 1 {
+	if n == 1 {
 		noun = "error"
 	}
-	return strconv.Itoa(len(e.Violations)) + " validation " + noun + " detected: " + strings.Join(e.Violations, "; ")
+	msg := strconv.Itoa(n) + " validation " + noun + " detected: " + strings.Join(e.Violations, "; ")
+	if len(msg) > MaxMessageBytes {
+		cut := MaxMessageBytes - len("...")
+		for cut > 0 && !utf8.RuneStart(msg[cut]) {
+			cut--
+		}
+		msg = msg[:cut] + "..."
+	}
+	return msg
 }
 
 // Input is implemented by every operation input.
@@ -159,16 +181,33 @@ func (*NoInput) Validate() error { return nil }
 
 // violations collects constraint violations in the order they are found.
 type violations struct {
-	list []string
+	list  []string
+	count int
+}
+
+// full counts one more violation and tells whether the list already holds
+// as many as a message lists.
+func (v *violations) full() bool {
+	v.count++
+	return len(v.list) >= MaxListedViolations
 }
 
 func (v *violations) null(path string) {
+	if v.full() {
+		return
+	}
 	v.list = append(v.list, "Value null at '"+path+"' failed to satisfy constraint: Member must not be null")
 }
 
 // add records a violation, echoing value unless echo is false (lists, maps,
 // structures and sensitive values are never echoed).
 func (v *violations) add(path, value string, echo bool, constraint string) {
+	if v.full() {
+		return
+	}
+	if len(value) > MaxMessageBytes {
+		value = value[:MaxMessageBytes] // Error cuts the message anyway
+	}
 	if echo {
 		v.list = append(v.list, "Value '"+value+"' at '"+path+"' failed to satisfy constraint: "+constraint)
 		return
@@ -180,7 +219,7 @@ func (v *violations) err() error {
 	if len(v.list) == 0 {
 		return nil
 	}
-	return &ValidationError{Violations: v.list}
+	return &ValidationError{Violations: v.list, Count: v.count}
 }
 
 func vjoin(path, name string) string {
