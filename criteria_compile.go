@@ -5,14 +5,29 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 const msgCriteriaRejected = "The request is rejected because the findingCriteria"
+
+// The user guide's limits on finding criteria ("Filtering findings"): at
+// most 50 attributes, and at most 50 values for an equals or notEquals
+// condition. MaxCriterionValueLength bounds each value, which the model
+// leaves unbounded: the longest value an attribute holds (an ARN, a
+// user agent) is far shorter.
+const (
+	MaxCriteriaAttributes   = 50
+	MaxCriterionValues      = 50
+	MaxCriterionValueLength = 2048
+)
 
 // CompileCriteria validates FindingCriteria and turns it into criteria
 // Match can evaluate, ordered by attribute index so that equal criteria
 // compile alike. Size limits (values per list, pattern lengths) are the
 // transport's to check; this checks what needs the attribute's kind:
+//   - at most MaxCriteriaAttributes attributes, at most MaxCriterionValues
+//     values in equals and in notEquals, each at most
+//     MaxCriterionValueLength characters;
 //   - the attribute must be one of FilterAttributes;
 //   - a condition must have at least one operator (an empty list counts as
 //     none);
@@ -25,6 +40,9 @@ const msgCriteriaRejected = "The request is rejected because the findingCriteria
 // matches/notMatches take wildcard patterns on any attribute and compare
 // them with the value's text.
 func CompileCriteria(c Criteria) ([]Criterion, error) {
+	if len(c) > MaxCriteriaAttributes {
+		return nil, Errorf(EINVALID, "%s names %d attributes; at most %d are allowed.", msgCriteriaRejected, len(c), MaxCriteriaAttributes)
+	}
 	// Visit names in order so that, of several faults, the same one is
 	// always reported.
 	names := make([]string, 0, len(c))
@@ -48,6 +66,21 @@ func compileCondition(name string, cond Condition) (Criterion, error) {
 	i := FilterAttributeIndex(name)
 	if i < 0 {
 		return Criterion{}, Errorf(EINVALID, "%s attribute '%s' is not supported.", msgCriteriaRejected, name)
+	}
+	for _, list := range []struct {
+		op     string
+		values []string
+	}{{"equals", cond.Equals}, {"notEquals", cond.NotEquals}} {
+		if len(list.values) > MaxCriterionValues {
+			return Criterion{}, Errorf(EINVALID, "%s condition for '%s' has %d values in %s; at most %d are allowed.",
+				msgCriteriaRejected, name, len(list.values), list.op, MaxCriterionValues)
+		}
+		for _, v := range list.values {
+			if utf8.RuneCountInString(v) > MaxCriterionValueLength {
+				return Criterion{}, Errorf(EINVALID, "%s condition for '%s' has a value in %s longer than %d characters.",
+					msgCriteriaRejected, name, list.op, MaxCriterionValueLength)
+			}
+		}
 	}
 	kind := FilterAttributes[i].Kind
 	cr := Criterion{Attribute: i}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/guardpost/guardpost"
 	"github.com/guardpost/guardpost/httpapi/wire"
@@ -73,8 +74,19 @@ func (s *Server) unarchiveFindings(req *request) (any, error) {
 	return nil, s.service.UnarchiveFindings(req.ctx, req.scope, deref(in.DetectorId), in.FindingIds)
 }
 
+// maxFeedbackComments bounds UpdateFindingsFeedback's comments, which the
+// model leaves unbounded: each finding of the request stores a copy, so
+// without a bound one request of 50 findings could add 50 times its body
+// to the store.
+const maxFeedbackComments = 4096
+
 func (s *Server) updateFindingsFeedback(req *request) (any, error) {
 	in := input[*wire.UpdateFindingsFeedbackRequest](req)
+	if n := utf8.RuneCountInString(deref(in.Comments)); n > maxFeedbackComments {
+		// Sensitive: the value is not echoed.
+		return nil, &wire.ValidationError{Violations: []string{sprintf(
+			"Value at 'comments' failed to satisfy constraint: Member must have length less than or equal to %d", maxFeedbackComments)}}
+	}
 	return nil, s.service.UpdateFindingsFeedback(req.ctx, req.scope, deref(in.DetectorId), in.FindingIds, deref(in.Feedback), deref(in.Comments))
 }
 
@@ -127,6 +139,11 @@ func criteria(fc *wire.FindingCriteria) guardpost.Criteria {
 func mergeValues(current, deprecated []string) []string {
 	if len(deprecated) == 0 {
 		return current
+	}
+	if len(current) > guardpost.MaxCriterionValues || len(deprecated) > guardpost.MaxCriterionValues {
+		// Too many either way (CompileCriteria refuses them): not worth a
+		// quadratic search for duplicates.
+		return append(slices.Clone(current), deprecated...)
 	}
 	out := slices.Clone(current)
 	for _, v := range deprecated {
