@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -22,18 +24,19 @@ type Limits struct {
 	// MaxConnections caps open connections; one more is answered 429
 	// ThrottlingException and closed.
 	MaxConnections int
-	// MaxInFlight caps the requests being served at once (body reading
-	// included); MaxInFlightPerAccount caps those of one authenticated
-	// account, so that one account cannot take every slot. Beyond either:
-	// 429 ThrottlingException, which every AWS SDK retries with backoff.
+	// MaxInFlight caps the authenticated API requests being served at once
+	// (from the verified signature to the end of the answer);
+	// MaxInFlightPerAccount caps those of one account, so that one account
+	// cannot take every slot. Beyond either: 429 ThrottlingException,
+	// which every AWS SDK retries with backoff.
 	MaxInFlight           int
 	MaxInFlightPerAccount int
 	// MaxHeaderBytes bounds a request's header (net/http answers 431,
 	// rewritten into the AWS error shape).
 	MaxHeaderBytes int
 	// MaxBodyBytes bounds an API request's body; MaxBufferedBodyBytes
-	// bounds the bodies of all requests held at once (a body is reserved
-	// by its Content-Length before it is read; beyond: 429).
+	// bounds the bytes of all API request bodies held at once, counted as
+	// they arrive (beyond: 429).
 	MaxBodyBytes         int64
 	MaxBufferedBodyBytes int64
 	// ReadHeaderTimeout bounds reading a request's header, ReadTimeout the
@@ -151,87 +154,94 @@ func (s *Server) Configure(hs *http.Server) {
 	hs.ConnState = chainConnState(hs.ConnState, connState)
 }
 
-// exempt tells whether a request skips the in-flight limit: the probes and
-// metrics, which must answer while the API is saturated.
-func exempt(r *http.Request) bool {
-	if r.Method != http.MethodGet {
-		return false
-	}
-	switch r.URL.Path {
-	case "/healthz", "/readyz", "/metrics":
-		return true
-	}
-	return false
-}
-
-// admit takes an in-flight slot for r; release gives it back. ok is false
-// when the server is at its limit.
-func (s *Server) admit(r *http.Request) (release func(), ok bool) {
-	if exempt(r) {
-		return func() {}, true
-	}
-	if !s.edge.inFlight.take(1, int64(s.edge.limits.MaxInFlight)) {
-		return nil, false
-	}
-	return func() { s.edge.inFlight.give(1) }, true
-}
-
 // authenticate reads r's body (at most limit bytes) and verifies its
-// signature, in an order that bounds what an unauthenticated client can
-// make the server hold: first every check that needs no body (sigv4's
-// Precheck: a missing or malformed Authorization, an unknown access key, a
-// stale date), then the declared size, then a reservation of the body's
-// bytes from the server-wide budget, and only then the body itself, with
-// the connection's read deadline already running. Once the signature is
-// verified, the caller's account takes one of its in-flight slots.
+// signature, in an order that bounds what a client can make the server
+// hold before it is known:
+//   - first every check that needs no body (sigv4's Precheck: a missing
+//     or malformed Authorization, an unknown access key, a stale date), so
+//     that an unauthenticated client is refused on its header alone;
+//   - then the declared size;
+//   - then the body, under the connection's read deadline, its bytes taken
+//     from bodies (at most budget bytes for all requests at once) as they
+//     arrive, so that a slow sender holds only what it has sent;
+//   - then the signature; only then does the request take an in-flight
+//     slot, of the server's and of its account's, so that slow senders
+//     never hold the slots that bound the work of serving.
 //
-// The body's bytes come from bodies, which holds at most budget. When
-// readFor is positive, a request that passed the checks that need no body
-// gets that long to send it (and as long again for its answer), instead of
-// the server's ReadTimeout: bulk imports need it.
+// When readFor is positive, a request that passed the checks that need no
+// body gets that long to send it (and as long again for its answer),
+// instead of the server's ReadTimeout: bulk imports need it.
 //
 // done releases what authenticate took; call it once the answer is
 // written. It is non-nil even on error.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, limit int64, bodies *gauge, budget int64, readFor time.Duration) (body []byte, id sigv4.Identity, done func(), err error) {
-	done = func() {}
+	var held []func()
+	done = func() {
+		for _, f := range held {
+			f()
+		}
+	}
 	if err := s.verifier.Precheck(r); err != nil {
 		return nil, id, done, err
 	}
 	if r.ContentLength > limit {
 		return nil, id, done, tooLarge(limit)
 	}
-	reserve := r.ContentLength
-	if reserve < 0 { // chunked: it may use all it is allowed
-		reserve = limit
-	}
-	if !bodies.take(reserve, max(budget, limit)) { // one body of the largest size always fits
-		return nil, id, done, throttled
-	}
-	release := []func(){func() { bodies.give(reserve) }}
-	done = func() {
-		for _, f := range release {
-			f()
-		}
-	}
 	if readFor > 0 {
 		rc := http.NewResponseController(w)
 		rc.SetReadDeadline(time.Now().Add(readFor))
 		rc.SetWriteDeadline(time.Now().Add(2 * readFor))
 	}
+	counted := &budgetReader{r: r.Body, g: bodies, max: max(budget, limit)} // one body of the largest size always fits
+	held = append(held, func() { bodies.give(counted.taken) })
+	r.Body = counted
 	if body, err = readAll(w, r, limit); err != nil {
+		if counted.refused {
+			err = throttled
+		}
 		return nil, id, done, err
 	}
 	if id, err = s.verifier.Verify(r, body); err != nil {
 		return nil, id, done, err
 	}
+	if !s.edge.inFlight.take(1, int64(s.edge.limits.MaxInFlight)) {
+		return nil, id, done, throttled
+	}
+	held = append(held, func() { s.edge.inFlight.give(1) })
 	v, _ := s.edge.accounts.LoadOrStore(id.AccountID, new(gauge))
 	account := v.(*gauge)
 	if !account.take(1, int64(s.edge.limits.MaxInFlightPerAccount)) {
 		return nil, id, done, throttled
 	}
-	release = append(release, func() { account.give(1) })
+	held = append(held, func() { account.give(1) })
 	return body, id, done, nil
 }
+
+// budgetReader takes the bytes it reads from a gauge; a read beyond the
+// gauge's max fails (refused).
+type budgetReader struct {
+	r       io.ReadCloser
+	g       *gauge
+	max     int64
+	taken   int64
+	refused bool
+}
+
+var errBudget = errors.New("the server holds as many request bodies as it may")
+
+func (b *budgetReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if n > 0 {
+		if !b.g.take(int64(n), b.max) {
+			b.refused = true
+			return 0, errBudget
+		}
+		b.taken += int64(n)
+	}
+	return n, err
+}
+
+func (b *budgetReader) Close() error { return b.r.Close() }
 
 func tooLarge(limit int64) *apiError {
 	return &apiError{Status: http.StatusRequestEntityTooLarge, Type: "BadRequestException",

@@ -86,6 +86,10 @@ func (s *Server) ingestFindings(w http.ResponseWriter, r *http.Request) {
 	s.writeResult(w, r, http.StatusOK, rawJSON(out))
 }
 
+// preallocated is the most readAll allocates for a body before its bytes
+// arrive.
+const preallocated = 64 << 10
+
 // readAll reads a request body of at most limit bytes, answering 413 in
 // the AWS error shape beyond it.
 func readAll(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
@@ -93,8 +97,10 @@ func readAll(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error
 		return nil, tooLarge(limit)
 	}
 	var buf bytes.Buffer
-	if r.ContentLength > 0 && r.ContentLength <= limit {
-		buf.Grow(int(r.ContentLength))
+	// Room for what the client says it sends, up to preallocated: a client
+	// that says 4 MB and sends nothing must not make the server hold 4 MB.
+	if r.ContentLength > 0 {
+		buf.Grow(int(min(r.ContentLength, preallocated)))
 	}
 	// The server's own writer, so that net/http closes the connection
 	// after a body too large instead of reading it to its end.

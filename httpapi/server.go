@@ -207,9 +207,8 @@ func (s *Server) HandleMetrics(h http.Handler) {
 
 // ServeHTTP gives every response a request id, guards against panics so
 // that one bad request never takes the server down, and logs one line per
-// request. It answers 429 beyond the in-flight limit, and a path that is
-// not in clean form as the unknown path it is (instead of ServeMux's
-// redirect).
+// request. It answers a path that is not in clean form as the unknown
+// path it is (instead of ServeMux's redirect).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	markServing(r)
 	start := time.Now()
@@ -229,12 +228,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		*x = exchange{}
 		exchanges.Put(x)
 	}()
-	release, ok := s.admit(r)
-	if !ok {
-		writeError(x, r, s.log, throttled)
-		return
-	}
-	defer release()
 	if !cleanPath(r.URL.Path) {
 		s.unknown(x, r)
 		return
