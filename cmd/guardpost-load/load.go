@@ -38,6 +38,9 @@ type Config struct {
 	// answers; Static also measures a static server answering the same
 	// bytes (see runOps). Both apply to the ops, not the SDK mixes.
 	Raw, Static bool
+	// Attackers is how many of each slow attack run at once with --mix
+	// hostile (see hostile.go).
+	Attackers int
 	// CommandLine is printed above the figures so that a table pasted into
 	// the README says how it was measured.
 	CommandLine string
@@ -46,14 +49,15 @@ type Config struct {
 // DefaultConfig is the configuration the flags start from.
 func DefaultConfig() Config {
 	return Config{Endpoint: "http://127.0.0.1:4747", Region: "us-east-1", Mix: "mixed",
-		Concurrency: 8, Duration: 10 * time.Second, LoadSeed: 1}
+		Concurrency: 8, Duration: 10 * time.Second, LoadSeed: 1, Attackers: 50}
 }
 
 func (c Config) validate() error {
 	_, sdkMix := mixes[c.Mix]
+	sdkMix = sdkMix || c.Mix == hostileMix
 	_, opMix := selectOps(c.Mix)
 	if !sdkMix && !opMix {
-		return fmt.Errorf("unknown --mix %q: want one of %v, %s (all of them in turn) or a comma-separated list of them", c.Mix, mixNames(), opsMix)
+		return fmt.Errorf("unknown --mix %q: want one of %v, %s, %s (all of them in turn) or a comma-separated list of them", c.Mix, mixNames(), hostileMix, opsMix)
 	}
 	if (c.Raw || c.Static) && !opMix {
 		return fmt.Errorf("--raw and --static measure the ops (--mix %s, or some of %v), not --mix %s", opsMix, opNames(), c.Mix)
@@ -151,6 +155,14 @@ func run(ctx context.Context, cfg Config, stdout io.Writer) error {
 		if ctx.Err() != nil {
 			return errors.New("interrupted; the figures cover only the operations that ran, and the last one in part")
 		}
+		return nil
+	}
+	if cfg.Mix == hostileMix {
+		report, err := runHostile(ctx, cfg, cfg.Attackers)
+		if err != nil {
+			return err
+		}
+		report.write(stdout)
 		return nil
 	}
 	report, err := load(ctx, cfg)

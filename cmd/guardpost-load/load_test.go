@@ -36,6 +36,12 @@ aws_account_id = 111122223333
 // credentials file it accepts.
 func startServer(t *testing.T) string {
 	t.Helper()
+	return startServerLimits(t, httpapi.DefaultLimits())
+}
+
+// startServerLimits is startServer with the edge's limits given.
+func startServerLimits(t *testing.T, limits httpapi.Limits) string {
+	t.Helper()
 	dir := t.TempDir()
 	credPath := filepath.Join(dir, "credentials")
 	if err := os.WriteFile(credPath, []byte(credentialsFile), 0o600); err != nil {
@@ -56,7 +62,11 @@ func startServer(t *testing.T) string {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	api.HandleMetrics(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	server := httptest.NewServer(api)
+	api.SetLimits(limits)
+	server := httptest.NewUnstartedServer(nil)
+	api.Configure(server.Config)
+	server.Listener = api.Listener(server.Listener, nil)
+	server.Start()
 	t.Cleanup(func() {
 		server.Close()
 		if err := store.Close(); err != nil {

@@ -3,12 +3,14 @@
 // the README.
 //
 //	guardpost-load [--endpoint URL] [--region REGION] [--profile NAME]
-//	               [--mix get|list|list-criteria|stats|archive|mixed]
+//	               [--mix get|list|list-criteria|stats|archive|mixed|hostile]
+//	               [--attackers N]
 //	               [--mix ops|OP,OP...] [--raw] [--static]
 //	               [--load N] [--load-seed S]
 //	               [--concurrency N] [--duration D] [--seed-samples]
 //
-// The mixes drive the server through the real AWS SDK for Go. The ops
+// The mixes drive the server through the real AWS SDK for Go; hostile runs
+// mixed while attackers hit the server (see hostile.go). The ops
 // (get-50, get-1, list-severity, list-instance, list-matches,
 // stats-severity, stats-type; "ops" for all of them) each run on their own
 // for --duration, through the SDK or, with --raw, as signed requests whose
@@ -60,6 +62,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&cfg.Region, "region", cfg.Region, "region to sign requests for")
 	fs.StringVar(&cfg.Profile, "profile", cfg.Profile, "shared-credentials profile (default: AWS_PROFILE or \"default\")")
 	fs.StringVar(&cfg.Mix, "mix", cfg.Mix, "workload: an SDK mix ("+strings.Join(mixNames(), ", ")+"), or ops one at a time: "+opsMix+" for all, or some of "+strings.Join(opNames(), ","))
+	fs.IntVar(&cfg.Attackers, "attackers", cfg.Attackers, "with --mix hostile: how many of each slow attack (slow header, slow bodies, answers never read) run at once")
 	fs.IntVar(&cfg.Concurrency, "concurrency", cfg.Concurrency, "number of workers sending requests in parallel")
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "how long to send requests (each op's, with the ops)")
 	fs.BoolVar(&cfg.SeedSamples, "seed-samples", cfg.SeedSamples, "create a detector if there is none, and sample findings, before measuring")
