@@ -3,10 +3,18 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -23,6 +31,7 @@ import (
 
 	"github.com/guardpost/guardpost"
 	"github.com/guardpost/guardpost/httpapi"
+	"github.com/guardpost/guardpost/internal/sdkhttp"
 )
 
 // Tests of the edge (issue 9 point 7): each case was measured against the
@@ -32,12 +41,7 @@ import (
 func startLimited(t *testing.T, limit func(*httpapi.Limits)) *testServer {
 	t.Helper()
 	dir := t.TempDir()
-	cred := filepath.Join(dir, "credentials")
-	content := "[a]\naws_access_key_id = " + keyA + "\naws_secret_access_key = " + secretA + "\naws_account_id = " + accountA +
-		"\n\n[b]\naws_access_key_id = " + keyB + "\naws_secret_access_key = " + secretB + "\naws_account_id = " + accountB + "\n"
-	if err := os.WriteFile(cred, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cred := writeCredentials(t, dir)
 	m := NewMain()
 	m.Stderr = io.Discard
 	m.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -54,6 +58,18 @@ func startLimited(t *testing.T, limit func(*httpapi.Limits)) *testServer {
 		}
 	})
 	return &testServer{Main: m, t: t, dir: dir, credFile: cred}
+}
+
+// writeCredentials writes accounts A and B's credentials file into dir.
+func writeCredentials(t *testing.T, dir string) string {
+	t.Helper()
+	cred := filepath.Join(dir, "credentials")
+	content := "[a]\naws_access_key_id = " + keyA + "\naws_secret_access_key = " + secretA + "\naws_account_id = " + accountA +
+		"\n\n[b]\naws_access_key_id = " + keyB + "\naws_secret_access_key = " + secretB + "\naws_account_id = " + accountB + "\n"
+	if err := os.WriteFile(cred, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cred
 }
 
 // rawConn is a client connection that writes bytes as given.
@@ -477,4 +493,73 @@ func TestEdgeGracefulShutdownUnderLoad(t *testing.T) {
 	<-done
 	s.Main.stop = nil // closed: the harness's Close must not close again
 	s.Main.store = nil
+}
+
+// TestEdgeTLS: with --tls-cert and --tls-key the API is served over TLS,
+// to the SDK as to any client that trusts the certificate.
+func TestEdgeTLS(t *testing.T) {
+	dir := t.TempDir()
+	certPEM, keyPEM := selfSigned(t)
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var printed strings.Builder
+	m := NewMain()
+	m.Stderr = &printed
+	m.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := m.ParseFlags([]string{"--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--credentials", writeCredentials(t, dir),
+		"--tls-cert", certFile, "--tls-key", keyFile}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	if !strings.Contains(printed.String(), "export AWS_ENDPOINT_URL=https://") {
+		t.Errorf("start instructions:\n%s", printed.String())
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(certPEM)
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.TLSClientConfig = &tls.Config{RootCAs: pool}
+	client := guardduty.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(keyA, secretA, ""),
+		HTTPClient: &http.Client{Transport: sdkhttp.PrivateBody{Inner: transport}}, Retryer: func() aws.Retryer { return aws.NopRetryer{} }},
+		func(o *guardduty.Options) { o.BaseEndpoint = aws.String("https://" + m.Addr()) })
+	if _, err := client.CreateDetector(context.Background(), &guardduty.CreateDetectorInput{Enable: aws.Bool(true)}); err != nil {
+		t.Fatalf("over TLS: %v", err)
+	}
+	// Plain HTTP to the TLS port gets no answer it could mistake for one.
+	resp, err := testHTTPClient.Get("http://" + m.Addr() + "/healthz")
+	if err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Error("plain HTTP served on the TLS port")
+		}
+	}
+}
+
+// selfSigned makes a certificate for 127.0.0.1 and its key, in PEM.
+func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "guardpost test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
 }
