@@ -133,17 +133,22 @@ func runHostile(ctx context.Context, cfg Config, attackers int) (*HostileReport,
 
 	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
+	// A fast attack started before the end runs to its answer (the
+	// server's timeouts bound it), so that every kind has an outcome even
+	// on a slow machine; slow attacks hold until the end.
+	finishCtx, cancelFinish := context.WithTimeout(ctx, cfg.Duration+time.Minute)
+	defer cancelFinish()
 	var wg sync.WaitGroup
 	for _, a := range attacks {
-		n := 2
+		n, attackCtx := 2, finishCtx
 		if a.slow {
-			n = attackers
+			n, attackCtx = attackers, runCtx
 		}
 		for range n {
 			wg.Go(func() {
 				for runCtx.Err() == nil {
 					started := time.Now()
-					got := a.run(h, runCtx)
+					got := a.run(h, attackCtx)
 					if runCtx.Err() != nil && got == "dial error" {
 						got = "held until the end"
 					}

@@ -19,7 +19,7 @@ func TestHostileMix(t *testing.T) {
 	if d, err := time.ParseDuration(os.Getenv("GUARDPOST_HOSTILE_DURATION")); err == nil {
 		duration = d
 	}
-	endpoint := startServerLimits(t, httpapi.Limits{ReadHeaderTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second})
+	endpoint := startServerLimits(t, httpapi.Limits{ReadHeaderTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 10 * time.Second})
 	cfg := DefaultConfig()
 	cfg.Endpoint = endpoint
 	cfg.Mix = hostileMix
