@@ -18,8 +18,9 @@ import (
 //
 // Together they bound memory: at most MaxConnections connections (each a
 // goroutine and two 4 KiB buffers, plus at most MaxHeaderBytes while its
-// header is read), at most MaxInFlight requests being served, and at most
-// MaxBufferedBodyBytes of API request bodies held at once.
+// header is read), at most MaxBufferedBodyBytes of API request bodies,
+// MaxInFlight requests being worked on, and MaxBufferedAnswerBytes of
+// answers being written.
 type Limits struct {
 	// MaxConnections caps open connections; one more is answered 429
 	// ThrottlingException and closed.
@@ -39,6 +40,10 @@ type Limits struct {
 	// they arrive (beyond: 429).
 	MaxBodyBytes         int64
 	MaxBufferedBodyBytes int64
+	// MaxBufferedAnswerBytes bounds the bytes of all answers being written
+	// at once (an answer is held until its client has read it, or the write
+	// timeout ends the connection); beyond: 429.
+	MaxBufferedAnswerBytes int64
 	// ReadHeaderTimeout bounds reading a request's header, ReadTimeout the
 	// whole request, body included (the ingest endpoint extends it once
 	// the request has passed the authentication checks that need no body),
@@ -53,20 +58,21 @@ type Limits struct {
 
 // DefaultLimits are the limits `guardpost serve` uses unless told
 // otherwise. With them the edge holds at most about 2,048 × 24 KiB = 48 MiB
-// in idle or slow connections, 64 MiB of request bodies and 256 requests
-// in flight.
+// in idle or slow connections, 64 MiB of request bodies, 256 requests being
+// worked on and 256 MiB of answers being written.
 func DefaultLimits() Limits {
 	return Limits{
-		MaxConnections:        2048,
-		MaxInFlight:           256,
-		MaxInFlightPerAccount: 64,
-		MaxHeaderBytes:        64 << 10,
-		MaxBodyBytes:          MaxBodyBytes,
-		MaxBufferedBodyBytes:  64 << 20,
-		ReadHeaderTimeout:     10 * time.Second,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          60 * time.Second,
-		IdleTimeout:           2 * time.Minute,
+		MaxConnections:         2048,
+		MaxInFlight:            256,
+		MaxInFlightPerAccount:  64,
+		MaxHeaderBytes:         64 << 10,
+		MaxBodyBytes:           MaxBodyBytes,
+		MaxBufferedBodyBytes:   64 << 20,
+		MaxBufferedAnswerBytes: 256 << 20,
+		ReadHeaderTimeout:      10 * time.Second,
+		ReadTimeout:            30 * time.Second,
+		WriteTimeout:           60 * time.Second,
+		IdleTimeout:            2 * time.Minute,
 	}
 }
 
@@ -87,6 +93,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxBufferedBodyBytes <= 0 {
 		l.MaxBufferedBodyBytes = d.MaxBufferedBodyBytes
+	}
+	if l.MaxBufferedAnswerBytes <= 0 {
+		l.MaxBufferedAnswerBytes = d.MaxBufferedAnswerBytes
 	}
 	for _, p := range []struct {
 		v   *time.Duration
@@ -125,7 +134,8 @@ func (g *gauge) give(n int64) { g.n.Add(-n) }
 type edge struct {
 	limits   Limits
 	inFlight gauge
-	bodies   gauge     // bytes of API request bodies reserved
+	bodies   gauge     // bytes of API request bodies held
+	answers  gauge     // bytes of answers being written
 	ingests  gauge     // bytes of ingest request bodies reserved
 	accounts sync.Map  // account id → *gauge of its requests in flight
 	conns    gauge     // open connections (Listener)
@@ -172,15 +182,15 @@ func (s *Server) Configure(hs *http.Server) {
 // body gets that long to send it (and as long again for its answer),
 // instead of the server's ReadTimeout: bulk imports need it.
 //
-// done releases what authenticate took; call it once the answer is
-// written. It is non-nil even on error.
+// done releases what authenticate took; call it once the work is done
+// (calls after the first do nothing). It is non-nil even on error.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, limit int64, bodies *gauge, budget int64, readFor time.Duration) (body []byte, id sigv4.Identity, done func(), err error) {
 	var held []func()
-	done = func() {
+	done = sync.OnceFunc(func() {
 		for _, f := range held {
 			f()
 		}
-	}
+	})
 	if err := s.verifier.Precheck(r); err != nil {
 		return nil, id, done, err
 	}

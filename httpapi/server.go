@@ -354,6 +354,10 @@ func (s *Server) operation(op wire.Operation, h handler) http.Handler {
 			return
 		}
 		out, err := h(&request{ctx: r.Context(), scope: guardpost.Scope{AccountID: id.AccountID, Region: id.Region}, input: in})
+		// The work is done: writing the answer holds no in-flight slot
+		// (a client that never reads it must not keep one), only the
+		// answer's bytes (writeResult).
+		done()
 		if err != nil {
 			writeError(w, r, s.log, s.storageError(r, err))
 			return
@@ -389,6 +393,15 @@ func (s *Server) writeResult(w http.ResponseWriter, r *http.Request, code int, o
 		w.WriteHeader(code)
 		return
 	}
+	// Answers being written are held in memory until the client has read
+	// them (or the write timeout ends the connection): their bytes come
+	// from a budget, one answer of any size fitting when none is held.
+	n := int64(len(data))
+	if !s.edge.answers.take(n, max(s.edge.limits.MaxBufferedAnswerBytes, n)) {
+		writeError(w, r, s.log, throttled)
+		return
+	}
+	defer s.edge.answers.give(n)
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(data)))

@@ -563,3 +563,34 @@ func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
 }
+
+// TestEdgeUnreadAnswersHoldNoSlot: a client that asks and never reads its
+// answers holds its connection and its answers' bytes until the write
+// timeout, not the in-flight slots: other requests are served meanwhile.
+func TestEdgeUnreadAnswersHoldNoSlot(t *testing.T) {
+	s := startLimited(t, func(l *httpapi.Limits) { l.MaxInFlight = 1 })
+	c := s.clientA()
+	det := sampleDetector(t, c)
+	list, err := c.ListFindings(context.Background(), &guardduty.ListFindingsInput{DetectorId: aws.String(det)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"findingIds":["` + strings.Join(list.FindingIds, `","`) + `"]}`
+	conn := s.dial()
+	if tcp, ok := conn.Conn.(*net.TCPConn); ok {
+		tcp.SetReadBuffer(4 << 10)
+	}
+	go func() {
+		for range 200 {
+			if _, err := io.WriteString(conn.Conn, s.signedHead("POST", "/detector/"+det+"/findings/get", body)+body); err != nil {
+				return
+			}
+		}
+	}()
+	time.Sleep(500 * time.Millisecond) // let the answers pile up unread (no timing asserted)
+	for range 5 {
+		if _, err := c.ListDetectors(context.Background(), &guardduty.ListDetectorsInput{}); err != nil {
+			t.Fatalf("while another client does not read its answers: %v", err)
+		}
+	}
+}
