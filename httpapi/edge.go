@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"path"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -259,22 +260,14 @@ func tooLarge(limit int64) *apiError {
 }
 
 // cleanPath tells whether p is already in the form net/http's ServeMux
-// routes without a redirect: no empty, "." or ".." segment. ServeMux
-// answers any other path with a 307 to its cleaned form, before any
-// handler (authentication included) sees it; AWS answers such a path as it
-// answers any path it does not route.
+// routes without a redirect (path.Clean's, keeping a trailing slash).
+// ServeMux answers any other path (with "..", "." or "//") with a 307 to
+// its cleaned form, before any handler, authentication included, sees it;
+// AWS answers such a path as it answers any path it does not route.
 func cleanPath(p string) bool {
-	if p == "" || p[0] != '/' {
-		return false
+	np := path.Clean(p)
+	if strings.HasSuffix(p, "/") && np != "/" {
+		np += "/"
 	}
-	for _, seg := range strings.Split(p[1:], "/") {
-		switch seg {
-		case ".", "..":
-			return false
-		case "":
-			// Only the root's own segment, or a trailing slash, may be empty:
-			// ServeMux keeps a trailing slash.
-		}
-	}
-	return !strings.Contains(p, "//")
+	return p == np
 }
