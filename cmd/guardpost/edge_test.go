@@ -580,14 +580,24 @@ func TestEdgeUnreadAnswersHoldNoSlot(t *testing.T) {
 	if tcp, ok := conn.Conn.(*net.TCPConn); ok {
 		tcp.SetReadBuffer(4 << 10)
 	}
+	// Ask until the server stops reading: it is then blocked writing an
+	// answer, with no work of this client in progress.
+	stalled := make(chan struct{})
 	go func() {
-		for range 200 {
-			if _, err := io.WriteString(conn.Conn, s.signedHead("POST", "/detector/"+det+"/findings/get", body)+body); err != nil {
+		defer close(stalled)
+		req := s.signedHead("POST", "/detector/"+det+"/findings/get", body) + body
+		for range 100000 {
+			conn.SetWriteDeadline(time.Now().Add(time.Second))
+			if _, err := io.WriteString(conn.Conn, req); err != nil {
 				return
 			}
 		}
 	}()
-	time.Sleep(500 * time.Millisecond) // let the answers pile up unread (no timing asserted)
+	select {
+	case <-stalled:
+	case <-time.After(time.Minute):
+		t.Fatal("the server kept reading requests whose answers are not read")
+	}
 	for range 5 {
 		if _, err := c.ListDetectors(context.Background(), &guardduty.ListDetectorsInput{}); err != nil {
 			t.Fatalf("while another client does not read its answers: %v", err)
