@@ -168,9 +168,10 @@ func (s *Server) Configure(hs *http.Server) {
 // authenticate reads r's body (at most limit bytes) and verifies its
 // signature, in an order that bounds what a client can make the server
 // hold before it is known:
-//   - first every check that needs no body (sigv4's Precheck: a missing
-//     or malformed Authorization, an unknown access key, a stale date), so
-//     that an unauthenticated client is refused on its header alone;
+//   - first, unless the body is small (preauthBody), every check that
+//     needs no body (sigv4's Precheck: a missing or malformed signature, an
+//     unknown access key, a stale date), so that an unauthenticated client
+//     is refused on its header alone;
 //   - then the declared size;
 //   - then the body, under the connection's read deadline, its bytes taken
 //     from bodies (at most budget bytes for all requests at once) as they
@@ -183,49 +184,84 @@ func (s *Server) Configure(hs *http.Server) {
 // body gets that long to send it (and as long again for its answer),
 // instead of the server's ReadTimeout: bulk imports need it.
 //
-// done releases what authenticate took; call it once the work is done
-// (calls after the first do nothing). It is non-nil even on error.
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, limit int64, bodies *gauge, budget int64, readFor time.Duration) (body []byte, id sigv4.Identity, done func(), err error) {
-	var held []func()
-	done = sync.OnceFunc(func() {
-		for _, f := range held {
-			f()
+// Release the admission (never nil) once the work is done.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, limit int64, bodies *gauge, budget int64, readFor time.Duration) (body []byte, id sigv4.Identity, a *admission, err error) {
+	a = &admission{s: s}
+	if r.ContentLength < 0 || r.ContentLength > s.preauthBody() {
+		if err := s.verifier.Precheck(r); err != nil {
+			return nil, id, a, err
 		}
-	})
-	if err := s.verifier.Precheck(r); err != nil {
-		return nil, id, done, err
 	}
 	if r.ContentLength > limit {
-		return nil, id, done, tooLarge(limit)
+		return nil, id, a, tooLarge(limit)
 	}
 	if readFor > 0 {
 		rc := http.NewResponseController(w)
 		rc.SetReadDeadline(time.Now().Add(readFor))
 		rc.SetWriteDeadline(time.Now().Add(2 * readFor))
 	}
-	counted := &budgetReader{r: r.Body, g: bodies, max: max(budget, limit)} // one body of the largest size always fits
-	held = append(held, func() { bodies.give(counted.taken) })
-	r.Body = counted
+	a.body = budgetReader{r: r.Body, g: bodies, max: max(budget, limit)} // one body of the largest size always fits
+	r.Body = &a.body
 	if body, err = readAll(w, r, limit); err != nil {
-		if counted.refused {
+		if a.body.refused {
 			err = throttled
 		}
-		return nil, id, done, err
+		return nil, id, a, err
 	}
 	if id, err = s.verifier.Verify(r, body); err != nil {
-		return nil, id, done, err
+		return nil, id, a, err
 	}
 	if !s.edge.inFlight.take(1, int64(s.edge.limits.MaxInFlight)) {
-		return nil, id, done, throttled
+		return nil, id, a, throttled
 	}
-	held = append(held, func() { s.edge.inFlight.give(1) })
-	v, _ := s.edge.accounts.LoadOrStore(id.AccountID, new(gauge))
+	a.inFlight = true
+	v, ok := s.edge.accounts.Load(id.AccountID)
+	if !ok {
+		v, _ = s.edge.accounts.LoadOrStore(id.AccountID, new(gauge))
+	}
 	account := v.(*gauge)
 	if !account.take(1, int64(s.edge.limits.MaxInFlightPerAccount)) {
-		return nil, id, done, throttled
+		return nil, id, a, throttled
 	}
-	held = append(held, func() { account.give(1) })
-	return body, id, done, nil
+	a.account = account
+	return body, id, a, nil
+}
+
+// preauthBody is the largest body read before any check of the signature:
+// small enough that MaxConnections such bodies take at most half of
+// MaxBufferedBodyBytes, so that clients without credentials can never
+// take the budget from those with (16 KiB with the defaults, more than
+// any GetFindings or ListFindings of an SDK).
+func (s *Server) preauthBody() int64 {
+	return s.edge.limits.MaxBufferedBodyBytes / (2 * int64(s.edge.limits.MaxConnections))
+}
+
+// admission is what authenticate took for a request: body bytes and
+// in-flight slots.
+type admission struct {
+	s        *Server
+	body     budgetReader
+	inFlight bool
+	account  *gauge
+	released bool
+}
+
+// release gives back what the request holds; calls after the first do
+// nothing.
+func (a *admission) release() {
+	if a.released {
+		return
+	}
+	a.released = true
+	if a.body.g != nil {
+		a.body.g.give(a.body.taken)
+	}
+	if a.inFlight {
+		a.s.edge.inFlight.give(1)
+	}
+	if a.account != nil {
+		a.account.give(1)
+	}
 }
 
 // budgetReader takes the bytes it reads from a gauge; a read beyond the

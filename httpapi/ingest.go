@@ -46,8 +46,8 @@ type ingestResult struct {
 func (s *Server) ingestFindings(w http.ResponseWriter, r *http.Request) {
 	// One import of the largest size at a time (or several smaller), with
 	// ingestTimeout to send it once the checks that need no body passed.
-	body, id, done, err := s.authenticate(w, r, ingestBodyLimit, &s.edge.ingests, ingestBodyLimit, ingestTimeout)
-	defer done()
+	body, id, admitted, err := s.authenticate(w, r, ingestBodyLimit, &s.edge.ingests, ingestBodyLimit, ingestTimeout)
+	defer admitted.release()
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -99,8 +99,9 @@ func readAll(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error
 	var buf bytes.Buffer
 	// Room for what the client says it sends, up to preallocated: a client
 	// that says 4 MB and sends nothing must not make the server hold 4 MB.
+	// (and the bytes.MinRead that ReadFrom wants free to see the end).
 	if r.ContentLength > 0 {
-		buf.Grow(int(min(r.ContentLength, preallocated)))
+		buf.Grow(int(min(r.ContentLength, preallocated)) + bytes.MinRead)
 	}
 	// The server's own writer, so that net/http closes the connection
 	// after a body too large instead of reading it to its end.

@@ -324,8 +324,8 @@ func (s *Server) operation(op wire.Operation, h handler) http.Handler {
 		if x != nil {
 			x.operation = op.Name
 		}
-		body, id, done, err := s.authenticate(w, r, s.edge.limits.MaxBodyBytes, &s.edge.bodies, s.edge.limits.MaxBufferedBodyBytes, 0)
-		defer done()
+		body, id, admitted, err := s.authenticate(w, r, s.edge.limits.MaxBodyBytes, &s.edge.bodies, s.edge.limits.MaxBufferedBodyBytes, 0)
+		defer admitted.release()
 		if err != nil {
 			writeError(w, r, s.log, err)
 			return
@@ -357,7 +357,7 @@ func (s *Server) operation(op wire.Operation, h handler) http.Handler {
 		// The work is done: writing the answer holds no in-flight slot
 		// (a client that never reads it must not keep one), only the
 		// answer's bytes (writeResult).
-		done()
+		admitted.release()
 		if err != nil {
 			writeError(w, r, s.log, s.storageError(r, err))
 			return
