@@ -1,7 +1,6 @@
 package index
 
 import (
-	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -71,35 +70,15 @@ func (x *Index) computeCriterion(c *guardpost.Criterion) *roaring.Bitmap {
 // equal returns the findings with a value equal to one of the given ones:
 // by number for numeric attributes, by text for the others.
 func (x *Index) equal(p *postings, numeric bool, texts []string, nums []float64) *roaring.Bitmap {
-	var u union
 	if numeric {
-		vs := p.numeric()
-		for _, n := range nums {
-			i, _ := slices.BinarySearchFunc(vs, n, func(v value, n float64) int { return cmp.Compare(v.num, n) })
-			for ; i < len(vs) && vs[i].num == n; i++ {
-				u.add(p, vs[i])
-			}
-		}
-	} else {
-		for _, t := range texts {
-			u.add(p, value{text: t})
-		}
+		return p.equalNum(nums)
 	}
-	return u.bitmap()
+	return p.equalText(texts)
 }
 
 // patternPostings returns the findings with a value whose text matches one
-// of the patterns. It tests each distinct value once, however many
-// findings share it.
-func patternPostings(p *postings, patterns []string) *roaring.Bitmap {
-	var u union
-	p.values(func(v value) {
-		if guardpost.MatchesAnyPattern(patterns, v.text) {
-			u.add(p, v)
-		}
-	})
-	return u.bitmap()
-}
+// of the patterns.
+func patternPostings(p *postings, patterns []string) *roaring.Bitmap { return p.matching(patterns) }
 
 // Query selects a page of findings, as guardpost.FindingQuery does.
 type Query = guardpost.FindingQuery

@@ -1,0 +1,229 @@
+package index
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/guardpost/guardpost"
+)
+
+// TestPostingsFollowAModel writes random values (adds, removals, bulk
+// loads of every size, merges) into postings of every kind and compares
+// each lookup (equality by text and by number, ranges, patterns) with a
+// map from values to doc sets.
+func TestPostingsFollowAModel(t *testing.T) {
+	for _, kind := range []guardpost.ValueKind{guardpost.KindString, guardpost.KindNumber, guardpost.KindTime, guardpost.KindBool} {
+		for seed := range uint64(4) {
+			t.Run(fmt.Sprintf("%v,%d", kind, seed), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(seed, uint64(kind)))
+				checkPostingsModel(t, rng, kind)
+			})
+		}
+	}
+}
+
+// randomValue makes values of the kind as guardpost.FindingAttributes
+// does, with now and then a value of another form (odd texts, text on a
+// numeric attribute, numbers on a text one).
+func randomValue(rng *rand.Rand, kind guardpost.ValueKind, spread int) value {
+	odd := rng.IntN(20) == 0
+	switch kind {
+	case guardpost.KindString:
+		if odd {
+			n := float64(rng.IntN(10))
+			return value{text: strconv.Itoa(int(n)), num: n, isNum: true}
+		}
+		prefixes := []string{"arn:aws:guardduty:us-east-1:111122223333:detector/d/finding/", "i-0", "", "10.0.", "x"}
+		return value{text: prefixes[rng.IntN(len(prefixes))] + strconv.Itoa(rng.IntN(spread))}
+	case guardpost.KindNumber:
+		n := float64(rng.IntN(spread)) / 4
+		if odd {
+			return value{text: fmt.Sprintf("%.3f", n), num: n, isNum: true}
+		}
+		return value{text: strconv.FormatFloat(n, 'f', -1, 64), num: n, isNum: true}
+	case guardpost.KindBool:
+		b := rng.IntN(2) == 0
+		if odd {
+			return value{text: "yes"}
+		}
+		if b {
+			return value{text: "true", num: 1, isNum: true}
+		}
+		return value{text: "false", num: 0, isNum: true}
+	}
+	ms := int64(1767225600000) + int64(rng.IntN(spread))*1000*int64(1+rng.IntN(2))
+	switch rng.IntN(8) {
+	case 0:
+		return value{text: strconv.FormatFloat(float64(ms)/1000, 'f', -1, 64), num: float64(ms), isNum: true}
+	case 1:
+		return value{text: time.UnixMilli(ms).UTC().Format(time.RFC3339), num: float64(ms), isNum: true}
+	case 2:
+		if odd {
+			return value{text: "not a time"}
+		}
+	}
+	return value{text: guardpost.ISOTime(time.UnixMilli(ms)), num: float64(ms), isNum: true}
+}
+
+func checkPostingsModel(t *testing.T, rng *rand.Rand, kind guardpost.ValueKind) {
+	p := newPostings(kind)
+	model := map[value]map[uint32]bool{}
+	spread := []int{3, 50, 3000}[rng.IntN(3)]
+	var held []struct {
+		v   value
+		doc uint32
+	}
+	addModel := func(v value, doc uint32) {
+		if model[v] == nil {
+			model[v] = map[uint32]bool{}
+		}
+		if !model[v][doc] {
+			held = append(held, struct {
+				v   value
+				doc uint32
+			}{v, doc})
+		}
+		model[v][doc] = true
+	}
+	docs := uint32(0)
+	for step := range 150 {
+		switch r := rng.IntN(10); {
+		case r < 4:
+			for range 1 + rng.IntN(50) {
+				v, doc := randomValue(rng, kind, spread), uint32(rng.IntN(int(docs)+1))
+				docs = max(docs, doc+1)
+				p.add(v, doc)
+				addModel(v, doc)
+			}
+		case r < 6 && len(held) > 0:
+			for range 1 + rng.IntN(30) {
+				if len(held) == 0 {
+					break
+				}
+				k := rng.IntN(len(held))
+				h := held[k]
+				held = slices.Delete(held, k, k+1)
+				p.remove(h.v, h.doc)
+				delete(model[h.v], h.doc)
+				if len(model[h.v]) == 0 {
+					delete(model, h.v)
+				}
+			}
+		case r < 8:
+			bulk := rng.IntN(2) == 0
+			for range rng.IntN(1500) {
+				v := randomValue(rng, kind, spread)
+				p.load(v, docs)
+				addModel(v, docs)
+				docs++
+			}
+			p.settle(bulk)
+		case r < 9:
+			p.ready()
+		default:
+			p.merge()
+		}
+		if step%10 == 0 {
+			checkLookups(t, rng, &p, model, kind, spread)
+		}
+	}
+	checkLookups(t, rng, &p, model, kind, spread)
+}
+
+func checkLookups(t *testing.T, rng *rand.Rand, p *postings, model map[value]map[uint32]bool, kind guardpost.ValueKind, spread int) {
+	t.Helper()
+	want := func(keep func(v value) bool) []uint32 {
+		var out []uint32
+		for v, ds := range model {
+			if keep(v) {
+				for d := range ds {
+					out = append(out, d)
+				}
+			}
+		}
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	check := func(what string, got *roaring.Bitmap, w []uint32) {
+		t.Helper()
+		if g := got.ToArray(); !slices.Equal(g, w) && !(len(g) == 0 && len(w) == 0) {
+			t.Fatalf("%s: got %d docs %v, want %d %v", what, len(g), head(g), len(w), head(w))
+		}
+	}
+	for range 5 {
+		v := randomValue(rng, kind, spread)
+		if p.numeric {
+			check(fmt.Sprintf("equal number %v", v.num), p.equalNum([]float64{v.num}), want(func(m value) bool { return m.isNum && m.num == v.num }))
+		} else {
+			check(fmt.Sprintf("equal text %q", v.text), p.equalText([]string{v.text}), want(func(m value) bool { return !m.isNum && m.text == v.text }))
+		}
+		lo, hi := randomValue(rng, kind, spread).num, randomValue(rng, kind, spread).num
+		c := guardpost.Criterion{GreaterThanOrEqual: &lo, LessThan: &hi}
+		check(fmt.Sprintf("range [%v, %v)", lo, hi), p.inRange(&c), want(func(m value) bool { return m.isNum && m.num >= lo && m.num < hi }))
+		pats := [][]string{{"*"}, {v.text}, {v.text[:len(v.text)/2] + "*"}, {"i-0*1", "10.?.*"}, {"*1*"}, {"2026-01-01T0*"}, {"17*"}, {"t*", "arn:*finding/2*"}}[rng.IntN(8)]
+		check(fmt.Sprintf("matches %q", pats), p.matching(pats), want(func(m value) bool { return guardpost.MatchesAnyPattern(pats, m.text) }))
+	}
+}
+
+func head(s []uint32) []uint32 { return s[:min(len(s), 10)] }
+
+// TestStrRun checks the front-coded run's lookups against a sorted slice.
+func TestStrRun(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{0, 1, 15, 16, 17, 100, 5000} {
+		set := map[string]bool{}
+		for len(set) < n {
+			set[fmt.Sprintf("%s%d", []string{"arn:aws:x/", "arn:aws:y/", "b", ""}[rng.IntN(4)], rng.IntN(10*n))] = true
+		}
+		var sorted []string
+		for s := range set {
+			sorted = append(sorted, s)
+		}
+		slices.Sort(sorted)
+		var b strBuilder
+		for i, s := range sorted {
+			b.add(s, posting(i))
+		}
+		r := b.done()
+		s := r.scanFrom(0)
+		for i := 0; s.next(); i++ {
+			if s.text() != sorted[i] {
+				t.Fatalf("n=%d: string %d is %q, want %q", n, i, s.text(), sorted[i])
+			}
+		}
+		for range 200 {
+			q := fmt.Sprintf("%s%d", []string{"arn:aws:x/", "arn:aws:y/", "b", "", "c"}[rng.IntN(5)], rng.IntN(10*n+1))
+			want, found := slices.BinarySearch(sorted, q)
+			if got := r.lowerBound(q); got != want {
+				t.Fatalf("n=%d: lowerBound(%q) = %d, want %d", n, q, got, want)
+			}
+			if !found {
+				want = -1
+			}
+			if got := r.find(q); got != want {
+				t.Fatalf("n=%d: find(%q) = %d, want %d", n, q, got, want)
+			}
+		}
+	}
+}
+
+// TestISOTime checks the hand-written formatter against time.Format
+// over the years it formats.
+func TestISOTime(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := range 20000 {
+		ms := minISO + rng.Int64N(maxISO-minISO+1)
+		if i < 10 {
+			ms = []int64{minISO, maxISO, 0, -1, 1, 86400000, -86400000, 951782400000, 1767225600000, 4107542400000}[i]
+		}
+		if got, want := string(appendISOTime(nil, ms)), guardpost.ISOTime(time.UnixMilli(ms)); got != want {
+			t.Fatalf("appendISOTime(%d) = %s, want %s", ms, got, want)
+		}
+	}
+}
