@@ -54,8 +54,7 @@ func DocOf(f *guardpost.Finding) Doc {
 // concurrent use: queries share a read lock, writes take the write lock.
 type Index struct {
 	mu    sync.RWMutex
-	ids   []string // by doc number; "" for a free number
-	byID  map[string]uint32
+	ids   idTable
 	free  []uint32
 	alive *roaring.Bitmap
 	attrs []postings // by guardpost.FilterAttributes index
@@ -81,7 +80,7 @@ type Index struct {
 
 // New returns an empty index.
 func New() *Index {
-	x := &Index{byID: map[string]uint32{}, alive: roaring.New(),
+	x := &Index{alive: roaring.New(),
 		attrs: make([]postings, len(guardpost.FilterAttributes)),
 		sorts: make([]sortColumn, len(guardpost.SortAttributes))}
 	for i, a := range guardpost.FilterAttributes {
@@ -107,11 +106,11 @@ func (x *Index) Len() int {
 func (x *Index) Put(d Doc, previous []guardpost.AttributeValue) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	n, ok := x.byID[d.ID]
+	n, ok := x.ids.lookup(d.ID)
 	if ok {
 		x.unpost(n, previous)
 	} else {
-		n = x.number(strings.Clone(d.ID))
+		n = x.number(d.ID)
 	}
 	for _, a := range d.Attrs {
 		x.attrs[a.Attribute].add(value{a.Text, a.Num, a.IsNum}, n)
@@ -167,11 +166,11 @@ func (x *Index) putNew(docs []Doc, bulk bool) {
 	defer x.mu.Unlock()
 	ns := make([]uint32, len(docs))
 	for i, d := range docs {
-		if n, ok := x.byID[d.ID]; ok {
+		if n, ok := x.ids.lookup(d.ID); ok {
 			ns[i] = n
 			continue
 		}
-		ns[i] = x.number(strings.Clone(d.ID))
+		ns[i] = x.number(d.ID)
 	}
 	post := func(w, shards int) {
 		for i, d := range docs {
@@ -232,7 +231,7 @@ func (x *Index) settle(ns []uint32) {
 func (x *Index) Delete(id string, previous []guardpost.AttributeValue) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	n, ok := x.byID[id]
+	n, ok := x.ids.lookup(id)
 	if !ok {
 		return
 	}
@@ -242,8 +241,7 @@ func (x *Index) Delete(id string, previous []guardpost.AttributeValue) {
 	}
 	x.alive.Remove(n)
 	x.changed()
-	delete(x.byID, id)
-	x.ids[n] = ""
+	x.ids.remove(n)
 	x.free = append(x.free, n)
 }
 
@@ -260,17 +258,18 @@ func (x *Index) number(id string) uint32 {
 	var n uint32
 	if k := len(x.free); k > 0 {
 		n, x.free = x.free[k-1], x.free[:k-1]
-		x.ids[n] = id
 	} else {
-		n = uint32(len(x.ids))
-		x.ids = append(x.ids, id)
+		n = uint32(x.ids.len())
+		if n > maxDoc {
+			panic("index: too many findings")
+		}
 		x.accountOf = append(x.accountOf, 0)
 		x.typeOf = append(x.typeOf, 0)
 		x.resourceOf = append(x.resourceOf, 0)
 		x.severity = append(x.severity, math.NaN())
 		x.updatedAt = append(x.updatedAt, 0)
 	}
-	x.byID[id] = n
+	x.ids.set(n, id)
 	return n
 }
 

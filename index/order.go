@@ -150,7 +150,7 @@ func (s sorter) compare(a, b uint32) int {
 			return r
 		}
 	}
-	return strings.Compare(s.o.x.ids[a], s.o.x.ids[b])
+	return strings.Compare(s.o.x.ids.id(a), s.o.x.ids.id(b))
 }
 
 // compareCursor orders doc d against a cursor's position.
@@ -160,7 +160,7 @@ func (o ordering) compareCursor(d uint32, c *guardpost.FindingCursor) int {
 			return r
 		}
 	}
-	return strings.Compare(o.x.ids[d], c.ID)
+	return strings.Compare(o.x.ids.id(d), c.ID)
 }
 
 // perm is one order's permutation of the live docs as of generation gen.
@@ -202,7 +202,7 @@ func (x *Index) permutation(o ordering) []uint32 {
 		slices.SortFunc(p, compare)
 	} else {
 		kept := make([]uint32, 0, x.alive.GetCardinality())
-		had := make([]bool, len(x.ids))
+		had := make([]bool, x.ids.len())
 		for _, d := range old.docs {
 			if int(d) < len(had) && x.alive.Contains(d) {
 				kept = append(kept, d)

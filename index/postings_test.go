@@ -227,3 +227,54 @@ func TestISOTime(t *testing.T) {
 		}
 	}
 }
+
+// TestIDTableFollowsAMap numbers, looks up and frees random ids against a
+// map, through growth, tombstones and compaction.
+func TestIDTableFollowsAMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	var tab idTable
+	model := map[string]uint32{}
+	var freeNums []uint32
+	for step := range 200000 {
+		if rng.IntN(3) > 0 || len(model) == 0 {
+			id := fmt.Sprintf("f%x", rng.IntN(50000))
+			if _, ok := model[id]; ok {
+				continue
+			}
+			var n uint32
+			if k := len(freeNums); k > 0 && rng.IntN(2) == 0 {
+				n, freeNums = freeNums[k-1], freeNums[:k-1]
+			} else {
+				n = uint32(tab.len())
+			}
+			tab.set(n, id)
+			model[id] = n
+		} else {
+			for id, n := range model {
+				got := tab.id(n)
+				tab.remove(n)
+				if got != id {
+					t.Fatalf("step %d: id(%d) = %q, want %q", step, n, got, id)
+				}
+				delete(model, id)
+				freeNums = append(freeNums, n)
+				break
+			}
+		}
+		if step%1000 == 0 {
+			for id, n := range model {
+				if got, ok := tab.lookup(id); !ok || got != n || tab.id(n) != id {
+					t.Fatalf("step %d: lookup(%q) = %d, %v; id = %q; want %d", step, id, got, ok, tab.id(n), n)
+				}
+			}
+			for range 100 {
+				id := fmt.Sprintf("f%x", rng.IntN(50000))
+				if _, want := model[id]; !want {
+					if n, ok := tab.lookup(id); ok {
+						t.Fatalf("step %d: lookup(%q) = %d, want none", step, id, n)
+					}
+				}
+			}
+		}
+	}
+}

@@ -135,7 +135,7 @@ func (x *Index) List(q Query) []guardpost.FindingCursor {
 func (x *Index) cursors(o ordering, docs []uint32) []guardpost.FindingCursor {
 	out := make([]guardpost.FindingCursor, len(docs))
 	for i, d := range docs {
-		out[i] = guardpost.FindingCursor{ID: x.ids[d], SortKey: o.key(d)}
+		out[i] = guardpost.FindingCursor{ID: x.ids.id(d), SortKey: o.key(d)}
 	}
 	return out
 }
