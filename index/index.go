@@ -64,9 +64,10 @@ type Index struct {
 	// two per sort attribute, ascending and descending), each as of a
 	// generation; a write starts a new one, and a stale permutation is
 	// the starting point of the next (see permutation).
-	permMu sync.Mutex
-	perms  []perm
-	gen    uint64
+	permMu    sync.Mutex
+	perms     []perm
+	permClock uint64
+	gen       uint64
 	// results keeps criteria bitmaps and statistics until a write.
 	results results
 

@@ -10,27 +10,24 @@ import (
 )
 
 // sortColumn holds one sort attribute's key for every doc: a number (NaN
-// when absent) or, for string attributes, a dictionary code and whether it
-// is present. (Codes: most string sort keys, such as type or account, repeat
+// when absent) or, for string attributes, 1 + a dictionary code (0 when
+// absent). (Codes: most string sort keys, such as type or account, repeat
 // across findings, and a code is 4 bytes where a string header is 16.)
 type sortColumn struct {
-	str     bool
-	nums    []float64
-	codes   []uint32
-	strs    dict
-	present []bool
+	str   bool
+	nums  []float64
+	codes []uint32
+	strs  dict
 }
 
 func (c *sortColumn) set(n uint32, k any) {
 	if c.str {
 		for uint32(len(c.codes)) <= n {
 			c.codes = append(c.codes, 0)
-			c.present = append(c.present, false)
 		}
-		s, ok := k.(string)
-		c.codes[n], c.present[n] = 0, ok
-		if ok {
-			c.codes[n] = c.strs.code(s)
+		c.codes[n] = 0
+		if s, ok := k.(string); ok {
+			c.codes[n] = 1 + c.strs.code(s)
 		}
 		return
 	}
@@ -66,8 +63,8 @@ func (o ordering) key(d uint32) any {
 	case o.col == nil:
 		return nil
 	case o.col.str:
-		if int(d) < len(o.col.present) && o.col.present[d] {
-			return o.col.strs.strings[o.col.codes[d]]
+		if int(d) < len(o.col.codes) && o.col.codes[d] != 0 {
+			return o.col.strs.strings[o.col.codes[d]-1]
 		}
 	default:
 		if int(d) < len(o.col.nums) && !math.IsNaN(o.col.nums[d]) {
@@ -113,7 +110,14 @@ func (s sorter) compare(a, b uint32) int {
 	if c := s.o.col; c != nil {
 		var r int
 		if c.str {
-			pa, pb := int(a) < len(c.present) && c.present[a], int(b) < len(c.present) && c.present[b]
+			var ca, cb uint32 // 1 + code; 0: absent
+			if int(a) < len(c.codes) {
+				ca = c.codes[a]
+			}
+			if int(b) < len(c.codes) {
+				cb = c.codes[b]
+			}
+			pa, pb := ca != 0, cb != 0
 			switch {
 			case !pa && !pb:
 			case !pa:
@@ -121,9 +125,9 @@ func (s sorter) compare(a, b uint32) int {
 			case !pb:
 				return -1
 			case s.ranks != nil:
-				r = cmp.Compare(s.ranks[c.codes[a]], s.ranks[c.codes[b]])
+				r = cmp.Compare(s.ranks[ca-1], s.ranks[cb-1])
 			default:
-				r = strings.Compare(c.strs.strings[c.codes[a]], c.strs.strings[c.codes[b]])
+				r = strings.Compare(c.strs.strings[ca-1], c.strs.strings[cb-1])
 			}
 		} else {
 			na, nb := math.NaN(), math.NaN()
@@ -167,7 +171,12 @@ func (o ordering) compareCursor(d uint32, c *guardpost.FindingCursor) int {
 type perm struct {
 	docs []uint32
 	gen  uint64
+	used uint64 // when last asked for, in permutation calls
 }
+
+// maxPerms bounds the permutations kept (4 MB each at a million
+// findings; 37 orders): the least recently used one goes.
+const maxPerms = 6
 
 // permutation returns every live doc in o's order. It is kept until a
 // write makes it stale, so long listings walk it instead of sorting. The
@@ -191,8 +200,10 @@ func (x *Index) permutation(o ordering) []uint32 {
 	if x.perms == nil {
 		x.perms = make([]perm, 1+2*len(x.sorts))
 	}
+	x.permClock++
 	old := x.perms[slot]
 	if old.docs != nil && old.gen == x.gen {
+		x.perms[slot].used = x.permClock
 		return old.docs
 	}
 	compare := o.sorter(true).compare
@@ -226,7 +237,19 @@ func (x *Index) permutation(o ordering) []uint32 {
 			slices.SortFunc(p, compare)
 		}
 	}
-	x.perms[slot] = perm{docs: p, gen: x.gen}
+	x.perms[slot] = perm{docs: p, gen: x.gen, used: x.permClock}
+	kept, oldest := 0, -1
+	for i, q := range x.perms {
+		if q.docs != nil {
+			kept++
+			if i != slot && (oldest < 0 || q.used < x.perms[oldest].used) {
+				oldest = i
+			}
+		}
+	}
+	if kept > maxPerms {
+		x.perms[oldest] = perm{}
+	}
 	return p
 }
 
