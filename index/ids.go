@@ -112,7 +112,7 @@ func (t *idTable) rehash() {
 		t.seed = maphash.MakeSeed()
 	}
 	size := 16
-	for size*3 < (t.live+1)*2*4 {
+	for size < (t.live+1)*2 {
 		size *= 2
 	}
 	t.slots, t.used = make([]uint32, size), 0

@@ -25,7 +25,6 @@ package index
 import (
 	"math"
 	"runtime"
-	"strings"
 	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -141,8 +140,11 @@ func (x *Index) Loaded() {
 	defer x.mu.Unlock()
 	x.shard(func(w, shards int) {
 		for a := range x.attrs {
-			if a%shards == w && x.attrs[a].pending() > 0 {
-				x.attrs[a].merge()
+			if a%shards == w {
+				if x.attrs[a].pending() > 0 {
+					x.attrs[a].merge()
+				}
+				x.attrs[a].loadIdx = nil
 			}
 		}
 	}, nil)
@@ -177,7 +179,7 @@ func (x *Index) putNew(docs []Doc, bulk bool) {
 		for i, d := range docs {
 			for _, a := range d.Attrs {
 				if a.Attribute%shards == w {
-					x.attrs[a.Attribute].load(value{a.Text, a.Num, a.IsNum}, ns[i])
+					x.attrs[a.Attribute].load(value{a.Text, a.Num, a.IsNum}, ns[i], bulk)
 				}
 			}
 		}
@@ -281,22 +283,24 @@ func (x *Index) unpost(n uint32, previous []guardpost.AttributeValue) {
 	}
 }
 
-// dict gives strings small codes, for the statistics columns.
-type dict struct {
-	codes   map[string]uint32
-	strings []string
-}
+// dict gives strings small codes, for the statistics and sort columns.
+// It is an idTable whose numbers are the codes: some of its columns
+// (resources, instance ids) have hundreds of thousands of distinct
+// strings, which a []string and a map would store at some 70 bytes each
+// beside their text.
+type dict struct{ t idTable }
 
 func (d *dict) code(s string) uint32 {
-	if c, ok := d.codes[s]; ok {
+	if c, ok := d.t.lookup(s); ok {
 		return c
 	}
-	if d.codes == nil {
-		d.codes = map[string]uint32{}
-	}
-	c := uint32(len(d.strings))
-	s = strings.Clone(s) // see postings.add
-	d.codes[s] = c
-	d.strings = append(d.strings, s)
+	c := uint32(d.t.len())
+	d.t.set(c, s) // a copy: see postings.add
 	return c
 }
+
+// str returns the string of code c.
+func (d *dict) str(c uint32) string { return d.t.id(c) }
+
+// len is the number of codes.
+func (d *dict) len() int { return d.t.len() }

@@ -13,11 +13,21 @@ import (
 // when absent) or, for string attributes, 1 + a dictionary code (0 when
 // absent). (Codes: most string sort keys, such as type or account, repeat
 // across findings, and a code is 4 bytes where a string header is 16.)
+//
+// Most numeric sort keys (severity, confidence, ports, counts) take few
+// distinct values: such a column keeps 1 + the index of the value in vals
+// (0 when absent) in 2 bytes a doc, and becomes a column of numbers (8
+// bytes a doc) when it meets a 65,536th distinct value (times do at once).
 type sortColumn struct {
 	str   bool
-	nums  []float64
 	codes []uint32
 	strs  dict
+
+	small   []uint16
+	vals    []float64
+	valCode map[uint64]uint16 // by math.Float64bits
+	big     bool
+	nums    []float64
 }
 
 func (c *sortColumn) set(n uint32, k any) {
@@ -31,14 +41,54 @@ func (c *sortColumn) set(n uint32, k any) {
 		}
 		return
 	}
-	for uint32(len(c.nums)) <= n {
-		c.nums = append(c.nums, math.NaN())
-	}
 	f, ok := k.(float64)
 	if !ok {
 		f = math.NaN()
 	}
+	if !c.big {
+		for uint32(len(c.small)) <= n {
+			c.small = append(c.small, 0)
+		}
+		if math.IsNaN(f) {
+			c.small[n] = 0
+			return
+		}
+		code, ok := c.valCode[math.Float64bits(f)]
+		if !ok && len(c.vals) < math.MaxUint16 {
+			if c.valCode == nil {
+				c.valCode = map[uint64]uint16{}
+			}
+			c.vals = append(c.vals, f)
+			code, ok = uint16(len(c.vals)), true
+			c.valCode[math.Float64bits(f)] = code
+		}
+		if ok {
+			c.small[n] = code
+			return
+		}
+		// Too many distinct values: a column of numbers.
+		c.nums = make([]float64, len(c.small), cap(c.small))
+		for i := range c.small {
+			c.nums[i] = c.num(uint32(i))
+		}
+		c.big, c.small, c.vals, c.valCode = true, nil, nil, nil
+	}
+	for uint32(len(c.nums)) <= n {
+		c.nums = append(c.nums, math.NaN())
+	}
 	c.nums[n] = f
+}
+
+// num is doc n's number, NaN when absent.
+func (c *sortColumn) num(n uint32) float64 {
+	if c.big {
+		if int(n) < len(c.nums) {
+			return c.nums[n]
+		}
+	} else if int(n) < len(c.small) && c.small[n] != 0 {
+		return c.vals[c.small[n]-1]
+	}
+	return math.NaN()
 }
 
 // ordering is one listing order: a sort column (nil: by id alone) and a
@@ -64,11 +114,11 @@ func (o ordering) key(d uint32) any {
 		return nil
 	case o.col.str:
 		if int(d) < len(o.col.codes) && o.col.codes[d] != 0 {
-			return o.col.strs.strings[o.col.codes[d]-1]
+			return o.col.strs.str(o.col.codes[d] - 1)
 		}
 	default:
-		if int(d) < len(o.col.nums) && !math.IsNaN(o.col.nums[d]) {
-			return o.col.nums[d]
+		if n := o.col.num(d); !math.IsNaN(n) {
+			return n
 		}
 	}
 	return nil
@@ -92,13 +142,13 @@ type sorter struct {
 func (o ordering) sorter(ranked bool) sorter {
 	s := sorter{o: o}
 	if ranked && o.col != nil && o.col.str {
-		strs := o.col.strs.strings
-		byText := make([]uint32, len(strs))
+		strs := &o.col.strs
+		byText := make([]uint32, strs.len())
 		for i := range byText {
 			byText[i] = uint32(i)
 		}
-		slices.SortFunc(byText, func(a, b uint32) int { return strings.Compare(strs[a], strs[b]) })
-		s.ranks = make([]uint32, len(strs))
+		slices.SortFunc(byText, func(a, b uint32) int { return strings.Compare(strs.str(a), strs.str(b)) })
+		s.ranks = make([]uint32, strs.len())
 		for rank, code := range byText {
 			s.ranks[code] = uint32(rank)
 		}
@@ -127,16 +177,10 @@ func (s sorter) compare(a, b uint32) int {
 			case s.ranks != nil:
 				r = cmp.Compare(s.ranks[ca-1], s.ranks[cb-1])
 			default:
-				r = strings.Compare(c.strs.strings[ca-1], c.strs.strings[cb-1])
+				r = strings.Compare(c.strs.str(ca-1), c.strs.str(cb-1))
 			}
 		} else {
-			na, nb := math.NaN(), math.NaN()
-			if int(a) < len(c.nums) {
-				na = c.nums[a]
-			}
-			if int(b) < len(c.nums) {
-				nb = c.nums[b]
-			}
+			na, nb := c.num(a), c.num(b)
 			switch {
 			case math.IsNaN(na) && math.IsNaN(nb):
 			case math.IsNaN(na):

@@ -57,6 +57,9 @@ type postings struct {
 	pendStr  []pendingStr
 	pendNum  []pendingNum
 	pendText []byte
+	// loadIdx maps a short text run's values to their index during a
+	// load (see loadFind); nil after a merge and once loaded.
+	loadIdx map[string]int32
 
 	// lazy guards blocks, which queries build under the index's read
 	// lock (writes, under the write lock, clear it), and the merge of a
@@ -260,7 +263,7 @@ func (p *postings) combine(a, b posting) posting {
 
 // load adds v for doc as part of a bulk load: a value new to the run is
 // gathered, to be sorted and merged with the others (settle).
-func (p *postings) load(v value, doc uint32) {
+func (p *postings) load(v value, doc uint32, bulk bool) {
 	if !p.fits(v) {
 		p.add(v, doc)
 		return
@@ -269,7 +272,11 @@ func (p *postings) load(v value, doc uint32) {
 	// load's values: find them there. A long one (ids, times) rarely
 	// holds a new finding's value; gather those without looking.
 	if p.runLen() <= 4096 {
-		if i := p.find(v); i >= 0 {
+		find := p.find
+		if bulk {
+			find = p.loadFind
+		}
+		if i := find(v); i >= 0 {
 			post := p.runPost(i)
 			if *post == noDocs {
 				p.dead--
@@ -289,6 +296,26 @@ func (p *postings) load(v value, doc uint32) {
 		p.pendText = appendString(p.pendText, v.text)
 	}
 	p.pendNum = append(p.pendNum, pn)
+}
+
+// loadFind is find for a load into a short run: text runs are looked up
+// in a map made for the load (most of a load's values are in such runs,
+// and hashing beats decoding a block).
+func (p *postings) loadFind(v value) int {
+	if p.numeric {
+		return p.find(v)
+	}
+	if p.loadIdx == nil {
+		p.loadIdx = make(map[string]int32, p.strs.len())
+		s := p.strs.scanFrom(0)
+		for s.next() {
+			p.loadIdx[string(s.buf)] = int32(s.i - 1)
+		}
+	}
+	if i, ok := p.loadIdx[v.text]; ok {
+		return int(i)
+	}
+	return -1
 }
 
 func appendString(dst []byte, s string) []byte {
@@ -352,7 +379,7 @@ func (p *postings) ready() {
 // merge makes a new run of the run's values that have findings, delta's
 // values of the run's form and the gathered ones.
 func (p *postings) merge() {
-	p.blocks = nil
+	p.blocks, p.loadIdx = nil, nil
 	if p.numeric {
 		p.mergeNums()
 	} else {
@@ -391,9 +418,6 @@ func (p *postings) mergeStrs() {
 	}
 	slices.SortFunc(items, func(a, b item) int { return strings.Compare(a.text, b.text) })
 	var b strBuilder
-	b.r.data = make([]byte, 0, len(p.strs.data)+len(p.pendText)/2)
-	b.r.post = make([]posting, 0, p.strs.len()+len(items))
-	b.r.heads = make([]uint32, 0, cap(b.r.post)/frontBlock+1)
 	// Equal texts (one in the run, several gathered) are combined.
 	var cur []byte // a copy: the scanner reuses its buffer
 	curPost, has := noDocs, false
@@ -463,8 +487,6 @@ func (p *postings) mergeNums() {
 	}
 	slices.SortFunc(items, func(a, b item) int { return compare(&a, &b) })
 	var b numBuilder
-	n := p.nums.len() + len(items)
-	b.r.nums, b.r.form, b.r.post = make([]float64, 0, n), make([]uint8, 0, n), make([]posting, 0, n)
 	var cur item
 	has := false
 	emit := func() {

@@ -2,6 +2,7 @@ package index
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -119,7 +120,7 @@ func checkPostingsModel(t *testing.T, rng *rand.Rand, kind guardpost.ValueKind) 
 			bulk := rng.IntN(2) == 0
 			for range rng.IntN(1500) {
 				v := randomValue(rng, kind, spread)
-				p.load(v, docs)
+				p.load(v, docs, bulk)
 				addModel(v, docs)
 				docs++
 			}
@@ -275,6 +276,32 @@ func TestIDTableFollowsAMap(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestSortColumnOutgrowsCodes fills a numeric sort column past the
+// distinct values its 2-byte codes hold, rewriting keys on the way.
+func TestSortColumnOutgrowsCodes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	var c sortColumn
+	model := map[uint32]any{}
+	for i := range 200000 {
+		n := uint32(rng.IntN(120000))
+		var k any
+		if i%7 != 0 {
+			k = float64(rng.IntN(1 + i))
+		}
+		c.set(n, k)
+		model[n] = k
+	}
+	if !c.big {
+		t.Fatal("the column kept 2-byte codes for more distinct values than they hold")
+	}
+	for n := range uint32(130000) {
+		got, want := c.num(n), model[n]
+		if w, ok := want.(float64); ok && got != w || !ok && !math.IsNaN(got) {
+			t.Fatalf("num(%d) = %v, want %v", n, got, want)
 		}
 	}
 }

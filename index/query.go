@@ -195,11 +195,11 @@ func (x *Index) statistics(where []guardpost.Criterion, group guardpost.StatGrou
 	var order [][2]string
 	for _, a := range groups {
 		d := a.sample
-		f := &guardpost.Finding{AccountID: x.account.strings[x.accountOf[d]], Type: x.typ.strings[x.typeOf[d]],
+		f := &guardpost.Finding{AccountID: x.account.str(x.accountOf[d]), Type: x.typ.str(x.typeOf[d]),
 			Severity: x.severity[d], UpdatedAt: time.UnixMilli(x.updatedAt[d]).UTC()}
 		rk := [2]string{guardpost.StatKey(group, f), ""}
 		if group == guardpost.StatByResource {
-			rt, id, _ := strings.Cut(x.resource.strings[x.resourceOf[d]], "\x00")
+			rt, id, _ := strings.Cut(x.resource.str(x.resourceOf[d]), "\x00")
 			rk = [2]string{id, rt}
 		}
 		r := rows[rk]

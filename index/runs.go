@@ -173,9 +173,19 @@ func (b *strBuilder) add(t string, p posting) {
 	r.post = append(r.post, p)
 }
 
-// done returns the run, its slices trimmed to size.
+// done returns the run, in slices of its size (a run lives until the next
+// merge, and appending leaves up to half of a slice unused).
 func (b *strBuilder) done() strRun {
-	return strRun{data: slices.Clip(b.r.data), heads: slices.Clip(b.r.heads), post: slices.Clip(b.r.post)}
+	return strRun{data: fit(b.r.data), heads: fit(b.r.heads), post: fit(b.r.post)}
+}
+
+// fit returns s in a slice of its length, copied if its capacity is
+// larger by more than an eighth.
+func fit[S ~[]E, E any](s S) S {
+	if cap(s)-len(s) <= len(s)/8 {
+		return s
+	}
+	return append(S(nil), s...)
 }
 
 // Numeric values. Criteria compare a number, time or boolean attribute by
@@ -303,8 +313,11 @@ func (r *numRun) appendText(dst []byte, kind guardpost.ValueKind, i int) []byte 
 
 // find returns the index of the value (n, text), or -1.
 func (r *numRun) find(kind guardpost.ValueKind, n float64, text string) int {
-	i, _ := slices.BinarySearch(r.nums, n)
-	if i < len(r.nums) && r.nums[i] == n && (i+1 == len(r.nums) || r.nums[i+1] != n) {
+	i, found := slices.BinarySearch(r.nums, n)
+	if !found {
+		return -1
+	}
+	if i+1 == len(r.nums) || r.nums[i+1] != n {
 		// The only value with this number (nearly always): compare its
 		// form before formatting anything.
 		f := formOf(kind, value{text: text, num: n, isNum: true})
@@ -340,7 +353,7 @@ func (b *numBuilder) add(n float64, form uint8, odd string, p posting) {
 
 func (b *numBuilder) done() numRun {
 	r := b.r
-	r.nums, r.form, r.post = slices.Clip(r.nums), slices.Clip(r.form), slices.Clip(r.post)
+	r.nums, r.form, r.post = fit(r.nums), fit(r.form), fit(r.post)
 	return r
 }
 
