@@ -85,6 +85,9 @@ func New() *Index {
 		sorts: make([]sortColumn, len(guardpost.SortAttributes))}
 	for i, a := range guardpost.FilterAttributes {
 		x.attrs[i] = newPostings(a.Kind)
+		if a.Name == "id" || a.Name == "arn" {
+			x.attrs[i].self = &selfValues{ids: &x.ids, docs: roaring.New()}
+		}
 	}
 	for i, a := range guardpost.SortAttributes {
 		x.sorts[i] = sortColumn{str: a.Kind == guardpost.KindString}

@@ -60,6 +60,9 @@ type postings struct {
 	// loadIdx maps a short text run's values to their index during a
 	// load (see loadFind); nil after a merge and once loaded.
 	loadIdx map[string]int32
+	// self, for the attributes that hold each finding's own id (id, and
+	// arn, which ends with it), keeps those values as a bitmap of docs.
+	self *selfValues
 
 	// lazy guards blocks, which queries build under the index's read
 	// lock (writes, under the write lock, clear it), and the merge of a
@@ -119,6 +122,10 @@ func (p *postings) find(v value) int {
 
 func (p *postings) add(v value, doc uint32) {
 	p.blocks = nil
+	if p.self.owns(v, doc) {
+		p.self.docs.Add(doc)
+		return
+	}
 	if p.pending() > 0 {
 		p.merge() // a bulk load's values first
 	}
@@ -163,6 +170,10 @@ func mergeThreshold(n int) int { return 1024 + n/16 }
 
 func (p *postings) remove(v value, doc uint32) {
 	p.blocks = nil
+	if p.self.owns(v, doc) && p.self.docs.Contains(doc) {
+		p.self.docs.Remove(doc)
+		return
+	}
 	if p.pending() > 0 {
 		p.merge()
 	}
@@ -264,7 +275,7 @@ func (p *postings) combine(a, b posting) posting {
 // load adds v for doc as part of a bulk load: a value new to the run is
 // gathered, to be sorted and merged with the others (settle).
 func (p *postings) load(v value, doc uint32, bulk bool) {
-	if !p.fits(v) {
+	if !p.fits(v) || p.self != nil {
 		p.add(v, doc)
 		return
 	}
@@ -564,6 +575,9 @@ func (p *postings) equalText(texts []string) *roaring.Bitmap {
 		} else if k, ok := p.delta[v]; ok {
 			u.add(p, p.deltaPost[k])
 		}
+		if d, ok := p.self.lookup(t); ok {
+			u.docs = append(u.docs, d)
+		}
 	}
 	return u.bitmap()
 }
@@ -681,6 +695,7 @@ func (p *postings) matching(patterns []string) *roaring.Bitmap {
 			u.add(p, p.deltaPost[k])
 		}
 	}
+	p.self.matching(patterns, &u)
 	if p.numeric {
 		var buf []byte
 		for i := range p.nums.len() {
@@ -716,4 +731,56 @@ func (p *postings) matching(patterns []string) *roaring.Bitmap {
 		scan(p.strs.lowerBound(prefixes[i]), prefixes[i], []string{pat})
 	}
 	return u.bitmap()
+}
+
+// selfValues are the values of an attribute that name their own finding:
+// affix + the finding's id (the id attribute, affix ""; arn, whose affix
+// is the detector's ARN and "/finding/"). The id table has those ids
+// already; kept in the run they would take some 37 bytes a finding each.
+type selfValues struct {
+	ids   *idTable
+	affix string
+	known bool // affix learnt (from the first value that ends with its finding's id)
+	docs  *roaring.Bitmap
+}
+
+// owns reports whether v, a value of doc, is doc's own.
+func (s *selfValues) owns(v value, doc uint32) bool {
+	if s == nil || v.isNum {
+		return false
+	}
+	id := s.ids.id(doc)
+	if !s.known {
+		if id == "" || !strings.HasSuffix(v.text, id) {
+			return false
+		}
+		s.affix, s.known = strings.Clone(v.text[:len(v.text)-len(id)]), true
+	}
+	return len(v.text) == len(s.affix)+len(id) && strings.HasPrefix(v.text, s.affix) && strings.HasSuffix(v.text, id)
+}
+
+// lookup returns the doc whose own value is t.
+func (s *selfValues) lookup(t string) (uint32, bool) {
+	if s == nil || !s.known || !strings.HasPrefix(t, s.affix) {
+		return 0, false
+	}
+	d, ok := s.ids.lookup(t[len(s.affix):])
+	return d, ok && s.docs.Contains(d)
+}
+
+// matching adds to u the docs whose own value matches one of the
+// patterns.
+func (s *selfValues) matching(patterns []string, u *union) {
+	if s == nil || !s.known || s.docs.IsEmpty() {
+		return
+	}
+	buf := []byte(s.affix)
+	it := s.docs.Iterator()
+	for it.HasNext() {
+		d := it.Next()
+		buf = append(buf[:len(s.affix)], s.ids.id(d)...)
+		if guardpost.MatchesAnyPattern(patterns, unsafe.String(unsafe.SliceData(buf), len(buf))) {
+			u.docs = append(u.docs, d)
+		}
+	}
 }
