@@ -136,3 +136,8 @@ func (t *idTable) compact() {
 	}
 	t.data, t.waste = data, 0
 }
+
+// trim drops the unused capacity appending left.
+func (t *idTable) trim() {
+	t.data, t.place = fit(t.data), fit(t.place)
+}

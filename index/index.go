@@ -136,21 +136,46 @@ func (x *Index) PutNew(docs []Doc) { x.putNew(docs, false) }
 // finishes the merges (a query would, in its stead).
 func (x *Index) Load(docs []Doc) { x.putNew(docs, true) }
 
-// Loaded merges what Load gathered, on every core, and hands back the
-// memory the gathering took.
+// Loaded merges what Load gathered, on every core, and trims what the
+// load grew by appending: a slice grown one element at a time has up to a
+// quarter unused, and a bitmap's containers up to half.
 func (x *Index) Loaded() {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.shard(func(w, shards int) {
 		for a := range x.attrs {
 			if a%shards == w {
-				if x.attrs[a].pending() > 0 {
-					x.attrs[a].merge()
+				p := &x.attrs[a]
+				if p.pending() > 0 {
+					p.merge()
 				}
-				x.attrs[a].loadIdx = nil
+				p.loadIdx = nil
+				for i, b := range p.bitmaps {
+					if b != nil {
+						b.RunOptimize()
+						p.bitmaps[i] = b.Clone() // containers of their size
+					}
+				}
+				p.blocks = nil
+				if p.self != nil {
+					p.self.docs.RunOptimize()
+				}
 			}
 		}
-	}, nil)
+	}, func() {
+		for i := range x.sorts {
+			c := &x.sorts[i]
+			c.codes, c.small, c.nums = fit(c.codes), fit(c.small), fit(c.nums)
+			c.strs.t.trim()
+		}
+		x.accountOf, x.typeOf, x.resourceOf = fit(x.accountOf), fit(x.typeOf), fit(x.resourceOf)
+		x.severity, x.updatedAt = fit(x.severity), fit(x.updatedAt)
+		x.ids.trim()
+		x.account.t.trim()
+		x.typ.t.trim()
+		x.resource.t.trim()
+	})
+	x.changed()
 }
 
 // shard runs work(w, shards) for w in [0, shards) on every core, and
