@@ -44,7 +44,7 @@ func TestFollowMemoryLimit(t *testing.T) {
 		t.Fatalf("before ready, the limit is %d, want none", got)
 	}
 	ready.Store(true)
-	waitFor("automatic", func(l int64) bool { return l != math.MaxInt64 && l != before && l >= 32<<20 })
+	waitFor("automatic", func(l int64) bool { return l != math.MaxInt64 && l != before && l >= 16<<20 })
 	cancel()
 	<-done
 }
