@@ -12,14 +12,14 @@ import (
 // 300 MB may reach 600 MB before it collects. The soft memory limit
 // (debug.SetMemoryLimit) makes it collect sooner. serve keeps the limit
 // at the live heap plus a margin (--memory-limit 0, the default): the
-// heap then peaks at about 1.125 × live + 16 MiB instead of 2 × live, at
-// the cost of a collection after every eighth of the live heap (+ 16 MiB)
+// heap then peaks at about 1.125 × live + 32 MiB instead of 2 × live, at
+// the cost of a collection after every eighth of the live heap (+ 32 MiB)
 // allocated. The index is mostly pointer-free slices, which the
 // collector does not scan, so a collection costs little (docs/storage.md
 // has the measured cost).
 
 // autoMemoryLimit is the soft limit for a live heap of live bytes.
-func autoMemoryLimit(live uint64) int64 { return int64(live + live/8 + 16<<20) }
+func autoMemoryLimit(live uint64) int64 { return int64(live + live/8 + 32<<20) }
 
 // followMemoryLimit sets the runtime's soft memory limit until ctx ends:
 // mib MiB when positive; none when negative; with 0, once ready reports

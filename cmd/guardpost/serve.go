@@ -113,7 +113,7 @@ func (m *Main) flagSet() *flag.FlagSet {
 	fs := flag.NewFlagSet("guardpost serve", flag.ContinueOnError)
 	fs.StringVar(&m.Listen, "listen", m.Listen, "`address` to serve the API on")
 	fs.IntVar(&m.FindingCacheMiB, "finding-cache", m.FindingCacheMiB, "`MiB` of finding documents GetFindings keeps in memory (exact: dropped on every write); 0: none")
-	fs.IntVar(&m.MemoryLimitMiB, "memory-limit", m.MemoryLimitMiB, "soft limit of the Go runtime's memory in `MiB` (collect harder near it); 0: follow the live heap (1.125 × live + 16 MiB, once the indexes are built); -1: none (collect at twice the live heap)")
+	fs.IntVar(&m.MemoryLimitMiB, "memory-limit", m.MemoryLimitMiB, "soft limit of the Go runtime's memory in `MiB` (collect harder near it); 0: follow the live heap (1.125 × live + 32 MiB, once the indexes are built); -1: none (collect at twice the live heap)")
 	fs.StringVar(&m.PprofListen, "pprof", m.PprofListen, "`address` to serve Go profiles (/debug/pprof/) on, unauthenticated; empty: none")
 	fs.StringVar(&m.DataDir, "data-dir", m.DataDir, "`directory` for the database and the generated credentials file (created if missing)")
 	fs.StringVar(&m.CredentialsFile, "credentials", m.CredentialsFile, "AWS shared-credentials `file` with aws_account_id per profile (default: <data-dir>/credentials, generated on first start)")
