@@ -374,12 +374,11 @@ func (p *postings) settle(bulk bool) {
 	p.merge()
 }
 
-// ready finishes a bulk load a query finds unmerged. The caller holds the
-// index's read lock; writes are excluded, so once merged the run stays.
+// ready finishes a bulk load a query finds unmerged (Load without
+// Loaded). The caller holds the index's read lock; writes are excluded,
+// so once merged the run stays. The check takes the lock too: another
+// query may be merging.
 func (p *postings) ready() {
-	if p.pending() == 0 {
-		return
-	}
 	p.lazy.Lock()
 	defer p.lazy.Unlock()
 	if p.pending() > 0 {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -366,4 +367,32 @@ func TestOwnValues(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestQueriesFinishALoad: queries that find a load not merged (Load
+// without Loaded) merge it, once, concurrently (run with -race).
+func TestQueriesFinishALoad(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	fs := corpus(t, 300, rng)
+	x := New()
+	var docs []Doc
+	for _, f := range fs {
+		docs = append(docs, DocOf(f))
+	}
+	x.Load(docs)
+	queries := make([]Query, 40)
+	for i := range queries {
+		queries[i] = Query{Where: randomCriteria(rng, fs), Limit: 20}
+	}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := w; i < len(queries); i += 4 {
+				if got, want := x.List(queries[i]), oracle(fs, queries[i]); !slices.EqualFunc(got, want, func(a, b guardpost.FindingCursor) bool { return a.ID == b.ID }) {
+					t.Errorf("query %d: got %d findings, want %d", i, len(got), len(want))
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
