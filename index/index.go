@@ -3,8 +3,9 @@
 // findings (a detector's, or several detectors' seen as one).
 //
 // Each finding gets a small doc number. Every value a finding has for a
-// filter attribute is a posting: the attribute's dictionary maps the value
-// to a roaring bitmap of the doc numbers that have it. A criterion is then
+// filter attribute is a posting: the attribute's dictionary (a sorted run
+// of its distinct values, see postings) maps the value to the doc numbers
+// that have it, one doc or a roaring bitmap. A criterion is then
 // set algebra on bitmaps (equals: the union of its values' postings;
 // notEquals: all findings but that union; a range: the union of the
 // postings of the distinct values in range; matches: the union of the

@@ -152,7 +152,9 @@ func (p *postings) add(v value, doc uint32) {
 	if p.oddInDelta(v) {
 		p.deltaOdd++
 	}
-	if len(p.delta) >= mergeThreshold(p.runLen()) {
+	// deltaPost keeps the slots of values removed since the last merge:
+	// values that come and go (a rewritten finding's updatedAt) merge too.
+	if t := mergeThreshold(p.runLen()); len(p.delta) >= t || len(p.deltaPost) >= 2*t {
 		p.merge()
 	}
 }

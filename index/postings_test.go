@@ -396,3 +396,25 @@ func TestQueriesFinishALoad(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestDeltaDoesNotGrowWithChurn rewrites one finding's value many times:
+// the delta's slots must not pile up between merges.
+func TestDeltaDoesNotGrowWithChurn(t *testing.T) {
+	p := newPostings(guardpost.KindTime)
+	prev := value{}
+	for i := range 100000 {
+		ms := int64(1767225600000 + i)
+		v := value{text: guardpost.ISOTime(time.UnixMilli(ms)), num: float64(ms), isNum: true}
+		if i > 0 {
+			p.remove(prev, 7)
+		}
+		p.add(v, 7)
+		prev = v
+	}
+	if n := len(p.deltaPost); n > 2*mergeThreshold(p.runLen()) {
+		t.Fatalf("%d delta slots for %d live values", n, len(p.delta))
+	}
+	if got := p.equalNum([]float64{prev.num}).ToArray(); !slices.Equal(got, []uint32{7}) {
+		t.Fatalf("the last value holds %v, want [7]", got)
+	}
+}

@@ -59,10 +59,10 @@ func (x *Index) computeCriterion(c *guardpost.Criterion) *roaring.Bitmap {
 		out.And(p.inRange(c))
 	}
 	if len(c.Matches) > 0 {
-		out.And(patternPostings(p, c.Matches))
+		out.And(p.matching(c.Matches))
 	}
 	if len(c.NotMatches) > 0 {
-		out.AndNot(patternPostings(p, c.NotMatches))
+		out.AndNot(p.matching(c.NotMatches))
 	}
 	return out
 }
@@ -75,10 +75,6 @@ func (x *Index) equal(p *postings, numeric bool, texts []string, nums []float64)
 	}
 	return p.equalText(texts)
 }
-
-// patternPostings returns the findings with a value whose text matches one
-// of the patterns.
-func patternPostings(p *postings, patterns []string) *roaring.Bitmap { return p.matching(patterns) }
 
 // Query selects a page of findings, as guardpost.FindingQuery does.
 type Query = guardpost.FindingQuery
