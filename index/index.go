@@ -151,7 +151,6 @@ func (x *Index) Loaded() {
 					p.merge()
 				}
 				p.loadIdx = nil
-				p.pendStr, p.pendNum, p.pendText = nil, nil, nil
 				for i, b := range p.bitmaps {
 					if b != nil {
 						b.RunOptimize()

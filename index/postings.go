@@ -398,8 +398,7 @@ func (p *postings) merge() {
 		p.mergeStrs()
 	}
 	p.dead = 0
-	// Kept for the next batch of a load (Loaded drops them).
-	p.pendStr, p.pendNum, p.pendText = p.pendStr[:0], p.pendNum[:0], p.pendText[:0]
+	p.pendStr, p.pendNum, p.pendText = nil, nil, nil
 	// What stays in delta: values of the other form.
 	var keep map[value]uint32
 	var keepPost []posting
