@@ -137,3 +137,30 @@ func BenchmarkQueries(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkImportBatch puts batches of 100 findings the index has not
+// seen into an index of the rest of the corpus, as an import does, and
+// takes them out again (per finding: one PutNew share and one Delete).
+func BenchmarkImportBatch(b *testing.B) {
+	fs, _ := benchCorpus()
+	keep := len(fs) - 10_000
+	x := build(fs[:keep])
+	batches := make([][]Doc, 0, 100)
+	for start := keep; start < len(fs); start += 100 {
+		var docs []Doc
+		for _, f := range fs[start:min(start+100, len(fs))] {
+			docs = append(docs, DocOf(f))
+		}
+		batches = append(batches, docs)
+	}
+	i := 0
+	for b.Loop() {
+		docs := batches[i%len(batches)]
+		i++
+		x.PutNew(docs)
+		for k, d := range docs {
+			x.Delete(d.ID, fs[keep+(i-1)%len(batches)*100+k].Attributes)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*100), "ns/finding")
+}

@@ -3,8 +3,9 @@
 // findings (a detector's, or several detectors' seen as one).
 //
 // Each finding gets a small doc number. Every value a finding has for a
-// filter attribute is a posting: the attribute's dictionary maps the value
-// to a roaring bitmap of the doc numbers that have it. A criterion is then
+// filter attribute is a posting: the attribute's dictionary (a sorted run
+// of its distinct values, see postings) maps the value to the doc numbers
+// that have it, one doc or a roaring bitmap. A criterion is then
 // set algebra on bitmaps (equals: the union of its values' postings;
 // notEquals: all findings but that union; a range: the union of the
 // postings of the distinct values in range; matches: the union of the
@@ -25,8 +26,6 @@ package index
 import (
 	"math"
 	"runtime"
-	"slices"
-	"strings"
 	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -51,225 +50,11 @@ func DocOf(f *guardpost.Finding) Doc {
 		ResourceType: f.ResourceType, ResourceID: f.ResourceID, Severity: f.Severity, UpdatedAtMS: f.UpdatedAt.UnixMilli()}
 }
 
-// value is one distinct value of an attribute, as criteria compare it.
-type value struct {
-	text  string
-	num   float64
-	isNum bool
-}
-
-// postings is one attribute's dictionary. Most values of many attributes
-// (ids, times, addresses) belong to one finding each, so a value held by
-// one finding is kept as its doc number; a bitmap is made when a second
-// finding shares it. That halves the index's memory and the cost of a write.
-type postings struct {
-	// lazy guards the builds of byNum and blocks, which queries make
-	// under the index's read lock. (Writes, under the write lock, only
-	// clear them.)
-	lazy   sync.Mutex
-	single map[value]uint32
-	shared map[value]*roaring.Bitmap
-	// byNum lists the numeric values in ascending order of num, for
-	// ranges and numeric equality; nil when a write made it stale.
-	byNum []value
-	// blocks[i] is the union of the postings of byNum[i*blockSize :
-	// (i+1)*blockSize], so that a range over many distinct values (times,
-	// counts) is a union of a few blocks; nil when stale, built on demand.
-	blocks []*roaring.Bitmap
-}
-
-// blockSize is how many consecutive numeric values one block unites.
-const blockSize = 256
-
-func (p *postings) add(v value, doc uint32) {
-	if b, ok := p.shared[v]; ok {
-		b.Add(doc)
-		p.blocks = nil
-		return
-	}
-	// A new key is a copy: the caller's text may share its memory with a
-	// whole decoded record, which the index must not keep alive.
-	v.text = strings.Clone(v.text)
-	if other, ok := p.single[v]; ok {
-		if other == doc {
-			return
-		}
-		delete(p.single, v)
-		p.shared[v] = roaring.BitmapOf(other, doc)
-		p.blocks = nil
-		return
-	}
-	p.single[v] = doc
-	if v.isNum {
-		p.byNum = nil
-	}
-	p.blocks = nil
-}
-
-func (p *postings) remove(v value, doc uint32) {
-	p.blocks = nil
-	if b, ok := p.shared[v]; ok {
-		b.Remove(doc)
-		switch b.GetCardinality() {
-		case 0:
-			delete(p.shared, v)
-		case 1:
-			delete(p.shared, v)
-			p.single[v] = b.Minimum()
-			return
-		default:
-			return
-		}
-	} else if other, ok := p.single[v]; ok && other == doc {
-		delete(p.single, v)
-	} else {
-		return
-	}
-	if v.isNum {
-		p.byNum = nil
-	}
-}
-
-// values calls f with every distinct value.
-func (p *postings) values(f func(value)) {
-	for v := range p.single {
-		f(v)
-	}
-	for v := range p.shared {
-		f(v)
-	}
-}
-
-// inRange returns the findings with a numeric value within c's bounds. The
-// values in range are one run of the sorted values: whole blocks of it
-// come from their precomputed unions, the ends value by value.
-func (p *postings) inRange(c *guardpost.Criterion) *roaring.Bitmap {
-	vs := p.numeric()
-	lower := func(n float64) bool {
-		return (c.GreaterThan == nil || n > *c.GreaterThan) && (c.GreaterThanOrEqual == nil || n >= *c.GreaterThanOrEqual)
-	}
-	upper := func(n float64) bool {
-		return (c.LessThan == nil || n < *c.LessThan) && (c.LessThanOrEqual == nil || n <= *c.LessThanOrEqual)
-	}
-	i, _ := slices.BinarySearchFunc(vs, true, func(v value, _ bool) int {
-		if lower(v.num) {
-			return 1
-		}
-		return -1
-	})
-	j, _ := slices.BinarySearchFunc(vs[i:], true, func(v value, _ bool) int {
-		if upper(v.num) {
-			return -1
-		}
-		return 1
-	})
-	j += i
-	var u union
-	if j-i >= 2*blockSize {
-		blocks := p.blockUnions()
-		for k := i; k < j; {
-			if k%blockSize == 0 && k+blockSize <= j {
-				u.bitmaps = append(u.bitmaps, blocks[k/blockSize])
-				k += blockSize
-				continue
-			}
-			u.add(p, vs[k])
-			k++
-		}
-		return u.bitmap()
-	}
-	for _, v := range vs[i:j] {
-		u.add(p, v)
-	}
-	return u.bitmap()
-}
-
-// blockUnions returns the unions of each block of blockSize numeric values.
-func (p *postings) blockUnions() []*roaring.Bitmap {
-	p.lazy.Lock()
-	defer p.lazy.Unlock()
-	if p.blocks == nil {
-		vs := p.numericLocked()
-		for k := 0; k+blockSize <= len(vs); k += blockSize {
-			var u union
-			for _, v := range vs[k : k+blockSize] {
-				u.add(p, v)
-			}
-			p.blocks = append(p.blocks, u.bitmap())
-		}
-		if p.blocks == nil {
-			p.blocks = []*roaring.Bitmap{}
-		}
-	}
-	return p.blocks
-}
-
-// union gathers postings and makes their union.
-type union struct {
-	bitmaps []*roaring.Bitmap
-	docs    []uint32
-}
-
-// add adds the postings of v, if it has any.
-func (u *union) add(p *postings, v value) {
-	if b, ok := p.shared[v]; ok {
-		u.bitmaps = append(u.bitmaps, b)
-	} else if d, ok := p.single[v]; ok {
-		u.docs = append(u.docs, d)
-	}
-}
-
-func (u *union) bitmap() *roaring.Bitmap {
-	out := roaring.FastOr(u.bitmaps...)
-	if len(u.docs) > 0 {
-		slices.Sort(u.docs)
-		out.AddMany(u.docs)
-	}
-	return out
-}
-
-// numeric returns the numeric values in ascending order.
-func (p *postings) numeric() []value {
-	p.lazy.Lock()
-	defer p.lazy.Unlock()
-	return p.numericLocked()
-}
-
-func (p *postings) numericLocked() []value {
-	if p.byNum == nil {
-		p.values(func(v value) {
-			if v.isNum {
-				p.byNum = append(p.byNum, v)
-			}
-		})
-		slices.SortFunc(p.byNum, func(a, b value) int {
-			if a.num != b.num {
-				if a.num < b.num {
-					return -1
-				}
-				return 1
-			}
-			if a.text < b.text {
-				return -1
-			}
-			if a.text > b.text {
-				return 1
-			}
-			return 0
-		})
-		if p.byNum == nil {
-			p.byNum = []value{}
-		}
-	}
-	return p.byNum
-}
-
 // Index is the in-memory index of one set of findings. It is safe for
 // concurrent use: queries share a read lock, writes take the write lock.
 type Index struct {
 	mu    sync.RWMutex
-	ids   []string // by doc number; "" for a free number
-	byID  map[string]uint32
+	ids   idTable
 	free  []uint32
 	alive *roaring.Bitmap
 	attrs []postings // by guardpost.FilterAttributes index
@@ -279,9 +64,10 @@ type Index struct {
 	// two per sort attribute, ascending and descending), each as of a
 	// generation; a write starts a new one, and a stale permutation is
 	// the starting point of the next (see permutation).
-	permMu sync.Mutex
-	perms  []perm
-	gen    uint64
+	permMu    sync.Mutex
+	perms     []perm
+	permClock uint64
+	gen       uint64
 	// results keeps criteria bitmaps and statistics until a write.
 	results results
 
@@ -295,12 +81,14 @@ type Index struct {
 
 // New returns an empty index.
 func New() *Index {
-	x := &Index{byID: map[string]uint32{}, alive: roaring.New(),
+	x := &Index{alive: roaring.New(),
 		attrs: make([]postings, len(guardpost.FilterAttributes)),
 		sorts: make([]sortColumn, len(guardpost.SortAttributes))}
-	for i := range x.attrs {
-		x.attrs[i].single = map[value]uint32{}
-		x.attrs[i].shared = map[value]*roaring.Bitmap{}
+	for i, a := range guardpost.FilterAttributes {
+		x.attrs[i] = newPostings(a.Kind)
+		if a.Name == "id" || a.Name == "arn" {
+			x.attrs[i].self = &selfValues{ids: &x.ids, docs: roaring.New()}
+		}
 	}
 	for i, a := range guardpost.SortAttributes {
 		x.sorts[i] = sortColumn{str: a.Kind == guardpost.KindString}
@@ -322,11 +110,11 @@ func (x *Index) Len() int {
 func (x *Index) Put(d Doc, previous []guardpost.AttributeValue) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	n, ok := x.byID[d.ID]
+	n, ok := x.ids.lookup(d.ID)
 	if ok {
 		x.unpost(n, previous)
 	} else {
-		n = x.number(strings.Clone(d.ID))
+		n = x.number(d.ID)
 	}
 	for _, a := range d.Attrs {
 		x.attrs[a.Attribute].add(value{a.Text, a.Num, a.IsNum}, n)
@@ -336,50 +124,106 @@ func (x *Index) Put(d Doc, previous []guardpost.AttributeValue) {
 	x.changed()
 }
 
-// PutNew adds findings the index does not hold yet (a build from the
-// store), on every core: postings are per attribute, so the attributes are
+// PutNew adds findings the index does not hold yet (an import's batch),
+// on every core: postings are per attribute, so the attributes are
 // shared out among goroutines, and one more fills the sort and statistics
 // columns. A doc whose id the index already holds is put as by Put with
 // no previous values.
-func (x *Index) PutNew(docs []Doc) {
+func (x *Index) PutNew(docs []Doc) { x.putNew(docs, false) }
+
+// Load is PutNew for a build from the store, batch after batch, before
+// any query sees the index: new values are gathered and sorted into the
+// postings in a few large merges rather than many small ones. Loaded
+// finishes the merges (a query would, in its stead).
+func (x *Index) Load(docs []Doc) { x.putNew(docs, true) }
+
+// Loaded merges what Load gathered, on every core, and trims what the
+// load grew by appending: a slice grown one element at a time has up to a
+// quarter unused, and a bitmap's containers up to half.
+func (x *Index) Loaded() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.shard(func(w, shards int) {
+		for a := range x.attrs {
+			if a%shards == w {
+				p := &x.attrs[a]
+				if p.pending() > 0 {
+					p.merge()
+				}
+				p.loadIdx = nil
+				for i, b := range p.bitmaps {
+					if b != nil {
+						b.RunOptimize()
+						p.bitmaps[i] = b.Clone() // containers of their size
+					}
+				}
+				p.blocks = nil
+				if p.self != nil {
+					p.self.docs.RunOptimize()
+				}
+			}
+		}
+	}, func() {
+		for i := range x.sorts {
+			c := &x.sorts[i]
+			c.codes, c.small, c.nums = fit(c.codes), fit(c.small), fit(c.nums)
+			c.strs.t.trim()
+		}
+		x.accountOf, x.typeOf, x.resourceOf = fit(x.accountOf), fit(x.typeOf), fit(x.resourceOf)
+		x.severity, x.updatedAt = fit(x.severity), fit(x.updatedAt)
+		x.ids.trim()
+		x.account.t.trim()
+		x.typ.t.trim()
+		x.resource.t.trim()
+	})
+	x.changed()
+}
+
+// shard runs work(w, shards) for w in [0, shards) on every core, and
+// other (if not nil) alongside.
+func (x *Index) shard(work func(w, shards int), other func()) {
+	shards := max(1, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for w := range shards {
+		wg.Go(func() { work(w, shards) })
+	}
+	if other != nil {
+		wg.Go(other)
+	}
+	wg.Wait()
+}
+
+func (x *Index) putNew(docs []Doc, bulk bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	ns := make([]uint32, len(docs))
 	for i, d := range docs {
-		if n, ok := x.byID[d.ID]; ok {
+		if n, ok := x.ids.lookup(d.ID); ok {
 			ns[i] = n
 			continue
 		}
-		ns[i] = x.number(strings.Clone(d.ID))
+		ns[i] = x.number(d.ID)
 	}
-	shards := max(1, runtime.GOMAXPROCS(0))
-	if len(docs) < 64 {
-		shards = 1 // not worth the goroutines
-	}
-	if shards == 1 {
+	post := func(w, shards int) {
 		for i, d := range docs {
 			for _, a := range d.Attrs {
-				x.attrs[a.Attribute].add(value{a.Text, a.Num, a.IsNum}, ns[i])
-			}
-		}
-		x.fillColumns(docs, ns)
-		x.settle(ns)
-		return
-	}
-	var wg sync.WaitGroup
-	for w := range shards {
-		wg.Go(func() {
-			for i, d := range docs {
-				for _, a := range d.Attrs {
-					if a.Attribute%shards == w {
-						x.attrs[a.Attribute].add(value{a.Text, a.Num, a.IsNum}, ns[i])
-					}
+				if a.Attribute%shards == w {
+					x.attrs[a.Attribute].load(value{a.Text, a.Num, a.IsNum}, ns[i], bulk)
 				}
 			}
-		})
+		}
+		for a := range x.attrs {
+			if a%shards == w {
+				x.attrs[a].settle(bulk)
+			}
+		}
 	}
-	wg.Go(func() { x.fillColumns(docs, ns) })
-	wg.Wait()
+	if len(docs) < 64 { // not worth the goroutines
+		post(0, 1)
+		x.fillColumns(docs, ns)
+	} else {
+		x.shard(post, func() { x.fillColumns(docs, ns) })
+	}
 	x.settle(ns)
 }
 
@@ -419,7 +263,7 @@ func (x *Index) settle(ns []uint32) {
 func (x *Index) Delete(id string, previous []guardpost.AttributeValue) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	n, ok := x.byID[id]
+	n, ok := x.ids.lookup(id)
 	if !ok {
 		return
 	}
@@ -429,8 +273,7 @@ func (x *Index) Delete(id string, previous []guardpost.AttributeValue) {
 	}
 	x.alive.Remove(n)
 	x.changed()
-	delete(x.byID, id)
-	x.ids[n] = ""
+	x.ids.remove(n)
 	x.free = append(x.free, n)
 }
 
@@ -447,17 +290,18 @@ func (x *Index) number(id string) uint32 {
 	var n uint32
 	if k := len(x.free); k > 0 {
 		n, x.free = x.free[k-1], x.free[:k-1]
-		x.ids[n] = id
 	} else {
-		n = uint32(len(x.ids))
-		x.ids = append(x.ids, id)
+		n = uint32(x.ids.len())
+		if n > maxDoc {
+			panic("index: too many findings")
+		}
 		x.accountOf = append(x.accountOf, 0)
 		x.typeOf = append(x.typeOf, 0)
 		x.resourceOf = append(x.resourceOf, 0)
 		x.severity = append(x.severity, math.NaN())
 		x.updatedAt = append(x.updatedAt, 0)
 	}
-	x.byID[id] = n
+	x.ids.set(n, id)
 	return n
 }
 
@@ -468,22 +312,24 @@ func (x *Index) unpost(n uint32, previous []guardpost.AttributeValue) {
 	}
 }
 
-// dict gives strings small codes, for the statistics columns.
-type dict struct {
-	codes   map[string]uint32
-	strings []string
-}
+// dict gives strings small codes, for the statistics and sort columns.
+// It is an idTable whose numbers are the codes: some of its columns
+// (resources, instance ids) have hundreds of thousands of distinct
+// strings, which a []string and a map would store at some 70 bytes each
+// beside their text.
+type dict struct{ t idTable }
 
 func (d *dict) code(s string) uint32 {
-	if c, ok := d.codes[s]; ok {
+	if c, ok := d.t.lookup(s); ok {
 		return c
 	}
-	if d.codes == nil {
-		d.codes = map[string]uint32{}
-	}
-	c := uint32(len(d.strings))
-	s = strings.Clone(s) // see postings.add
-	d.codes[s] = c
-	d.strings = append(d.strings, s)
+	c := uint32(d.t.len())
+	d.t.set(c, s) // a copy: see postings.add
 	return c
 }
+
+// str returns the string of code c.
+func (d *dict) str(c uint32) string { return d.t.id(c) }
+
+// len is the number of codes.
+func (d *dict) len() int { return d.t.len() }

@@ -10,38 +10,85 @@ import (
 )
 
 // sortColumn holds one sort attribute's key for every doc: a number (NaN
-// when absent) or, for string attributes, a dictionary code and whether it
-// is present. (Codes: most string sort keys, such as type or account, repeat
+// when absent) or, for string attributes, 1 + a dictionary code (0 when
+// absent). (Codes: most string sort keys, such as type or account, repeat
 // across findings, and a code is 4 bytes where a string header is 16.)
+//
+// Most numeric sort keys (severity, confidence, ports, counts) take few
+// distinct values: such a column keeps 1 + the index of the value in vals
+// (0 when absent) in 2 bytes a doc, and becomes a column of numbers (8
+// bytes a doc) when it meets a 65,536th distinct value (times do at once).
 type sortColumn struct {
-	str     bool
+	str   bool
+	codes []uint32
+	strs  dict
+
+	small   []uint16
+	vals    []float64
+	valCode map[uint64]uint16 // by math.Float64bits
+	big     bool
 	nums    []float64
-	codes   []uint32
-	strs    dict
-	present []bool
 }
 
 func (c *sortColumn) set(n uint32, k any) {
 	if c.str {
 		for uint32(len(c.codes)) <= n {
 			c.codes = append(c.codes, 0)
-			c.present = append(c.present, false)
 		}
-		s, ok := k.(string)
-		c.codes[n], c.present[n] = 0, ok
-		if ok {
-			c.codes[n] = c.strs.code(s)
+		c.codes[n] = 0
+		if s, ok := k.(string); ok {
+			c.codes[n] = 1 + c.strs.code(s)
 		}
 		return
-	}
-	for uint32(len(c.nums)) <= n {
-		c.nums = append(c.nums, math.NaN())
 	}
 	f, ok := k.(float64)
 	if !ok {
 		f = math.NaN()
 	}
+	if !c.big {
+		for uint32(len(c.small)) <= n {
+			c.small = append(c.small, 0)
+		}
+		if math.IsNaN(f) {
+			c.small[n] = 0
+			return
+		}
+		code, ok := c.valCode[math.Float64bits(f)]
+		if !ok && len(c.vals) < math.MaxUint16 {
+			if c.valCode == nil {
+				c.valCode = map[uint64]uint16{}
+			}
+			c.vals = append(c.vals, f)
+			code, ok = uint16(len(c.vals)), true
+			c.valCode[math.Float64bits(f)] = code
+		}
+		if ok {
+			c.small[n] = code
+			return
+		}
+		// Too many distinct values: a column of numbers.
+		c.nums = make([]float64, len(c.small), cap(c.small))
+		for i := range c.small {
+			c.nums[i] = c.num(uint32(i))
+		}
+		c.big, c.small, c.vals, c.valCode = true, nil, nil, nil
+	}
+	for uint32(len(c.nums)) <= n {
+		c.nums = append(c.nums, math.NaN())
+	}
 	c.nums[n] = f
+}
+
+// num is doc n's number, NaN when absent.
+func (c *sortColumn) num(n uint32) float64 {
+	if c.big {
+		if int(n) < len(c.nums) {
+			return c.nums[n]
+		}
+	} else if int(n) < len(c.small) && c.small[n] != 0 {
+		return c.vals[c.small[n]-1]
+	}
+	return math.NaN()
 }
 
 // ordering is one listing order: a sort column (nil: by id alone) and a
@@ -66,12 +113,12 @@ func (o ordering) key(d uint32) any {
 	case o.col == nil:
 		return nil
 	case o.col.str:
-		if int(d) < len(o.col.present) && o.col.present[d] {
-			return o.col.strs.strings[o.col.codes[d]]
+		if int(d) < len(o.col.codes) && o.col.codes[d] != 0 {
+			return o.col.strs.str(o.col.codes[d] - 1)
 		}
 	default:
-		if int(d) < len(o.col.nums) && !math.IsNaN(o.col.nums[d]) {
-			return o.col.nums[d]
+		if n := o.col.num(d); !math.IsNaN(n) {
+			return n
 		}
 	}
 	return nil
@@ -95,13 +142,13 @@ type sorter struct {
 func (o ordering) sorter(ranked bool) sorter {
 	s := sorter{o: o}
 	if ranked && o.col != nil && o.col.str {
-		strs := o.col.strs.strings
-		byText := make([]uint32, len(strs))
+		strs := &o.col.strs
+		byText := make([]uint32, strs.len())
 		for i := range byText {
 			byText[i] = uint32(i)
 		}
-		slices.SortFunc(byText, func(a, b uint32) int { return strings.Compare(strs[a], strs[b]) })
-		s.ranks = make([]uint32, len(strs))
+		slices.SortFunc(byText, func(a, b uint32) int { return strings.Compare(strs.str(a), strs.str(b)) })
+		s.ranks = make([]uint32, strs.len())
 		for rank, code := range byText {
 			s.ranks[code] = uint32(rank)
 		}
@@ -113,7 +160,14 @@ func (s sorter) compare(a, b uint32) int {
 	if c := s.o.col; c != nil {
 		var r int
 		if c.str {
-			pa, pb := int(a) < len(c.present) && c.present[a], int(b) < len(c.present) && c.present[b]
+			var ca, cb uint32 // 1 + code; 0: absent
+			if int(a) < len(c.codes) {
+				ca = c.codes[a]
+			}
+			if int(b) < len(c.codes) {
+				cb = c.codes[b]
+			}
+			pa, pb := ca != 0, cb != 0
 			switch {
 			case !pa && !pb:
 			case !pa:
@@ -121,18 +175,12 @@ func (s sorter) compare(a, b uint32) int {
 			case !pb:
 				return -1
 			case s.ranks != nil:
-				r = cmp.Compare(s.ranks[c.codes[a]], s.ranks[c.codes[b]])
+				r = cmp.Compare(s.ranks[ca-1], s.ranks[cb-1])
 			default:
-				r = strings.Compare(c.strs.strings[c.codes[a]], c.strs.strings[c.codes[b]])
+				r = strings.Compare(c.strs.str(ca-1), c.strs.str(cb-1))
 			}
 		} else {
-			na, nb := math.NaN(), math.NaN()
-			if int(a) < len(c.nums) {
-				na = c.nums[a]
-			}
-			if int(b) < len(c.nums) {
-				nb = c.nums[b]
-			}
+			na, nb := c.num(a), c.num(b)
 			switch {
 			case math.IsNaN(na) && math.IsNaN(nb):
 			case math.IsNaN(na):
@@ -150,7 +198,7 @@ func (s sorter) compare(a, b uint32) int {
 			return r
 		}
 	}
-	return strings.Compare(s.o.x.ids[a], s.o.x.ids[b])
+	return strings.Compare(s.o.x.ids.id(a), s.o.x.ids.id(b))
 }
 
 // compareCursor orders doc d against a cursor's position.
@@ -160,14 +208,19 @@ func (o ordering) compareCursor(d uint32, c *guardpost.FindingCursor) int {
 			return r
 		}
 	}
-	return strings.Compare(o.x.ids[d], c.ID)
+	return strings.Compare(o.x.ids.id(d), c.ID)
 }
 
 // perm is one order's permutation of the live docs as of generation gen.
 type perm struct {
 	docs []uint32
 	gen  uint64
+	used uint64 // when last asked for, in permutation calls
 }
+
+// maxPerms bounds the permutations kept (4 MB each at a million
+// findings; 37 orders): the least recently used one goes.
+const maxPerms = 6
 
 // permutation returns every live doc in o's order. It is kept until a
 // write makes it stale, so long listings walk it instead of sorting. The
@@ -191,8 +244,10 @@ func (x *Index) permutation(o ordering) []uint32 {
 	if x.perms == nil {
 		x.perms = make([]perm, 1+2*len(x.sorts))
 	}
+	x.permClock++
 	old := x.perms[slot]
 	if old.docs != nil && old.gen == x.gen {
+		x.perms[slot].used = x.permClock
 		return old.docs
 	}
 	compare := o.sorter(true).compare
@@ -202,7 +257,7 @@ func (x *Index) permutation(o ordering) []uint32 {
 		slices.SortFunc(p, compare)
 	} else {
 		kept := make([]uint32, 0, x.alive.GetCardinality())
-		had := make([]bool, len(x.ids))
+		had := make([]bool, x.ids.len())
 		for _, d := range old.docs {
 			if int(d) < len(had) && x.alive.Contains(d) {
 				kept = append(kept, d)
@@ -226,7 +281,19 @@ func (x *Index) permutation(o ordering) []uint32 {
 			slices.SortFunc(p, compare)
 		}
 	}
-	x.perms[slot] = perm{docs: p, gen: x.gen}
+	x.perms[slot] = perm{docs: p, gen: x.gen, used: x.permClock}
+	kept, oldest := 0, -1
+	for i, q := range x.perms {
+		if q.docs != nil {
+			kept++
+			if i != slot && (oldest < 0 || q.used < x.perms[oldest].used) {
+				oldest = i
+			}
+		}
+	}
+	if kept > maxPerms {
+		x.perms[oldest] = perm{}
+	}
 	return p
 }
 

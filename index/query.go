@@ -1,7 +1,6 @@
 package index
 
 import (
-	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -60,10 +59,10 @@ func (x *Index) computeCriterion(c *guardpost.Criterion) *roaring.Bitmap {
 		out.And(p.inRange(c))
 	}
 	if len(c.Matches) > 0 {
-		out.And(patternPostings(p, c.Matches))
+		out.And(p.matching(c.Matches))
 	}
 	if len(c.NotMatches) > 0 {
-		out.AndNot(patternPostings(p, c.NotMatches))
+		out.AndNot(p.matching(c.NotMatches))
 	}
 	return out
 }
@@ -71,34 +70,10 @@ func (x *Index) computeCriterion(c *guardpost.Criterion) *roaring.Bitmap {
 // equal returns the findings with a value equal to one of the given ones:
 // by number for numeric attributes, by text for the others.
 func (x *Index) equal(p *postings, numeric bool, texts []string, nums []float64) *roaring.Bitmap {
-	var u union
 	if numeric {
-		vs := p.numeric()
-		for _, n := range nums {
-			i, _ := slices.BinarySearchFunc(vs, n, func(v value, n float64) int { return cmp.Compare(v.num, n) })
-			for ; i < len(vs) && vs[i].num == n; i++ {
-				u.add(p, vs[i])
-			}
-		}
-	} else {
-		for _, t := range texts {
-			u.add(p, value{text: t})
-		}
+		return p.equalNum(nums)
 	}
-	return u.bitmap()
-}
-
-// patternPostings returns the findings with a value whose text matches one
-// of the patterns. It tests each distinct value once, however many
-// findings share it.
-func patternPostings(p *postings, patterns []string) *roaring.Bitmap {
-	var u union
-	p.values(func(v value) {
-		if guardpost.MatchesAnyPattern(patterns, v.text) {
-			u.add(p, v)
-		}
-	})
-	return u.bitmap()
+	return p.equalText(texts)
 }
 
 // Query selects a page of findings, as guardpost.FindingQuery does.
@@ -156,7 +131,7 @@ func (x *Index) List(q Query) []guardpost.FindingCursor {
 func (x *Index) cursors(o ordering, docs []uint32) []guardpost.FindingCursor {
 	out := make([]guardpost.FindingCursor, len(docs))
 	for i, d := range docs {
-		out[i] = guardpost.FindingCursor{ID: x.ids[d], SortKey: o.key(d)}
+		out[i] = guardpost.FindingCursor{ID: x.ids.id(d), SortKey: o.key(d)}
 	}
 	return out
 }
@@ -216,11 +191,11 @@ func (x *Index) statistics(where []guardpost.Criterion, group guardpost.StatGrou
 	var order [][2]string
 	for _, a := range groups {
 		d := a.sample
-		f := &guardpost.Finding{AccountID: x.account.strings[x.accountOf[d]], Type: x.typ.strings[x.typeOf[d]],
+		f := &guardpost.Finding{AccountID: x.account.str(x.accountOf[d]), Type: x.typ.str(x.typeOf[d]),
 			Severity: x.severity[d], UpdatedAt: time.UnixMilli(x.updatedAt[d]).UTC()}
 		rk := [2]string{guardpost.StatKey(group, f), ""}
 		if group == guardpost.StatByResource {
-			rt, id, _ := strings.Cut(x.resource.strings[x.resourceOf[d]], "\x00")
+			rt, id, _ := strings.Cut(x.resource.str(x.resourceOf[d]), "\x00")
 			rk = [2]string{id, rt}
 		}
 		r := rows[rk]

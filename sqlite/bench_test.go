@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -310,6 +311,16 @@ func BenchmarkLoadIndexes(b *testing.B) {
 		db.LoadIndexes()
 		for !db.Ready() {
 			time.Sleep(time.Millisecond)
+		}
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		b.ReportMetric(float64(m.HeapAlloc)/(1<<20), "heapMiB")
+		for _, x := range db.indexes.m {
+			for _, f := range x.Footprint()[:20] {
+				b.Logf("%-70s values %8d shared %7d run %6.1f MB delta %5.1f MB bitmaps %5.1f MB", f.Name, f.Values, f.Shared,
+					float64(f.RunBytes)/1e6, float64(f.DeltaBytes)/1e6, float64(f.BitmapBytes)/1e6)
+			}
 		}
 		db.Close()
 	}

@@ -222,16 +222,17 @@ func (db *DB) buildIndex(ctx context.Context, q querier, k detectorKey) (*index.
 	filled := make(chan struct{})
 	go func() {
 		// Larger batches share the index's work out among the cores with
-		// less coordination (see index.PutNew).
+		// less coordination (see index.Load).
 		var pending []index.Doc
 		for docs := range parsed {
 			pending = append(pending, docs...)
 			if len(pending) >= 8192 {
-				x.PutNew(pending)
+				x.Load(pending)
 				pending = pending[:0]
 			}
 		}
-		x.PutNew(pending)
+		x.Load(pending)
+		x.Loaded()
 		close(filled)
 	}()
 	var readErr error

@@ -100,6 +100,9 @@ type Main struct {
 	// TLSCert and TLSKey, when both set, are PEM files: the API is then
 	// served over TLS.
 	TLSCert, TLSKey string
+	// MemoryLimitMiB is the Go runtime's soft memory limit: 0 follows
+	// the live heap (see followMemoryLimit), negative sets none.
+	MemoryLimitMiB int
 	// Stderr receives the start instructions (and the log, unless Logger is
 	// set). Logger, when set before Run, is used as it is: --log-level and
 	// --log-format then do not apply.
@@ -136,6 +139,7 @@ func (m *Main) flagSet() *flag.FlagSet {
 	fs := flag.NewFlagSet("guardpost serve", flag.ContinueOnError)
 	fs.StringVar(&m.Listen, "listen", m.Listen, "`address` to serve the API on")
 	fs.IntVar(&m.FindingCacheMiB, "finding-cache", m.FindingCacheMiB, "`MiB` of finding documents GetFindings keeps in memory (exact: dropped on every write); 0: none")
+	fs.IntVar(&m.MemoryLimitMiB, "memory-limit", m.MemoryLimitMiB, "soft limit of the Go runtime's memory in `MiB` (collect harder near it); 0: follow the live heap (1.125 × live + 32 MiB, once the indexes are built); -1: none (collect at twice the live heap)")
 	fs.StringVar(&m.PprofListen, "pprof", m.PprofListen, "`address` to serve Go profiles (/debug/pprof/) on, unauthenticated; empty: none")
 	fs.StringVar(&m.TLSCert, "tls-cert", m.TLSCert, "PEM `file` of the TLS certificate (chain); with --tls-key, serves HTTPS")
 	fs.StringVar(&m.TLSKey, "tls-key", m.TLSKey, "PEM `file` of the TLS private key; with --tls-cert, serves HTTPS")
@@ -297,6 +301,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 
 	var g group
 	g.add("http", m.serveHTTP)
+	g.add("memory-limit", func(ctx context.Context) error { return followMemoryLimit(ctx, m.MemoryLimitMiB, m.store.Ready) })
 	if m.PprofListen != "" {
 		if err := m.servePprof(&g); err != nil {
 			return err

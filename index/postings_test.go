@@ -1,0 +1,421 @@
+package index
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/guardpost/guardpost"
+)
+
+// TestPostingsFollowAModel writes random values (adds, removals, bulk
+// loads of every size, merges) into postings of every kind and compares
+// each lookup (equality by text and by number, ranges, patterns) with a
+// map from values to doc sets.
+func TestPostingsFollowAModel(t *testing.T) {
+	for _, kind := range []guardpost.ValueKind{guardpost.KindString, guardpost.KindNumber, guardpost.KindTime, guardpost.KindBool} {
+		for seed := range uint64(2) {
+			t.Run(fmt.Sprintf("%v,%d", kind, seed), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(seed, uint64(kind)))
+				checkPostingsModel(t, rng, kind, []int{1500, 40}[seed])
+			})
+		}
+	}
+}
+
+// randomValue makes values of the kind as guardpost.FindingAttributes
+// does, with now and then a value of another form (odd texts, text on a
+// numeric attribute, numbers on a text one).
+func randomValue(rng *rand.Rand, kind guardpost.ValueKind, spread int) value {
+	odd := rng.IntN(20) == 0
+	switch kind {
+	case guardpost.KindString:
+		if odd {
+			n := float64(rng.IntN(10))
+			return value{text: strconv.Itoa(int(n)), num: n, isNum: true}
+		}
+		prefixes := []string{"arn:aws:guardduty:us-east-1:111122223333:detector/d/finding/", "i-0", "", "10.0.", "x"}
+		return value{text: prefixes[rng.IntN(len(prefixes))] + strconv.Itoa(rng.IntN(spread))}
+	case guardpost.KindNumber:
+		n := float64(rng.IntN(spread)) / 4
+		if odd {
+			return value{text: fmt.Sprintf("%.3f", n), num: n, isNum: true}
+		}
+		return value{text: strconv.FormatFloat(n, 'f', -1, 64), num: n, isNum: true}
+	case guardpost.KindBool:
+		b := rng.IntN(2) == 0
+		if odd {
+			return value{text: "yes"}
+		}
+		if b {
+			return value{text: "true", num: 1, isNum: true}
+		}
+		return value{text: "false", num: 0, isNum: true}
+	}
+	ms := int64(1767225600000) + int64(rng.IntN(spread))*1000*int64(1+rng.IntN(2))
+	switch rng.IntN(8) {
+	case 0:
+		return value{text: strconv.FormatFloat(float64(ms)/1000, 'f', -1, 64), num: float64(ms), isNum: true}
+	case 1:
+		return value{text: time.UnixMilli(ms).UTC().Format(time.RFC3339), num: float64(ms), isNum: true}
+	case 2:
+		if odd {
+			return value{text: "not a time"}
+		}
+	}
+	return value{text: guardpost.ISOTime(time.UnixMilli(ms)), num: float64(ms), isNum: true}
+}
+
+// spread is how many distinct values the attribute draws from: many (long
+// runs, most values held by one finding) or few (shared values, bitmaps).
+func checkPostingsModel(t *testing.T, rng *rand.Rand, kind guardpost.ValueKind, spread int) {
+	p := newPostings(kind)
+	model := map[value]map[uint32]bool{}
+	var held []struct {
+		v   value
+		doc uint32
+	}
+	addModel := func(v value, doc uint32) {
+		if model[v] == nil {
+			model[v] = map[uint32]bool{}
+		}
+		if !model[v][doc] {
+			held = append(held, struct {
+				v   value
+				doc uint32
+			}{v, doc})
+		}
+		model[v][doc] = true
+	}
+	docs := uint32(0)
+	for step := range 100 {
+		switch r := rng.IntN(10); {
+		case r < 4:
+			for range 1 + rng.IntN(50) {
+				v, doc := randomValue(rng, kind, spread), uint32(rng.IntN(int(docs)+1))
+				docs = max(docs, doc+1)
+				p.add(v, doc)
+				addModel(v, doc)
+			}
+		case r < 6 && len(held) > 0:
+			for range 1 + rng.IntN(30) {
+				if len(held) == 0 {
+					break
+				}
+				k := rng.IntN(len(held))
+				h := held[k]
+				held = slices.Delete(held, k, k+1)
+				p.remove(h.v, h.doc)
+				delete(model[h.v], h.doc)
+				if len(model[h.v]) == 0 {
+					delete(model, h.v)
+				}
+			}
+		case r < 8:
+			bulk := rng.IntN(2) == 0
+			for range rng.IntN(1500) {
+				v := randomValue(rng, kind, spread)
+				p.load(v, docs, bulk)
+				addModel(v, docs)
+				docs++
+			}
+			p.settle(bulk)
+		case r < 9:
+			p.ready()
+		default:
+			p.merge()
+		}
+		if step%25 == 0 {
+			checkLookups(t, rng, &p, model, kind, spread)
+		}
+	}
+	checkLookups(t, rng, &p, model, kind, spread)
+}
+
+func checkLookups(t *testing.T, rng *rand.Rand, p *postings, model map[value]map[uint32]bool, kind guardpost.ValueKind, spread int) {
+	t.Helper()
+	want := func(keep func(v value) bool) []uint32 {
+		var out []uint32
+		for v, ds := range model {
+			if keep(v) {
+				for d := range ds {
+					out = append(out, d)
+				}
+			}
+		}
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	check := func(what string, got *roaring.Bitmap, w []uint32) {
+		t.Helper()
+		if g := got.ToArray(); !slices.Equal(g, w) && !(len(g) == 0 && len(w) == 0) {
+			t.Fatalf("%s: got %d docs %v, want %d %v", what, len(g), head(g), len(w), head(w))
+		}
+	}
+	for range 5 {
+		v := randomValue(rng, kind, spread)
+		if p.numeric {
+			check(fmt.Sprintf("equal number %v", v.num), p.equalNum([]float64{v.num}), want(func(m value) bool { return m.isNum && m.num == v.num }))
+		} else {
+			check(fmt.Sprintf("equal text %q", v.text), p.equalText([]string{v.text}), want(func(m value) bool { return !m.isNum && m.text == v.text }))
+		}
+		lo, hi := randomValue(rng, kind, spread).num, randomValue(rng, kind, spread).num
+		c := guardpost.Criterion{GreaterThanOrEqual: &lo, LessThan: &hi}
+		check(fmt.Sprintf("range [%v, %v)", lo, hi), p.inRange(&c), want(func(m value) bool { return m.isNum && m.num >= lo && m.num < hi }))
+		pats := [][]string{{"*"}, {v.text}, {v.text[:len(v.text)/2] + "*"}, {"i-0*1", "10.?.*"}, {"*1*"}, {"2026-01-01T0*"}, {"17*"}, {"t*", "arn:*finding/2*"}}[rng.IntN(8)]
+		check(fmt.Sprintf("matches %q", pats), p.matching(pats), want(func(m value) bool { return guardpost.MatchesAnyPattern(pats, m.text) }))
+	}
+}
+
+func head(s []uint32) []uint32 { return s[:min(len(s), 10)] }
+
+// TestStrRun checks the front-coded run's lookups against a sorted slice.
+func TestStrRun(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{0, 1, 15, 16, 17, 100, 5000} {
+		set := map[string]bool{}
+		for len(set) < n {
+			set[fmt.Sprintf("%s%d", []string{"arn:aws:x/", "arn:aws:y/", "b", ""}[rng.IntN(4)], rng.IntN(10*n))] = true
+		}
+		var sorted []string
+		for s := range set {
+			sorted = append(sorted, s)
+		}
+		slices.Sort(sorted)
+		var b strBuilder
+		for i, s := range sorted {
+			b.add(s, posting(i))
+		}
+		r := b.done()
+		s := r.scanFrom(0)
+		for i := 0; s.next(); i++ {
+			if s.text() != sorted[i] {
+				t.Fatalf("n=%d: string %d is %q, want %q", n, i, s.text(), sorted[i])
+			}
+		}
+		for range 200 {
+			q := fmt.Sprintf("%s%d", []string{"arn:aws:x/", "arn:aws:y/", "b", "", "c"}[rng.IntN(5)], rng.IntN(10*n+1))
+			want, found := slices.BinarySearch(sorted, q)
+			if got := r.lowerBound(q); got != want {
+				t.Fatalf("n=%d: lowerBound(%q) = %d, want %d", n, q, got, want)
+			}
+			if !found {
+				want = -1
+			}
+			if got := r.find(q); got != want {
+				t.Fatalf("n=%d: find(%q) = %d, want %d", n, q, got, want)
+			}
+		}
+	}
+}
+
+// TestISOTime checks the hand-written formatter against time.Format
+// over the years it formats.
+func TestISOTime(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := range 20000 {
+		ms := minISO + rng.Int64N(maxISO-minISO+1)
+		if i < 10 {
+			ms = []int64{minISO, maxISO, 0, -1, 1, 86400000, -86400000, 951782400000, 1767225600000, 4107542400000}[i]
+		}
+		if got, want := string(appendISOTime(nil, ms)), guardpost.ISOTime(time.UnixMilli(ms)); got != want {
+			t.Fatalf("appendISOTime(%d) = %s, want %s", ms, got, want)
+		}
+	}
+}
+
+// TestIDTableFollowsAMap numbers, looks up and frees random ids against a
+// map, through growth, tombstones and compaction.
+func TestIDTableFollowsAMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	var tab idTable
+	model := map[string]uint32{}
+	var freeNums []uint32
+	for step := range 200000 {
+		if rng.IntN(3) > 0 || len(model) == 0 {
+			id := fmt.Sprintf("f%x", rng.IntN(50000))
+			if _, ok := model[id]; ok {
+				continue
+			}
+			var n uint32
+			if k := len(freeNums); k > 0 && rng.IntN(2) == 0 {
+				n, freeNums = freeNums[k-1], freeNums[:k-1]
+			} else {
+				n = uint32(tab.len())
+			}
+			tab.set(n, id)
+			model[id] = n
+		} else {
+			for id, n := range model {
+				got := tab.id(n)
+				tab.remove(n)
+				if got != id {
+					t.Fatalf("step %d: id(%d) = %q, want %q", step, n, got, id)
+				}
+				delete(model, id)
+				freeNums = append(freeNums, n)
+				break
+			}
+		}
+		if step%1000 == 0 {
+			for id, n := range model {
+				if got, ok := tab.lookup(id); !ok || got != n || tab.id(n) != id {
+					t.Fatalf("step %d: lookup(%q) = %d, %v; id = %q; want %d", step, id, got, ok, tab.id(n), n)
+				}
+			}
+			for range 100 {
+				id := fmt.Sprintf("f%x", rng.IntN(50000))
+				if _, want := model[id]; !want {
+					if n, ok := tab.lookup(id); ok {
+						t.Fatalf("step %d: lookup(%q) = %d, want none", step, id, n)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestSortColumnOutgrowsCodes fills a numeric sort column past the
+// distinct values its 2-byte codes hold, rewriting keys on the way.
+func TestSortColumnOutgrowsCodes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	var c sortColumn
+	model := map[uint32]any{}
+	for i := range 200000 {
+		n := uint32(rng.IntN(120000))
+		var k any
+		if i%7 != 0 {
+			k = float64(rng.IntN(1 + i))
+		}
+		c.set(n, k)
+		model[n] = k
+	}
+	if !c.big {
+		t.Fatal("the column kept 2-byte codes for more distinct values than they hold")
+	}
+	for n := range uint32(130000) {
+		got, want := c.num(n), model[n]
+		if w, ok := want.(float64); ok && got != w || !ok && !math.IsNaN(got) {
+			t.Fatalf("num(%d) = %v, want %v", n, got, want)
+		}
+	}
+}
+
+// TestOwnValues queries the attributes whose values name their own
+// finding (id, arn: kept as a bitmap over the id table) with every
+// operator, through loads, rewrites (one to an ARN of another form) and
+// deletes, against the oracle.
+func TestOwnValues(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	fs := corpus(t, 400, rng)
+	x := New()
+	var batch []Doc
+	for _, f := range fs[:200] {
+		batch = append(batch, DocOf(f))
+	}
+	x.Load(batch)
+	x.Loaded()
+	for _, f := range fs[200:] {
+		x.Put(DocOf(f), nil)
+	}
+	arn := guardpost.FilterAttributeIndex("arn")
+	// A finding whose arn is not its own (another detector's form).
+	odd := *fs[5]
+	odd.Attributes = slices.Clone(odd.Attributes)
+	for i := range odd.Attributes {
+		if odd.Attributes[i].Attribute == arn {
+			odd.Attributes[i].Text = "arn:aws:guardduty:eu-west-1:999999999999:detector/other/finding/" + odd.ID
+		}
+	}
+	x.Put(DocOf(&odd), fs[5].Attributes)
+	fs[5] = &odd
+	for _, f := range fs[300:320] {
+		x.Delete(f.ID, f.Attributes)
+	}
+	live := append(slices.Clone(fs[:300]), fs[320:]...)
+	for _, name := range []string{"id", "arn"} {
+		a := guardpost.FilterAttributeIndex(name)
+		for i := range 40 {
+			f := live[rng.IntN(len(live))]
+			if i < 3 {
+				f = fs[5]
+			}
+			var text string
+			for _, v := range f.Attributes {
+				if v.Attribute == a {
+					text = v.Text
+				}
+			}
+			for _, c := range []guardpost.Criterion{
+				{Attribute: a, EqualsText: []string{text, fs[310].ID}},
+				{Attribute: a, NotEqualsText: []string{text}},
+				{Attribute: a, Matches: []string{text[:len(text)-3] + "*"}},
+				{Attribute: a, Matches: []string{"*" + text[len(text)-4:]}},
+				{Attribute: a, NotMatches: []string{"*" + text[len(text)-2:]}},
+				{Attribute: a, Matches: []string{"arn:aws:guardduty:eu-west-1:*"}},
+			} {
+				q := Query{Where: []guardpost.Criterion{c}}
+				if got, want := x.List(q), oracle(live, q); !slices.EqualFunc(got, want, func(a, b guardpost.FindingCursor) bool { return a.ID == b.ID }) {
+					t.Fatalf("%s %+v: got %d findings, want %d", name, c, len(got), len(want))
+				}
+			}
+		}
+	}
+}
+
+// TestQueriesFinishALoad: queries that find a load not merged (Load
+// without Loaded) merge it, once, concurrently (run with -race).
+func TestQueriesFinishALoad(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	fs := corpus(t, 300, rng)
+	x := New()
+	var docs []Doc
+	for _, f := range fs {
+		docs = append(docs, DocOf(f))
+	}
+	x.Load(docs)
+	queries := make([]Query, 40)
+	for i := range queries {
+		queries[i] = Query{Where: randomCriteria(rng, fs), Limit: 20}
+	}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := w; i < len(queries); i += 4 {
+				if got, want := x.List(queries[i]), oracle(fs, queries[i]); !slices.EqualFunc(got, want, func(a, b guardpost.FindingCursor) bool { return a.ID == b.ID }) {
+					t.Errorf("query %d: got %d findings, want %d", i, len(got), len(want))
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// TestDeltaDoesNotGrowWithChurn rewrites one finding's value many times:
+// the delta's slots must not pile up between merges.
+func TestDeltaDoesNotGrowWithChurn(t *testing.T) {
+	p := newPostings(guardpost.KindTime)
+	prev := value{}
+	for i := range 100000 {
+		ms := int64(1767225600000 + i)
+		v := value{text: guardpost.ISOTime(time.UnixMilli(ms)), num: float64(ms), isNum: true}
+		if i > 0 {
+			p.remove(prev, 7)
+		}
+		p.add(v, 7)
+		prev = v
+	}
+	if n := len(p.deltaPost); n > 2*mergeThreshold(p.runLen()) {
+		t.Fatalf("%d delta slots for %d live values", n, len(p.delta))
+	}
+	if got := p.equalNum([]float64{prev.num}).ToArray(); !slices.Equal(got, []uint32{7}) {
+		t.Fatalf("the last value holds %v, want [7]", got)
+	}
+}
