@@ -2,6 +2,7 @@ package findingrec
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"os"
 	"reflect"
@@ -63,6 +64,28 @@ func TestDictionariesAreFrozen(t *testing.T) {
 	}
 	if _, err := Decompress(nil, []byte("not zstd")); err == nil {
 		t.Error("garbage decompressed")
+	}
+	if _, err := Decompress(nil, []byte{formS2Dict1, 0xff, 0xff, 0xff, 0xff, 0x7f}); err == nil {
+		t.Error("an S2 block claiming 34 GB decompressed")
+	}
+	// Blobs written in each form read back, appended to what dst holds.
+	z, err := compressZstd(nil, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back, err := Decompress([]byte("x"), z); err != nil || !bytes.Equal(back, append([]byte("x"), doc...)) {
+		t.Fatalf("zstd frame: %v", err)
+	}
+	prefixed, err := Compress([]byte("y"), doc)
+	if err != nil || !bytes.Equal(prefixed[1:], c) {
+		t.Fatalf("Compress does not append: %v", err)
+	}
+	// The S2 form is frozen: these bytes were written by the first version.
+	const frozen = "01583a8b0a2831313132323232333333332e44091065752d77654a440911f71ed008246e7374616e6365227d7d"
+	want := `{"accountId":"111122223333","region":"eu-west-1","resource":{"resourceType":"Instance"}}`
+	b, _ := hex.DecodeString(frozen)
+	if back, err := Decompress(nil, b); err != nil || string(back) != want {
+		t.Errorf("a frozen S2 block reads %q, %v", back, err)
 	}
 }
 
