@@ -99,6 +99,11 @@ func (db *DB) scan(sc interface{ Scan(...any) error }, attributes bool) (*guardp
 		return nil, fmt.Errorf("finding %s: %w", f.ID, err)
 	}
 	f.Document = json.RawMessage(doc)
+	if !attributes {
+		// Reads hand the compressed document to GetFindings' cache. Writes
+		// do not: a rewritten copy would carry a stale one.
+		f.Packed = guardpost.PackedDocument{Bytes: cdoc, Unpack: findingrec.Decompress}
+	}
 	return &f, nil
 }
 
