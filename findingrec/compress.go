@@ -3,6 +3,7 @@ package findingrec
 import (
 	"crypto/sha256"
 	_ "embed"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"runtime"
@@ -13,9 +14,15 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// formS2Dict1 is the first byte of an S2 block against s2Dict1. A zstd
+// The first byte of each form Compress and CompressSplit write. A zstd
 // frame starts with 0x28.
-const formS2Dict1 = 0x01
+const (
+	// formS2Dict1: an S2 block against s2Dict1.
+	formS2Dict1 = 0x01
+	// formSplit: a uvarint n, n bytes as they are, then an S2 block against
+	// s2Dict1 of the rest.
+	formSplit = 0x02
+)
 
 // maxDecoded bounds what one blob may decompress to, as zstd's decoder is
 // bounded: a corrupt length must not allocate gigabytes.
@@ -98,6 +105,11 @@ func codecs() (*zstd.Encoder, *zstd.Decoder, error) {
 // Compress appends the compressed form of src to dst (formS2Dict1). It is
 // safe for concurrent use.
 func Compress(dst, src []byte) ([]byte, error) {
+	return appendS2(append(dst, formS2Dict1), src)
+}
+
+// appendS2 appends an S2 block of src against s2Dict1.
+func appendS2(dst, src []byte) ([]byte, error) {
 	if _, _, err := codecs(); err != nil { // the dictionaries are checked
 		return nil, err
 	}
@@ -105,11 +117,47 @@ func Compress(dst, src []byte) ([]byte, error) {
 	if n < 0 {
 		return nil, fmt.Errorf("findingrec: compress: %d bytes is too large", len(src))
 	}
-	dst = slices.Grow(dst, 1+n)
+	dst = slices.Grow(dst, n)
 	at := len(dst)
-	dst = append(dst, formS2Dict1)
-	block := s2Dict1().Encode(dst[at+1:at+1+n], src)
-	return dst[:at+1+len(block)], nil
+	block := s2Dict1().Encode(dst[at:at+n], src)
+	return dst[:at+len(block)], nil
+}
+
+// CompressSplit is Compress that keeps the first head bytes of src as they
+// are (formSplit), so that DecompressHead returns them without
+// decompressing anything: a record's head (see Codec.HeadSize) is what
+// GetFindings needs of it.
+func CompressSplit(dst, src []byte, head int) ([]byte, error) {
+	if head < 0 || head > len(src) {
+		return nil, fmt.Errorf("findingrec: compress: head of %d bytes in %d", head, len(src))
+	}
+	dst = append(dst, formSplit)
+	dst = binary.AppendUvarint(dst, uint64(head))
+	dst = append(dst, src[:head]...)
+	return appendS2(dst, src[head:])
+}
+
+// DecompressHead appends to dst the head CompressSplit kept, or, for the
+// other forms, the whole content as Decompress does.
+func DecompressHead(dst, src []byte) ([]byte, error) {
+	if len(src) == 0 || src[0] != formSplit {
+		return Decompress(dst, src)
+	}
+	head, _, err := splitForm(src)
+	if err != nil {
+		return nil, err
+	}
+	return append(dst, head...), nil
+}
+
+// splitForm returns the parts of a formSplit blob.
+func splitForm(src []byte) (head, block []byte, err error) {
+	n, size := binary.Uvarint(src[1:])
+	if size <= 0 || n > uint64(len(src)-1-size) {
+		return nil, nil, fmt.Errorf("findingrec: decompress: %w", ErrCorrupt)
+	}
+	at := 1 + size
+	return src[at : at+int(n)], src[at+int(n):], nil
 }
 
 // compressZstd is how Compress wrote until formS2Dict1: tests keep
@@ -131,6 +179,13 @@ func Decompress(dst, src []byte) ([]byte, error) {
 	}
 	if len(src) > 0 && src[0] == formS2Dict1 {
 		return decompressS2(dst, src[1:])
+	}
+	if len(src) > 0 && src[0] == formSplit {
+		head, block, err := splitForm(src)
+		if err != nil {
+			return nil, err
+		}
+		return decompressS2(append(dst, head...), block)
 	}
 	out, err := dec.DecodeAll(src, dst)
 	if err != nil {

@@ -89,6 +89,66 @@ func TestDictionariesAreFrozen(t *testing.T) {
 	}
 }
 
+// TestCompressSplit checks the form that keeps a record's head readable
+// without decompressing: the whole reads back, the head alone reads back,
+// the other forms give their whole content to DecompressHead, corrupt
+// lengths are refused, and the form is frozen.
+func TestCompressSplit(t *testing.T) {
+	c, _ := Default()
+	for _, f := range sampleFindings(t)[:50] {
+		rec, err := c.Append(nil, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		head, err := c.HeadSize(rec)
+		if err != nil || head <= 0 || head >= len(rec) {
+			t.Fatalf("head of %d bytes in a %d-byte record: %v", head, len(rec), err)
+		}
+		split, err := CompressSplit([]byte("x"), rec, head)
+		if err != nil {
+			t.Fatal(err)
+		}
+		split = split[1:]
+		if back, err := Decompress(nil, split); err != nil || !bytes.Equal(back, rec) {
+			t.Fatalf("whole record: %v", err)
+		}
+		gotHead, err := DecompressHead([]byte("y"), split)
+		if err != nil || !bytes.Equal(gotHead[1:], rec[:head]) {
+			t.Fatalf("head: %v", err)
+		}
+		var whole, fromHead guardpost.Finding
+		if err := c.DecodeHead(rec, &whole); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.DecodeHead(gotHead[1:], &fromHead); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(whole, fromHead) {
+			t.Fatalf("the head alone decodes to %+v, the record to %+v", fromHead, whole)
+		}
+		plain, _ := Compress(nil, rec)
+		if back, err := DecompressHead(nil, plain); err != nil || !bytes.Equal(back, rec) {
+			t.Fatalf("DecompressHead of a whole S2 form: %v", err)
+		}
+	}
+	for _, bad := range [][]byte{{formSplit}, {formSplit, 0x80}, {formSplit, 9, 'a'}} {
+		if _, err := Decompress(nil, bad); err == nil {
+			t.Errorf("%x decompressed", bad)
+		}
+		if _, err := DecompressHead(nil, bad); err == nil {
+			t.Errorf("the head of %x decompressed", bad)
+		}
+	}
+	const frozen = "020448454144313a8b0a2831313132323232333333332e44092865752d776573742d31227d"
+	b, _ := hex.DecodeString(frozen)
+	if back, err := Decompress(nil, b); err != nil || string(back) != `HEAD{"accountId":"111122223333","region":"eu-west-1"}` {
+		t.Errorf("a frozen split blob reads %q, %v", back, err)
+	}
+	if head, err := DecompressHead(nil, b); err != nil || string(head) != "HEAD" {
+		t.Errorf("a frozen split blob's head reads %q, %v", head, err)
+	}
+}
+
 // sampleFindings parses every sample type and 500 generated findings.
 func sampleFindings(t testing.TB) []*guardpost.Finding {
 	t.Helper()

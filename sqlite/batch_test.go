@@ -1,10 +1,13 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/guardpost/guardpost"
+	"github.com/guardpost/guardpost/findingrec"
 	"github.com/guardpost/guardpost/internal/findinggen"
 )
 
@@ -70,5 +73,67 @@ func TestMergeFindingsBatches(t *testing.T) {
 		if f.ID == again.ID && (f.Severity != 1.5 || string(f.Document) != string(again.Document)) {
 			t.Errorf("the repeated id holds severity %v, document %s: not the last write", f.Severity, f.Document)
 		}
+	}
+}
+
+// TestReadsEveryStoredForm rewrites some findings' records and documents
+// in the whole-blob form written before records kept their head apart,
+// and checks that reads (GetFindings' head-only path) and the index (the
+// whole record) give the same answers as for the findings in today's form.
+func TestReadsEveryStoredForm(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	scope := guardpost.Scope{AccountID: "111122223333", Region: "us-east-1"}
+	insertDetector(t, db, scope, "d1")
+	fs := generatedFindings(t, findinggen.New(7), scope, "d1", 20)
+	if _, err := db.MergeFindings(ctx, scope, "d1", fs, replaceByID); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := findingrec.Default()
+	for _, f := range fs[:10] {
+		rec, err := c.Append(nil, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		crec, _ := findingrec.Compress(nil, rec)
+		cdoc, _ := findingrec.Compress(nil, f.Document)
+		if _, err := db.write.Exec(`UPDATE findings SET record = ?, document = ? WHERE id = ?`, crec, cdoc, f.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var whole int
+	if err := db.read.QueryRow(`SELECT count(*) FROM findings WHERE substr(record, 1, 1) = x'01'`).Scan(&whole); err != nil || whole != 10 {
+		t.Fatalf("%d records in the whole form, want 10 (%v)", whole, err)
+	}
+	vis := guardpost.Visibility{Detectors: []guardpost.DetectorRef{{AccountID: scope.AccountID, DetectorID: "d1"}}, Caller: scope}
+	ids := make([]string, len(fs))
+	for i, f := range fs {
+		ids[i] = f.ID
+	}
+	got, err := db.Findings(ctx, vis, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]*guardpost.Finding{}
+	for _, f := range got {
+		byID[f.ID] = f
+	}
+	for _, f := range fs {
+		g := byID[f.ID]
+		if g == nil {
+			t.Fatalf("finding %s not read", f.ID)
+		}
+		if !bytes.Equal(g.Document, f.Document) || g.Severity != f.Severity || !slices.Equal(g.SortKeys, f.SortKeys) ||
+			g.ResourceID != f.ResourceID || !g.UpdatedAt.Equal(f.UpdatedAt) {
+			t.Errorf("finding %s reads back differently", f.ID)
+		}
+	}
+	// The index reads whole records of both forms.
+	cur, err := db.ListFindings(ctx, vis, guardpost.FindingQuery{Where: compile(t, guardpost.Criteria{"severity": {GreaterThanOrEqual: ptr(int64(0))}})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cur) != len(fs) {
+		t.Errorf("the index lists %d findings of %d", len(cur), len(fs))
 	}
 }

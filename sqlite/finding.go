@@ -85,10 +85,13 @@ func (db *DB) scan(sc interface{ Scan(...any) error }, attributes bool) (*guardp
 		return nil, err
 	}
 	f.AggregationKey = agg.String
-	rec, err := findingrec.Decompress(nil, record)
-	if err == nil && attributes {
-		err = db.codec.Decode(rec, &f)
-	} else if err == nil {
+	var rec []byte
+	var err error
+	if attributes {
+		if rec, err = findingrec.Decompress(nil, record); err == nil {
+			err = db.codec.Decode(rec, &f)
+		}
+	} else if rec, err = findingrec.DecompressHead(nil, record); err == nil {
 		err = db.codec.DecodeHead(rec, &f)
 	}
 	if err != nil {
