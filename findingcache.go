@@ -47,6 +47,9 @@ type cachedFinding struct {
 	packed   PackedDocument
 }
 
+// held reports whether f holds a finding.
+func (f cachedFinding) held() bool { return f.document != nil || f.packed.Bytes != nil }
+
 // entrySize approximates an entry's memory: the document or its packed
 // form, the id, the sort keys and the map's own overhead.
 func entrySize(id string, f cachedFinding) int {

@@ -3,12 +3,14 @@ package sqlite
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"slices"
 	"testing"
 
 	"github.com/guardpost/guardpost"
 	"github.com/guardpost/guardpost/findingrec"
 	"github.com/guardpost/guardpost/internal/findinggen"
+	"github.com/guardpost/guardpost/samples"
 )
 
 // TestMergeFindingsBatches writes batches longer than one multi-row
@@ -135,5 +137,80 @@ func TestReadsEveryStoredForm(t *testing.T) {
 	}
 	if len(cur) != len(fs) {
 		t.Errorf("the index lists %d findings of %d", len(cur), len(fs))
+	}
+}
+
+// TestAppendFindingsMatchesGetFindings checks that the response path
+// (AppendFindings, which unpacks the cache's packed documents straight
+// into the response) answers exactly what GetFindings does, from the store
+// (first call) and from the cache (second), sorted and not, with unknown
+// and repeated ids.
+func TestAppendFindingsMatchesGetFindings(t *testing.T) {
+	db := openTemp(t)
+	st := &countingStore{Store: db}
+	svc := &guardpost.Service{Store: st, Samples: samples.New(), Tokens: guardpost.NewTokenSigner(bytes.Repeat([]byte("k"), 32))}
+	ctx := context.Background()
+	scope := guardpost.Scope{AccountID: "111122223333", Region: "us-east-1"}
+	det, err := svc.CreateDetector(ctx, scope, "", guardpost.DetectorSettings{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.CreateSampleFindings(ctx, scope, det, samples.New().Types()[:12]); err != nil {
+		t.Fatal(err)
+	}
+	ids, _, err := svc.ListFindings(ctx, scope, det, guardpost.ListFindingsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	asked := append([]string{"unknown", ids[3]}, ids...)
+	bySeverity, err := guardpost.SortBy("severity", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sort := range []*guardpost.SortCriteria{nil, bySeverity} {
+		svc := &guardpost.Service{Store: st, Samples: svc.Samples, Tokens: svc.Tokens} // an empty cache
+		for _, call := range []string{"from the store", "from the cache"} {
+			reads := st.findings.Load()
+			first, err := svc.AppendFindings([]byte("["), ctx, scope, det, ids, sort)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if call == "from the cache" && st.findings.Load() != reads {
+				t.Fatalf("%s: the store was read", call)
+			}
+			if call == "from the store" && st.findings.Load() == reads {
+				t.Fatalf("%s: the store was not read", call)
+			}
+			got, err := svc.AppendFindings([]byte("["), ctx, scope, det, asked, sort)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// joined is GetFindings' answer as AppendFindings writes it.
+			joined := func(ids []string) ([]byte, int) {
+				docs, err := svc.GetFindings(ctx, scope, det, ids, sort)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var b []byte
+				for i, d := range docs {
+					if i > 0 {
+						b = append(b, ',')
+					}
+					b = append(b, d...)
+				}
+				return append(b, ']'), len(docs)
+			}
+			if want, _ := joined(ids); !bytes.Equal(append(first, ']')[1:], want) {
+				t.Fatalf("sort %v, %s: AppendFindings answers other bytes than GetFindings", sort, call)
+			}
+			want, n := joined(asked)
+			if got = append(got, ']'); !bytes.Equal(got[1:], want) || n != len(ids) {
+				t.Fatalf("sort %v, %s: AppendFindings answers %d bytes, GetFindings %d documents in %d bytes", sort, call, len(got)-2, n, len(want)-1)
+			}
+			var parsed []json.RawMessage
+			if err := json.Unmarshal(got, &parsed); err != nil || len(parsed) != len(ids) {
+				t.Fatalf("sort %v, %s: not a JSON array of %d findings: %v", sort, call, len(ids), err)
+			}
+		}
 	}
 }
