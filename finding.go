@@ -410,13 +410,30 @@ func (s *Service) findingAnswers(ctx context.Context, scope Scope, detectorID st
 			answers = append(answers, f)
 		}
 	}
-	if sort != nil {
-		// Stable: equal keys keep the order asked.
-		slices.SortStableFunc(answers, func(a, b cachedFinding) int {
-			return CompareDirected(a.sortKeys[sort.Attribute], b.sortKeys[sort.Attribute], sort.Descending)
-		})
+	if sort == nil {
+		return answers, nil
 	}
-	return answers, nil
+	// Sorted by key, then in the order asked: small (key, position) pairs
+	// sort faster than the entries themselves.
+	type keyed struct {
+		key      any
+		position int
+	}
+	keys := make([]keyed, len(answers))
+	for i, f := range answers {
+		keys[i] = keyed{f.sortKeys[sort.Attribute], i}
+	}
+	slices.SortFunc(keys, func(a, b keyed) int {
+		if c := CompareDirected(a.key, b.key, sort.Descending); c != 0 {
+			return c
+		}
+		return a.position - b.position
+	})
+	sorted := make([]cachedFinding, len(answers))
+	for i, k := range keys {
+		sorted[i] = answers[k.position]
+	}
+	return sorted, nil
 }
 
 // CompareDirected orders two sort keys of one attribute in a direction:
