@@ -43,7 +43,6 @@ func multiRow(insert, tuple, tail string, n int) string {
 var (
 	findingInsertHead  = `INSERT INTO findings (` + strings.Join(findingColumns, ", ") + `) VALUES `
 	findingTuple       = `(?` + strings.Repeat(", ?", len(findingColumns)-1) + `)`
-	findingUpsertTail  = func() string { _, tail, _ := strings.Cut(findingUpsert, ")\n"); return "\n" + strings.TrimSpace(tail) }()
 	changeInsertHead   = `INSERT INTO finding_changes (account_id, region, detector_id, finding_id, change, at) VALUES `
 	changeTuple        = `(?, ?, ?, ?, ?, ?)`
 	findingUpsertBatch = map[int]string{}
@@ -52,7 +51,7 @@ var (
 
 func init() {
 	for _, n := range batchSizes {
-		findingUpsertBatch[n] = multiRow(findingInsertHead, findingTuple, " "+findingUpsertTail, n)
+		findingUpsertBatch[n] = multiRow(findingInsertHead, findingTuple, " "+findingOnConflict, n)
 		changeInsertBatch[n] = multiRow(changeInsertHead, changeTuple, "", n)
 	}
 }

@@ -23,16 +23,18 @@ var findingColumns = []string{
 
 var (
 	findingSelect = `SELECT ` + strings.Join(findingColumns, ", ") + ` FROM findings`
-	// findingUpsert writes a finding, replacing the one with the same key.
-	findingUpsert = func() string {
+	// findingOnConflict makes an insert into findings replace the finding
+	// with the same key.
+	findingOnConflict = func() string {
 		var set []string
 		for _, c := range findingColumns[4:] {
 			set = append(set, c+" = excluded."+c)
 		}
-		return `INSERT INTO findings (` + strings.Join(findingColumns, ", ") + `) VALUES (?` +
-			strings.Repeat(", ?", len(findingColumns)-1) + `)
-			ON CONFLICT (account_id, region, detector_id, id) DO UPDATE SET ` + strings.Join(set, ", ")
+		return `ON CONFLICT (account_id, region, detector_id, id) DO UPDATE SET ` + strings.Join(set, ", ")
 	}()
+	// findingUpsert writes a finding, replacing the one with the same key.
+	findingUpsert = `INSERT INTO findings (` + strings.Join(findingColumns, ", ") + `) VALUES (?` +
+		strings.Repeat(", ?", len(findingColumns)-1) + `) ` + findingOnConflict
 )
 
 const (
