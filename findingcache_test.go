@@ -20,7 +20,7 @@ func lookup(c *findingCache, version int64, ids ...string) []string {
 	c.lookup(version, cacheDet, ids, got)
 	var held []string
 	for i, f := range got {
-		if f.document != nil {
+		if f.document != nil || f.packed.Bytes != nil {
 			held = append(held, ids[i])
 		}
 	}
@@ -89,5 +89,57 @@ func TestFindingCacheBound(t *testing.T) {
 	}
 	if n < 30 {
 		t.Fatalf("the cache holds %d entries of about 1 KB in %d bytes", n, limit)
+	}
+}
+
+// TestFindingCachePacked checks that a finding read with a packed document
+// is held packed only, counted at its packed size, and unpacked to the
+// same bytes, in the asked order, beside entries held as documents.
+func TestFindingCachePacked(t *testing.T) {
+	var c findingCache
+	const limit = 1 << 20
+	lookup(&c, 1)
+	// The "packing" here is a 4-byte header before the document.
+	unpack := func(dst, packed []byte) ([]byte, error) {
+		if !strings.HasPrefix(string(packed), "PACK") {
+			return nil, fmt.Errorf("not packed: %q", packed)
+		}
+		return append(dst, packed[4:]...), nil
+	}
+	a, b, plain := cacheFinding("a"), cacheFinding("b"), cacheFinding("c")
+	for _, f := range []*Finding{a, b} {
+		f.Packed = PackedDocument{Bytes: append([]byte("PACK"), f.Document...), Unpack: unpack}
+	}
+	c.add(1, limit, cacheDet, []*Finding{a, b, plain})
+	if e := c.entries[cacheDet]["a"]; e.document != nil || e.packed.Bytes == nil {
+		t.Fatalf("a packed finding is held with its document (%d bytes) or without its packed form", len(e.document))
+	}
+	if want := entrySize("a", cachedFinding{sortKeys: a.SortKeys, packed: a.Packed})*2 +
+		entrySize("c", cachedFinding{sortKeys: plain.SortKeys, document: plain.Document}); c.bytes != want {
+		t.Errorf("the cache counts %d bytes, want %d", c.bytes, want)
+	}
+	ids := []string{"b", "c", "x", "a"}
+	got := make([]cachedFinding, len(ids))
+	if n := c.lookup(1, cacheDet, ids, got); n != 3 {
+		t.Fatalf("%d of b, c, x, a held, want 3", n)
+	}
+	if err := unpackAll(got); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []*Finding{b, plain, nil, a} {
+		if want == nil {
+			if got[i].document != nil {
+				t.Errorf("%s: unknown id got document %s", ids[i], got[i].document)
+			}
+			continue
+		}
+		if string(got[i].document) != string(want.Document) {
+			t.Errorf("%s: document %.40s..., want %.40s...", ids[i], got[i].document, want.Document)
+		}
+	}
+	got[0].packed.Bytes = []byte("garbage")
+	got[0].document = nil
+	if err := unpackAll(got); err == nil {
+		t.Error("a document that does not unpack was served")
 	}
 }

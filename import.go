@@ -172,7 +172,9 @@ func floatNumbers(v any) bool {
 			if !ok {
 				return false
 			}
-			x[k] = f
+			if _, number := e.(json.Number); number {
+				x[k] = f // only numbers change: a map write costs a hash
+			}
 		}
 	case []any:
 		for i, e := range x {

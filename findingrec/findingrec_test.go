@@ -2,6 +2,7 @@ package findingrec
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"os"
 	"reflect"
@@ -63,6 +64,88 @@ func TestDictionariesAreFrozen(t *testing.T) {
 	}
 	if _, err := Decompress(nil, []byte("not zstd")); err == nil {
 		t.Error("garbage decompressed")
+	}
+	if _, err := Decompress(nil, []byte{formS2Dict1, 0xff, 0xff, 0xff, 0xff, 0x7f}); err == nil {
+		t.Error("an S2 block claiming 34 GB decompressed")
+	}
+	// Blobs written in each form read back, appended to what dst holds.
+	z, err := compressZstd(nil, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back, err := Decompress([]byte("x"), z); err != nil || !bytes.Equal(back, append([]byte("x"), doc...)) {
+		t.Fatalf("zstd frame: %v", err)
+	}
+	prefixed, err := Compress([]byte("y"), doc)
+	if err != nil || !bytes.Equal(prefixed[1:], c) {
+		t.Fatalf("Compress does not append: %v", err)
+	}
+	// The S2 form is frozen: these bytes were written by the first version.
+	const frozen = "01583a8b0a2831313132323232333333332e44091065752d77654a440911f71ed008246e7374616e6365227d7d"
+	want := `{"accountId":"111122223333","region":"eu-west-1","resource":{"resourceType":"Instance"}}`
+	b, _ := hex.DecodeString(frozen)
+	if back, err := Decompress(nil, b); err != nil || string(back) != want {
+		t.Errorf("a frozen S2 block reads %q, %v", back, err)
+	}
+}
+
+// TestCompressSplit checks the form that keeps a record's head readable
+// without decompressing: the whole reads back, the head alone reads back,
+// the other forms give their whole content to DecompressHead, corrupt
+// lengths are refused, and the form is frozen.
+func TestCompressSplit(t *testing.T) {
+	c, _ := Default()
+	for _, f := range sampleFindings(t)[:50] {
+		rec, err := c.Append(nil, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		head, err := c.HeadSize(rec)
+		if err != nil || head <= 0 || head >= len(rec) {
+			t.Fatalf("head of %d bytes in a %d-byte record: %v", head, len(rec), err)
+		}
+		split, err := CompressSplit([]byte("x"), rec, head)
+		if err != nil {
+			t.Fatal(err)
+		}
+		split = split[1:]
+		if back, err := Decompress(nil, split); err != nil || !bytes.Equal(back, rec) {
+			t.Fatalf("whole record: %v", err)
+		}
+		gotHead, err := DecompressHead([]byte("y"), split)
+		if err != nil || !bytes.Equal(gotHead[1:], rec[:head]) {
+			t.Fatalf("head: %v", err)
+		}
+		var whole, fromHead guardpost.Finding
+		if err := c.DecodeHead(rec, &whole); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.DecodeHead(gotHead[1:], &fromHead); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(whole, fromHead) {
+			t.Fatalf("the head alone decodes to %+v, the record to %+v", fromHead, whole)
+		}
+		plain, _ := Compress(nil, rec)
+		if back, err := DecompressHead(nil, plain); err != nil || !bytes.Equal(back, rec) {
+			t.Fatalf("DecompressHead of a whole S2 form: %v", err)
+		}
+	}
+	for _, bad := range [][]byte{{formSplit}, {formSplit, 0x80}, {formSplit, 9, 'a'}} {
+		if _, err := Decompress(nil, bad); err == nil {
+			t.Errorf("%x decompressed", bad)
+		}
+		if _, err := DecompressHead(nil, bad); err == nil {
+			t.Errorf("the head of %x decompressed", bad)
+		}
+	}
+	const frozen = "020448454144313a8b0a2831313132323232333333332e44092865752d776573742d31227d"
+	b, _ := hex.DecodeString(frozen)
+	if back, err := Decompress(nil, b); err != nil || string(back) != `HEAD{"accountId":"111122223333","region":"eu-west-1"}` {
+		t.Errorf("a frozen split blob reads %q, %v", back, err)
+	}
+	if head, err := DecompressHead(nil, b); err != nil || string(head) != "HEAD" {
+		t.Errorf("a frozen split blob's head reads %q, %v", head, err)
 	}
 }
 

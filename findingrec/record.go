@@ -217,12 +217,28 @@ func (c *Codec) Decode(rec []byte, f *guardpost.Finding) error { return c.decode
 // DecodeHead is Decode without the attribute values (f.Attributes is left
 // nil): what a reader that only returns or sorts findings needs, at a
 // fraction of the cost.
-func (c *Codec) DecodeHead(rec []byte, f *guardpost.Finding) error { return c.decode(rec, f, false) }
+func (c *Codec) DecodeHead(rec []byte, f *guardpost.Finding) error {
+	_, err := c.decodeAt(rec, f, false)
+	return err
+}
+
+// HeadSize returns the length of rec's head: the bytes DecodeHead reads,
+// which are all it needs (see CompressSplit).
+func (c *Codec) HeadSize(rec []byte) (int, error) {
+	var f guardpost.Finding
+	return c.decodeAt(rec, &f, false)
+}
 
 func (c *Codec) decode(rec []byte, f *guardpost.Finding, attributes bool) error {
+	_, err := c.decodeAt(rec, f, attributes)
+	return err
+}
+
+// decodeAt is decode, returning where in rec it stopped.
+func (c *Codec) decodeAt(rec []byte, f *guardpost.Finding, attributes bool) (int, error) {
 	r := reader{b: rec}
 	if r.byte() != formatV1 {
-		return fmt.Errorf("%w: unknown format", ErrCorrupt)
+		return 0, fmt.Errorf("%w: unknown format", ErrCorrupt)
 	}
 	// With the attribute values, strings are substrings of one copy of the
 	// record: one allocation instead of dozens. The head alone has a few
@@ -257,7 +273,7 @@ func (c *Codec) decode(rec []byte, f *guardpost.Finding, attributes bool) error 
 	}
 	if !attributes {
 		f.Attributes = nil
-		return r.err
+		return r.off, r.err
 	}
 	n := r.uvarint()
 	if n > uint64(len(rec)) {
@@ -293,10 +309,10 @@ func (c *Codec) decode(rec []byte, f *guardpost.Finding, attributes bool) error 
 		attrs = append(attrs, v)
 	}
 	if r.err != nil {
-		return r.err
+		return 0, r.err
 	}
 	if r.off != len(rec) {
-		return fmt.Errorf("%w: %d bytes after the end", ErrCorrupt, len(rec)-r.off)
+		return 0, fmt.Errorf("%w: %d bytes after the end", ErrCorrupt, len(rec)-r.off)
 	}
 	if !sorted {
 		// Written under a table in another order: restore the order of
@@ -304,7 +320,7 @@ func (c *Codec) decode(rec []byte, f *guardpost.Finding, attributes bool) error 
 		slices.SortStableFunc(attrs, func(a, b guardpost.AttributeValue) int { return a.Attribute - b.Attribute })
 	}
 	f.Attributes = attrs
-	return nil
+	return r.off, nil
 }
 
 // position reads an attribute number and returns where that attribute

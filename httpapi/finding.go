@@ -15,29 +15,22 @@ func (s *Server) createSampleFindings(req *request) (any, error) {
 }
 
 // getFindings writes the stored finding documents as they are: they were
-// encoded once, when written.
+// encoded once, when written, and the cache's packed documents are
+// unpacked straight into the pooled response buffer.
 func (s *Server) getFindings(req *request) (any, error) {
 	in := input[*wire.GetFindingsRequest](req)
 	sort, err := sortCriteria(in.SortCriteria)
 	if err != nil {
 		return nil, err
 	}
-	docs, err := s.service.GetFindings(req.ctx, req.scope, deref(in.DetectorId), in.FindingIds, sort)
+	b := newBody(0)
+	b.WriteString(`{"findings":[`)
+	out, err := s.service.AppendFindings(b.AvailableBuffer(), req.ctx, req.scope, deref(in.DetectorId), in.FindingIds, sort)
 	if err != nil {
+		b.free()
 		return nil, err
 	}
-	size := len(`{"findings":[]}`)
-	for _, d := range docs {
-		size += len(d) + 1
-	}
-	b := newBody(size)
-	b.WriteString(`{"findings":[`)
-	for i, d := range docs {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.Write(d)
-	}
+	b.Write(out) // in place when the buffer had room
 	b.WriteString(`]}`)
 	return b, nil
 }

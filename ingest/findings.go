@@ -210,7 +210,7 @@ func (n *normalizer) object(obj map[string]any, si int, at int) {
 			}
 			renames = append(renames, k, m.JSON)
 		}
-		if nv, ok := n.value(v, m.Shape, seg); ok {
+		if nv, ok := n.value(v, m.Shape, seg); ok && rewrites(m.Shape) {
 			obj[k] = nv
 		}
 	}
@@ -224,6 +224,15 @@ func (n *normalizer) object(obj map[string]any, si int, at int) {
 		obj[key] = obj[old]
 		delete(obj, old)
 	}
+}
+
+// rewrites reports whether value may return another value than it was
+// given for shape si (integers and timestamps are canonicalized; the other
+// kinds are checked, and structures, lists and maps changed in place), so
+// that a map member is written back only then: a map write costs a hash.
+func rewrites(si int) bool {
+	k := wire.FindingDoc[si].Kind
+	return k == wire.DocInteger || k == wire.DocTimestamp
 }
 
 // value checks and canonicalizes one value of shape s; ok is false when it
@@ -269,7 +278,7 @@ func (n *normalizer) value(v any, si int, at int) (any, bool) {
 			return nil, false
 		}
 		for k, e := range obj {
-			if ne, ok := n.element(e, s.Elem, n.seg(at, docPath{key: k})); ok {
+			if ne, ok := n.element(e, s.Elem, n.seg(at, docPath{key: k})); ok && rewrites(s.Elem) {
 				obj[k] = ne
 			}
 		}

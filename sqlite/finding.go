@@ -23,16 +23,18 @@ var findingColumns = []string{
 
 var (
 	findingSelect = `SELECT ` + strings.Join(findingColumns, ", ") + ` FROM findings`
-	// findingUpsert writes a finding, replacing the one with the same key.
-	findingUpsert = func() string {
+	// findingOnConflict makes an insert into findings replace the finding
+	// with the same key.
+	findingOnConflict = func() string {
 		var set []string
 		for _, c := range findingColumns[4:] {
 			set = append(set, c+" = excluded."+c)
 		}
-		return `INSERT INTO findings (` + strings.Join(findingColumns, ", ") + `) VALUES (?` +
-			strings.Repeat(", ?", len(findingColumns)-1) + `)
-			ON CONFLICT (account_id, region, detector_id, id) DO UPDATE SET ` + strings.Join(set, ", ")
+		return `ON CONFLICT (account_id, region, detector_id, id) DO UPDATE SET ` + strings.Join(set, ", ")
 	}()
+	// findingUpsert writes a finding, replacing the one with the same key.
+	findingUpsert = `INSERT INTO findings (` + strings.Join(findingColumns, ", ") + `) VALUES (?` +
+		strings.Repeat(", ?", len(findingColumns)-1) + `) ` + findingOnConflict
 )
 
 const (
@@ -48,6 +50,9 @@ var (
 	qFindingsByID = findingSelect + ` WHERE account_id = ? AND region = ? AND detector_id = ?
 		AND id IN (SELECT value FROM json_each(?))`
 	qFindingByID = findingSelect + ` WHERE account_id = ? AND region = ? AND detector_id = ? AND id = ?`
+	// qExistingIDs is which of a JSON array of ids a detector holds.
+	qExistingIDs = `SELECT id FROM findings WHERE account_id = ? AND region = ? AND detector_id = ?
+		AND id IN (SELECT value FROM json_each(?))`
 )
 
 // findingArgs returns f's column values in findingColumns order, with its
@@ -82,10 +87,13 @@ func (db *DB) scan(sc interface{ Scan(...any) error }, attributes bool) (*guardp
 		return nil, err
 	}
 	f.AggregationKey = agg.String
-	rec, err := findingrec.Decompress(nil, record)
-	if err == nil && attributes {
-		err = db.codec.Decode(rec, &f)
-	} else if err == nil {
+	var rec []byte
+	var err error
+	if attributes {
+		if rec, err = findingrec.Decompress(nil, record); err == nil {
+			err = db.codec.Decode(rec, &f)
+		}
+	} else if rec, err = findingrec.DecompressHead(nil, record); err == nil {
 		err = db.codec.DecodeHead(rec, &f)
 	}
 	if err != nil {
@@ -96,6 +104,11 @@ func (db *DB) scan(sc interface{ Scan(...any) error }, attributes bool) (*guardp
 		return nil, fmt.Errorf("finding %s: %w", f.ID, err)
 	}
 	f.Document = json.RawMessage(doc)
+	if !attributes {
+		// Reads hand the compressed document to GetFindings' cache. Writes
+		// do not: a rewritten copy would carry a stale one.
+		f.Packed = guardpost.PackedDocument{Bytes: cdoc, Unpack: findingrec.Decompress}
+	}
 	return &f, nil
 }
 
@@ -116,19 +129,30 @@ func (db *DB) MergeFindings(ctx context.Context, scope guardpost.Scope, detector
 	// Statements first: preparing needs a connection, and the writer pool's
 	// only one is the transaction's once it has begun.
 	var stmts [5]*sql.Stmt
-	for i, q := range []string{qDetectorExists, qAggregationLookup, qFindingByID, findingUpsert, qDeleteFinding} {
+	for i, q := range []string{qDetectorExists, qAggregationLookup, qFindingByID, qExistingIDs, qDeleteFinding} {
 		var err error
 		if stmts[i], err = db.writeStmts.get(ctx, q); err != nil {
 			return nil, wrap("merge findings", err)
 		}
 	}
-	insertChange, err := db.writeStmts.get(ctx, qInsertChange)
+	bw, err := newBatchWriter(ctx, db)
 	if err != nil {
 		return nil, wrap("merge findings", err)
 	}
 	// Most findings are written as they come (new ones, replacements by
 	// id): compress them now, on every core, rather than under the lock.
 	encoded, err := encodeAll(db.codec, findings)
+	if err != nil {
+		return nil, wrap("merge findings", err)
+	}
+	// The ids a lookup by id may find, asked in one query below.
+	var byIDs []string
+	for _, in := range findings {
+		if in != nil && in.AggregationKey == "" {
+			byIDs = append(byIDs, in.ID)
+		}
+	}
+	byIDsJSON, err := json.Marshal(byIDs)
 	if err != nil {
 		return nil, wrap("merge findings", err)
 	}
@@ -140,8 +164,8 @@ func (db *DB) MergeFindings(ctx context.Context, scope guardpost.Scope, detector
 	for i := range stmts {
 		stmts[i] = tx.StmtContext(ctx, stmts[i])
 	}
-	insertChange = tx.StmtContext(ctx, insertChange)
-	exists, byKey, byID, upsert, del := stmts[0], stmts[1], stmts[2], stmts[3], stmts[4]
+	bw.in(ctx, tx)
+	exists, byKey, byID, existing, del := stmts[0], stmts[1], stmts[2], stmts[3], stmts[4]
 	var n int
 	if err := exists.QueryRowContext(ctx, scope.AccountID, scope.Region, detectorID).Scan(&n); err != nil {
 		return nil, wrap("merge findings", err)
@@ -153,9 +177,16 @@ func (db *DB) MergeFindings(ctx context.Context, scope guardpost.Scope, detector
 	if err != nil {
 		return nil, wrap("merge findings", err)
 	}
+	// stored holds the ids of byIDs the detector has; written the ids this
+	// transaction writes. A finding looked up by id that is in neither is
+	// new, without a query.
+	stored, err := existingIDs(ctx, existing, scope, detectorID, byIDsJSON)
+	if err != nil {
+		return nil, wrap("merge findings", err)
+	}
+	written := make(map[string]bool, len(findings))
 	merge := newMerge(filters)
 	at := db.nowMS()
-	changes := make([]guardpost.FindingChange, 0, len(findings))
 	iw := indexWrite{db: db}
 	if err := iw.begin(ctx, tx); err != nil {
 		return nil, wrap("merge findings", err)
@@ -167,20 +198,26 @@ func (db *DB) MergeFindings(ctx context.Context, scope guardpost.Scope, detector
 		if in.AccountID != scope.AccountID || in.Region != scope.Region || in.DetectorID != detectorID {
 			return nil, fmt.Errorf("sqlite: merge findings: finding %s is not of detector %s in the scope", in.ID, detectorID)
 		}
-		var row *sql.Row
-		if in.AggregationKey != "" {
-			row = byKey.QueryRowContext(ctx, in.AccountID, in.Region, in.DetectorID, in.Type, in.AggregationKey)
-		} else {
-			row = byID.QueryRowContext(ctx, in.AccountID, in.Region, in.DetectorID, in.ID)
+		var old *guardpost.Finding
+		if in.AggregationKey != "" || stored[in.ID] || written[in.ID] {
+			if err := bw.flush(ctx); err != nil { // the lookup sees every earlier write
+				return nil, wrap("merge findings", err)
+			}
+			var row *sql.Row
+			if in.AggregationKey != "" {
+				row = byKey.QueryRowContext(ctx, in.AccountID, in.Region, in.DetectorID, in.Type, in.AggregationKey)
+			} else {
+				row = byID.QueryRowContext(ctx, in.AccountID, in.Region, in.DetectorID, in.ID)
+			}
+			old, err = db.scanFinding(row)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				old = nil
+			case err != nil:
+				return nil, wrap("merge findings", err)
+			}
 		}
-		stored, err := db.scanFinding(row)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			stored = nil
-		case err != nil:
-			return nil, wrap("merge findings", err)
-		}
-		write, err := merge(stored, in)
+		write, err := merge(old, in)
 		if err != nil {
 			return nil, err
 		}
@@ -190,28 +227,56 @@ func (db *DB) MergeFindings(ctx context.Context, scope guardpost.Scope, detector
 		if write.AccountID != in.AccountID || write.Region != in.Region || write.DetectorID != in.DetectorID {
 			return nil, fmt.Errorf("sqlite: merge findings: merge moved finding %s to another scope or detector", in.ID)
 		}
-		if stored != nil && write.ID != stored.ID {
-			if _, err := del.ExecContext(ctx, stored.AccountID, stored.Region, stored.DetectorID, stored.ID); err != nil {
+		if old != nil && write.ID != old.ID {
+			if err := bw.flush(ctx); err != nil {
+				return nil, wrap("merge findings", err)
+			}
+			if _, err := del.ExecContext(ctx, old.AccountID, old.Region, old.DetectorID, old.ID); err != nil {
 				return nil, wrap("merge findings", err)
 			}
 		}
-		if err := db.writeFinding(ctx, upsert, write, encoded); err != nil {
+		enc, ok := encoded[write]
+		if !ok {
+			if enc, err = encodeFinding(db.codec, write); err != nil {
+				return nil, wrap("merge findings", err)
+			}
+		}
+		written[write.ID] = true
+		if err := bw.put(ctx, old, write, enc, at); err != nil {
 			return nil, wrap("merge findings", err)
 		}
-		if err := iw.put(stored, write); err != nil {
+		if err := iw.put(old, write); err != nil {
 			return nil, wrap("merge findings", err)
 		}
-		c, err := recordChange(ctx, insertChange, stored, write, at)
-		if err != nil {
-			return nil, wrap("merge findings", err)
-		}
-		changes = append(changes, c)
-		iw.last = c.Seq
+	}
+	if err := bw.flush(ctx); err != nil {
+		return nil, wrap("merge findings", err)
+	}
+	if len(bw.out) > 0 {
+		iw.last = bw.out[len(bw.out)-1].Seq
 	}
 	if err := iw.commit(tx); err != nil {
 		return nil, wrap("merge findings", err)
 	}
-	return changes, nil
+	return bw.out, nil
+}
+
+// existingIDs returns which of the ids (a JSON array) the detector holds.
+func existingIDs(ctx context.Context, existing *sql.Stmt, scope guardpost.Scope, detectorID string, idsJSON []byte) (map[string]bool, error) {
+	rows, err := existing.QueryContext(ctx, scope.AccountID, scope.Region, detectorID, string(idsJSON))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
 }
 
 // writeFinding upserts f, in the stored form encoded holds for it when it

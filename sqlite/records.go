@@ -27,13 +27,23 @@ func encodeFinding(c *findingrec.Codec, f *guardpost.Finding) (stored, error) {
 		return stored{}, err
 	}
 	var s stored
-	if s.record, err = findingrec.Compress(nil, rec); err != nil {
+	if s.record, err = compressRecord(c, rec); err != nil {
 		return stored{}, err
 	}
 	if s.document, err = findingrec.Compress(nil, f.Document); err != nil {
 		return stored{}, err
 	}
 	return s, nil
+}
+
+// compressRecord compresses a record, keeping its head as it is: reads
+// that return findings need only the head (findingrec.DecompressHead).
+func compressRecord(c *findingrec.Codec, rec []byte) ([]byte, error) {
+	head, err := c.HeadSize(rec)
+	if err != nil {
+		return nil, err
+	}
+	return findingrec.CompressSplit(nil, rec, head)
 }
 
 // encodeAll encodes findings on every core. A write transaction calls it
@@ -282,7 +292,7 @@ func (db *DB) reindexRecords(ctx context.Context, missing []findingrec.Entry) er
 			if err != nil {
 				return err
 			}
-			batch[i].rec, err = findingrec.Compress(nil, rec)
+			batch[i].rec, err = compressRecord(c, rec)
 			return err
 		})
 		if err != nil {

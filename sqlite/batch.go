@@ -1,0 +1,164 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"github.com/guardpost/guardpost"
+)
+
+// A write transaction's findings and outbox entries are inserted many rows
+// per statement: through database/sql and the driver, each statement costs
+// more than SQLite's own work for a row (binding, a step, a reset). Rows
+// wait in a batchWriter until a full statement's worth is there, or until
+// the transaction reads or deletes (flush), so that every read sees every
+// earlier write.
+
+// batchRows is the most rows one statement inserts: 64 findings bind 576
+// values, far below SQLite's limit of 32,766.
+const batchRows = 64
+
+// batchSizes are the statement sizes a flush uses: a full batch, then the
+// powers of two of the remainder, so that a handful of statement texts are
+// prepared and cached, whatever the number of rows.
+var batchSizes = []int{batchRows, 32, 16, 8, 4, 2, 1}
+
+// multiRow repeats an INSERT's VALUES tuple n times. insert is the
+// statement up to and including VALUES, tuple one row's placeholders, tail
+// what follows the rows (an upsert clause).
+func multiRow(insert, tuple, tail string, n int) string {
+	var b strings.Builder
+	b.WriteString(insert)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(tuple)
+	}
+	b.WriteString(tail)
+	return b.String()
+}
+
+var (
+	findingInsertHead  = `INSERT INTO findings (` + strings.Join(findingColumns, ", ") + `) VALUES `
+	findingTuple       = `(?` + strings.Repeat(", ?", len(findingColumns)-1) + `)`
+	changeInsertHead   = `INSERT INTO finding_changes (account_id, region, detector_id, finding_id, change, at) VALUES `
+	changeTuple        = `(?, ?, ?, ?, ?, ?)`
+	findingUpsertBatch = map[int]string{}
+	changeInsertBatch  = map[int]string{}
+)
+
+func init() {
+	for _, n := range batchSizes {
+		findingUpsertBatch[n] = multiRow(findingInsertHead, findingTuple, " "+findingOnConflict, n)
+		changeInsertBatch[n] = multiRow(changeInsertHead, changeTuple, "", n)
+	}
+}
+
+// batchWriter buffers a write transaction's finding upserts and outbox
+// entries (see batchRows).
+type batchWriter struct {
+	upserts, changes map[int]*sql.Stmt // by rows per statement, of the transaction
+
+	findingArgs []any // pending upserts, len(findingColumns) values each
+	changeArgs  []any // pending outbox entries, 6 values each
+	// pending are the entries of out waiting for their seq, in insert order.
+	pending []int
+	out     []guardpost.FindingChange
+}
+
+// newBatchWriter gets the cached statements of every size; call it before
+// the transaction begins (preparing takes the writer's connection), then
+// bind them with in.
+func newBatchWriter(ctx context.Context, db *DB) (*batchWriter, error) {
+	w := &batchWriter{upserts: map[int]*sql.Stmt{}, changes: map[int]*sql.Stmt{}}
+	for _, n := range batchSizes {
+		var err error
+		if w.upserts[n], err = db.writeStmts.get(ctx, findingUpsertBatch[n]); err != nil {
+			return nil, err
+		}
+		if w.changes[n], err = db.writeStmts.get(ctx, changeInsertBatch[n]); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+// in binds the statements to tx.
+func (w *batchWriter) in(ctx context.Context, tx *sql.Tx) {
+	for n, s := range w.upserts {
+		w.upserts[n] = tx.StmtContext(ctx, s)
+	}
+	for n, s := range w.changes {
+		w.changes[n] = tx.StmtContext(ctx, s)
+	}
+}
+
+// put queues the upsert of f, stored as enc, and its outbox entry for
+// replacing stored (nil: a new finding).
+func (w *batchWriter) put(ctx context.Context, stored, f *guardpost.Finding, enc stored, atMS int64) error {
+	w.findingArgs = append(w.findingArgs, findingArgs(f, enc)...)
+	c := guardpost.FindingChange{AccountID: f.AccountID, Region: f.Region, DetectorID: f.DetectorID,
+		FindingID: f.ID, Change: guardpost.ChangeOf(stored, f), At: fromMS(atMS)}
+	w.changeArgs = append(w.changeArgs, c.AccountID, c.Region, c.DetectorID, c.FindingID, c.Change, atMS)
+	w.pending = append(w.pending, len(w.out))
+	w.out = append(w.out, c)
+	if len(w.pending) >= batchRows {
+		return w.flush(ctx)
+	}
+	return nil
+}
+
+// flush writes the queued rows.
+func (w *batchWriter) flush(ctx context.Context) error {
+	if err := insertRows(ctx, w.upserts, w.findingArgs, len(findingColumns)); err != nil {
+		return err
+	}
+	w.findingArgs = w.findingArgs[:0]
+	// The outbox's seq is AUTOINCREMENT: under the write lock, the rows of
+	// one statement take consecutive numbers, the last of which the insert
+	// reports.
+	const cols = 6
+	args := w.changeArgs
+	for len(args) > 0 {
+		n := statementRows(len(args) / cols)
+		res, err := w.changes[n].ExecContext(ctx, args[:n*cols]...)
+		if err != nil {
+			return err
+		}
+		last, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		for i, at := range w.pending[:n] {
+			w.out[at].Seq = last - int64(n-1-i)
+		}
+		args, w.pending = args[n*cols:], w.pending[n:]
+	}
+	w.changeArgs = w.changeArgs[:0]
+	return nil
+}
+
+// insertRows runs stmts over args, cols values a row, in as few
+// statements as batchSizes allow.
+func insertRows(ctx context.Context, stmts map[int]*sql.Stmt, args []any, cols int) error {
+	for len(args) > 0 {
+		n := statementRows(len(args) / cols)
+		if _, err := stmts[n].ExecContext(ctx, args[:n*cols]...); err != nil {
+			return err
+		}
+		args = args[n*cols:]
+	}
+	return nil
+}
+
+// statementRows is the largest of batchSizes that is at most rows.
+func statementRows(rows int) int {
+	for _, n := range batchSizes {
+		if n <= rows {
+			return n
+		}
+	}
+	return 1
+}
