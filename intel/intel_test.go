@@ -1,0 +1,192 @@
+package intel
+
+import (
+	"context"
+	"encoding/binary"
+	"log/slog"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCIDRSet(t *testing.T) {
+	var b CIDRBuilder
+	for _, p := range []string{"10.0.0.0/8", "10.1.0.0/16", "192.0.2.7/32", "192.0.2.8/31", "0.0.0.0/32", "2001:db8::/32", "::ffff:198.51.100.0/120"} {
+		b.AddPrefix(netip.MustParsePrefix(p))
+	}
+	b.AddRange(netip.MustParseAddr("203.0.113.10"), netip.MustParseAddr("203.0.113.20"))
+	s := b.Build()
+	for addr, want := range map[string]bool{
+		"10.0.0.0": true, "10.255.255.255": true, "11.0.0.0": false, "9.255.255.255": false,
+		"192.0.2.7": true, "192.0.2.8": true, "192.0.2.9": true, "192.0.2.10": false, "192.0.2.6": false,
+		"0.0.0.0": true, "0.0.0.1": false, "2001:db8:ffff::1": true, "2001:db9::": false,
+		"198.51.100.200": true, "::ffff:10.2.3.4": true, "203.0.113.15": true, "203.0.113.21": false,
+		"255.255.255.255": false,
+	} {
+		if got := s.Contains(netip.MustParseAddr(addr)); got != want {
+			t.Errorf("Contains(%s) = %v, want %v", addr, got, want)
+		}
+	}
+	if s.Ranges() != 6 { // 10/8 absorbs 10.1/16; .7 and .8/31 merge
+		t.Errorf("%d ranges, want 6", s.Ranges())
+	}
+	var empty *CIDRSet
+	if empty.Contains(netip.MustParseAddr("10.0.0.1")) {
+		t.Error("nil set contains an address")
+	}
+}
+
+// TestCIDRSetAgainstLinear checks the binary search against a linear scan
+// of random prefixes.
+func TestCIDRSetAgainstLinear(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var b CIDRBuilder
+	var ps []netip.Prefix
+	for range 2000 {
+		var a [4]byte
+		binary.BigEndian.PutUint32(a[:], r.Uint32())
+		p := netip.PrefixFrom(netip.AddrFrom4(a), 8+r.IntN(25)).Masked()
+		ps = append(ps, p)
+		b.AddPrefix(p)
+	}
+	s := b.Build()
+	for range 20000 {
+		var a [4]byte
+		binary.BigEndian.PutUint32(a[:], r.Uint32())
+		addr := netip.AddrFrom4(a)
+		want := slices.ContainsFunc(ps, func(p netip.Prefix) bool { return p.Contains(addr) })
+		if s.Contains(addr) != want {
+			t.Fatalf("Contains(%s) = %v, want %v", addr, !want, want)
+		}
+	}
+}
+
+func TestDomainSet(t *testing.T) {
+	var b DomainBuilder
+	b.Add("Example.COM.")
+	b.Add("*.evil.net")
+	s := b.Build()
+	for name, want := range map[string]bool{
+		"example.com": true, "www.example.com": true, "A.B.EXAMPLE.COM.": true, "badexample.com": false,
+		"com": false, "evil.net": true, "x.evil.net": true, "evil.net.org": false, "": false,
+	} {
+		if got := s.Contains(name); got != want {
+			t.Errorf("Contains(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestParseFormats(t *testing.T) {
+	cases := []struct {
+		format, data string
+		domains      bool
+		want         []string
+	}{
+		{FormatTXT, "# comment\n54.20.175.217\n205.0.0.0/8\n\n2001:db8::1\nexample.com\n", true,
+			[]string{"54.20.175.217/32", "205.0.0.0/8", "2001:db8::1/128", "example.com"}},
+		{FormatTXT, "54.20.175.217\nexample.com\n", false, []string{"54.20.175.217/32"}},
+		{FormatAlienVault, "198.51.100.1#4#2#Malicious Host#US##37.7,-122.4#3\n198.51.100.2#2#3#Scanning Host#KR##1,2#3\n", false,
+			[]string{"198.51.100.1/32", "198.51.100.2/32"}},
+		{FormatOTXCSV, "Indicator type,Indicator,Description\nIPv4,198.51.100.1,bad\nCIDR,203.0.113.0/24,\nURL,http://x.example/,skip\ndomain,evil.example,\n", true,
+			[]string{"198.51.100.1/32", "203.0.113.0/24", "evil.example"}},
+		{FormatProofPoint, "ip,category,score,first_seen,last_seen,ports (|)\n198.51.100.1,1,100,2000-01-01,2000-01-01,\n", false,
+			[]string{"198.51.100.1/32"}},
+		{FormatFireEye, "reportId,title,domain,ip,cidr,md5\nr1,t,evil.example,198.51.100.1,,\nr2,t,,,203.0.113.0/24,abc\n", true,
+			[]string{"198.51.100.1/32", "evil.example", "203.0.113.0/24"}},
+		{FormatSTIX, `<?xml version="1.0" encoding="UTF-8"?>
+<stix:STIX_Package xmlns:stix="http://stix.mitre.org/stix-1" xmlns:cybox="http://cybox.mitre.org/cybox-2"
+ xmlns:AddressObj="http://cybox.mitre.org/objects#AddressObject-2" xmlns:DomainNameObj="http://cybox.mitre.org/objects#DomainNameObject-1">
+ <stix:Observables><cybox:Observable><cybox:Object><cybox:Properties category="ipv4-addr">
+  <AddressObj:Address_Value condition="InclusiveBetween">10.0.0.0##comma##10.0.0.255</AddressObj:Address_Value>
+ </cybox:Properties></cybox:Object></cybox:Observable>
+ <cybox:Observable><cybox:Object><cybox:Properties category="ipv4-net">
+  <AddressObj:Address_Value>198.51.100.0/24</AddressObj:Address_Value></cybox:Properties></cybox:Object></cybox:Observable>
+ <cybox:Observable><cybox:Object><cybox:Properties type="FQDN"><DomainNameObj:Value>evil.example</DomainNameObj:Value>
+ </cybox:Properties></cybox:Object></cybox:Observable></stix:Observables></stix:STIX_Package>`, true,
+			[]string{"10.0.0.0-10.0.0.255", "198.51.100.0/24", "evil.example"}},
+		{FormatSTIX, `{"type":"bundle","objects":[{"type":"indicator","pattern":"[ipv4-addr:value = '198.51.100.9'] OR [domain-name:value = 'evil.example']"}]}`, true,
+			[]string{"198.51.100.9/32", "evil.example"}},
+	}
+	for _, c := range cases {
+		got, err := ParseList(c.format, []byte(c.data), c.domains)
+		if err != nil {
+			t.Errorf("%s: %v", c.format, err)
+			continue
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s: got %q, want %q", c.format, got, c.want)
+		}
+		m := Compile(got)
+		for _, e := range got {
+			var hit bool
+			if p, err := netip.ParsePrefix(e); err == nil {
+				hit = m.MatchIP(p.Addr())
+			} else if first, _, ok := strings.Cut(e, "-"); ok {
+				hit = m.MatchIP(netip.MustParseAddr(first))
+			} else {
+				hit = m.MatchDomain("sub." + e)
+			}
+			if !hit {
+				t.Errorf("%s: compiled list misses %s", c.format, e)
+			}
+		}
+	}
+	if _, err := ParseList(FormatTXT, []byte("198.51.100.1\nnot an entry!\n"), true); err == nil || err.Error() != `line 2: "not an entry!" is not an IP address, a CIDR range or a domain` {
+		t.Errorf("bad TXT line: %v", err)
+	}
+	if _, err := ParseList(FormatSTIX, []byte("<stix:STIX_Package><unclosed>"), true); err == nil {
+		t.Error("broken STIX parsed")
+	}
+}
+
+func TestManagedLoadAndWatch(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("tor-exit.txt", "# exits\n198.51.100.1\n")
+	write("ip-ranges.json", `{"prefixes":[{"ip_prefix":"3.5.140.0/22","region":"ap-northeast-2","service":"AMAZON"}],"ipv6_prefixes":[{"ipv6_prefix":"2600:1f00::/24"}]}`)
+	write("phishing.txt", "phish.example # a comment\n")
+	m := NewManaged()
+	if _, err := m.Load(dir); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.MatchIP(netip.MustParseAddr("198.51.100.1")); !slices.Equal(got, []string{TorExit}) {
+		t.Errorf("tor exit: %v", got)
+	}
+	if !m.InCategory(AWSIPRanges, netip.MustParseAddr("3.5.141.1")) || !m.InCategory(AWSIPRanges, netip.MustParseAddr("2600:1f00::1")) {
+		t.Error("ip-ranges.json not read")
+	}
+	if got := m.MatchDomain("login.phish.example"); !slices.Equal(got, []string{Phishing}) {
+		t.Errorf("phishing: %v", got)
+	}
+	if got := m.MatchDomain("x.GuardDutyC2ActivityB.com"); !slices.Equal(got, []string{CommandAndControl}) {
+		t.Errorf("test domain: %v", got)
+	}
+	if m.changed(dir) {
+		t.Error("unchanged dir reported changed")
+	}
+	write("tor-exit.txt", "198.51.100.2\n198.51.100.3\n")
+	if !m.changed(dir) {
+		t.Fatal("rewrite not noticed")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- m.Watch(ctx, dir, time.Millisecond, slog.New(slog.DiscardHandler)) }()
+	for m.InCategory(TorExit, netip.MustParseAddr("198.51.100.1")) {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	<-done
+	if !m.InCategory(TorExit, netip.MustParseAddr("198.51.100.3")) {
+		t.Error("reload lost the new entries")
+	}
+}
