@@ -189,6 +189,7 @@ type Store interface {
 	FindingStore
 	FilterStore
 	TagStore
+	ThreatListStore
 	OutboxStore
 	// TokenKey returns the key that signs page tokens, created with the
 	// database: every node on one database signs and checks alike.

@@ -23,8 +23,12 @@ type Service struct {
 	// (see findingCache): 0 means DefaultFindingCacheBytes, less than 0 no
 	// cache.
 	FindingCacheBytes int
+	// FetchList reads the files of threat lists; nil: lists cannot be
+	// activated (they end in ERROR).
+	FetchList ListFetcher
 
 	findings findingCache
+	lists    threatLists
 }
 
 func (s *Service) now() time.Time {

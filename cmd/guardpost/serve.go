@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -24,6 +25,8 @@ import (
 	"github.com/guardpost/guardpost"
 	"github.com/guardpost/guardpost/audit"
 	"github.com/guardpost/guardpost/httpapi"
+	"github.com/guardpost/guardpost/intel"
+	"github.com/guardpost/guardpost/intel/fetch"
 	"github.com/guardpost/guardpost/metrics"
 	"github.com/guardpost/guardpost/samples"
 	"github.com/guardpost/guardpost/sigv4"
@@ -93,6 +96,15 @@ type Main struct {
 	Audit         bool
 	AuditReads    bool
 	AuditMaxBytes int64
+	// IntelDir holds the managed threat intelligence (<category>.txt),
+	// reloaded when it changes; empty: only the built-in test domains.
+	// S3Endpoint and S3Region say where threat lists at s3:// locations
+	// are read (see intel/fetch).
+	IntelDir   string
+	S3Endpoint string
+	S3Region   string
+	// Intel is the managed threat intelligence, once Run has started.
+	Intel *intel.Managed
 	// Stderr receives the start instructions (and the log, unless Logger is
 	// set). Logger, when set before Run, is used as it is: --log-level and
 	// --log-format then do not apply.
@@ -100,6 +112,7 @@ type Main struct {
 	Logger *slog.Logger
 
 	store    *sqlite.DB
+	service  *guardpost.Service
 	auditLog *audit.Log
 	listener net.Listener
 	server   *http.Server
@@ -123,6 +136,9 @@ func (m *Main) flagSet() *flag.FlagSet {
 	fs.BoolVar(&m.Audit, "audit", m.Audit, "write a CloudTrail record of every call that changes state to <data-dir>/audit (read them with guardpost audit)")
 	fs.BoolVar(&m.AuditReads, "audit-reads", m.AuditReads, "also record reads (Get, List, Describe calls) in the audit log")
 	fs.Int64Var(&m.AuditMaxBytes, "audit-max-bytes", m.AuditMaxBytes, "`bytes` after which the audit log starts a new file (it also starts one each UTC day)")
+	fs.StringVar(&m.IntelDir, "intel-dir", m.IntelDir, "`directory` of managed threat intelligence (<category>.txt, see guardpost intel update); reloaded when it changes")
+	fs.StringVar(&m.S3Endpoint, "s3-endpoint", m.S3Endpoint, "`URL` of an S3-compatible service that threat lists at s3:// locations are read from (credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
+	fs.StringVar(&m.S3Region, "s3-region", m.S3Region, "`region` to sign S3 requests for (default us-east-1)")
 	fs.StringVar(&m.CredentialsFile, "credentials", m.CredentialsFile, "AWS shared-credentials `file` with aws_account_id per profile (default: <data-dir>/credentials, generated on first start)")
 	fs.Func("log-level", "log `level`: debug, info, warn or error (default info; info logs one line per request)", func(s string) error {
 		levels := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
@@ -212,6 +228,16 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.FindingCacheMiB <= 0 {
 		svc.FindingCacheBytes = -1 // off
 	}
+	lists := &fetch.Fetcher{S3Endpoint: m.S3Endpoint, S3Region: m.S3Region,
+		S3Credentials: aws.Credentials{AccessKeyID: os.Getenv("AWS_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("AWS_SECRET_ACCESS_KEY"), SessionToken: os.Getenv("AWS_SESSION_TOKEN")}}
+	svc.FetchList = lists.Fetch
+	m.service = svc
+	m.Intel = intel.NewManaged()
+	if m.IntelDir != "" {
+		if _, err := m.Intel.Load(m.IntelDir); err != nil {
+			return fmt.Errorf("intel directory: %w (fix it or choose another with --intel-dir)", err)
+		}
+	}
 	api := httpapi.New(svc, &sigv4.Verifier{Credentials: creds, Service: "guardduty"}, m.Logger)
 	api.HandleSTS(&sts.Handler{Verifier: &sigv4.Verifier{Credentials: creds, Service: "sts"}, Log: m.Logger})
 	api.ObserveRequest = met.ObserveRequest
@@ -234,6 +260,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 
 	var g group
 	g.add("http", m.serveHTTP)
+	g.add("threat-lists", svc.RunThreatLists)
+	if m.IntelDir != "" {
+		g.add("intel", func(ctx context.Context) error { return m.Intel.Watch(ctx, m.IntelDir, 5*time.Second, m.Logger) })
+	}
 	if m.PprofListen != "" {
 		if err := m.servePprof(&g); err != nil {
 			return err
