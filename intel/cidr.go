@@ -26,7 +26,16 @@ type CIDRSet struct {
 	lo4, hi4 []uint32 // range i is [lo4[i], hi4[i]]
 	lo6, hi6 []u128
 	n        int // prefixes added, before merging
+	// dir4, for large sets, holds for each value h of an address's top 16
+	// bits the index of the first range starting at or after h<<16, so
+	// that a lookup searches only the ranges of its /16: a few comparisons
+	// on one or two cache lines instead of ~22 scattered over megabytes.
+	dir4 []uint32
 }
+
+// dirMinRanges is the size from which a set builds dir4 (256 KiB): below
+// it the whole array is a few cache-resident pages anyway.
+const dirMinRanges = 1 << 14
 
 // u128 is an IPv6 address as a number.
 type u128 struct{ hi, lo uint64 }
@@ -154,6 +163,17 @@ func (b *CIDRBuilder) Build() *CIDRSet {
 	}
 	s.lo4, s.hi4 = slices.Clip(s.lo4), slices.Clip(s.hi4)
 	s.lo6, s.hi6 = slices.Clip(s.lo6), slices.Clip(s.hi6)
+	if len(s.lo4) >= dirMinRanges {
+		s.dir4 = make([]uint32, 1<<16+1)
+		i := 0
+		for h := range 1 << 16 {
+			for i < len(s.lo4) && s.lo4[i]>>16 < uint32(h) {
+				i++
+			}
+			s.dir4[h] = uint32(i)
+		}
+		s.dir4[1<<16] = uint32(len(s.lo4))
+	}
 	*b = CIDRBuilder{}
 	return s
 }
@@ -168,6 +188,9 @@ func (s *CIDRSet) Contains(a netip.Addr) bool {
 		x := v4(a)
 		// The last range starting at or before x is the only candidate.
 		lo, hi := 0, len(s.lo4)
+		if s.dir4 != nil {
+			lo, hi = int(s.dir4[x>>16]), int(s.dir4[x>>16+1])
+		}
 		for lo < hi {
 			m := int(uint(lo+hi) >> 1)
 			if s.lo4[m] <= x {
@@ -212,5 +235,5 @@ func (s *CIDRSet) Bytes() int {
 	if s == nil {
 		return 0
 	}
-	return 4*(cap(s.lo4)+cap(s.hi4)) + 16*(cap(s.lo6)+cap(s.hi6))
+	return 4*(cap(s.lo4)+cap(s.hi4)+cap(s.dir4)) + 16*(cap(s.lo6)+cap(s.hi6))
 }

@@ -190,3 +190,57 @@ func TestManagedLoadAndWatch(t *testing.T) {
 		t.Error("reload lost the new entries")
 	}
 }
+
+// TestCIDRSetDirectory checks the /16 directory of large sets against a
+// set small enough to have none.
+func TestCIDRSetDirectory(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	var big, small CIDRBuilder
+	var ps []netip.Prefix
+	for range dirMinRanges * 2 {
+		var a [4]byte
+		binary.BigEndian.PutUint32(a[:], r.Uint32())
+		p := netip.PrefixFrom(netip.AddrFrom4(a), 24+r.IntN(9)).Masked()
+		ps = append(ps, p)
+		big.AddPrefix(p)
+	}
+	for _, p := range ps[:100] {
+		small.AddPrefix(p)
+	}
+	bs, ss := big.Build(), small.Build()
+	if bs.dir4 == nil || ss.dir4 != nil {
+		t.Fatalf("directory: big %v, small %v", bs.dir4 != nil, ss.dir4 != nil)
+	}
+	// Each prefix's first and last address are in; the small set (no
+	// directory) and a linear scan agree on random addresses.
+	for _, p := range ps {
+		first := p.Addr()
+		last := netip.AddrFrom4([4]byte(binary.BigEndian.AppendUint32(nil, v4(first)|(1<<(32-p.Bits())-1))))
+		if !bs.Contains(first) || !bs.Contains(last) {
+			t.Fatalf("%s: first %v, last %v", p, bs.Contains(first), bs.Contains(last))
+		}
+	}
+	for _, p := range ps[:300] {
+		after := netip.AddrFrom4([4]byte(binary.BigEndian.AppendUint32(nil, v4(p.Addr())|(1<<(32-p.Bits())-1)))).Next()
+		want := slices.ContainsFunc(ps, func(q netip.Prefix) bool { return q.Contains(after) })
+		if after.IsValid() && bs.Contains(after) != want {
+			t.Fatalf("Contains(%s), just after %s, = %v, want %v", after, p, !want, want)
+		}
+	}
+	for range 300 {
+		var a [4]byte
+		binary.BigEndian.PutUint32(a[:], r.Uint32())
+		addr := netip.AddrFrom4(a)
+		want := slices.ContainsFunc(ps, func(p netip.Prefix) bool { return p.Contains(addr) })
+		if bs.Contains(addr) != want {
+			t.Fatalf("Contains(%s) = %v, want %v", addr, !want, want)
+		}
+	}
+	for _, edge := range []string{"0.0.0.0", "255.255.255.255", "0.0.255.255", "1.0.0.0"} {
+		addr := netip.MustParseAddr(edge)
+		want := slices.ContainsFunc(ps, func(p netip.Prefix) bool { return p.Contains(addr) })
+		if bs.Contains(addr) != want {
+			t.Errorf("Contains(%s) = %v, want %v", addr, !want, want)
+		}
+	}
+}
