@@ -171,9 +171,13 @@ func parseCategory(data []byte) (*Matcher, int, error) {
 		if s == "" {
 			return nil
 		}
-		// Feeds often add columns after the entry (ports, scores).
+		// Feeds often add columns after the entry (ports, scores); hosts
+		// files (URLhaus) put the domain after a sink address.
 		if f := strings.Fields(s); len(f) > 0 {
 			s = f[0]
+			if len(f) > 1 && (s == "127.0.0.1" || s == "0.0.0.0" || s == "::1") {
+				s = f[1]
+			}
 		}
 		if c, ok := canonicalIP(s); ok {
 			addEntry(&ips, &domains, c)

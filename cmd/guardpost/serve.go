@@ -101,6 +101,7 @@ type Main struct {
 	// S3Endpoint and S3Region say where threat lists at s3:// locations
 	// are read (see intel/fetch).
 	IntelDir   string
+	IntelPoll  time.Duration // how often IntelDir is checked for changes
 	S3Endpoint string
 	S3Region   string
 	// Intel is the managed threat intelligence, once Run has started.
@@ -124,7 +125,7 @@ type Main struct {
 // NewMain returns a Main with the defaults.
 func NewMain() *Main {
 	return &Main{Listen: "127.0.0.1:4747", DataDir: "./guardpost-data", LogLevel: slog.LevelInfo, LogFormat: "text", Stderr: os.Stderr,
-		FindingCacheMiB: guardpost.DefaultFindingCacheBytes >> 20, Audit: true, AuditMaxBytes: audit.DefaultMaxBytes}
+		FindingCacheMiB: guardpost.DefaultFindingCacheBytes >> 20, Audit: true, IntelPoll: 5 * time.Second, AuditMaxBytes: audit.DefaultMaxBytes}
 }
 
 func (m *Main) flagSet() *flag.FlagSet {
@@ -137,6 +138,7 @@ func (m *Main) flagSet() *flag.FlagSet {
 	fs.BoolVar(&m.AuditReads, "audit-reads", m.AuditReads, "also record reads (Get, List, Describe calls) in the audit log")
 	fs.Int64Var(&m.AuditMaxBytes, "audit-max-bytes", m.AuditMaxBytes, "`bytes` after which the audit log starts a new file (it also starts one each UTC day)")
 	fs.StringVar(&m.IntelDir, "intel-dir", m.IntelDir, "`directory` of managed threat intelligence (<category>.txt, see guardpost intel update); reloaded when it changes")
+	fs.DurationVar(&m.IntelPoll, "intel-poll", m.IntelPoll, "how often to check --intel-dir for changed files")
 	fs.StringVar(&m.S3Endpoint, "s3-endpoint", m.S3Endpoint, "`URL` of an S3-compatible service that threat lists at s3:// locations are read from (credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
 	fs.StringVar(&m.S3Region, "s3-region", m.S3Region, "`region` to sign S3 requests for (default us-east-1)")
 	fs.StringVar(&m.CredentialsFile, "credentials", m.CredentialsFile, "AWS shared-credentials `file` with aws_account_id per profile (default: <data-dir>/credentials, generated on first start)")
@@ -169,6 +171,9 @@ func (m *Main) ParseFlags(args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (serve takes only flags)", fs.Arg(0))
+	}
+	if m.IntelPoll <= 0 {
+		return errors.New("--intel-poll must be a positive duration")
 	}
 	return nil
 }
@@ -262,7 +267,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	g.add("http", m.serveHTTP)
 	g.add("threat-lists", svc.RunThreatLists)
 	if m.IntelDir != "" {
-		g.add("intel", func(ctx context.Context) error { return m.Intel.Watch(ctx, m.IntelDir, 5*time.Second, m.Logger) })
+		g.add("intel", func(ctx context.Context) error { return m.Intel.Watch(ctx, m.IntelDir, m.IntelPoll, m.Logger) })
 	}
 	if m.PprofListen != "" {
 		if err := m.servePprof(&g); err != nil {
