@@ -382,3 +382,80 @@ func TestThreatListsSurviveRestart(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestThreatListFromS3 reads a threat intel set at an s3:// location from
+// an S3-compatible endpoint on loopback (--s3-endpoint), passing the
+// expected bucket owner, and shows a wrong owner ending in ERROR.
+func TestThreatListFromS3(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDS3EXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "s3secret")
+	s3srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.Contains(r.Header.Get("Authorization"), "Credential=AKIDS3EXAMPLE/") {
+			w.WriteHeader(http.StatusForbidden)
+			w.Write([]byte(`<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`))
+			return
+		}
+		if owner := r.Header.Get("X-Amz-Expected-Bucket-Owner"); owner != "" && owner != accountA {
+			w.WriteHeader(http.StatusForbidden)
+			w.Write([]byte(`<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`))
+			return
+		}
+		if r.URL.Path != "/intel-bucket/lists/threats.txt" {
+			w.WriteHeader(http.StatusNotFound)
+			w.Write([]byte(`<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>`))
+			return
+		}
+		w.Write([]byte("198.51.100.99\n"))
+	}))
+	t.Cleanup(s3srv.Close)
+	s := startServer(t, "--s3-endpoint", s3srv.URL)
+	ctx := context.Background()
+	a := s.clientA()
+	det := createDetector(t, a)
+	create := func(loc, owner string) (string, *guardduty.GetThreatIntelSetOutput) {
+		t.Helper()
+		in := &guardduty.CreateThreatIntelSetInput{DetectorId: &det, Name: aws.String("s3 list"),
+			Format: types.ThreatIntelSetFormatTxt, Location: &loc, Activate: aws.Bool(true)}
+		if owner != "" {
+			in.ExpectedBucketOwner = &owner
+		}
+		out, err := a.CreateThreatIntelSet(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := aws.ToString(out.ThreatIntelSetId)
+		var g *guardduty.GetThreatIntelSetOutput
+		waitStatus(t, func() (string, error) {
+			var err error
+			g, err = a.GetThreatIntelSet(ctx, &guardduty.GetThreatIntelSetInput{DetectorId: &det, ThreatIntelSetId: &id})
+			if err != nil {
+				return "", err
+			}
+			return string(g.Status), nil
+		}, "ACTIVATING")
+		return id, g
+	}
+	id, g := create("s3://intel-bucket/lists/threats.txt", accountA)
+	if g.Status != types.ThreatIntelSetStatusActive || aws.ToString(g.ExpectedBucketOwner) != accountA {
+		t.Fatalf("s3:// list: %s, owner %q", g.Status, aws.ToString(g.ExpectedBucketOwner))
+	}
+	if m, ok := s.service.ThreatListIP(guardpost.Scope{AccountID: accountA, Region: "us-east-1"}, det, netip.MustParseAddr("198.51.100.99")); !ok || m.ListID != id {
+		t.Errorf("lookup: %+v %v", m, ok)
+	}
+	if _, err := a.DeleteThreatIntelSet(ctx, &guardduty.DeleteThreatIntelSetInput{DetectorId: &det, ThreatIntelSetId: &id}); err != nil {
+		t.Fatal(err)
+	}
+	_, g = create("https://intel-bucket.s3.us-east-1.amazonaws.com/lists/threats.txt", "")
+	if g.Status != types.ThreatIntelSetStatusActive {
+		t.Errorf("S3 HTTPS URL: %s", g.Status)
+	}
+	// Another owner's bucket: the read is refused, the list ends in ERROR.
+	other, _ := a.ListThreatIntelSets(ctx, &guardduty.ListThreatIntelSetsInput{DetectorId: &det})
+	for _, id := range other.ThreatIntelSetIds {
+		a.DeleteThreatIntelSet(ctx, &guardduty.DeleteThreatIntelSetInput{DetectorId: &det, ThreatIntelSetId: &id})
+	}
+	_, g = create("s3://intel-bucket/lists/threats.txt", accountB)
+	if g.Status != types.ThreatIntelSetStatusError {
+		t.Errorf("wrong bucket owner: %s", g.Status)
+	}
+}

@@ -1,12 +1,11 @@
 // Package fetch reads threat list files from where the API's location
 // says: http(s) URLs, file:// paths, and S3 (s3://bucket/key, or an S3
-// HTTPS URL) from a configurable S3-compatible endpoint.
+// HTTPS URL) from a configurable S3-compatible endpoint, with the AWS
+// SDK's S3 client.
 package fetch
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -14,10 +13,12 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // Fetcher reads list files. The zero value reads http(s) and file
@@ -34,6 +35,9 @@ type Fetcher struct {
 	// credentials send them unsigned.
 	S3Region      string
 	S3Credentials aws.Credentials
+
+	s3Once sync.Once
+	s3c    *s3.Client
 }
 
 var defaultClient = &http.Client{Timeout: time.Minute}
@@ -125,9 +129,6 @@ func s3URL(u *url.URL) (bucket, key string, ok bool) {
 	return "", "", false
 }
 
-// emptySHA256 is the payload hash of a GET.
-var emptySHA256 = func() string { s := sha256.Sum256(nil); return hex.EncodeToString(s[:]) }()
-
 func (f *Fetcher) s3(ctx context.Context, bucket, key, owner string, maxBytes int64) ([]byte, error) {
 	if f.S3Endpoint == "" {
 		return nil, errors.New("no S3 endpoint is configured (guardpost serve --s3-endpoint)")
@@ -135,23 +136,40 @@ func (f *Fetcher) s3(ctx context.Context, bucket, key, owner string, maxBytes in
 	if bucket == "" || key == "" {
 		return nil, errors.New("the S3 location names no bucket or no key")
 	}
-	u := strings.TrimSuffix(f.S3Endpoint, "/") + "/" + url.PathEscape(bucket) + "/" + (&url.URL{Path: key}).EscapedPath()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	in := &s3.GetObjectInput{Bucket: &bucket, Key: &key}
+	if owner != "" {
+		in.ExpectedBucketOwner = &owner
+	}
+	out, err := f.s3Client().GetObject(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	if owner != "" {
-		req.Header.Set("x-amz-expected-bucket-owner", owner)
+	defer out.Body.Close()
+	if out.ContentLength != nil && *out.ContentLength > maxBytes {
+		return nil, fmt.Errorf("the file is larger than %d bytes", maxBytes)
 	}
-	if f.S3Credentials.AccessKeyID != "" {
+	return readAtMost(out.Body, maxBytes)
+}
+
+// s3Client builds the S3 client once: path-style requests to S3Endpoint,
+// signed with S3Credentials (anonymous when they are empty).
+func (f *Fetcher) s3Client() *s3.Client {
+	f.s3Once.Do(func() {
 		region := f.S3Region
 		if region == "" {
 			region = "us-east-1"
 		}
-		req.Header.Set("x-amz-content-sha256", emptySHA256)
-		if err := v4.NewSigner().SignHTTP(ctx, f.S3Credentials, req, emptySHA256, "s3", region, time.Now()); err != nil {
-			return nil, err
+		cfg := aws.Config{Region: region, HTTPClient: f.Client}
+		if f.Client == nil {
+			cfg.HTTPClient = defaultClient
 		}
-	}
-	return f.do(req, maxBytes)
+		if f.S3Credentials.AccessKeyID != "" {
+			cfg.Credentials = credentials.StaticCredentialsProvider{Value: f.S3Credentials}
+		}
+		f.s3c = s3.NewFromConfig(cfg, func(o *s3.Options) {
+			o.BaseEndpoint = aws.String(f.S3Endpoint)
+			o.UsePathStyle = true
+		})
+	})
+	return f.s3c
 }
