@@ -357,8 +357,12 @@ func (s *Service) ListThreatLists(ctx context.Context, scope Scope, detectorID s
 type threatLists struct {
 	mu     sync.RWMutex
 	active map[listOwner]map[string]*activeList // by list id
-	ctx    context.Context                      // of RunThreatLists; nil: not running
-	work   sync.WaitGroup
+	// applied is the generation of each list whose outcome setActive last
+	// applied: an outcome of an older generation that arrives late (its
+	// goroutine was slow between the store and here) is ignored.
+	applied map[string]int64
+	ctx     context.Context // of RunThreatLists; nil: not running
+	work    sync.WaitGroup
 }
 
 type listOwner struct{ account, region, detector string }
@@ -448,6 +452,13 @@ func (s *Service) setActive(l *ThreatList, entries []string) {
 	}
 	s.lists.mu.Lock()
 	defer s.lists.mu.Unlock()
+	if s.lists.applied == nil {
+		s.lists.applied = map[string]int64{}
+	}
+	if s.lists.applied[l.ID] > l.Generation {
+		return
+	}
+	s.lists.applied[l.ID] = l.Generation
 	o := ownerOf(l)
 	if s.lists.active == nil {
 		s.lists.active = map[listOwner]map[string]*activeList{}
@@ -460,6 +471,17 @@ func (s *Service) setActive(l *ThreatList, entries []string) {
 		s.lists.active[o] = map[string]*activeList{}
 	}
 	s.lists.active[o][l.ID] = a
+}
+
+// dropDetectorLists forgets the lists of a deleted detector.
+func (s *Service) dropDetectorLists(scope Scope, detectorID string) {
+	s.lists.mu.Lock()
+	defer s.lists.mu.Unlock()
+	o := listOwner{scope.AccountID, scope.Region, detectorID}
+	for id := range s.lists.active[o] {
+		delete(s.lists.applied, id)
+	}
+	delete(s.lists.active, o)
 }
 
 // RunThreatLists loads the entries of the ACTIVE lists into memory,
