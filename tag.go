@@ -64,14 +64,14 @@ func FilterARN(scope Scope, detectorID, name string) string {
 		Resource: Resource{DetectorID: detectorID, FilterName: name}}.String()
 }
 
-// ParseResourceARN parses the ARN of a detector or a filter. It checks only
+// ParseResourceARN parses the ARN of a detector, a filter or a threat list. It checks only
 // the shape; whose resource it names is the service's business. EINVALID
 // when s is not such an ARN.
 func ParseResourceARN(s string) (ResourceARN, error) {
 	bad := func() error {
-		return Errorf(EINVALID, "%s The resourceArn '%s' is not the ARN of a GuardDuty detector or filter: "+
-			"use arn:PARTITION:guardduty:REGION:ACCOUNT_ID:detector/DETECTOR_ID or "+
-			"arn:PARTITION:guardduty:REGION:ACCOUNT_ID:detector/DETECTOR_ID/filter/FILTER_NAME.", msgInvalidInput, s)
+		return Errorf(EINVALID, "%s The resourceArn '%s' is not the ARN of a GuardDuty detector, filter or list: "+
+			"use arn:PARTITION:guardduty:REGION:ACCOUNT_ID:detector/DETECTOR_ID, or that followed by "+
+			"/filter/FILTER_NAME, /ipset/ID, /threatintelset/ID, /trustedentityset/ID or /threatentityset/ID.", msgInvalidInput, s)
 	}
 	parts := strings.Split(s, ":")
 	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "guardduty" {
