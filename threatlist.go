@@ -362,6 +362,7 @@ type threatLists struct {
 	// goroutine was slow between the store and here) is ignored.
 	applied map[string]int64
 	ctx     context.Context // of RunThreatLists; nil: not running
+	stopped bool            // RunThreatLists has ended: start no more work
 	work    sync.WaitGroup
 }
 
@@ -378,6 +379,12 @@ func ownerOf(l *ThreatList) listOwner { return listOwner{l.AccountID, l.Region, 
 // startListWork carries l to its next status in the background.
 func (s *Service) startListWork(l *ThreatList) {
 	s.lists.mu.Lock()
+	if s.lists.stopped {
+		// Shutting down: the list keeps its status in the store and the
+		// next start finishes the change.
+		s.lists.mu.Unlock()
+		return
+	}
 	ctx := s.lists.ctx
 	s.lists.work.Add(1)
 	s.lists.mu.Unlock()
@@ -494,6 +501,9 @@ func (s *Service) RunThreatLists(ctx context.Context) error {
 	s.lists.mu.Unlock()
 	ls, err := s.Store.UnsettledThreatLists(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while loading: the next start loads them
+		}
 		return err
 	}
 	for _, l := range ls {
@@ -503,11 +513,17 @@ func (s *Service) RunThreatLists(ctx context.Context) error {
 		}
 		entries, err := s.Store.ThreatListEntries(ctx, l)
 		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
 			return err
 		}
 		s.setActive(l, entries)
 	}
 	<-ctx.Done()
+	s.lists.mu.Lock()
+	s.lists.stopped = true // no Add may race the Wait below
+	s.lists.mu.Unlock()
 	s.lists.work.Wait()
 	return nil
 }

@@ -259,12 +259,21 @@ func TestEntitySetsFileAndErrors(t *testing.T) {
 	if err := os.WriteFile(path, []byte("partner.example\n192.0.2.0/28\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	tr, err := a.CreateTrustedEntitySet(ctx, &guardduty.CreateTrustedEntitySetInput{DetectorId: &det, Name: aws.String("partners"),
-		Format: types.TrustedEntitySetFormatTxt, Location: aws.String("file://" + path), Activate: aws.Bool(true)})
-	if err != nil {
-		t.Fatal(err)
+	trID := ""
+	// A repeat with the same client token is the same list, not a second
+	// one over the limit of one trusted list.
+	for range 2 {
+		again, err := a.CreateTrustedEntitySet(ctx, &guardduty.CreateTrustedEntitySetInput{DetectorId: &det, Name: aws.String("partners"),
+			Format: types.TrustedEntitySetFormatTxt, Location: aws.String("file://" + path), Activate: aws.Bool(true), ClientToken: aws.String("tok-1")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if trID == "" || aws.ToString(again.TrustedEntitySetId) == trID {
+			trID = aws.ToString(again.TrustedEntitySetId)
+			continue
+		}
+		t.Fatalf("client token repeat: %s, then %s", trID, aws.ToString(again.TrustedEntitySetId))
 	}
-	trID := aws.ToString(tr.TrustedEntitySetId)
 	st := waitStatus(t, func() (string, error) {
 		g, err := a.GetTrustedEntitySet(ctx, &guardduty.GetTrustedEntitySetInput{DetectorId: &det, TrustedEntitySetId: &trID})
 		if err != nil {
@@ -330,7 +339,7 @@ func TestEntitySetsFileAndErrors(t *testing.T) {
 	}
 
 	// Input the API refuses.
-	_, err = a.CreateThreatEntitySet(ctx, &guardduty.CreateThreatEntitySetInput{DetectorId: &det, Name: aws.String("bad/name"),
+	_, err := a.CreateThreatEntitySet(ctx, &guardduty.CreateThreatEntitySetInput{DetectorId: &det, Name: aws.String("bad/name"),
 		Format: types.ThreatEntitySetFormatTxt, Location: aws.String(srv.URL + "/good.txt"), Activate: aws.Bool(true)})
 	badRequest(t, err, "use only letters, digits, whitespace, dash (-) and underscore (_)")
 	_, err = a.CreateThreatEntitySet(ctx, &guardduty.CreateThreatEntitySetInput{DetectorId: &det, Name: aws.String("x"),
