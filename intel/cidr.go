@@ -31,7 +31,15 @@ type CIDRSet struct {
 	// that a lookup searches only the ranges of its /16: a few comparisons
 	// on one or two cache lines instead of ~22 scattered over megabytes.
 	dir4 []uint32
+	// top6, for large IPv6 sets, holds the start of every blockSize-th
+	// range: a lookup searches this small array (which stays in cache)
+	// and then one block. IPv6 addresses in use crowd into few /16s, so a
+	// directory by leading bits, as for IPv4, would not spread them.
+	top6 []u128
 }
+
+// blockSize is the number of IPv6 ranges per top6 entry.
+const blockSize = 64
 
 // dirMinRanges is the size from which a set builds dir4 (256 KiB): below
 // it the whole array is a few cache-resident pages anyway.
@@ -174,6 +182,11 @@ func (b *CIDRBuilder) Build() *CIDRSet {
 		}
 		s.dir4[1<<16] = uint32(len(s.lo4))
 	}
+	if len(s.lo6) >= dirMinRanges {
+		for i := 0; i < len(s.lo6); i += blockSize {
+			s.top6 = append(s.top6, s.lo6[i])
+		}
+	}
 	*b = CIDRBuilder{}
 	return s
 }
@@ -203,6 +216,22 @@ func (s *CIDRSet) Contains(a netip.Addr) bool {
 	}
 	x := v6(a)
 	lo, hi := 0, len(s.lo6)
+	if s.top6 != nil {
+		// The last block starting at or before x holds the candidate.
+		l, h := 0, len(s.top6)
+		for l < h {
+			m := int(uint(l+h) >> 1)
+			if s.top6[m].cmp(x) <= 0 {
+				l = m + 1
+			} else {
+				h = m
+			}
+		}
+		if l == 0 {
+			return false
+		}
+		lo, hi = (l-1)*blockSize, min(l*blockSize, len(s.lo6))
+	}
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
 		if s.lo6[m].cmp(x) <= 0 {
@@ -235,5 +264,5 @@ func (s *CIDRSet) Bytes() int {
 	if s == nil {
 		return 0
 	}
-	return 4*(cap(s.lo4)+cap(s.hi4)+cap(s.dir4)) + 16*(cap(s.lo6)+cap(s.hi6))
+	return 4*(cap(s.lo4)+cap(s.hi4)+cap(s.dir4)) + 16*(cap(s.lo6)+cap(s.hi6)+cap(s.top6))
 }

@@ -244,3 +244,55 @@ func TestCIDRSetDirectory(t *testing.T) {
 		}
 	}
 }
+
+// TestCIDRSetIPv6Blocks checks the block index of large IPv6 sets:
+// every prefix's first and last address are in, and the addresses just
+// outside agree with a linear scan.
+func TestCIDRSetIPv6Blocks(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	var b CIDRBuilder
+	var ps []netip.Prefix
+	for range dirMinRanges * 2 {
+		var a [16]byte
+		a[0], a[1] = 0x26, 0x00 // crowded into one /16, as real addresses are
+		binary.BigEndian.PutUint64(a[2:10], r.Uint64())
+		p := netip.PrefixFrom(netip.AddrFrom16(a), 64+r.IntN(65)).Masked()
+		ps = append(ps, p)
+		b.AddPrefix(p)
+	}
+	s := b.Build()
+	if s.top6 == nil {
+		t.Fatal("no block index")
+	}
+	lastOf := func(p netip.Prefix) netip.Addr {
+		x := v6(p.Addr())
+		bits := p.Bits()
+		switch {
+		case bits < 64:
+			x.hi |= ^uint64(0) >> bits
+			x.lo = ^uint64(0)
+		case bits < 128:
+			x.lo |= ^uint64(0) >> (bits - 64)
+		}
+		var a [16]byte
+		binary.BigEndian.PutUint64(a[:8], x.hi)
+		binary.BigEndian.PutUint64(a[8:], x.lo)
+		return netip.AddrFrom16(a)
+	}
+	for _, p := range ps {
+		if !s.Contains(p.Addr()) || !s.Contains(lastOf(p)) {
+			t.Fatalf("%s not contained", p)
+		}
+	}
+	for _, p := range ps[:300] {
+		for _, a := range []netip.Addr{p.Addr().Prev(), lastOf(p).Next()} {
+			want := slices.ContainsFunc(ps, func(q netip.Prefix) bool { return q.Contains(a) })
+			if s.Contains(a) != want {
+				t.Fatalf("Contains(%s) = %v, want %v", a, !want, want)
+			}
+		}
+	}
+	if s.Contains(netip.MustParseAddr("2001:db8::1")) || s.Contains(netip.MustParseAddr("::1")) {
+		t.Error("an address below every range is contained")
+	}
+}
