@@ -328,8 +328,8 @@ var stix2Pattern = regexp.MustCompile(`(ipv4-addr|ipv6-addr|domain-name):value\s
 
 // stix: STIX 1.x XML, as in the GuardDuty user guide's sample, with
 // AddressObj:Address_Value elements (an address, a CIDR, or with
-// condition="InclusiveBetween" a range "FIRST##comma##LAST") and
-// DomainNameObj:Value elements. A STIX 2 JSON bundle's indicator patterns
+// condition="InclusiveBetween" a range "FIRST##comma##LAST", or a list of
+// values joined by ##comma##) and DomainNameObj:Value elements. A STIX 2 JSON bundle's indicator patterns
 // are read too.
 func (p *parser) stix(data []byte) error {
 	trimmed := bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\ufeff")))
@@ -340,6 +340,7 @@ func (p *parser) stix(data []byte) error {
 	dec.Strict = false
 	var (
 		inAddress, inDomain bool
+		between             bool // condition="InclusiveBetween": a range, not a list
 		text                strings.Builder
 	)
 	for {
@@ -360,6 +361,12 @@ func (p *parser) stix(data []byte) error {
 			default:
 				continue
 			}
+			between = false
+			for _, a := range t.Attr {
+				if a.Name.Local == "condition" && a.Value == "InclusiveBetween" {
+					between = true
+				}
+			}
 			text.Reset()
 		case xml.CharData:
 			if inAddress || inDomain {
@@ -369,17 +376,26 @@ func (p *parser) stix(data []byte) error {
 			if !inAddress && !inDomain {
 				continue
 			}
-			v := strings.TrimSpace(text.String())
-			if inAddress {
-				if first, last, ok := strings.Cut(v, "##comma##"); ok {
-					v = strings.TrimSpace(first) + "-" + strings.TrimSpace(last)
+			// CybOX joins several values with ##comma##: the two ends of
+			// a range under InclusiveBetween, otherwise a list of values
+			// (condition Equals, apply_condition ANY).
+			values := strings.Split(text.String(), "##comma##")
+			if inAddress && between {
+				if len(values) != 2 {
+					return &ParseError{Msg: fmt.Sprintf("the STIX InclusiveBetween Address_Value %q is not two addresses", truncate(text.String()))}
 				}
-				if _, ok := canonicalIP(v); !ok {
-					return &ParseError{Msg: fmt.Sprintf("the STIX Address_Value %q is not an IP address, a CIDR range or a range", truncate(v))}
-				}
+				values = []string{strings.TrimSpace(values[0]) + "-" + strings.TrimSpace(values[1])}
 			}
-			if err := p.add(0, v, true); err != nil {
-				return err
+			for _, v := range values {
+				v = strings.TrimSpace(v)
+				if inAddress {
+					if _, ok := canonicalIP(v); !ok {
+						return &ParseError{Msg: fmt.Sprintf("the STIX Address_Value %q is not an IP address, a CIDR range or a range", truncate(v))}
+					}
+				}
+				if err := p.add(0, v, true); err != nil {
+					return err
+				}
 			}
 			inAddress, inDomain = false, false
 		}

@@ -106,9 +106,12 @@ func TestParseFormats(t *testing.T) {
  </cybox:Properties></cybox:Object></cybox:Observable>
  <cybox:Observable><cybox:Object><cybox:Properties category="ipv4-net">
   <AddressObj:Address_Value>198.51.100.0/24</AddressObj:Address_Value></cybox:Properties></cybox:Object></cybox:Observable>
+ <cybox:Observable><cybox:Object><cybox:Properties category="ipv4-addr">
+  <AddressObj:Address_Value condition="Equals" apply_condition="ANY">192.0.2.1##comma##192.0.2.2</AddressObj:Address_Value>
+ </cybox:Properties></cybox:Object></cybox:Observable>
  <cybox:Observable><cybox:Object><cybox:Properties type="FQDN"><DomainNameObj:Value>evil.example</DomainNameObj:Value>
  </cybox:Properties></cybox:Object></cybox:Observable></stix:Observables></stix:STIX_Package>`, true,
-			[]string{"10.0.0.0-10.0.0.255", "198.51.100.0/24", "evil.example"}},
+			[]string{"10.0.0.0-10.0.0.255", "198.51.100.0/24", "192.0.2.1/32", "192.0.2.2/32", "evil.example"}},
 		{FormatSTIX, `{"type":"bundle","objects":[{"type":"indicator","pattern":"[ipv4-addr:value = '198.51.100.9'] OR [domain-name:value = 'evil.example']"}]}`, true,
 			[]string{"198.51.100.9/32", "evil.example"}},
 	}
