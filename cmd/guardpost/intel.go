@@ -70,7 +70,7 @@ guardpost serve --intel-dir DIR. Without --source it reads the default feeds:
 	if len(sources) == 0 {
 		sources = intel.DefaultSources
 	}
-	f := &fetch.Fetcher{}
+	f := &fetch.Fetcher{FileRoot: "/"} // the operator's own command: any local file
 	results, err := intel.Update(ctx, dir, sources, func(ctx context.Context, url string, maxBytes int64) ([]byte, error) {
 		return f.Fetch(ctx, url, "", maxBytes)
 	})

@@ -104,6 +104,9 @@ type Main struct {
 	IntelPoll  time.Duration // how often IntelDir is checked for changes
 	S3Endpoint string
 	S3Region   string
+	// ListFileRoot is the directory threat lists at file:// locations may
+	// be read from; empty: none.
+	ListFileRoot string
 	// Intel is the managed threat intelligence, once Run has started.
 	Intel *intel.Managed
 	// Stderr receives the start instructions (and the log, unless Logger is
@@ -140,6 +143,7 @@ func (m *Main) flagSet() *flag.FlagSet {
 	fs.StringVar(&m.IntelDir, "intel-dir", m.IntelDir, "`directory` of managed threat intelligence (<category>.txt, see guardpost intel update); reloaded when it changes")
 	fs.DurationVar(&m.IntelPoll, "intel-poll", m.IntelPoll, "how often to check --intel-dir for changed files")
 	fs.StringVar(&m.S3Endpoint, "s3-endpoint", m.S3Endpoint, "`URL` of an S3-compatible service that threat lists at s3:// locations are read from (credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
+	fs.StringVar(&m.ListFileRoot, "list-file-root", m.ListFileRoot, "`directory` under which threat lists may have file:// locations (default: file:// refused)")
 	fs.StringVar(&m.S3Region, "s3-region", m.S3Region, "`region` to sign S3 requests for (default us-east-1)")
 	fs.StringVar(&m.CredentialsFile, "credentials", m.CredentialsFile, "AWS shared-credentials `file` with aws_account_id per profile (default: <data-dir>/credentials, generated on first start)")
 	fs.Func("log-level", "log `level`: debug, info, warn or error (default info; info logs one line per request)", func(s string) error {
@@ -233,7 +237,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.FindingCacheMiB <= 0 {
 		svc.FindingCacheBytes = -1 // off
 	}
-	lists := &fetch.Fetcher{S3Endpoint: m.S3Endpoint, S3Region: m.S3Region,
+	lists := &fetch.Fetcher{FileRoot: m.ListFileRoot, S3Endpoint: m.S3Endpoint, S3Region: m.S3Region,
 		S3Credentials: aws.Credentials{AccessKeyID: os.Getenv("AWS_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("AWS_SECRET_ACCESS_KEY"), SessionToken: os.Getenv("AWS_SESSION_TOKEN")}}
 	svc.FetchList = lists.Fetch
 	m.service = svc

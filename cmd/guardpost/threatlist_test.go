@@ -250,12 +250,13 @@ func TestThreatIntelSetEveryFormat(t *testing.T) {
 // location answers 404 (ERROR with the reason in errorDetails), one whose
 // content is not a list, and a repair by UpdateThreatEntitySet.
 func TestEntitySetsFileAndErrors(t *testing.T) {
-	s := startServer(t)
+	root := t.TempDir()
+	s := startServer(t, "--list-file-root", root)
 	ctx := context.Background()
 	a := s.clientA()
 	det := createDetector(t, a)
 	scope := guardpost.Scope{AccountID: accountA, Region: "us-east-1"}
-	path := filepath.Join(t.TempDir(), "trusted.txt")
+	path := filepath.Join(root, "trusted.txt")
 	if err := os.WriteFile(path, []byte("partner.example\n192.0.2.0/28\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -304,10 +305,15 @@ func TestEntitySetsFileAndErrors(t *testing.T) {
 	}
 	for _, c := range []struct{ path, details string }{
 		{"/missing.txt", "404 Not Found"},
+		{"file:///etc/hostname", "outside the directory this server reads lists from"},
 		{"/garbage.txt", `line 2: "this is not an entry" is not an IP address, a CIDR range or a domain`},
 	} {
+		loc := srv.URL + c.path
+		if strings.HasPrefix(c.path, "file://") {
+			loc = c.path
+		}
 		out, err := a.CreateThreatEntitySet(ctx, &guardduty.CreateThreatEntitySetInput{DetectorId: &det, Name: aws.String("bad"),
-			Format: types.ThreatEntitySetFormatTxt, Location: aws.String(srv.URL + c.path), Activate: aws.Bool(true)})
+			Format: types.ThreatEntitySetFormatTxt, Location: &loc, Activate: aws.Bool(true)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -26,6 +27,11 @@ import (
 type Fetcher struct {
 	// Client does the HTTP requests; nil: a client with a 1-minute timeout.
 	Client *http.Client
+	// FileRoot is the directory file:// locations must lie in (symbolic
+	// links resolved); empty: file:// locations are refused. Without it
+	// any API caller could have the server read its files, and a list's
+	// errorDetails would show their lines.
+	FileRoot string
 	// S3Endpoint is the base URL of an S3-compatible service (path-style
 	// requests: ENDPOINT/bucket/key), e.g. http://127.0.0.1:9000 for MinIO.
 	// Empty: s3:// locations cannot be read, and S3 HTTPS URLs are read
@@ -50,7 +56,7 @@ func (f *Fetcher) Fetch(ctx context.Context, location, expectedBucketOwner strin
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "file":
-		return readFile(u, maxBytes)
+		return f.readFile(u, maxBytes)
 	case "s3":
 		return f.s3(ctx, u.Host, strings.TrimPrefix(u.Path, "/"), expectedBucketOwner, maxBytes)
 	case "http", "https":
@@ -66,10 +72,23 @@ func (f *Fetcher) Fetch(ctx context.Context, location, expectedBucketOwner strin
 	return nil, fmt.Errorf("the location scheme %q is not one of https, http, s3, file", u.Scheme)
 }
 
-func readFile(u *url.URL, maxBytes int64) ([]byte, error) {
-	path := u.Path
+func (f *Fetcher) readFile(u *url.URL, maxBytes int64) ([]byte, error) {
+	if f.FileRoot == "" {
+		return nil, errors.New("file:// locations are off on this server (guardpost serve --list-file-root DIR allows those under DIR)")
+	}
 	if u.Host != "" && u.Host != "localhost" {
 		return nil, fmt.Errorf("file://%s names another host; use file:///path", u.Host)
+	}
+	root, err := filepath.EvalSymlinks(f.FileRoot)
+	if err != nil {
+		return nil, fmt.Errorf("the list file root: %v", err)
+	}
+	path, err := filepath.EvalSymlinks(filepath.Clean(u.Path))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", u.Path, errors.Unwrap(err))
+	}
+	if rel, err := filepath.Rel(root, path); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return nil, fmt.Errorf("%s is outside the directory this server reads lists from", u.Path)
 	}
 	fh, err := os.Open(path)
 	if err != nil {

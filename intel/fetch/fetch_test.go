@@ -72,9 +72,21 @@ func TestFetchS3(t *testing.T) {
 }
 
 func TestFetchLimitsAndFiles(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "l.txt")
+	root := t.TempDir()
+	path := filepath.Join(root, "l.txt")
 	os.WriteFile(path, []byte("0123456789"), 0o600)
-	f := &Fetcher{}
+	outside := filepath.Join(t.TempDir(), "secret.txt")
+	os.WriteFile(outside, []byte("secret"), 0o600)
+	os.Symlink(outside, filepath.Join(root, "link.txt"))
+	if _, err := (&Fetcher{}).Fetch(context.Background(), "file://"+path, "", 10); err == nil || !strings.Contains(err.Error(), "file:// locations are off") {
+		t.Errorf("file:// without a root: %v", err)
+	}
+	f := &Fetcher{FileRoot: root}
+	for _, loc := range []string{"file://" + outside, "file://" + root + "/../" + filepath.Base(filepath.Dir(outside)) + "/secret.txt", "file://" + root + "/link.txt"} {
+		if _, err := f.Fetch(context.Background(), loc, "", 100); err == nil || !strings.Contains(err.Error(), "outside the directory") {
+			t.Errorf("%s: %v", loc, err)
+		}
+	}
 	if b, err := f.Fetch(context.Background(), "file://"+path, "", 10); err != nil || string(b) != "0123456789" {
 		t.Errorf("file: %q %v", b, err)
 	}
