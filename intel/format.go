@@ -91,16 +91,12 @@ func (p *parser) add(line int, s string, strict bool) error {
 		return nil
 	}
 	if strict {
-		return &ParseError{Line: line, Msg: fmt.Sprintf("%q is not an IP address, a CIDR range or a domain", truncate(s))}
+		// The entry itself is not quoted: the file may not be a list at
+		// all but something the caller may not read (an internal page),
+		// and errorDetails would show it.
+		return &ParseError{Line: line, Msg: "the entry is not an IP address, a CIDR range or a domain"}
 	}
 	return nil
-}
-
-func truncate(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "…"
-	}
-	return s
 }
 
 // canonicalIP returns the canonical form of an address, CIDR or
@@ -382,7 +378,7 @@ func (p *parser) stix(data []byte) error {
 			values := strings.Split(text.String(), "##comma##")
 			if inAddress && between {
 				if len(values) != 2 {
-					return &ParseError{Msg: fmt.Sprintf("the STIX InclusiveBetween Address_Value %q is not two addresses", truncate(text.String()))}
+					return &ParseError{Msg: "a STIX InclusiveBetween Address_Value is not two addresses"}
 				}
 				values = []string{strings.TrimSpace(values[0]) + "-" + strings.TrimSpace(values[1])}
 			}
@@ -390,7 +386,7 @@ func (p *parser) stix(data []byte) error {
 				v = strings.TrimSpace(v)
 				if inAddress {
 					if _, ok := canonicalIP(v); !ok {
-						return &ParseError{Msg: fmt.Sprintf("the STIX Address_Value %q is not an IP address, a CIDR range or a range", truncate(v))}
+						return &ParseError{Msg: "a STIX Address_Value is not an IP address, a CIDR range or a range"}
 					}
 				}
 				if err := p.add(0, v, true); err != nil {

@@ -139,7 +139,7 @@ func TestParseFormats(t *testing.T) {
 			}
 		}
 	}
-	if _, err := ParseList(FormatTXT, []byte("198.51.100.1\nnot an entry!\n"), true); err == nil || err.Error() != `line 2: "not an entry!" is not an IP address, a CIDR range or a domain` {
+	if _, err := ParseList(FormatTXT, []byte("198.51.100.1\nnot an entry!\n"), true); err == nil || err.Error() != "line 2: the entry is not an IP address, a CIDR range or a domain" {
 		t.Errorf("bad TXT line: %v", err)
 	}
 	if _, err := ParseList(FormatSTIX, []byte("<stix:STIX_Package><unclosed>"), true); err == nil {

@@ -306,7 +306,7 @@ func TestEntitySetsFileAndErrors(t *testing.T) {
 	for _, c := range []struct{ path, details string }{
 		{"/missing.txt", "404 Not Found"},
 		{"file:///etc/hostname", "outside the directory this server reads lists from"},
-		{"/garbage.txt", `line 2: "this is not an entry" is not an IP address, a CIDR range or a domain`},
+		{"/garbage.txt", "line 2: the entry is not an IP address, a CIDR range or a domain"},
 	} {
 		loc := srv.URL + c.path
 		if strings.HasPrefix(c.path, "file://") {
