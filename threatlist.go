@@ -528,6 +528,18 @@ func (s *Service) RunThreatLists(ctx context.Context) error {
 	return nil
 }
 
+// ListMatcher is what detection asks of a detector's ACTIVE lists: trusted
+// entries suppress findings, threat list entries make the .Custom finding
+// types naming the list. *Service answers from memory, without the store.
+type ListMatcher interface {
+	TrustedIP(scope Scope, detectorID string, ip netip.Addr) bool
+	TrustedDomain(scope Scope, detectorID, name string) bool
+	ThreatListIP(scope Scope, detectorID string, ip netip.Addr) (ThreatListMatch, bool)
+	ThreatListDomain(scope Scope, detectorID, name string) (ThreatListMatch, bool)
+}
+
+var _ ListMatcher = (*Service)(nil)
+
 // ThreatListMatch is a hit on a detector's threat list.
 type ThreatListMatch struct {
 	ListID, ListName string
