@@ -26,6 +26,9 @@ type Service struct {
 	// FetchList reads the files of threat lists; nil: lists cannot be
 	// activated (they end in ERROR).
 	FetchList ListFetcher
+	// ThreatListSync is how often the lists' in-memory view is checked
+	// against the store (other nodes' changes); 0: DefaultThreatListSync.
+	ThreatListSync time.Duration
 
 	findings findingCache
 	lists    threatLists

@@ -520,7 +520,22 @@ func (s *Service) RunThreatLists(ctx context.Context) error {
 		}
 		s.setActive(l, entries)
 	}
-	<-ctx.Done()
+	interval := s.ThreatListSync
+	if interval <= 0 {
+		interval = DefaultThreatListSync
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			done = true
+		case <-tick.C:
+			if err := s.syncThreatLists(ctx); err != nil && ctx.Err() == nil {
+				slog.Default().Warn("threat lists: syncing with the store failed; retrying at the next tick", "err", err)
+			}
+		}
+	}
 	s.lists.mu.Lock()
 	s.lists.stopped = true // no Add may race the Wait below
 	s.lists.mu.Unlock()
@@ -539,6 +554,54 @@ type ListMatcher interface {
 }
 
 var _ ListMatcher = (*Service)(nil)
+
+// DefaultThreatListSync is how often RunThreatLists reads the store for
+// list changes made by other nodes on the same database.
+const DefaultThreatListSync = 30 * time.Second
+
+// syncThreatLists brings detection's view up to the store: lists another
+// node activated come in, lists it deactivated or deleted go. A list this
+// node changed while the store was being read is left to that change:
+// its applied generation moved.
+func (s *Service) syncThreatLists(ctx context.Context) error {
+	s.lists.mu.RLock()
+	before := make(map[string]int64, len(s.lists.applied))
+	inView := map[string]listOwner{}
+	for id, g := range s.lists.applied {
+		before[id] = g
+	}
+	for o, ls := range s.lists.active {
+		for id := range ls {
+			inView[id] = o
+		}
+	}
+	s.lists.mu.RUnlock()
+	ls, err := s.Store.UnsettledThreatLists(ctx)
+	if err != nil {
+		return err
+	}
+	inStore := make(map[string]bool, len(ls))
+	for _, l := range ls {
+		inStore[l.ID] = true
+		if l.Status != ListActive || l.Generation <= before[l.ID] {
+			continue
+		}
+		entries, err := s.Store.ThreatListEntries(ctx, l)
+		if err != nil {
+			return err
+		}
+		s.setActive(l, entries)
+	}
+	s.lists.mu.Lock()
+	defer s.lists.mu.Unlock()
+	for id, o := range inView {
+		if inStore[id] || s.lists.applied[id] != before[id] {
+			continue
+		}
+		delete(s.lists.active[o], id)
+	}
+	return nil
+}
 
 // ThreatListMatch is a hit on a detector's threat list.
 type ThreatListMatch struct {

@@ -107,6 +107,9 @@ type Main struct {
 	// ListFileRoot is the directory threat lists at file:// locations may
 	// be read from; empty: none.
 	ListFileRoot string
+	// ListSync is how often the threat lists in memory are checked against
+	// the database, for changes other nodes made.
+	ListSync time.Duration
 	// Intel is the managed threat intelligence, once Run has started.
 	Intel *intel.Managed
 	// Stderr receives the start instructions (and the log, unless Logger is
@@ -128,7 +131,7 @@ type Main struct {
 // NewMain returns a Main with the defaults.
 func NewMain() *Main {
 	return &Main{Listen: "127.0.0.1:4747", DataDir: "./guardpost-data", LogLevel: slog.LevelInfo, LogFormat: "text", Stderr: os.Stderr,
-		FindingCacheMiB: guardpost.DefaultFindingCacheBytes >> 20, Audit: true, IntelPoll: 5 * time.Second, AuditMaxBytes: audit.DefaultMaxBytes}
+		FindingCacheMiB: guardpost.DefaultFindingCacheBytes >> 20, Audit: true, IntelPoll: 5 * time.Second, ListSync: guardpost.DefaultThreatListSync, AuditMaxBytes: audit.DefaultMaxBytes}
 }
 
 func (m *Main) flagSet() *flag.FlagSet {
@@ -144,6 +147,7 @@ func (m *Main) flagSet() *flag.FlagSet {
 	fs.DurationVar(&m.IntelPoll, "intel-poll", m.IntelPoll, "how often to check --intel-dir for changed files")
 	fs.StringVar(&m.S3Endpoint, "s3-endpoint", m.S3Endpoint, "`URL` of an S3-compatible service that threat lists at s3:// locations are read from (credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
 	fs.StringVar(&m.ListFileRoot, "list-file-root", m.ListFileRoot, "`directory` under which threat lists may have file:// locations (default: file:// refused)")
+	fs.DurationVar(&m.ListSync, "list-sync", m.ListSync, "how often to pick up threat list changes other nodes on the same database made")
 	fs.StringVar(&m.S3Region, "s3-region", m.S3Region, "`region` to sign S3 requests for (default us-east-1)")
 	fs.StringVar(&m.CredentialsFile, "credentials", m.CredentialsFile, "AWS shared-credentials `file` with aws_account_id per profile (default: <data-dir>/credentials, generated on first start)")
 	fs.Func("log-level", "log `level`: debug, info, warn or error (default info; info logs one line per request)", func(s string) error {
@@ -176,8 +180,8 @@ func (m *Main) ParseFlags(args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (serve takes only flags)", fs.Arg(0))
 	}
-	if m.IntelPoll <= 0 {
-		return errors.New("--intel-poll must be a positive duration")
+	if m.IntelPoll <= 0 || m.ListSync <= 0 {
+		return errors.New("--intel-poll and --list-sync must be positive durations")
 	}
 	return nil
 }
@@ -239,7 +243,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	lists := &fetch.Fetcher{FileRoot: m.ListFileRoot, S3Endpoint: m.S3Endpoint, S3Region: m.S3Region,
 		S3Credentials: aws.Credentials{AccessKeyID: os.Getenv("AWS_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("AWS_SECRET_ACCESS_KEY"), SessionToken: os.Getenv("AWS_SESSION_TOKEN")}}
-	svc.FetchList = lists.Fetch
+	svc.FetchList, svc.ThreatListSync = lists.Fetch, m.ListSync
 	m.service = svc
 	m.Intel = intel.NewManaged()
 	if m.IntelDir != "" {

@@ -474,3 +474,43 @@ func TestThreatListFromS3(t *testing.T) {
 		t.Errorf("wrong bucket owner: %s", g.Status)
 	}
 }
+
+// TestThreatListsAcrossNodes runs two servers on one database: a list one
+// activates comes into the other's detection view, and goes when the
+// first deactivates it.
+func TestThreatListsAcrossNodes(t *testing.T) {
+	s1 := startServer(t, "--list-sync", "10ms")
+	s2 := startServerWith(t, s1.dir, s1.credFile, "--list-sync", "10ms", "--audit=false")
+	ctx := context.Background()
+	a := s1.clientA()
+	det := createDetector(t, a)
+	srv := listServer(t, map[string]string{"/t.txt": "198.51.100.55\n"})
+	out, err := a.CreateThreatIntelSet(ctx, &guardduty.CreateThreatIntelSetInput{DetectorId: &det, Name: aws.String("shared"),
+		Format: types.ThreatIntelSetFormatTxt, Location: aws.String(srv.URL + "/t.txt"), Activate: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(out.ThreatIntelSetId)
+	scope := guardpost.Scope{AccountID: accountA, Region: "us-east-1"}
+	ip := netip.MustParseAddr("198.51.100.55")
+	waitView := func(s *testServer, want bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			m, ok := s.service.ThreatListIP(scope, det, ip)
+			if ok == want && (!ok || m.ListID == id) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the other node's view: listed %v, want %v", ok, want)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitView(s2, true)
+	if _, err := a.UpdateThreatIntelSet(ctx, &guardduty.UpdateThreatIntelSetInput{DetectorId: &det, ThreatIntelSetId: &id, Activate: aws.Bool(false)}); err != nil {
+		t.Fatal(err)
+	}
+	waitView(s2, false)
+	waitView(s1, false)
+}
