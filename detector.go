@@ -249,5 +249,8 @@ func (s *Service) DeleteDetector(ctx context.Context, scope Scope, id string) er
 	if ErrorKind(err) == ENOTFOUND {
 		return Errorf(EINVALID, msgDetectorNotOwned)
 	}
+	if err == nil {
+		s.dropDetectorLists(scope, id) // the store deleted them with the detector
+	}
 	return err
 }

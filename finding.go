@@ -200,6 +200,7 @@ type Store interface {
 	FindingStore
 	FilterStore
 	TagStore
+	ThreatListStore
 	OutboxStore
 	MemberStore
 	// TokenKey returns the key that signs page tokens, created with the

@@ -26,8 +26,15 @@ type Service struct {
 	// MaxMembers bounds the member accounts of one administrator in one
 	// region: 0 means DefaultMaxMembers.
 	MaxMembers int
+	// FetchList reads the files of threat lists; nil: lists cannot be
+	// activated (they end in ERROR).
+	FetchList ListFetcher
+	// ThreatListSync is how often the lists' in-memory view is checked
+	// against the store (other nodes' changes); 0: DefaultThreatListSync.
+	ThreatListSync time.Duration
 
 	findings findingCache
+	lists    threatLists
 }
 
 func (s *Service) now() time.Time {

@@ -3,6 +3,7 @@ package guardpost
 import (
 	"context"
 	"maps"
+	"slices"
 	"strings"
 )
 
@@ -17,6 +18,9 @@ const MaxTagsPerResource = 50
 type Resource struct {
 	DetectorID string
 	FilterName string // "" names the detector itself
+	// ListKind and ListID name a threat list of the detector instead.
+	ListKind ThreatListKind
+	ListID   string
 }
 
 // ResourceARN is a parsed GuardDuty resource ARN:
@@ -36,7 +40,16 @@ func (a ResourceARN) String() string {
 	if a.FilterName != "" {
 		s += "/filter/" + a.FilterName
 	}
+	if a.ListID != "" {
+		s += "/" + string(a.ListKind) + "/" + a.ListID
+	}
 	return s
+}
+
+// ThreatListARN returns the ARN of a threat list of a detector of the scope.
+func ThreatListARN(scope Scope, detectorID string, kind ThreatListKind, id string) string {
+	return ResourceARN{Partition: Partition(scope.Region), Region: scope.Region, AccountID: scope.AccountID,
+		Resource: Resource{DetectorID: detectorID, ListKind: kind, ListID: id}}.String()
 }
 
 // DetectorARN returns the ARN of a detector of the scope.
@@ -51,14 +64,14 @@ func FilterARN(scope Scope, detectorID, name string) string {
 		Resource: Resource{DetectorID: detectorID, FilterName: name}}.String()
 }
 
-// ParseResourceARN parses the ARN of a detector or a filter. It checks only
+// ParseResourceARN parses the ARN of a detector, a filter or a threat list. It checks only
 // the shape; whose resource it names is the service's business. EINVALID
 // when s is not such an ARN.
 func ParseResourceARN(s string) (ResourceARN, error) {
 	bad := func() error {
-		return Errorf(EINVALID, "%s The resourceArn '%s' is not the ARN of a GuardDuty detector or filter: "+
-			"use arn:PARTITION:guardduty:REGION:ACCOUNT_ID:detector/DETECTOR_ID or "+
-			"arn:PARTITION:guardduty:REGION:ACCOUNT_ID:detector/DETECTOR_ID/filter/FILTER_NAME.", msgInvalidInput, s)
+		return Errorf(EINVALID, "%s The resourceArn '%s' is not the ARN of a GuardDuty detector, filter or list: "+
+			"use arn:PARTITION:guardduty:REGION:ACCOUNT_ID:detector/DETECTOR_ID, or that followed by "+
+			"/filter/FILTER_NAME, /ipset/ID, /threatintelset/ID, /trustedentityset/ID or /threatentityset/ID.", msgInvalidInput, s)
 	}
 	parts := strings.Split(s, ":")
 	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "guardduty" {
@@ -75,6 +88,11 @@ func ParseResourceARN(s string) (ResourceARN, error) {
 	case len(path) == 4 && path[0] == "detector" && path[2] == "filter":
 		a.DetectorID, a.FilterName = path[1], path[3]
 		if a.FilterName == "" {
+			return ResourceARN{}, bad()
+		}
+	case len(path) == 4 && path[0] == "detector" && slices.Contains(ThreatListKinds, ThreatListKind(path[2])):
+		a.DetectorID, a.ListKind, a.ListID = path[1], ThreatListKind(path[2]), path[3]
+		if a.ListID == "" {
 			return ResourceARN{}, bad()
 		}
 	default:
@@ -148,6 +166,12 @@ func resolveARN(scope Scope, operation, arn string) (Resource, error) {
 func (s *Service) notFound(ctx context.Context, scope Scope, r Resource, err error) error {
 	if ErrorKind(err) != ENOTFOUND {
 		return err
+	}
+	if r.ListID != "" {
+		if _, derr := s.detector(ctx, scope, r.DetectorID); derr != nil {
+			return derr
+		}
+		return Errorf(EINVALID, msgThreatListNotFound)
 	}
 	if r.FilterName != "" {
 		// A filter is missing either because its detector is; say which,
@@ -260,13 +284,23 @@ func (s *Service) ListTagsForResource(ctx context.Context, scope Scope, arn stri
 		return nil, err
 	}
 	var tags map[string]string
-	if r.FilterName == "" {
+	switch {
+	case r.ListID != "":
+		l, err := s.Store.ThreatList(ctx, scope, r.DetectorID, r.ListKind, r.ListID)
+		if err == nil && l.Status == ListDeleted {
+			err = Errorf(ENOTFOUND, "deleted")
+		}
+		if err != nil {
+			return nil, s.notFound(ctx, scope, r, err)
+		}
+		tags = l.Tags
+	case r.FilterName == "":
 		d, err := s.Store.Detector(ctx, scope, r.DetectorID)
 		if err != nil {
 			return nil, s.notFound(ctx, scope, r, err)
 		}
 		tags = d.Tags
-	} else {
+	default:
 		f, err := s.Store.Filter(ctx, scope, r.DetectorID, r.FilterName)
 		if err != nil {
 			return nil, s.notFound(ctx, scope, r, err)

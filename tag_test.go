@@ -131,7 +131,7 @@ func TestParseResourceARN(t *testing.T) {
 		"arn:aws:guardduty:us-east-1:111122223333:detector",                 // no detector id
 		"arn:aws:guardduty:us-east-1:111122223333:detector/" + tagDet + "/", // trailing slash
 		"arn:aws:guardduty:us-east-1:111122223333:detector/" + tagDet + "/filter/",
-		"arn:aws:guardduty:us-east-1:111122223333:detector/" + tagDet + "/ipset/abc", // not a kind guardpost tags
+		"arn:aws:guardduty:us-east-1:111122223333:detector/" + tagDet + "/ipsets/abc", // not a kind guardpost tags
 		"arn:aws:guardduty:us-east-1:111122223333:detector/" + tagDet + "/filter/a/b",
 		"arn:aws:guardduty:us-east-1:111122223333:detector/" + tagDet + ":extra",
 		"arn:aws:guardduty:us-east-1:111122223333:filter/" + tagDet,
@@ -140,8 +140,9 @@ func TestParseResourceARN(t *testing.T) {
 		wantErr(t, err, EINVALID, "", fmt.Sprintf("ParseResourceARN(%q)", arn))
 	}
 	_, err := ParseResourceARN("not-an-arn")
-	want := msgInvalidInput + " The resourceArn 'not-an-arn' is not the ARN of a GuardDuty detector or filter: " +
-		"use arn:PARTITION:guardduty:REGION:ACCOUNT_ID:detector/DETECTOR_ID or arn:PARTITION:guardduty:REGION:ACCOUNT_ID:detector/DETECTOR_ID/filter/FILTER_NAME."
+	want := msgInvalidInput + " The resourceArn 'not-an-arn' is not the ARN of a GuardDuty detector, filter or list: " +
+		"use arn:PARTITION:guardduty:REGION:ACCOUNT_ID:detector/DETECTOR_ID, or that followed by " +
+		"/filter/FILTER_NAME, /ipset/ID, /threatintelset/ID, /trustedentityset/ID or /threatentityset/ID."
 	wantErr(t, err, EINVALID, want, "message")
 	if got := DetectorARN(Scope{AccountID: "1", Region: "cn-north-1"}, "d"); got != "arn:aws-cn:guardduty:cn-north-1:1:detector/d" {
 		t.Errorf("DetectorARN = %q", got)

@@ -25,6 +25,9 @@ func (m *Metrics) Store(next guardpost.Store) guardpost.Store {
 		updateTags: o("UpdateTags"), findingChanges: o("FindingChanges"), tokenKey: o("TokenKey"),
 		memberships: o("Memberships"), membershipsOf: o("MembershipsOf"), invitations: o("Invitations"),
 		changeMemberships: o("ChangeMemberships"),
+		createThreatList:  o("CreateThreatList"), threatList: o("ThreatList"), threatLists: o("ThreatLists"),
+		updateThreatList: o("UpdateThreatList"), finishThreatList: o("FinishThreatList"),
+		threatListEntries: o("ThreatListEntries"), unsettledThreatLists: o("UnsettledThreatLists"),
 	}
 }
 
@@ -41,6 +44,43 @@ type store struct {
 	createFilter, filter, filters, updateFilter, deleteFilter                prometheus.Observer
 	updateTags, findingChanges, tokenKey                                     prometheus.Observer
 	memberships, membershipsOf, invitations, changeMemberships               prometheus.Observer
+	createThreatList, threatList, threatLists, updateThreatList              prometheus.Observer
+	finishThreatList, threatListEntries, unsettledThreatLists                prometheus.Observer
+}
+
+func (s *store) CreateThreatList(ctx context.Context, scope guardpost.Scope, detectorID string, kind guardpost.ThreatListKind, decide func([]*guardpost.ThreatList) (*guardpost.ThreatList, error)) error {
+	defer observe(s.createThreatList, time.Now())
+	return s.next.CreateThreatList(ctx, scope, detectorID, kind, decide)
+}
+
+func (s *store) ThreatList(ctx context.Context, scope guardpost.Scope, detectorID string, kind guardpost.ThreatListKind, id string) (*guardpost.ThreatList, error) {
+	defer observe(s.threatList, time.Now())
+	return s.next.ThreatList(ctx, scope, detectorID, kind, id)
+}
+
+func (s *store) ThreatLists(ctx context.Context, scope guardpost.Scope, detectorID string, kind guardpost.ThreatListKind, after string, limit int) ([]*guardpost.ThreatList, error) {
+	defer observe(s.threatLists, time.Now())
+	return s.next.ThreatLists(ctx, scope, detectorID, kind, after, limit)
+}
+
+func (s *store) UpdateThreatList(ctx context.Context, scope guardpost.Scope, detectorID string, kind guardpost.ThreatListKind, id string, update func(*guardpost.ThreatList) error) error {
+	defer observe(s.updateThreatList, time.Now())
+	return s.next.UpdateThreatList(ctx, scope, detectorID, kind, id, update)
+}
+
+func (s *store) FinishThreatList(ctx context.Context, l *guardpost.ThreatList, entries []string) (bool, error) {
+	defer observe(s.finishThreatList, time.Now())
+	return s.next.FinishThreatList(ctx, l, entries)
+}
+
+func (s *store) ThreatListEntries(ctx context.Context, l *guardpost.ThreatList) ([]string, error) {
+	defer observe(s.threatListEntries, time.Now())
+	return s.next.ThreatListEntries(ctx, l)
+}
+
+func (s *store) UnsettledThreatLists(ctx context.Context) ([]*guardpost.ThreatList, error) {
+	defer observe(s.unsettledThreatLists, time.Now())
+	return s.next.UnsettledThreatLists(ctx)
 }
 
 func observe(o prometheus.Observer, start time.Time) { o.Observe(time.Since(start).Seconds()) }

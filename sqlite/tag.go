@@ -25,6 +25,14 @@ func (db *DB) UpdateTags(ctx context.Context, scope guardpost.Scope, r guardpost
 		key = append(key, r.FilterName)
 		what = "filter " + r.FilterName
 	}
+	if r.ListID != "" {
+		// A deleted list still has its row (GetIPSet answers DELETED for
+		// it) but no longer takes tags.
+		sel = `SELECT tags FROM threat_lists WHERE account_id = ? AND region = ? AND detector_id = ? AND kind = ? AND id = ? AND status != 'DELETED'`
+		upd = `UPDATE threat_lists SET tags = ? WHERE account_id = ? AND region = ? AND detector_id = ? AND kind = ? AND id = ?`
+		key = append(key, string(r.ListKind), r.ListID)
+		what = string(r.ListKind) + " " + r.ListID
+	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return wrap("update tags", err)

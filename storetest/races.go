@@ -46,6 +46,7 @@ func (s *suite) races(t *testing.T) {
 	t.Run("UpdateFilter", s.raceUpdateFilter)
 	t.Run("CreateFiltersAtLimit", s.raceFiltersAtLimit)
 	t.Run("CreateFilterClientToken", s.raceFilterClientToken)
+	t.Run("CreateThreatListsAtLimit", s.raceThreatListsAtLimit)
 }
 
 // raceAggregateOneKey: concurrent occurrences of one finding make one

@@ -93,6 +93,7 @@ func Run(t *testing.T, open func(t *testing.T) guardpost.Store) {
 	})
 	t.Run("FindingStatistics", s.statistics)
 	t.Run("Filters", s.filters)
+	t.Run("ThreatLists", s.threatLists)
 	t.Run("Tags", s.tags)
 	t.Run("Concurrency", s.concurrency)
 	t.Run("Races", s.races)

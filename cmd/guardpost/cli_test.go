@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // awsEnv is an environment that points AWS tools at the test server's
@@ -203,5 +204,38 @@ func TestAWSCLICriteriaAndStatistics(t *testing.T) {
 	}
 	if total != len(high.FindingIds) {
 		t.Fatalf("groupedBySeverity sums to %d, want %d", total, len(high.FindingIds))
+	}
+}
+
+// TestAWSCLIIPSet creates, reads and deletes an IP set with the AWS CLI,
+// its list served from loopback.
+func TestAWSCLIIPSet(t *testing.T) {
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Skip("the AWS CLI (aws) is not installed; skipping the CLI round trip")
+	}
+	s := startServer(t)
+	srv := listServer(t, map[string]string{"/ips.txt": "198.51.100.7\n"})
+	var created struct{ DetectorId string }
+	s.cli(t, &created, "create-detector", "--enable")
+	var ipset struct{ IpSetId string }
+	s.cli(t, &ipset, "create-ip-set", "--detector-id", created.DetectorId, "--name", "office", "--format", "TXT",
+		"--location", srv.URL+"/ips.txt", "--activate")
+	var got struct{ Status, Location string }
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s.cli(t, &got, "get-ip-set", "--detector-id", created.DetectorId, "--ip-set-id", ipset.IpSetId)
+		if got.Status != "ACTIVATING" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got.Status != "ACTIVE" || got.Location != srv.URL+"/ips.txt" {
+		t.Fatalf("get-ip-set: %+v", got)
+	}
+	s.cli(t, nil, "delete-ip-set", "--detector-id", created.DetectorId, "--ip-set-id", ipset.IpSetId)
+	var listed struct{ IpSetIds []string }
+	s.cli(t, &listed, "list-ip-sets", "--detector-id", created.DetectorId)
+	if len(listed.IpSetIds) != 0 {
+		t.Fatalf("list-ip-sets after delete: %v", listed.IpSetIds)
 	}
 }

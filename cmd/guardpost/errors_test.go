@@ -57,7 +57,7 @@ func TestValidationErrors(t *testing.T) {
 		{"detector id too long", "GET", "/detector/" + long(301), ``, 400, "~'detectorId'"},
 		{"unknown detector", "GET", "/detector/" + strings.Repeat("0", 32), ``, 400, msgNotOwned},
 		{"unknown operation", "POST", "/nothing/here", `{}`, 404, "~No GuardDuty operation"},
-		{"not implemented", "GET", d + "/ipset", ``, 501, "~ListIPSets"},
+		{"not implemented", "GET", d + "/malware-scan-settings", ``, 501, "~GetMalwareScanSettings"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -95,9 +95,9 @@ func TestValidationErrors(t *testing.T) {
 		wantAPIError(t, err, "BadRequestException", "1 validation error detected: Value at 'findingIds' failed to satisfy constraint: Member must have length less than or equal to 50")
 	})
 	t.Run("SDK sees not implemented", func(t *testing.T) {
-		_, err := s.clientA().ListIPSets(context.Background(), &guardduty.ListIPSetsInput{DetectorId: &det})
+		_, err := s.clientA().GetMalwareScanSettings(context.Background(), &guardduty.GetMalwareScanSettingsInput{DetectorId: &det})
 		code, msg := apiError(t, err)
-		if code != "NotImplementedException" || !strings.Contains(msg, "ListIPSets") {
+		if code != "NotImplementedException" || !strings.Contains(msg, "GetMalwareScanSettings") {
 			t.Fatalf("got %s %q", code, msg)
 		}
 	})

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -21,6 +22,10 @@ import (
 type resources struct {
 	detector, finding, filter string
 	detectorARN, filterARN    string
+	// One threat list of each kind, by kind ("ipset", ...), and the IP
+	// set's ARN.
+	lists    map[string]string
+	ipSetARN string
 }
 
 // isolationCase is one implemented operation, as a request built from
@@ -106,8 +111,77 @@ var isolationCases = []isolationCase{
 	{"ListTagsForResource filter", func(r resources, _ string) (string, string, string) {
 		return "GET", tagsPath(r.filterARN), ""
 	}},
+	{"TagResource ipset", func(r resources, _ string) (string, string, string) {
+		return "POST", tagsPath(r.ipSetARN), `{"tags":{"owner":"intruder"}}`
+	}},
+	{"UntagResource ipset", func(r resources, _ string) (string, string, string) {
+		return "DELETE", tagsPath(r.ipSetARN) + "?tagKeys=team", ""
+	}},
+	{"ListTagsForResource ipset", func(r resources, _ string) (string, string, string) {
+		return "GET", tagsPath(r.ipSetARN), ""
+	}},
+	{"CreateIPSet", func(r resources, _ string) (string, string, string) {
+		return "POST", "/detector/" + r.detector + "/ipset", `{"name":"intruder","format":"TXT","location":"https://example.com/l.txt","activate":false}`
+	}},
+	{"GetIPSet", func(r resources, _ string) (string, string, string) {
+		return "GET", "/detector/" + r.detector + "/ipset/" + r.lists["ipset"], ""
+	}},
+	{"UpdateIPSet", func(r resources, _ string) (string, string, string) {
+		return "POST", "/detector/" + r.detector + "/ipset/" + r.lists["ipset"], `{"name":"intruder","activate":true}`
+	}},
+	{"ListIPSets", func(r resources, _ string) (string, string, string) {
+		return "GET", "/detector/" + r.detector + "/ipset", ""
+	}},
+	{"CreateThreatIntelSet", func(r resources, _ string) (string, string, string) {
+		return "POST", "/detector/" + r.detector + "/threatintelset", `{"name":"intruder","format":"TXT","location":"https://example.com/l.txt","activate":false}`
+	}},
+	{"GetThreatIntelSet", func(r resources, _ string) (string, string, string) {
+		return "GET", "/detector/" + r.detector + "/threatintelset/" + r.lists["threatintelset"], ""
+	}},
+	{"UpdateThreatIntelSet", func(r resources, _ string) (string, string, string) {
+		return "POST", "/detector/" + r.detector + "/threatintelset/" + r.lists["threatintelset"], `{"name":"intruder","activate":true}`
+	}},
+	{"ListThreatIntelSets", func(r resources, _ string) (string, string, string) {
+		return "GET", "/detector/" + r.detector + "/threatintelset", ""
+	}},
+	{"CreateTrustedEntitySet", func(r resources, _ string) (string, string, string) {
+		return "POST", "/detector/" + r.detector + "/trustedentityset", `{"name":"intruder","format":"TXT","location":"https://example.com/l.txt","activate":false}`
+	}},
+	{"GetTrustedEntitySet", func(r resources, _ string) (string, string, string) {
+		return "GET", "/detector/" + r.detector + "/trustedentityset/" + r.lists["trustedentityset"], ""
+	}},
+	{"UpdateTrustedEntitySet", func(r resources, _ string) (string, string, string) {
+		return "POST", "/detector/" + r.detector + "/trustedentityset/" + r.lists["trustedentityset"], `{"name":"intruder","activate":true}`
+	}},
+	{"ListTrustedEntitySets", func(r resources, _ string) (string, string, string) {
+		return "GET", "/detector/" + r.detector + "/trustedentityset", ""
+	}},
+	{"CreateThreatEntitySet", func(r resources, _ string) (string, string, string) {
+		return "POST", "/detector/" + r.detector + "/threatentityset", `{"name":"intruder","format":"TXT","location":"https://example.com/l.txt","activate":false}`
+	}},
+	{"GetThreatEntitySet", func(r resources, _ string) (string, string, string) {
+		return "GET", "/detector/" + r.detector + "/threatentityset/" + r.lists["threatentityset"], ""
+	}},
+	{"UpdateThreatEntitySet", func(r resources, _ string) (string, string, string) {
+		return "POST", "/detector/" + r.detector + "/threatentityset/" + r.lists["threatentityset"], `{"name":"intruder","activate":true}`
+	}},
+	{"ListThreatEntitySets", func(r resources, _ string) (string, string, string) {
+		return "GET", "/detector/" + r.detector + "/threatentityset", ""
+	}},
 	// The destructive ones last, so that a failure of isolation shows in
 	// the comparisons above before it destroys the fixtures.
+	{"DeleteIPSet", func(r resources, _ string) (string, string, string) {
+		return "DELETE", "/detector/" + r.detector + "/ipset/" + r.lists["ipset"], ""
+	}},
+	{"DeleteThreatIntelSet", func(r resources, _ string) (string, string, string) {
+		return "DELETE", "/detector/" + r.detector + "/threatintelset/" + r.lists["threatintelset"], ""
+	}},
+	{"DeleteTrustedEntitySet", func(r resources, _ string) (string, string, string) {
+		return "DELETE", "/detector/" + r.detector + "/trustedentityset/" + r.lists["trustedentityset"], ""
+	}},
+	{"DeleteThreatEntitySet", func(r resources, _ string) (string, string, string) {
+		return "DELETE", "/detector/" + r.detector + "/threatentityset/" + r.lists["threatentityset"], ""
+	}},
 	{"DeleteFilter", func(r resources, _ string) (string, string, string) {
 		return "DELETE", "/detector/" + r.detector + "/filter/" + r.filter, ""
 	}},
@@ -147,10 +221,27 @@ func TestIsolationEveryOperation(t *testing.T) {
 		t.Fatalf("fixture: filter %s tags %v", filterARN, got)
 	}
 	theirs := resources{detector: detA, finding: ids[0], filter: "keep",
-		detectorARN: detectorARN(accountA, detA), filterARN: filterARN}
-	never := resources{detector: guardpost.NewID(), finding: guardpost.NewID(), filter: "keep"}
+		detectorARN: detectorARN(accountA, detA), filterARN: filterARN, lists: map[string]string{}}
+	never := resources{detector: guardpost.NewID(), finding: guardpost.NewID(), filter: "keep", lists: map[string]string{}}
 	never.detectorARN = detectorARN(accountA, never.detector)
 	never.filterARN = "arn:aws:guardduty:us-east-1:" + accountA + ":detector/" + never.detector + "/filter/keep"
+	for _, kind := range guardpost.ThreatListKinds {
+		resp := s.do("POST", "/detector/"+detA+"/"+string(kind),
+			`{"name":"mine","format":"TXT","location":"https://example.com/mine.txt","activate":false,"tags":{"team":"sec"}}`)
+		if resp.Status != http.StatusOK {
+			t.Fatalf("fixture %s: %d %s", kind, resp.Status, resp.Body)
+		}
+		var created map[string]string
+		if err := json.Unmarshal(resp.Body, &created); err != nil || len(created) != 1 {
+			t.Fatalf("fixture %s: %s", kind, resp.Body)
+		}
+		for _, id := range created {
+			theirs.lists[string(kind)] = id
+		}
+		never.lists[string(kind)] = guardpost.NewID()
+	}
+	theirs.ipSetARN = guardpost.ThreatListARN(guardpost.Scope{AccountID: accountA, Region: "us-east-1"}, detA, guardpost.KindIPSet, theirs.lists["ipset"])
+	never.ipSetARN = guardpost.ThreatListARN(guardpost.Scope{AccountID: accountA, Region: "us-east-1"}, never.detector, guardpost.KindIPSet, never.lists["ipset"])
 
 	before := snapshotAccountA(t, s, theirs, ids)
 
@@ -197,7 +288,11 @@ func TestIsolationEveryOperation(t *testing.T) {
 // existed.
 func neutral(body []byte, r resources) []byte {
 	s := string(body)
-	for _, id := range []string{r.detectorARN, r.filterARN, r.detector, r.finding} {
+	ids := []string{r.detectorARN, r.filterARN, r.ipSetARN, r.detector, r.finding}
+	for _, id := range r.lists {
+		ids = append(ids, id)
+	}
+	for _, id := range ids {
 		s = strings.ReplaceAll(s, id, "<id>")
 	}
 	return []byte(s)
@@ -220,6 +315,11 @@ func snapshotAccountA(t *testing.T, s *testServer, r resources, ids []string) ma
 	read("filter", "GET", "/detector/"+r.detector+"/filter/"+r.filter, "")
 	read("detector tags", "GET", tagsPath(r.detectorARN), "")
 	read("filter tags", "GET", tagsPath(r.filterARN), "")
+	read("ipset tags", "GET", tagsPath(r.ipSetARN), "")
+	for kind, id := range r.lists {
+		read(kind, "GET", "/detector/"+r.detector+"/"+kind+"/"+id, "")
+		read(kind+" list", "GET", "/detector/"+r.detector+"/"+kind, "")
+	}
 	read("statistics", "POST", "/detector/"+r.detector+"/findings/statistics",
 		`{"findingStatisticTypes":["COUNT_BY_SEVERITY"]}`)
 	for chunk := range slices.Chunk(sorted(ids), 50) {

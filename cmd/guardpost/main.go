@@ -3,6 +3,7 @@
 //	guardpost serve [flags]                run the server
 //	guardpost ingest [flags] FILE|DIR...   send findings files to a running server
 //	guardpost audit [flags]                print the audit log's records
+//	guardpost intel update [flags]         download threat intelligence feeds
 //	guardpost version                      print the version
 //
 // "guardpost <command> --help" prints a command's flags.
@@ -42,6 +43,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runIngest(ctx, args[1:], stdout, stderr)
 	case "audit":
 		return runAudit(ctx, args[1:], stdout, stderr)
+	case "intel":
+		return runIntel(ctx, args[1:], stdout, stderr)
 	case "version":
 		return runVersion(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
@@ -61,6 +64,7 @@ commands:
   serve     run the GuardDuty-compatible server
   ingest    send findings files to a running server
   audit     print the audit log's CloudTrail records
+  intel     download threat intelligence feeds (intel update)
   version   print the version
   help      print this help
 

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -25,6 +26,8 @@ import (
 	"github.com/guardpost/guardpost"
 	"github.com/guardpost/guardpost/audit"
 	"github.com/guardpost/guardpost/httpapi"
+	"github.com/guardpost/guardpost/intel"
+	"github.com/guardpost/guardpost/intel/fetch"
 	"github.com/guardpost/guardpost/metrics"
 	"github.com/guardpost/guardpost/samples"
 	"github.com/guardpost/guardpost/sigv4"
@@ -103,6 +106,22 @@ type Main struct {
 	// MemoryLimitMiB is the Go runtime's soft memory limit: 0 follows
 	// the live heap (see followMemoryLimit), negative sets none.
 	MemoryLimitMiB int
+	// IntelDir holds the managed threat intelligence (<category>.txt),
+	// reloaded when it changes; empty: only the built-in test domains.
+	// S3Endpoint and S3Region say where threat lists at s3:// locations
+	// are read (see intel/fetch).
+	IntelDir   string
+	IntelPoll  time.Duration // how often IntelDir is checked for changes
+	S3Endpoint string
+	S3Region   string
+	// ListFileRoot is the directory threat lists at file:// locations may
+	// be read from; empty: none.
+	ListFileRoot string
+	// ListSync is how often the threat lists in memory are checked against
+	// the database, for changes other nodes made.
+	ListSync time.Duration
+	// Intel is the managed threat intelligence, once Run has started.
+	Intel *intel.Managed
 	// Stderr receives the start instructions (and the log, unless Logger is
 	// set). Logger, when set before Run, is used as it is: --log-level and
 	// --log-format then do not apply.
@@ -118,6 +137,7 @@ type Main struct {
 	MayAssume sts.AssumePolicy
 
 	store    *sqlite.DB
+	service  *guardpost.Service
 	auditLog *audit.Log
 	listener net.Listener // the TCP listener
 	serving  net.Listener // listener wrapped by the API's edge (limits, TLS)
@@ -132,7 +152,7 @@ type Main struct {
 func NewMain() *Main {
 	return &Main{Listen: "127.0.0.1:4747", DataDir: "./guardpost-data", LogLevel: slog.LevelInfo, LogFormat: "text", Stderr: os.Stderr,
 		FindingCacheMiB: guardpost.DefaultFindingCacheBytes >> 20, Audit: true, AuditMaxBytes: audit.DefaultMaxBytes,
-		Limits: httpapi.DefaultLimits()}
+		Limits: httpapi.DefaultLimits(), IntelPoll: 5 * time.Second, ListSync: guardpost.DefaultThreatListSync}
 }
 
 func (m *Main) flagSet() *flag.FlagSet {
@@ -152,6 +172,12 @@ func (m *Main) flagSet() *flag.FlagSet {
 	fs.BoolVar(&m.Audit, "audit", m.Audit, "write a CloudTrail record of every call that changes state to <data-dir>/audit (read them with guardpost audit)")
 	fs.BoolVar(&m.AuditReads, "audit-reads", m.AuditReads, "also record reads (Get, List, Describe calls) in the audit log")
 	fs.Int64Var(&m.AuditMaxBytes, "audit-max-bytes", m.AuditMaxBytes, "`bytes` after which the audit log starts a new file (it also starts one each UTC day)")
+	fs.StringVar(&m.IntelDir, "intel-dir", m.IntelDir, "`directory` of managed threat intelligence (<category>.txt, see guardpost intel update); reloaded when it changes")
+	fs.DurationVar(&m.IntelPoll, "intel-poll", m.IntelPoll, "how often to check --intel-dir for changed files")
+	fs.StringVar(&m.S3Endpoint, "s3-endpoint", m.S3Endpoint, "`URL` of an S3-compatible service that threat lists at s3:// locations are read from (credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
+	fs.StringVar(&m.ListFileRoot, "list-file-root", m.ListFileRoot, "`directory` under which threat lists may have file:// locations (default: file:// refused)")
+	fs.DurationVar(&m.ListSync, "list-sync", m.ListSync, "how often to pick up threat list changes other nodes on the same database made")
+	fs.StringVar(&m.S3Region, "s3-region", m.S3Region, "`region` to sign S3 requests for (default us-east-1)")
 	fs.StringVar(&m.CredentialsFile, "credentials", m.CredentialsFile, "AWS shared-credentials `file` with aws_account_id per profile (default: <data-dir>/credentials, generated on first start)")
 	fs.Func("log-level", "log `level`: debug, info, warn or error (default info; info logs one line per request)", func(s string) error {
 		levels := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
@@ -185,6 +211,9 @@ func (m *Main) ParseFlags(args []string) error {
 	}
 	if (m.TLSCert == "") != (m.TLSKey == "") {
 		return errors.New("--tls-cert and --tls-key go together: give both, or neither")
+	}
+	if m.IntelPoll <= 0 || m.ListSync <= 0 {
+		return errors.New("--intel-poll and --list-sync must be positive durations")
 	}
 	return nil
 }
@@ -252,6 +281,16 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.FindingCacheMiB <= 0 {
 		svc.FindingCacheBytes = -1 // off
 	}
+	lists := &fetch.Fetcher{FileRoot: m.ListFileRoot, S3Endpoint: m.S3Endpoint, S3Region: m.S3Region,
+		S3Credentials: aws.Credentials{AccessKeyID: os.Getenv("AWS_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("AWS_SECRET_ACCESS_KEY"), SessionToken: os.Getenv("AWS_SESSION_TOKEN")}}
+	svc.FetchList, svc.ThreatListSync = lists.Fetch, m.ListSync
+	m.service = svc
+	m.Intel = intel.NewManaged()
+	if m.IntelDir != "" {
+		if _, err := m.Intel.Load(m.IntelDir); err != nil {
+			return fmt.Errorf("intel directory: %w (fix it or choose another with --intel-dir)", err)
+		}
+	}
 	// Temporary credentials (STS) are sealed with a key derived from the
 	// same stored key: every node accepts them, across restarts.
 	sessions, err := sigv4.NewSessionKeys(key)
@@ -302,6 +341,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	var g group
 	g.add("http", m.serveHTTP)
 	g.add("memory-limit", func(ctx context.Context) error { return followMemoryLimit(ctx, m.MemoryLimitMiB, m.store.Ready) })
+	g.add("threat-lists", svc.RunThreatLists)
+	if m.IntelDir != "" {
+		g.add("intel", func(ctx context.Context) error { return m.Intel.Watch(ctx, m.IntelDir, m.IntelPoll, m.Logger) })
+	}
 	if m.PprofListen != "" {
 		if err := m.servePprof(&g); err != nil {
 			return err

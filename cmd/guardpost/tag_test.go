@@ -165,9 +165,10 @@ func TestTags(t *testing.T) {
 		}{
 			{"malformed ARN", "GET", tagsPath("not-an-arn"), "", 400, "BadRequestException",
 				"1 validation error detected: Value 'not-an-arn' at 'resourceArn' failed to satisfy constraint: " + msgBadARNPattern},
-			{"ARN of a resource kind guardpost does not tag", "GET", tagsPath(detARN + "/ipset/" + strings.Repeat("a", 32)), "", 400, "BadRequestException",
-				msgInvalidInput + " The resourceArn '" + detARN + "/ipset/" + strings.Repeat("a", 32) + "' is not the ARN of a GuardDuty detector or filter: " +
-					"use arn:PARTITION:guardduty:REGION:ACCOUNT_ID:detector/DETECTOR_ID or arn:PARTITION:guardduty:REGION:ACCOUNT_ID:detector/DETECTOR_ID/filter/FILTER_NAME."},
+			{"ARN of a resource kind guardpost does not tag", "GET", tagsPath(detARN + "/publishingDestination/" + strings.Repeat("a", 32)), "", 400, "BadRequestException",
+				msgInvalidInput + " The resourceArn '" + detARN + "/publishingDestination/" + strings.Repeat("a", 32) + "' is not the ARN of a GuardDuty detector, filter or list: " +
+					"use arn:PARTITION:guardduty:REGION:ACCOUNT_ID:detector/DETECTOR_ID, or that followed by " +
+					"/filter/FILTER_NAME, /ipset/ID, /threatintelset/ID, /trustedentityset/ID or /threatentityset/ID."},
 			{"ARN of another region", "POST", tagsPath("arn:aws:guardduty:eu-west-1:" + accountA + ":detector/" + det), `{"tags":{"k":"v"}}`, 400, "BadRequestException",
 				msgInvalidInput + " The resourceArn is for region eu-west-1, but the request was sent to region us-east-1; send it to the resource's region."},
 			{"nonexistent detector", "POST", tagsPath(missingDet), `{"tags":{"k":"v"}}`, 400, "BadRequestException", msgNotOwned},
