@@ -26,6 +26,9 @@ type Service struct {
 	// MaxMembers bounds the member accounts of one administrator in one
 	// region: 0 means DefaultMaxMembers.
 	MaxMembers int
+	// Organizations is the directory of AWS Organizations (from the
+	// credentials file); nil knows none.
+	Organizations *Organizations
 
 	findings findingCache
 }

@@ -160,6 +160,13 @@ func (s *Server) handlers() map[string]handler {
 		"StopMonitoringMembers":                s.stopMonitoringMembers,
 		"GetMemberDetectors":                   s.getMemberDetectors,
 		"UpdateMemberDetectors":                s.updateMemberDetectors,
+
+		"EnableOrganizationAdminAccount":    s.enableOrganizationAdminAccount,
+		"DisableOrganizationAdminAccount":   s.disableOrganizationAdminAccount,
+		"ListOrganizationAdminAccounts":     s.listOrganizationAdminAccounts,
+		"DescribeOrganizationConfiguration": s.describeOrganizationConfiguration,
+		"UpdateOrganizationConfiguration":   s.updateOrganizationConfiguration,
+		"GetOrganizationStatistics":         s.getOrganizationStatistics,
 	}
 }
 

@@ -24,7 +24,8 @@ func (m *Metrics) Store(next guardpost.Store) guardpost.Store {
 		updateFilter: o("UpdateFilter"), deleteFilter: o("DeleteFilter"),
 		updateTags: o("UpdateTags"), findingChanges: o("FindingChanges"), tokenKey: o("TokenKey"),
 		memberships: o("Memberships"), membershipsOf: o("MembershipsOf"), invitations: o("Invitations"),
-		changeMemberships: o("ChangeMemberships"),
+		changeMemberships:   o("ChangeMemberships"),
+		organizationConfigs: o("OrganizationConfigs"), changeOrganization: o("ChangeOrganization"),
 	}
 }
 
@@ -41,6 +42,7 @@ type store struct {
 	createFilter, filter, filters, updateFilter, deleteFilter                prometheus.Observer
 	updateTags, findingChanges, tokenKey                                     prometheus.Observer
 	memberships, membershipsOf, invitations, changeMemberships               prometheus.Observer
+	organizationConfigs, changeOrganization                                  prometheus.Observer
 }
 
 func observe(o prometheus.Observer, start time.Time) { o.Observe(time.Since(start).Seconds()) }
@@ -161,4 +163,14 @@ func (s *store) Invitations(ctx context.Context, member guardpost.Scope, after s
 func (s *store) ChangeMemberships(ctx context.Context, region string, accounts []string, change func(current []*guardpost.Membership) (put, del []*guardpost.Membership, err error)) error {
 	defer observe(s.changeMemberships, time.Now())
 	return s.next.ChangeMemberships(ctx, region, accounts, change)
+}
+
+func (s *store) OrganizationConfigs(ctx context.Context, organizationID string) ([]*guardpost.OrganizationConfig, error) {
+	defer observe(s.organizationConfigs, time.Now())
+	return s.next.OrganizationConfigs(ctx, organizationID)
+}
+
+func (s *store) ChangeOrganization(ctx context.Context, organizationID, region string, change func(current *guardpost.OrganizationConfig) (*guardpost.OrganizationConfig, error)) error {
+	defer observe(s.changeOrganization, time.Now())
+	return s.next.ChangeOrganization(ctx, organizationID, region, change)
 }
