@@ -221,7 +221,7 @@ func TestOrganizationDelegatedAdministrator(t *testing.T) {
 	// detector.
 	if _, err := a.UpdateOrganizationConfiguration(ctx, &guardduty.UpdateOrganizationConfigurationInput{DetectorId: &detA,
 		AutoEnableOrganizationMembers: types.AutoEnableMembersAll,
-		Features: []types.OrganizationFeatureConfiguration{{Name: types.OrgFeatureRuntimeMonitoring, AutoEnable: types.OrgFeatureStatusAll}}}); err != nil {
+		Features:                      []types.OrganizationFeatureConfiguration{{Name: types.OrgFeatureRuntimeMonitoring, AutoEnable: types.OrgFeatureStatusAll}}}); err != nil {
 		t.Fatal(err)
 	}
 	if got := listedMembers(t, a, detA, nil); len(got) != 3 || got[accountB] != "Enabled" || got[accountC] != "Enabled" || got[accountM] != "Enabled" {
