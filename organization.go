@@ -721,7 +721,9 @@ func (s *Service) GetOrganizationStatistics(ctx context.Context, caller Scope) (
 		return nil, err
 	}
 	orgAccounts := s.Organizations.Accounts(c.OrganizationID)
-	st := &OrganizationStatistics{TotalAccounts: len(orgAccounts), UpdatedAt: s.now()}
+	// Updated: when the configuration or a membership last changed, so
+	// that two reads with no change between them answer alike.
+	st := &OrganizationStatistics{TotalAccounts: len(orgAccounts), UpdatedAt: c.UpdatedAt}
 	ms, err := s.Store.Memberships(ctx, caller, "", 0, false)
 	if err != nil {
 		return nil, err
@@ -732,6 +734,9 @@ func (s *Service) GetOrganizationStatistics(ctx context.Context, caller Scope) (
 			continue
 		}
 		st.MemberAccounts++
+		if m.UpdatedAt.After(st.UpdatedAt) {
+			st.UpdatedAt = m.UpdatedAt
+		}
 		if m.DetectorID == "" {
 			continue
 		}
