@@ -584,11 +584,21 @@ func (s *Service) DisassociateMembers(ctx context.Context, caller Scope, detecto
 	if _, err := s.detector(ctx, caller, detectorID); err != nil {
 		return nil, err
 	}
+	// An organization that auto-enables ALL accounts keeps its members: the
+	// user guide has the administrator switch to NEW or NONE first.
+	org, err := s.delegatedAdministration(ctx, caller)
+	if err != nil {
+		return nil, err
+	}
+	keepsAll := org != nil && org.AutoEnable == AutoEnableAll
 	now := s.now()
 	return s.perAccount(ctx, caller, ids, func(ms *membershipSet, id string) string {
 		m := ms.get(caller.AccountID, id)
 		if m == nil {
 			return msgNotAssociatedMember
+		}
+		if keepsAll && m.viaOrganization() {
+			return msgDisassociateAutoEnableAll
 		}
 		if m.Invitation == InvitationPending || m.associated() {
 			m.Status, m.Invitation, m.UpdatedAt = RelationshipRemoved, InvitationNone, now

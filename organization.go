@@ -160,14 +160,15 @@ const (
 	msgMasterNoDetector    = "Operation failed because your organization master must first enable GuardDuty to be added as a member"
 	msgAutoEnableRequired  = "The request is rejected because you must provide a value for either autoEnableOrganizationMembers or autoEnable."
 	// guardpost's wording: the API reference documents no text for these.
-	msgNotManagement        = "The request is rejected because the current account is not the management account of an organization."
-	msgNotInOrganization    = "The request is rejected because the given account ID is not an account of the current account's organization."
-	msgNotDelegatedAdmin    = "The request is rejected because the given account ID is not the GuardDuty delegated administrator of the organization."
-	msgCallerNotAdmin       = "The request is rejected because the current account is not the GuardDuty delegated administrator of an organization."
-	msgAdminIsMember        = "The request is rejected because the given account ID is an associated member of another master account."
-	msgMemberOfOther        = "The request is rejected because the given account ID is already an associated member of another master account."
-	msgOrganizationResign   = "The request is rejected because the current account is a member of its organization's GuardDuty delegated administrator and cannot disassociate itself."
-	msgOrganizationNotFound = "The request is rejected because the given account ID is not an account of the delegated administrator's organization."
+	msgNotManagement             = "The request is rejected because the current account is not the management account of an organization."
+	msgNotInOrganization         = "The request is rejected because the given account ID is not an account of the current account's organization."
+	msgNotDelegatedAdmin         = "The request is rejected because the given account ID is not the GuardDuty delegated administrator of the organization."
+	msgCallerNotAdmin            = "The request is rejected because the current account is not the GuardDuty delegated administrator of an organization."
+	msgAdminIsMember             = "The request is rejected because the given account ID is an associated member of another master account."
+	msgMemberOfOther             = "The request is rejected because the given account ID is already an associated member of another master account."
+	msgOrganizationResign        = "The request is rejected because the current account is a member of its organization's GuardDuty delegated administrator and cannot disassociate itself."
+	msgDisassociateAutoEnableAll = "The request is rejected because the organization's autoEnableOrganizationMembers is ALL: set it to NEW or NONE before disassociating organization members."
+	msgOrganizationNotFound      = "The request is rejected because the given account ID is not an account of the delegated administrator's organization."
 )
 
 // viaOrganization reports whether the membership is an organization's: the
@@ -471,7 +472,7 @@ func (s *Service) UpdateOrganizationConfiguration(ctx context.Context, caller Sc
 	}
 	if updated.AutoEnable == AutoEnableAll {
 		for _, id := range s.Organizations.Accounts(updated.OrganizationID) {
-			if _, err := s.enableOrganizationMember(ctx, updated, id, false); err != nil {
+			if _, err := s.enableOrganizationMember(ctx, updated, id, false, true); err != nil {
 				return err
 			}
 		}
@@ -506,6 +507,23 @@ func featureSettings(org *OrganizationConfig, all bool) DetectorSettings {
 		}
 		if df.Status != "" || len(df.AdditionalConfiguration) > 0 {
 			out.Features = append(out.Features, df)
+		}
+	}
+	return out
+}
+
+// enabledFeatures is the detector settings that turn on the features org
+// auto-enables (NEW or ALL), leaving the others as they are.
+func enabledFeatures(org *OrganizationConfig) DetectorSettings {
+	all := featureSettings(org, false)
+	var out DetectorSettings
+	for _, f := range all.Features {
+		if f.Status != DetectorEnabled {
+			f.Status = ""
+		}
+		f.AdditionalConfiguration = slices.DeleteFunc(f.AdditionalConfiguration, func(a FeatureConfiguration) bool { return a.Status != DetectorEnabled })
+		if f.Status != "" || len(f.AdditionalConfiguration) > 0 {
+			out.Features = append(out.Features, f)
 		}
 	}
 	return out
@@ -561,7 +579,7 @@ func (s *Service) syncConfig(ctx context.Context, c *OrganizationConfig) error {
 	}
 	if c.AutoEnable == AutoEnableNew || c.AutoEnable == AutoEnableAll {
 		for _, id := range joined {
-			if _, err := s.enableOrganizationMember(ctx, c, id, false); err != nil {
+			if _, err := s.enableOrganizationMember(ctx, c, id, false, false); err != nil {
 				return err
 			}
 		}
@@ -605,8 +623,10 @@ func (s *Service) SyncOrganizations(ctx context.Context) error {
 // creating its detector when it has none, with the organization's feature
 // settings. It returns the reason the account was skipped, "" when it is a
 // member now. explicit is CreateMembers' case: the administrator named the
-// account itself.
-func (s *Service) enableOrganizationMember(ctx context.Context, org *OrganizationConfig, account string, explicit bool) (string, error) {
+// account itself. readmit brings back a member the administrator removed
+// (CreateMembers, and ALL, which the API reference says includes accounts
+// removed from the organization in GuardDuty).
+func (s *Service) enableOrganizationMember(ctx context.Context, org *OrganizationConfig, account string, explicit, readmit bool) (string, error) {
 	admin := org.AdministratorID
 	if account == admin {
 		return msgMemberOfItself, nil
@@ -620,18 +640,13 @@ func (s *Service) enableOrganizationMember(ctx context.Context, org *Organizatio
 	if err != nil {
 		return "", err
 	}
-	if len(ds) == 0 {
-		if a.Management {
-			return msgMasterNoDetector, nil
-		}
-		if _, err := s.CreateDetector(ctx, scope, "", featureSettings(org, false), nil); err != nil {
-			return "", err
-		}
+	if len(ds) == 0 && a.Management {
+		return msgMasterNoDetector, nil
 	}
 	now := s.now()
-	result := ""
+	result, member := "", false
 	err = s.Store.ChangeMemberships(ctx, org.Region, []string{admin, account}, func(current []*Membership) ([]*Membership, []*Membership, error) {
-		result = ""
+		result, member = "", false
 		set := newMembershipSet(current)
 		if other := set.administratorOf(account); other != nil && other.AdministratorID != admin {
 			result = msgMemberOfOther
@@ -644,17 +659,40 @@ func (s *Service) enableOrganizationMember(ctx context.Context, org *Organizatio
 		m := set.get(admin, account)
 		switch {
 		case m != nil && m.viaOrganization():
+			member = true
 			return nil, nil, nil // already a member (a Disabled one stays so)
-		case m != nil && m.Status == RelationshipRemoved && !explicit:
-			return nil, nil, nil // the administrator removed it: back only when named
+		case m != nil && m.Status == RelationshipRemoved && !readmit:
+			return nil, nil, nil // the administrator removed it: back when named, or with ALL
 		case m == nil:
 			m = &Membership{AdministratorID: admin, AccountID: account, Region: org.Region, CreatedAt: now}
 		}
 		m.Status, m.Invitation, m.InvitationID, m.InvitedAt, m.UpdatedAt = RelationshipEnabled, InvitationAccepted, "", time.Time{}, now
 		set.store(m)
+		member = true
 		return set.result()
 	})
-	return result, err
+	if err != nil || !member {
+		return result, err
+	}
+	// A member has GuardDuty enabled: the administrator enables it (a
+	// detector with the organization's features) when the account has none.
+	switch {
+	case len(ds) == 0:
+		if _, err := s.CreateDetector(ctx, scope, "", featureSettings(org, false), nil); err != nil && ErrorKind(err) != ECONFLICT {
+			return "", err
+		}
+	case explicit:
+		// CreateMembers applies the auto-enable settings to the accounts
+		// it names, new or existing (API reference, CreateMembers): the
+		// features auto-enabled for NEW or ALL accounts are turned on.
+		if settings := enabledFeatures(org); len(settings.Features) > 0 {
+			err := s.Store.UpdateDetector(ctx, scope, ds[0].ID, func(d *Detector) error { return applySettings(d, settings, now) })
+			if err != nil && ErrorKind(err) != ENOTFOUND {
+				return "", err
+			}
+		}
+	}
+	return "", nil
 }
 
 // createOrganizationMembers is CreateMembers for a delegated
@@ -677,7 +715,7 @@ func (s *Service) createOrganizationMembers(ctx context.Context, caller Scope, d
 			continue
 		}
 		seen[d.AccountID] = true
-		result, err := s.enableOrganizationMember(ctx, org, d.AccountID, true)
+		result, err := s.enableOrganizationMember(ctx, org, d.AccountID, true, true)
 		if err != nil {
 			return nil, nil, err
 		}

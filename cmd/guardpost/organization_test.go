@@ -430,3 +430,67 @@ func TestAssumeRoleAsOrganizationManagement(t *testing.T) {
 	wantRefusal(t, "member into its management account", err, 403, "AccessDenied",
 		"User: arn:aws:iam::"+accountA+":user/a is not authorized to perform: sts:AssumeRole on resource: "+roleM)
 }
+
+// TestOrganizationMembersFollowAutoEnable: CreateMembers applies the
+// organization's auto-enable settings to an existing detector; with ALL an
+// organization member cannot be disassociated (the user guide has the
+// administrator switch to NEW or NONE first); a removed member stays
+// removed under NEW and comes back with ALL.
+func TestOrganizationMembersFollowAutoEnable(t *testing.T) {
+	s := startOrgServer(t)
+	ctx := context.Background()
+	m, a, b := s.clientM(), s.clientA(), s.clientB()
+	detA, detB := createDetector(t, a), createDetector(t, b)
+	if got := featureStatus(t, b, detB, types.DetectorFeatureResultRuntimeMonitoring); got != "DISABLED" {
+		t.Fatalf("a new detector's RUNTIME_MONITORING: %s", got)
+	}
+	if _, err := m.EnableOrganizationAdminAccount(ctx, &guardduty.EnableOrganizationAdminAccountInput{AdminAccountId: aws.String(accountA)}); err != nil {
+		t.Fatal(err)
+	}
+	update := func(members types.AutoEnableMembers, features ...types.OrganizationFeatureConfiguration) {
+		t.Helper()
+		if _, err := a.UpdateOrganizationConfiguration(ctx, &guardduty.UpdateOrganizationConfigurationInput{DetectorId: &detA,
+			AutoEnableOrganizationMembers: members, Features: features}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(types.AutoEnableMembersNone, types.OrganizationFeatureConfiguration{Name: types.OrgFeatureRuntimeMonitoring, AutoEnable: types.OrgFeatureStatusNew})
+	if got := featureStatus(t, b, detB, types.DetectorFeatureResultRuntimeMonitoring); got != "DISABLED" {
+		t.Fatalf("NEW changed an existing account's feature: %s", got)
+	}
+	out, err := a.CreateMembers(ctx, &guardduty.CreateMembersInput{DetectorId: &detA,
+		AccountDetails: []types.AccountDetail{{AccountId: aws.String(accountB), Email: aws.String("b@example.com")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantNoUnprocessed(t, "CreateMembers", out.UnprocessedAccounts)
+	if got := featureStatus(t, b, detB, types.DetectorFeatureResultRuntimeMonitoring); got != "ENABLED" {
+		t.Errorf("CreateMembers did not apply the organization's NEW feature to B: %s", got)
+	}
+
+	disassociate := func() []types.UnprocessedAccount {
+		t.Helper()
+		out, err := a.DisassociateMembers(ctx, &guardduty.DisassociateMembersInput{DetectorId: &detA, AccountIds: []string{accountB}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.UnprocessedAccounts
+	}
+	update(types.AutoEnableMembersAll)
+	if got := unprocessedResults(disassociate()); got[accountB] != "The request is rejected because the organization's autoEnableOrganizationMembers is ALL: set it to NEW or NONE before disassociating organization members." {
+		t.Errorf("DisassociateMembers under ALL: %v", got)
+	}
+	update(types.AutoEnableMembersNew)
+	wantNoUnprocessed(t, "DisassociateMembers under NEW", disassociate())
+	if got := listedMembers(t, a, detA, aws.String("false")); got[accountB] != "Removed" {
+		t.Fatalf("after DisassociateMembers: %v", got)
+	}
+	// (ALL enabled C meanwhile: an account of the organization.)
+	if got := listedMembers(t, a, detA, nil); got[accountB] != "" || got[accountC] != "Enabled" {
+		t.Errorf("associated members after DisassociateMembers: %v, want C only", got)
+	}
+	update(types.AutoEnableMembersAll)
+	if got := listedMembers(t, a, detA, nil); got[accountB] != "Enabled" {
+		t.Errorf("ALL did not bring the removed member back: %v", got)
+	}
+}
