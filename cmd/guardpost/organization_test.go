@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -492,5 +494,53 @@ func TestOrganizationMembersFollowAutoEnable(t *testing.T) {
 	update(types.AutoEnableMembersAll)
 	if got := listedMembers(t, a, detA, nil); got[accountB] != "Enabled" {
 		t.Errorf("ALL did not bring the removed member back: %v", got)
+	}
+}
+
+// TestAWSCLIOrganization: the AWS CLI reads a credentials file with the
+// organization keys, and the management account designates and lists the
+// delegated administrator, which then sets and describes the
+// organization's configuration.
+func TestAWSCLIOrganization(t *testing.T) {
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Skip("the AWS CLI (aws) is not installed; skipping the CLI organization test")
+	}
+	s := startOrgServer(t)
+	as := func(profile string, out any, args ...string) {
+		t.Helper()
+		cmd := exec.Command("aws", append([]string{"--endpoint-url", s.endpoint(), "--output", "json", "guardduty"}, args...)...)
+		cmd.Env = append(s.awsEnv(), "AWS_PROFILE="+profile) // the later value wins
+		b, err := cmd.Output()
+		if err != nil {
+			stderr := ""
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = string(ee.Stderr)
+			}
+			t.Fatalf("aws %v as %s: %v\n%s", args, profile, err, stderr)
+		}
+		if out != nil {
+			if err := json.Unmarshal(b, out); err != nil {
+				t.Fatalf("aws %v: output %q: %v", args, b, err)
+			}
+		}
+	}
+	var created struct{ DetectorId string }
+	as("a", &created, "create-detector", "--enable")
+	as("m", nil, "enable-organization-admin-account", "--admin-account-id", accountA)
+	var admins struct {
+		AdminAccounts []struct{ AdminAccountId, AdminStatus string }
+	}
+	as("m", &admins, "list-organization-admin-accounts")
+	if len(admins.AdminAccounts) != 1 || admins.AdminAccounts[0].AdminAccountId != accountA || admins.AdminAccounts[0].AdminStatus != "ENABLED" {
+		t.Fatalf("list-organization-admin-accounts: %+v", admins)
+	}
+	as("a", nil, "update-organization-configuration", "--detector-id", created.DetectorId, "--auto-enable-organization-members", "NEW")
+	var conf struct {
+		AutoEnable                    bool
+		AutoEnableOrganizationMembers string
+	}
+	as("a", &conf, "describe-organization-configuration", "--detector-id", created.DetectorId)
+	if !conf.AutoEnable || conf.AutoEnableOrganizationMembers != "NEW" {
+		t.Errorf("describe-organization-configuration: %+v", conf)
 	}
 }
