@@ -472,7 +472,7 @@ func (s *Service) UpdateOrganizationConfiguration(ctx context.Context, caller Sc
 	}
 	if updated.AutoEnable == AutoEnableAll {
 		for _, id := range s.Organizations.Accounts(updated.OrganizationID) {
-			if _, err := s.enableOrganizationMember(ctx, updated, id, false, true); err != nil {
+			if _, err := s.enableOrganizationMember(ctx, updated, id, "", false, true); err != nil {
 				return err
 			}
 		}
@@ -579,7 +579,7 @@ func (s *Service) syncConfig(ctx context.Context, c *OrganizationConfig) error {
 	}
 	if c.AutoEnable == AutoEnableNew || c.AutoEnable == AutoEnableAll {
 		for _, id := range joined {
-			if _, err := s.enableOrganizationMember(ctx, c, id, false, false); err != nil {
+			if _, err := s.enableOrganizationMember(ctx, c, id, "", false, false); err != nil {
 				return err
 			}
 		}
@@ -623,10 +623,10 @@ func (s *Service) SyncOrganizations(ctx context.Context) error {
 // creating its detector when it has none, with the organization's feature
 // settings. It returns the reason the account was skipped, "" when it is a
 // member now. explicit is CreateMembers' case: the administrator named the
-// account itself. readmit brings back a member the administrator removed
+// account itself (with email, kept as the member's address). readmit brings back a member the administrator removed
 // (CreateMembers, and ALL, which the API reference says includes accounts
 // removed from the organization in GuardDuty).
-func (s *Service) enableOrganizationMember(ctx context.Context, org *OrganizationConfig, account string, explicit, readmit bool) (string, error) {
+func (s *Service) enableOrganizationMember(ctx context.Context, org *OrganizationConfig, account, email string, explicit, readmit bool) (string, error) {
 	admin := org.AdministratorID
 	if account == admin {
 		return msgMemberOfItself, nil
@@ -667,6 +667,9 @@ func (s *Service) enableOrganizationMember(ctx context.Context, org *Organizatio
 			m = &Membership{AdministratorID: admin, AccountID: account, Region: org.Region, CreatedAt: now}
 		}
 		m.Status, m.Invitation, m.InvitationID, m.InvitedAt, m.UpdatedAt = RelationshipEnabled, InvitationAccepted, "", time.Time{}, now
+		if email != "" {
+			m.Email = email
+		}
 		set.store(m)
 		member = true
 		return set.result()
@@ -715,7 +718,7 @@ func (s *Service) createOrganizationMembers(ctx context.Context, caller Scope, d
 			continue
 		}
 		seen[d.AccountID] = true
-		result, err := s.enableOrganizationMember(ctx, org, d.AccountID, true, true)
+		result, err := s.enableOrganizationMember(ctx, org, d.AccountID, d.Email, true, true)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -118,6 +118,21 @@ func TestOrganizationIsolation(t *testing.T) {
 			}
 		}
 	}
+	// The organization's state is per region: in us-west-2, A administers
+	// nothing and M has designated no one.
+	dets, err := s.client(keyA, secretA, "us-west-2").ListDetectors(ctx, &guardduty.ListDetectorsInput{})
+	if err != nil || len(dets.DetectorIds) != 1 {
+		t.Fatalf("A's us-west-2 detectors: %v %v", dets, err)
+	}
+	for _, path := range []string{"/detector/" + dets.DetectorIds[0] + "/admin", "/organization/statistics"} {
+		r := s.doAs(keyA, secretA, "us-west-2", "guardduty", "GET", path, "")
+		if typ, msg := r.errorBody(t); r.Status != 400 || typ != "BadRequestException" || msg != msgCallerNotAdmin {
+			t.Errorf("A in us-west-2, GET %s: %d %s %s", path, r.Status, typ, msg)
+		}
+	}
+	if r := s.doAs(keyM, secretM, "us-west-2", "guardduty", "GET", "/admin", ""); r.Status != 200 || string(r.Body) != `{"adminAccounts":[]}` {
+		t.Errorf("M's administrators in us-west-2: %d %s", r.Status, r.Body)
+	}
 	after := snapshot()
 	for k, v := range before {
 		if !bytes.Equal(after[k], v) {

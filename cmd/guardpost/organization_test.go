@@ -183,7 +183,7 @@ func TestOrganizationDelegatedAdministrator(t *testing.T) {
 	}
 	mb := gm.Members[0]
 	if aws.ToString(mb.RelationshipStatus) != "Enabled" || mb.InvitedAt != nil || aws.ToString(mb.AdministratorId) != accountA ||
-		aws.ToString(mb.DetectorId) != detB {
+		aws.ToString(mb.DetectorId) != detB || aws.ToString(mb.Email) != "b@example.com" {
 		t.Errorf("organization member: status %s, invitedAt %v, administrator %s, detector %s",
 			aws.ToString(mb.RelationshipStatus), mb.InvitedAt, aws.ToString(mb.AdministratorId), aws.ToString(mb.DetectorId))
 	}
