@@ -495,6 +495,19 @@ func TestOrganizationMembersFollowAutoEnable(t *testing.T) {
 	if got := listedMembers(t, a, detA, nil); got[accountB] != "Enabled" {
 		t.Errorf("ALL did not bring the removed member back: %v", got)
 	}
+	// The management account has no detector here: GuardDuty does not
+	// enable it on the administrator's behalf, and ALL skipped it.
+	if got := listedMembers(t, a, detA, aws.String("false")); got[accountM] != "" {
+		t.Errorf("the management account without a detector became a member: %v", got)
+	}
+	out, err = a.CreateMembers(ctx, &guardduty.CreateMembersInput{DetectorId: &detA,
+		AccountDetails: []types.AccountDetail{{AccountId: aws.String(accountM), Email: aws.String("m@example.com")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := unprocessedResults(out.UnprocessedAccounts); got[accountM] != "Operation failed because your organization master must first enable GuardDuty to be added as a member" {
+		t.Errorf("CreateMembers of the management account without a detector: %v", got)
+	}
 }
 
 // TestAWSCLIOrganization: the AWS CLI reads a credentials file with the
