@@ -175,10 +175,6 @@ const (
 // delegated administrator added the account without an invitation.
 func (m *Membership) viaOrganization() bool { return m.associated() && m.InvitationID == "" }
 
-// ViaOrganization reports whether the member was added through its
-// organization (no invitation) rather than by invitation.
-func (m *Membership) ViaOrganization() bool { return m.viaOrganization() }
-
 // management returns the caller's organization when the caller is its
 // management account, else the real service's 400.
 func (s *Service) management(caller Scope) (OrganizationAccount, error) {
