@@ -203,6 +203,7 @@ type Store interface {
 	ThreatListStore
 	OutboxStore
 	MemberStore
+	OrganizationStore
 	// TokenKey returns the key that signs page tokens, created with the
 	// database: every node on one database signs and checks alike.
 	TokenKey(ctx context.Context) ([]byte, error)

@@ -271,6 +271,12 @@ func (s *Service) CreateMembers(ctx context.Context, caller Scope, detectorID st
 	if _, err := s.detector(ctx, caller, detectorID); err != nil {
 		return nil, err
 	}
+	// A delegated administrator's organization accounts become members
+	// without an invitation.
+	details, orgUnprocessed, err := s.createOrganizationMembers(ctx, caller, details)
+	if err != nil {
+		return nil, err
+	}
 	ids := make([]string, len(details))
 	emails := map[string]string{}
 	for i, d := range details {
@@ -281,7 +287,7 @@ func (s *Service) CreateMembers(ctx context.Context, caller Scope, detectorID st
 	}
 	now := s.now()
 	limit := s.maxMembers()
-	return s.perAccount(ctx, caller, ids, func(ms *membershipSet, id string) string {
+	unprocessed, err := s.perAccount(ctx, caller, ids, func(ms *membershipSet, id string) string {
 		switch {
 		case ms.administratorOf(caller.AccountID) != nil:
 			return msgCreateWhileMember
@@ -298,6 +304,7 @@ func (s *Service) CreateMembers(ctx context.Context, caller Scope, detectorID st
 		})
 		return ""
 	})
+	return append(orgUnprocessed, unprocessed...), err
 }
 
 // InviteMembers invites members the caller created (or that left) to
@@ -413,6 +420,8 @@ func (s *Service) ListInvitations(ctx context.Context, caller Scope, maxResults 
 	ids, next, err := s.pageOfNames("invitations|"+caller.AccountID+"|"+caller.Region, maxResults, nextToken,
 		func(after string, limit int) ([]string, error) {
 			ms, err := s.Store.Invitations(ctx, caller, after, limit)
+			// An organization's membership came without an invitation.
+			ms = slices.DeleteFunc(ms, (*Membership).viaOrganization)
 			ids := make([]string, len(ms))
 			for i, m := range ms {
 				ids[i] = m.AdministratorID
@@ -479,6 +488,9 @@ func (s *Service) DisassociateFromAdministratorAccount(ctx context.Context, call
 		m := ms.administratorOf(caller.AccountID)
 		if m == nil {
 			return nil, nil, Errorf(EINVALID, msgNotAssociated)
+		}
+		if m.viaOrganization() {
+			return nil, nil, Errorf(EINVALID, msgOrganizationResign)
 		}
 		c := *m
 		c.Status, c.Invitation, c.UpdatedAt = RelationshipResigned, InvitationPending, now
@@ -572,11 +584,21 @@ func (s *Service) DisassociateMembers(ctx context.Context, caller Scope, detecto
 	if _, err := s.detector(ctx, caller, detectorID); err != nil {
 		return nil, err
 	}
+	// An organization that auto-enables ALL accounts keeps its members: the
+	// user guide has the administrator switch to NEW or NONE first.
+	org, err := s.delegatedAdministration(ctx, caller)
+	if err != nil {
+		return nil, err
+	}
+	keepsAll := org != nil && org.AutoEnable == AutoEnableAll
 	now := s.now()
 	return s.perAccount(ctx, caller, ids, func(ms *membershipSet, id string) string {
 		m := ms.get(caller.AccountID, id)
 		if m == nil {
 			return msgNotAssociatedMember
+		}
+		if keepsAll && m.viaOrganization() {
+			return msgDisassociateAutoEnableAll
 		}
 		if m.Invitation == InvitationPending || m.associated() {
 			m.Status, m.Invitation, m.UpdatedAt = RelationshipRemoved, InvitationNone, now

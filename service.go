@@ -32,6 +32,9 @@ type Service struct {
 	// ThreatListSync is how often the lists' in-memory view is checked
 	// against the store (other nodes' changes); 0: DefaultThreatListSync.
 	ThreatListSync time.Duration
+	// Organizations is the directory of AWS Organizations (from the
+	// credentials file); nil knows none.
+	Organizations *Organizations
 
 	findings findingCache
 	lists    threatLists

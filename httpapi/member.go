@@ -29,6 +29,15 @@ func isoTime(m *guardpost.Membership, invited bool) *string {
 	return ptr(guardpost.ISOTime(t))
 }
 
+// invitationID is the invitation a membership came by, nil for an
+// organization's member (added without one).
+func invitationID(m *guardpost.Membership) *string {
+	if m.InvitationID == "" {
+		return nil
+	}
+	return ptr(m.InvitationID)
+}
+
 func memberOf(m *guardpost.Membership) wire.Member {
 	out := wire.Member{
 		AccountId:          ptr(m.AccountID),
@@ -141,7 +150,7 @@ func (s *Server) getAdministratorAccount(req *request) (any, error) {
 		return nil, err
 	}
 	return &wire.GetAdministratorAccountResponse{Administrator: &wire.Administrator{
-		AccountId: ptr(m.AdministratorID), InvitationId: ptr(m.InvitationID),
+		AccountId: ptr(m.AdministratorID), InvitationId: invitationID(m),
 		RelationshipStatus: ptr(m.Status), InvitedAt: isoTime(m, true),
 	}}, nil
 }
@@ -154,7 +163,7 @@ func (s *Server) getMasterAccount(req *request) (any, error) {
 		return nil, err
 	}
 	return &wire.GetMasterAccountResponse{Master: &wire.Master{
-		AccountId: ptr(m.AdministratorID), InvitationId: ptr(m.InvitationID),
+		AccountId: ptr(m.AdministratorID), InvitationId: invitationID(m),
 		RelationshipStatus: ptr(m.Status), InvitedAt: isoTime(m, true),
 	}}, nil
 }

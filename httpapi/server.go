@@ -184,6 +184,13 @@ func (s *Server) handlers() map[string]handler {
 		"UpdateThreatEntitySet":                s.updateThreatEntitySet,
 		"DeleteThreatEntitySet":                s.deleteThreatEntitySet,
 		"ListThreatEntitySets":                 s.listThreatEntitySets,
+
+		"EnableOrganizationAdminAccount":    s.enableOrganizationAdminAccount,
+		"DisableOrganizationAdminAccount":   s.disableOrganizationAdminAccount,
+		"ListOrganizationAdminAccounts":     s.listOrganizationAdminAccounts,
+		"DescribeOrganizationConfiguration": s.describeOrganizationConfiguration,
+		"UpdateOrganizationConfiguration":   s.updateOrganizationConfiguration,
+		"GetOrganizationStatistics":         s.getOrganizationStatistics,
 	}
 }
 

@@ -28,6 +28,7 @@ func (m *Metrics) Store(next guardpost.Store) guardpost.Store {
 		createThreatList:  o("CreateThreatList"), threatList: o("ThreatList"), threatLists: o("ThreatLists"),
 		updateThreatList: o("UpdateThreatList"), finishThreatList: o("FinishThreatList"),
 		threatListEntries: o("ThreatListEntries"), unsettledThreatLists: o("UnsettledThreatLists"),
+		organizationConfigs: o("OrganizationConfigs"), changeOrganization: o("ChangeOrganization"),
 	}
 }
 
@@ -46,6 +47,7 @@ type store struct {
 	memberships, membershipsOf, invitations, changeMemberships               prometheus.Observer
 	createThreatList, threatList, threatLists, updateThreatList              prometheus.Observer
 	finishThreatList, threatListEntries, unsettledThreatLists                prometheus.Observer
+	organizationConfigs, changeOrganization                                  prometheus.Observer
 }
 
 func (s *store) CreateThreatList(ctx context.Context, scope guardpost.Scope, detectorID string, kind guardpost.ThreatListKind, decide func([]*guardpost.ThreatList) (*guardpost.ThreatList, error)) error {
@@ -201,4 +203,14 @@ func (s *store) Invitations(ctx context.Context, member guardpost.Scope, after s
 func (s *store) ChangeMemberships(ctx context.Context, region string, accounts []string, change func(current []*guardpost.Membership) (put, del []*guardpost.Membership, err error)) error {
 	defer observe(s.changeMemberships, time.Now())
 	return s.next.ChangeMemberships(ctx, region, accounts, change)
+}
+
+func (s *store) OrganizationConfigs(ctx context.Context, organizationID string) ([]*guardpost.OrganizationConfig, error) {
+	defer observe(s.organizationConfigs, time.Now())
+	return s.next.OrganizationConfigs(ctx, organizationID)
+}
+
+func (s *store) ChangeOrganization(ctx context.Context, organizationID, region string, change func(current *guardpost.OrganizationConfig) (*guardpost.OrganizationConfig, error)) error {
+	defer observe(s.changeOrganization, time.Now())
+	return s.next.ChangeOrganization(ctx, organizationID, region, change)
 }

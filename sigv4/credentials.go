@@ -25,13 +25,21 @@ type Credential struct {
 	// with every request signed by this key (X-Amz-Security-Token), as
 	// for AWS's temporary credentials.
 	SessionToken string
+	// OrganizationID is the AWS Organization the account belongs to
+	// (organization_id), "" when none; OrganizationManagement marks the
+	// organization's management account (organization_role = management).
+	// The AWS CLI and SDKs ignore both keys.
+	OrganizationID         string
+	OrganizationManagement bool
 }
 
 const (
-	keyAccessKeyID     = "aws_access_key_id"
-	keySecretAccessKey = "aws_secret_access_key"
-	keyAccountID       = "aws_account_id"
-	keySessionToken    = "aws_session_token"
+	keyAccessKeyID      = "aws_access_key_id"
+	keySecretAccessKey  = "aws_secret_access_key"
+	keyAccountID        = "aws_account_id"
+	keySessionToken     = "aws_session_token"
+	keyOrganizationID   = "organization_id"
+	keyOrganizationRole = "organization_role"
 )
 
 // profileState is a profile being parsed; the line numbers feed error messages.
@@ -51,7 +59,8 @@ type profileState struct {
 // comments (a '#' after a value is part of the value, as for the CLI), and
 // lines indented deeper than the previous key continue its value (used for
 // nested settings such as "s3 =" blocks). A profile may also declare
-// aws_session_token (see Credential.SessionToken); other keys are ignored. Errors name the file and line.
+// aws_session_token (see Credential.SessionToken), organization_id and
+// organization_role (see Credential.OrganizationID); other keys are ignored. Errors name the file and line.
 func LoadCredentials(path string) (map[string]Credential, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -80,6 +89,9 @@ func parseCredentials(path string, data []byte) (map[string]Credential, error) {
 			if _, ok := cur.keyLines[k]; !ok {
 				return errorf(cur.line, "profile %q is missing %s", cur.cred.Profile, k)
 			}
+		}
+		if line, ok := cur.keyLines[keyOrganizationRole]; ok && cur.cred.OrganizationID == "" {
+			return errorf(line, "%s without %s in profile %q", keyOrganizationRole, keyOrganizationID, cur.cred.Profile)
 		}
 		id := cur.cred.AccessKeyID
 		if other, ok := keyOwner[id]; ok {
@@ -110,7 +122,7 @@ func parseCredentials(path string, data []byte) (map[string]Credential, error) {
 		// Continuation line, as configparser sees it.
 		if cur != nil && lastKey != "" && indent > lastKeyIndent {
 			switch lastKey {
-			case keyAccessKeyID, keySecretAccessKey, keyAccountID, keySessionToken:
+			case keyAccessKeyID, keySecretAccessKey, keyAccountID, keySessionToken, keyOrganizationID, keyOrganizationRole:
 				return nil, errorf(lineNo, "unexpected indented line continuing %s (remove the leading whitespace)", lastKey)
 			}
 			continue // part of an ignored (possibly nested) setting
@@ -151,7 +163,7 @@ func parseCredentials(path string, data []byte) (map[string]Credential, error) {
 		lastKey, lastKeyIndent = key, indent
 
 		switch key {
-		case keyAccessKeyID, keySecretAccessKey, keyAccountID, keySessionToken:
+		case keyAccessKeyID, keySecretAccessKey, keyAccountID, keySessionToken, keyOrganizationID, keyOrganizationRole:
 		default:
 			continue // region, output, ... are for the CLI
 		}
@@ -180,6 +192,19 @@ func parseCredentials(path string, data []byte) (map[string]Credential, error) {
 				return nil, errorf(lineNo, "empty %s", key)
 			}
 			cur.cred.SessionToken = value
+		case keyOrganizationID:
+			if !validOrganizationID(value) {
+				return nil, errorf(lineNo, "invalid %s %q: want o- and 10 to 32 lowercase letters or digits", key, value)
+			}
+			cur.cred.OrganizationID = value
+		case keyOrganizationRole:
+			switch value {
+			case "management":
+				cur.cred.OrganizationManagement = true
+			case "member":
+			default:
+				return nil, errorf(lineNo, "invalid %s %q: want management or member", key, value)
+			}
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -192,6 +217,21 @@ func parseCredentials(path string, data []byte) (map[string]Credential, error) {
 		return nil, fmt.Errorf("%s: no credentials: the file has no [profile] section", path)
 	}
 	return creds, nil
+}
+
+// validOrganizationID accepts AWS Organizations' pattern for organization
+// ids: ^o-[a-z0-9]{10,32}$.
+func validOrganizationID(s string) bool {
+	rest, ok := strings.CutPrefix(s, "o-")
+	if !ok || len(rest) < 10 || len(rest) > 32 {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		if c := rest[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // validAccessKeyID accepts AWS's own pattern for access key ids ([\w]+). It

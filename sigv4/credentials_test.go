@@ -58,6 +58,54 @@ aws_account_id = 222222222222
 	}
 }
 
+// TestLoadCredentialsOrganizations: profiles declare their organization
+// and role (keys the AWS CLI ignores); profiles without them have none.
+func TestLoadCredentialsOrganizations(t *testing.T) {
+	content := `[m]
+aws_access_key_id = AKIAMMMMMMMMMMMMMMMM
+aws_secret_access_key = m
+aws_account_id = 111111111111
+Organization_ID = o-abcdefghij
+organization_role = management
+
+[a]
+aws_access_key_id = AKIAAAAAAAAAAAAAAAAA
+aws_secret_access_key = a
+aws_account_id = 222222222222
+organization_id = o-abcdefghij
+organization_role = member
+
+[d]
+aws_access_key_id = AKIADDDDDDDDDDDDDDDD
+aws_secret_access_key = d
+aws_account_id = 333333333333
+`
+	path := writeFile(t, content)
+	creds, err := LoadCredentials(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := creds["AKIAMMMMMMMMMMMMMMMM"]; c.OrganizationID != "o-abcdefghij" || !c.OrganizationManagement {
+		t.Errorf("management profile: %+v", c)
+	}
+	if c := creds["AKIAAAAAAAAAAAAAAAAA"]; c.OrganizationID != "o-abcdefghij" || c.OrganizationManagement {
+		t.Errorf("member profile: %+v", c)
+	}
+	if c := creds["AKIADDDDDDDDDDDDDDDD"]; c.OrganizationID != "" || c.OrganizationManagement {
+		t.Errorf("profile outside any organization: %+v", c)
+	}
+	// The AWS SDK reads the same file, ignoring the organization keys.
+	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithSharedCredentialsFiles([]string{path}),
+		config.WithSharedConfigFiles([]string{}), config.WithSharedConfigProfile("m"), config.WithRegion("us-east-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := cfg.Credentials.Retrieve(context.Background())
+	if err != nil || got.AccessKeyID != "AKIAMMMMMMMMMMMMMMMM" || got.SecretAccessKey != "m" {
+		t.Errorf("the AWS SDK reads %+v, %v", got, err)
+	}
+}
+
 func TestLoadCredentialsErrors(t *testing.T) {
 	const good = "aws_access_key_id = AKIAAAAAAAAAAAAAAAAA\naws_secret_access_key = s\naws_account_id = 111111111111\n"
 	tests := []struct {
@@ -83,6 +131,11 @@ func TestLoadCredentialsErrors(t *testing.T) {
 		{"duplicate key", "[a]\n" + good + "aws_account_id = 111111111111\n", `:5: duplicate aws_account_id in profile "a" (first set on line 4)`},
 		{"continued secret", "[a]\naws_secret_access_key = s\n  more\n", `:3: unexpected indented line continuing aws_secret_access_key`},
 		{"empty file", "# nothing\n\n", "no credentials"},
+		{"bad organization id", "[a]\n" + good + "organization_id = org-1\n", `:5: invalid organization_id "org-1"`},
+		{"short organization id", "[a]\n" + good + "organization_id = o-abc\n", `:5: invalid organization_id "o-abc"`},
+		{"upper-case organization id", "[a]\n" + good + "organization_id = o-ABCDEFGHIJ\n", `:5: invalid organization_id`},
+		{"bad organization role", "[a]\n" + good + "organization_id = o-abcdefghij\norganization_role = admin\n", `:6: invalid organization_role "admin": want management or member`},
+		{"role without organization", "[a]\n" + good + "organization_role = management\n", `:5: organization_role without organization_id in profile "a"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

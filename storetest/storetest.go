@@ -100,6 +100,7 @@ func Run(t *testing.T, open func(t *testing.T) guardpost.Store) {
 	t.Run("Outbox", s.outbox)
 	t.Run("Visibility", s.visibility)
 	t.Run("Members", s.members)
+	t.Run("Organizations", s.organizations)
 	t.Run("TokenKey", s.tokenKey)
 }
 

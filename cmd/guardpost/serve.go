@@ -278,6 +278,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	met := metrics.New(reg)
 	svc := &guardpost.Service{Store: met.Store(m.store), Samples: samples.New(), Tokens: guardpost.NewTokenSigner(key),
 		FindingsWritten: met.FindingsWritten, FindingCacheBytes: m.FindingCacheMiB << 20}
+	if svc.Organizations, err = organizations(creds); err != nil {
+		return fmt.Errorf("credentials %s: %w", credPath, err)
+	}
+	// Accounts added to an organization in the credentials file since the
+	// last start have joined it: auto-enable applies to them now.
+	if err := svc.SyncOrganizations(ctx); err != nil {
+		return fmt.Errorf("organizations: %w", err)
+	}
 	if m.FindingCacheMiB <= 0 {
 		svc.FindingCacheBytes = -1 // off
 	}
@@ -303,9 +311,15 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if mayAssume == nil {
 		// As AWS's multi-account scripts expect: a GuardDuty administrator
 		// may assume a role in the members it administers (in the region the
-		// STS request is signed for).
+		// STS request is signed for), and an organization's management
+		// account in the organization's accounts (the
+		// OrganizationAccountAccessRole AWS Organizations creates).
 		mayAssume = func(ctx context.Context, caller sigv4.Identity, account string) (bool, error) {
-			return svc.Administers(ctx, guardpost.Scope{AccountID: caller.AccountID, Region: caller.Region}, account)
+			scope := guardpost.Scope{AccountID: caller.AccountID, Region: caller.Region}
+			if svc.ManagesOrganizationAccount(scope, account) {
+				return true, nil // the organization's management account
+			}
+			return svc.Administers(ctx, scope, account)
 		}
 	}
 	api.HandleSTS(&sts.Handler{Verifier: &sigv4.Verifier{Credentials: creds, Sessions: sessions, Service: "sts", Now: m.Now},
@@ -506,4 +520,17 @@ func (m *Main) servePprof(g *group) error {
 	})
 	m.Logger.Info("serving Go profiles", "addr", l.Addr().String())
 	return nil
+}
+
+// organizations builds the directory of AWS Organizations the credentials
+// file declares (organization_id, organization_role per profile).
+func organizations(creds map[string]sigv4.Credential) (*guardpost.Organizations, error) {
+	var accounts []guardpost.OrganizationAccount
+	for _, c := range creds {
+		accounts = append(accounts, guardpost.OrganizationAccount{AccountID: c.AccountID, OrganizationID: c.OrganizationID, Management: c.OrganizationManagement})
+	}
+	// Map order is random: sort, so that an error names the same accounts
+	// on every start.
+	slices.SortFunc(accounts, func(a, b guardpost.OrganizationAccount) int { return strings.Compare(a.AccountID, b.AccountID) })
+	return guardpost.NewOrganizations(accounts)
 }
