@@ -416,25 +416,35 @@ func (s *Service) DeleteInvitations(ctx context.Context, caller Scope, administr
 // ListInvitations returns a page of the invitations the caller received in
 // its region (the accepted one included), by administrator account id.
 func (s *Service) ListInvitations(ctx context.Context, caller Scope, maxResults int, nextToken string) ([]*Membership, string, error) {
-	byAdmin := map[string]*Membership{}
-	ids, next, err := s.pageOfNames("invitations|"+caller.AccountID+"|"+caller.Region, maxResults, nextToken,
-		func(after string, limit int) ([]string, error) {
+	return s.pageOfMemberships("invitations|"+caller.AccountID+"|"+caller.Region, maxResults, nextToken,
+		func(m *Membership) string { return m.AdministratorID },
+		func(after string, limit int) ([]*Membership, error) {
 			ms, err := s.Store.Invitations(ctx, caller, after, limit)
 			// An organization's membership came without an invitation.
-			ms = slices.DeleteFunc(ms, (*Membership).viaOrganization)
-			ids := make([]string, len(ms))
-			for i, m := range ms {
-				ids[i] = m.AdministratorID
-				byAdmin[m.AdministratorID] = m
-			}
-			return ids, err
+			return slices.DeleteFunc(ms, (*Membership).viaOrganization), err
 		})
+}
+
+// pageOfMemberships is pageOfNames over memberships named by key: read
+// returns the memberships after a name, in the order of their names.
+func (s *Service) pageOfMemberships(binding string, maxResults int, nextToken string, key func(*Membership) string,
+	read func(after string, limit int) ([]*Membership, error)) ([]*Membership, string, error) {
+	byName := map[string]*Membership{}
+	names, next, err := s.pageOfNames(binding, maxResults, nextToken, func(after string, limit int) ([]string, error) {
+		ms, err := read(after, limit)
+		names := make([]string, len(ms))
+		for i, m := range ms {
+			names[i] = key(m)
+			byName[names[i]] = m
+		}
+		return names, err
+	})
 	if err != nil {
 		return nil, "", err
 	}
-	out := make([]*Membership, len(ids))
-	for i, id := range ids {
-		out[i] = byAdmin[id]
+	out := make([]*Membership, len(names))
+	for i, name := range names {
+		out[i] = byName[name]
 	}
 	return out, next, nil
 }
@@ -510,24 +520,10 @@ func (s *Service) ListMembers(ctx context.Context, caller Scope, detectorID stri
 	if onlyAssociated {
 		binding += "|associated"
 	}
-	byID := map[string]*Membership{}
-	ids, next, err := s.pageOfNames(binding, maxResults, nextToken, func(after string, limit int) ([]string, error) {
-		ms, err := s.Store.Memberships(ctx, caller, after, limit, onlyAssociated)
-		ids := make([]string, len(ms))
-		for i, m := range ms {
-			ids[i] = m.AccountID
-			byID[m.AccountID] = m
-		}
-		return ids, err
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	out := make([]*Membership, len(ids))
-	for i, id := range ids {
-		out[i] = byID[id]
-	}
-	return out, next, nil
+	return s.pageOfMemberships(binding, maxResults, nextToken, func(m *Membership) string { return m.AccountID },
+		func(after string, limit int) ([]*Membership, error) {
+			return s.Store.Memberships(ctx, caller, after, limit, onlyAssociated)
+		})
 }
 
 // membershipsOf reads the caller's memberships of ids, reporting bad and
