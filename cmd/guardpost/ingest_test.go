@@ -39,7 +39,14 @@ import (
 // extra headers set before signing.
 func (s *testServer) ingestAs(key, secret, region string, body []byte, header map[string]string) rawResponse {
 	s.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, s.endpoint()+httpapi.IngestFindingsPath, bytes.NewReader(body))
+	return s.postSigned(httpapi.IngestFindingsPath, key, secret, region, body, header)
+}
+
+// postSigned posts body to one of guardpost's own endpoints, signed with
+// SigV4 for guardduty in region.
+func (s *testServer) postSigned(path, key, secret, region string, body []byte, header map[string]string) rawResponse {
+	s.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.endpoint()+path, bytes.NewReader(body))
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -1,0 +1,376 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/guardduty"
+	"github.com/aws/aws-sdk-go-v2/service/guardduty/types"
+
+	"github.com/guardpost/guardpost/httpapi"
+)
+
+// Addresses of the CloudTrail fixtures: on the managed Tor exit and
+// malicious lists, on the detector's custom threat list, on its trusted
+// IP set, and on none.
+const (
+	torIP       = "198.51.100.66"
+	maliciousIP = "203.0.113.9"
+	customIP    = "192.0.2.50"
+	trustedIP   = "192.0.2.77"
+	plainIP     = "198.51.100.1"
+)
+
+// ctTime is the fixtures' first event time.
+var ctTime = time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC)
+
+// ctRecord is a CloudTrail management event (the record format of the
+// CloudTrail user guide) by IAM user user of accountA in us-east-1;
+// set overrides members ("userIdentity.type" reaches into userIdentity).
+func ctRecord(source, name, user string, at time.Duration, set map[string]any) map[string]any {
+	rec := map[string]any{
+		"eventVersion": "1.08",
+		"userIdentity": map[string]any{
+			"type": "IAMUser", "principalId": "AIDA" + strings.ToUpper(user), "arn": "arn:aws:iam::" + accountA + ":user/" + user,
+			"accountId": accountA, "accessKeyId": "AKIA" + strings.ToUpper(user), "userName": user,
+		},
+		"eventTime":          ctTime.Add(at).Format(time.RFC3339),
+		"eventSource":        source,
+		"eventName":          name,
+		"awsRegion":          "us-east-1",
+		"sourceIPAddress":    plainIP,
+		"userAgent":          "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22",
+		"requestParameters":  nil,
+		"responseElements":   nil,
+		"requestID":          "c7b4b5a0-1c1e-4d1b-9f5e-3f1e2d3c4b5a",
+		"eventID":            "e1f2a3b4-0000-4000-8000-" + strings.Repeat("0", 12),
+		"readOnly":           strings.HasPrefix(name, "List") || strings.HasPrefix(name, "Describe") || strings.HasPrefix(name, "Get"),
+		"eventType":          "AwsApiCall",
+		"managementEvent":    true,
+		"recipientAccountId": accountA,
+		"eventCategory":      "Management",
+	}
+	for k, v := range set {
+		if sub, ok := strings.CutPrefix(k, "userIdentity."); ok {
+			rec["userIdentity"].(map[string]any)[sub] = v
+			continue
+		}
+		if v == nil {
+			delete(rec, k)
+			continue
+		}
+		rec[k] = v
+	}
+	return rec
+}
+
+// logFile is a CloudTrail log file holding records.
+func logFile(t *testing.T, records ...map[string]any) []byte {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{"Records": records})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+type ctResult struct {
+	Records, Accepted, Rejected, Skipped, FindingsCreated, FindingsUpdated int
+}
+
+// ingestCloudTrail posts body as key's account in region and returns the
+// answer, failing unless it is 200.
+func (s *testServer) ingestCloudTrail(t *testing.T, key, secret, region string, body []byte) ctResult {
+	t.Helper()
+	r := s.postSigned(httpapi.IngestCloudTrailPath, key, secret, region, body, nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("ingest cloudtrail: %d %s", r.Status, r.Body)
+	}
+	var out ctResult
+	if err := json.Unmarshal(r.Body, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// findingsOfType reads a detector's findings of one type.
+func detectedOfType(t *testing.T, c *guardduty.Client, det, findingType string) []types.Finding {
+	t.Helper()
+	out, err := c.ListFindings(context.Background(), &guardduty.ListFindingsInput{DetectorId: &det,
+		FindingCriteria: &types.FindingCriteria{Criterion: map[string]types.Condition{"type": {Equals: []string{findingType}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.FindingIds) == 0 {
+		return nil
+	}
+	return getAll(t, c, det, out.FindingIds)
+}
+
+// detectionServer is a server with managed intelligence (a Tor exit and
+// a malicious address) and a detector of accountA with an ACTIVE threat
+// intel set (customIP) and trusted IP set (trustedIP).
+func detectionServer(t *testing.T) (*testServer, string) {
+	t.Helper()
+	intelDir := t.TempDir()
+	for name, content := range map[string]string{"tor-exit.txt": torIP + "\n", "malicious-ip.txt": maliciousIP + "/32\n"} {
+		if err := os.WriteFile(filepath.Join(intelDir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := startServer(t, "--intel-dir", intelDir)
+	ctx := context.Background()
+	a := s.clientA()
+	det := createDetector(t, a)
+	files := listServer(t, map[string]string{"/threats.txt": customIP + "\n", "/trusted.txt": trustedIP + "\n"})
+	ts, err := a.CreateThreatIntelSet(ctx, &guardduty.CreateThreatIntelSetInput{DetectorId: &det, Name: aws.String("incident-42"),
+		Format: types.ThreatIntelSetFormatTxt, Location: aws.String(files.URL + "/threats.txt"), Activate: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip, err := a.CreateIPSet(ctx, &guardduty.CreateIPSetInput{DetectorId: &det, Name: aws.String("office"),
+		Format: types.IpSetFormatTxt, Location: aws.String(files.URL + "/trusted.txt"), Activate: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, func() (string, error) {
+		g, err := a.GetThreatIntelSet(ctx, &guardduty.GetThreatIntelSetInput{DetectorId: &det, ThreatIntelSetId: ts.ThreatIntelSetId})
+		if err != nil {
+			return "", err
+		}
+		return string(g.Status), nil
+	}, "ACTIVATING")
+	waitStatus(t, func() (string, error) {
+		g, err := a.GetIPSet(ctx, &guardduty.GetIPSetInput{DetectorId: &det, IpSetId: ip.IpSetId})
+		if err != nil {
+			return "", err
+		}
+		return string(g.Status), nil
+	}, "ACTIVATING")
+	return s, det
+}
+
+// TestCloudTrailDetections ingests, for each finding type, records built
+// from the user guide's trigger and checks the finding through the SDK.
+func TestCloudTrailDetections(t *testing.T) {
+	s, det := detectionServer(t)
+	a := s.clientA()
+	kali := "Boto3/1.34.0 md/Botocore#1.34.0 ua/2.0 os/linux#6.6.9-amd64 md/arch#x86_64 lang/python#3.11.8 distrib/kali.2024.1"
+	cases := []struct {
+		findingType string
+		severity    float64
+		records     []map[string]any
+		api, source string
+		userType    string
+		ip          string
+		errorCode   string
+		threatList  string
+		count       int32
+	}{
+		{"Policy:IAMUser/RootCredentialUsage", 2, []map[string]any{
+			ctRecord("s3.amazonaws.com", "ListBuckets", "root", 0, map[string]any{"userIdentity.type": "Root", "userIdentity.userName": nil, "userIdentity.arn": "arn:aws:iam::" + accountA + ":root"}),
+			ctRecord("s3.amazonaws.com", "CreateBucket", "root", time.Hour, map[string]any{"userIdentity.type": "Root", "userIdentity.arn": "arn:aws:iam::" + accountA + ":root"}),
+		}, "CreateBucket", "s3.amazonaws.com", "Root", plainIP, "", "", 2},
+		{"Stealth:IAMUser/CloudTrailLoggingDisabled", 2, []map[string]any{
+			ctRecord("cloudtrail.amazonaws.com", "StopLogging", "mallory", 0, map[string]any{"requestParameters": map[string]any{"name": "arn:aws:cloudtrail:us-east-1:" + accountA + ":trail/main"}}),
+		}, "StopLogging", "cloudtrail.amazonaws.com", "IAMUser", plainIP, "", "", 1},
+		{"Stealth:IAMUser/PasswordPolicyChange", 2, []map[string]any{
+			ctRecord("iam.amazonaws.com", "DeleteAccountPasswordPolicy", "mallory", 0, nil),
+		}, "DeleteAccountPasswordPolicy", "iam.amazonaws.com", "IAMUser", plainIP, "", "", 1},
+		{"PenTest:IAMUser/KaliLinux", 5, []map[string]any{
+			ctRecord("iam.amazonaws.com", "ListUsers", "pentester", 0, map[string]any{"userAgent": kali, "errorCode": "AccessDenied"}),
+		}, "ListUsers", "iam.amazonaws.com", "IAMUser", plainIP, "AccessDenied", "", 1},
+		{"PenTest:IAMUser/ParrotLinux", 5, []map[string]any{
+			ctRecord("ec2.amazonaws.com", "DescribeInstances", "parrotuser", 0, map[string]any{"userAgent": "aws-cli/2.17.40 os/linux#6.5.0-13parrot1-amd64 md/distrib#parrot.6"}),
+		}, "DescribeInstances", "ec2.amazonaws.com", "IAMUser", plainIP, "", "", 1},
+		{"PenTest:IAMUser/PentooLinux", 5, []map[string]any{
+			ctRecord("iam.amazonaws.com", "ListRoles", "pentoouser", 0, map[string]any{"userAgent": "aws-cli/2.17.40 os/linux#6.6.52-pentoo md/distrib#pentoo"}),
+		}, "ListRoles", "iam.amazonaws.com", "IAMUser", plainIP, "", "", 1},
+		{"Recon:IAMUser/TorIPCaller", 5, []map[string]any{
+			ctRecord("iam.amazonaws.com", "ListUsers", "torrecon", 0, map[string]any{"sourceIPAddress": torIP}),
+		}, "ListUsers", "iam.amazonaws.com", "IAMUser", torIP, "", "", 1},
+		{"UnauthorizedAccess:IAMUser/TorIPCaller", 5, []map[string]any{
+			ctRecord("iam.amazonaws.com", "CreateUser", "torwrite", 0, map[string]any{"sourceIPAddress": torIP}),
+		}, "CreateUser", "iam.amazonaws.com", "IAMUser", torIP, "", "", 1},
+		{"Recon:IAMUser/MaliciousIPCaller", 5, []map[string]any{
+			ctRecord("ec2.amazonaws.com", "DescribeSecurityGroups", "badrecon", 0, map[string]any{"sourceIPAddress": maliciousIP}),
+		}, "DescribeSecurityGroups", "ec2.amazonaws.com", "IAMUser", maliciousIP, "", "GuardDutyThreatIntel", 1},
+		{"UnauthorizedAccess:IAMUser/MaliciousIPCaller", 5, []map[string]any{
+			ctRecord("ec2.amazonaws.com", "RunInstances", "badwrite", 0, map[string]any{"sourceIPAddress": maliciousIP}),
+		}, "RunInstances", "ec2.amazonaws.com", "IAMUser", maliciousIP, "", "GuardDutyThreatIntel", 1},
+		{"Recon:IAMUser/MaliciousIPCaller.Custom", 5, []map[string]any{
+			// No readOnly member (older records): the verb decides.
+			ctRecord("ec2.amazonaws.com", "DescribeInstances", "customrecon", 0, map[string]any{"sourceIPAddress": customIP, "readOnly": nil}),
+		}, "DescribeInstances", "ec2.amazonaws.com", "IAMUser", customIP, "", "incident-42", 1},
+		{"UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom", 5, []map[string]any{
+			ctRecord("iam.amazonaws.com", "CreateAccessKey", "customwrite", 0, map[string]any{"sourceIPAddress": customIP}),
+			ctRecord("iam.amazonaws.com", "AttachUserPolicy", "customwrite", 2*time.Minute, map[string]any{"sourceIPAddress": customIP}),
+			ctRecord("iam.amazonaws.com", "CreateLoginProfile", "customwrite", time.Minute, map[string]any{"sourceIPAddress": customIP}),
+		}, "AttachUserPolicy", "iam.amazonaws.com", "IAMUser", customIP, "", "incident-42", 3},
+	}
+	for _, c := range cases {
+		t.Run(c.findingType, func(t *testing.T) {
+			got := s.ingestCloudTrail(t, keyA, secretA, "us-east-1", logFile(t, c.records...))
+			if got.Records != len(c.records) || got.Accepted != len(c.records) || got.FindingsCreated != 1 || got.FindingsUpdated != 0 {
+				t.Fatalf("answer %+v, want %d records accepted and 1 finding created", got, len(c.records))
+			}
+			fs := detectedOfType(t, a, det, c.findingType)
+			if len(fs) != 1 {
+				t.Fatalf("%d findings of the type, want 1", len(fs))
+			}
+			f := fs[0]
+			if aws.ToFloat64(f.Severity) != c.severity || aws.ToString(f.Title) == "" || !strings.Contains(aws.ToString(f.Description), c.ip) && c.findingType[:6] != "Stealt" {
+				t.Errorf("severity %v title %q description %q", aws.ToFloat64(f.Severity), aws.ToString(f.Title), aws.ToString(f.Description))
+			}
+			if aws.ToString(f.Resource.ResourceType) != "AccessKey" || f.Resource.AccessKeyDetails == nil || aws.ToString(f.Resource.AccessKeyDetails.UserType) != c.userType {
+				t.Errorf("resource %+v", f.Resource)
+			}
+			svc := f.Service
+			if aws.ToString(svc.ResourceRole) != "TARGET" || aws.ToInt32(svc.Count) != c.count || aws.ToString(svc.FeatureName) != "CloudTrail" {
+				t.Errorf("resourceRole %q count %d featureName %q", aws.ToString(svc.ResourceRole), aws.ToInt32(svc.Count), aws.ToString(svc.FeatureName))
+			}
+			first, last := ctTime, ctTime
+			for _, r := range c.records {
+				at, _ := time.Parse(time.RFC3339, r["eventTime"].(string))
+				if at.After(last) {
+					last = at
+				}
+			}
+			if aws.ToString(svc.EventFirstSeen) != first.Format("2006-01-02T15:04:05.000Z") || aws.ToString(svc.EventLastSeen) != last.Format("2006-01-02T15:04:05.000Z") {
+				t.Errorf("seen %s .. %s, want %s .. %s", aws.ToString(svc.EventFirstSeen), aws.ToString(svc.EventLastSeen), first, last)
+			}
+			call := svc.Action.AwsApiCallAction
+			if aws.ToString(svc.Action.ActionType) != "AWS_API_CALL" || call == nil {
+				t.Fatalf("action %+v", svc.Action)
+			}
+			if aws.ToString(call.Api) != c.api || aws.ToString(call.ServiceName) != c.source || aws.ToString(call.CallerType) != "Remote IP" ||
+				call.RemoteIpDetails == nil || aws.ToString(call.RemoteIpDetails.IpAddressV4) != c.ip || aws.ToString(call.ErrorCode) != c.errorCode ||
+				aws.ToString(call.UserAgent) != c.records[0]["userAgent"] {
+				t.Errorf("awsApiCallAction: api %q service %q caller %q ip %+v error %q agent %q", aws.ToString(call.Api), aws.ToString(call.ServiceName),
+					aws.ToString(call.CallerType), call.RemoteIpDetails, aws.ToString(call.ErrorCode), aws.ToString(call.UserAgent))
+			}
+			if c.threatList != "" {
+				if svc.Evidence == nil || len(svc.Evidence.ThreatIntelligenceDetails) != 1 || aws.ToString(svc.Evidence.ThreatIntelligenceDetails[0].ThreatListName) != c.threatList {
+					t.Errorf("evidence %+v, want threat list %s", svc.Evidence, c.threatList)
+				}
+			}
+		})
+	}
+}
+
+// TestCloudTrailNearMisses: records close to a trigger make nothing.
+func TestCloudTrailNearMisses(t *testing.T) {
+	s, det := detectionServer(t)
+	kali := "aws-cli/2.15.30 distrib/kali.2024.1"
+	misses := map[string]map[string]any{
+		"UpdateTrail leaves logging on": ctRecord("cloudtrail.amazonaws.com", "UpdateTrail", "admin", 0, map[string]any{"requestParameters": map[string]any{"name": "main"}}),
+		"StopLogging that failed":       ctRecord("cloudtrail.amazonaws.com", "StopLogging", "intern", 0, map[string]any{"errorCode": "AccessDenied"}),
+		"a call by an AWS service": ctRecord("sts.amazonaws.com", "AssumeRole", "svc", 0, map[string]any{
+			"userIdentity.type": "AWSService", "userIdentity.invokedBy": "cloudtrail.amazonaws.com", "sourceIPAddress": "cloudtrail.amazonaws.com", "userAgent": "cloudtrail.amazonaws.com"}),
+		"root session used by a service": ctRecord("s3.amazonaws.com", "GetBucketAcl", "root", 0, map[string]any{
+			"userIdentity.type": "Root", "userIdentity.invokedBy": "config.amazonaws.com", "sourceIPAddress": "config.amazonaws.com"}),
+		"Kali from the trusted IP set": ctRecord("iam.amazonaws.com", "ListUsers", "pentester", 0, map[string]any{"userAgent": kali, "sourceIPAddress": trustedIP}),
+		"root from the trusted IP set": ctRecord("s3.amazonaws.com", "ListBuckets", "root", 0, map[string]any{"userIdentity.type": "Root", "sourceIPAddress": trustedIP}),
+		"an ordinary call":             ctRecord("ec2.amazonaws.com", "DescribeInstances", "alice", 0, nil),
+	}
+	for name, rec := range misses {
+		t.Run(name, func(t *testing.T) {
+			got := s.ingestCloudTrail(t, keyA, secretA, "us-east-1", logFile(t, rec))
+			if got.Accepted != 1 || got.FindingsCreated != 0 || got.FindingsUpdated != 0 {
+				t.Fatalf("answer %+v, want the record accepted and nothing found", got)
+			}
+		})
+	}
+	out, err := s.clientA().ListFindings(context.Background(), &guardduty.ListFindingsInput{DetectorId: &det})
+	if err != nil || len(out.FindingIds) != 0 {
+		t.Fatalf("findings %v, %v: want none", out, err)
+	}
+}
+
+// TestCloudTrailScope: another account's records are rejected and make
+// nothing anywhere; another region's are skipped, global-service events
+// analysed in every region; repeats aggregate across requests; JSON lines
+// and gzip are read; a malformed file is a 400 naming the record with
+// nothing applied; a disabled detector analyses nothing.
+func TestCloudTrailScope(t *testing.T) {
+	s, det := detectionServer(t)
+	ctx := context.Background()
+	a, b := s.clientA(), s.clientB()
+	detB := createDetector(t, b)
+	root := map[string]any{"userIdentity.type": "Root", "userIdentity.arn": "arn:aws:iam::" + accountA + ":root"}
+	ofB := ctRecord("cloudtrail.amazonaws.com", "StopLogging", "mallory", 0, map[string]any{"recipientAccountId": accountB})
+	inEU := ctRecord("cloudtrail.amazonaws.com", "StopLogging", "mallory", 0, map[string]any{"awsRegion": "eu-west-1"})
+	got := s.ingestCloudTrail(t, keyA, secretA, "us-east-1", logFile(t, ofB, inEU, ctRecord("s3.amazonaws.com", "ListBuckets", "root", 0, root)))
+	if got != (ctResult{Records: 3, Accepted: 1, Rejected: 1, Skipped: 1, FindingsCreated: 1}) {
+		t.Fatalf("answer %+v", got)
+	}
+	for _, c := range []struct {
+		c   *guardduty.Client
+		det string
+	}{{a, det}, {b, detB}} {
+		if fs := detectedOfType(t, c.c, c.det, "Stealth:IAMUser/CloudTrailLoggingDisabled"); len(fs) != 0 {
+			t.Fatalf("a rejected or skipped record made %d findings", len(fs))
+		}
+	}
+
+	// The same root use again, as JSON lines, gzip: the finding grows.
+	var lines []byte
+	for i := 1; i <= 2; i++ {
+		line, _ := json.Marshal(ctRecord("s3.amazonaws.com", "ListBuckets", "root", time.Duration(i)*time.Hour, root))
+		lines = append(append(lines, line...), '\n')
+	}
+	r := s.postSigned(httpapi.IngestCloudTrailPath, keyA, secretA, "us-east-1", gzipped(t, lines), map[string]string{"Content-Encoding": "gzip"})
+	if r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"findingsUpdated":1`) {
+		t.Fatalf("gzip JSON lines: %d %s", r.Status, r.Body)
+	}
+	fs := detectedOfType(t, a, det, "Policy:IAMUser/RootCredentialUsage")
+	if len(fs) != 1 || aws.ToInt32(fs[0].Service.Count) != 3 || aws.ToString(fs[0].Service.EventLastSeen) != ctTime.Add(2*time.Hour).Format("2006-01-02T15:04:05.000Z") {
+		t.Fatalf("aggregated root finding: %d findings, %+v", len(fs), fs)
+	}
+
+	// A global-service event is analysed by the detector of any region.
+	euA := s.client(keyA, secretA, "eu-west-1")
+	detEU := createDetector(t, euA)
+	got = s.ingestCloudTrail(t, keyA, secretA, "eu-west-1", logFile(t,
+		ctRecord("iam.amazonaws.com", "DeleteAccountPasswordPolicy", "mallory", 0, nil),
+		ctRecord("cloudtrail.amazonaws.com", "StopLogging", "mallory", 0, nil)))
+	if got.Accepted != 1 || got.Skipped != 1 || got.FindingsCreated != 1 || len(detectedOfType(t, euA, detEU, "Stealth:IAMUser/PasswordPolicyChange")) != 1 {
+		t.Fatalf("global event in eu-west-1: %+v", got)
+	}
+
+	// Malformed: the second record lacks eventTime; nothing is applied.
+	bad := ctRecord("cloudtrail.amazonaws.com", "StopLogging", "mallory", 0, map[string]any{"eventTime": nil})
+	r = s.postSigned(httpapi.IngestCloudTrailPath, keyA, secretA, "us-east-1", logFile(t, ctRecord("cloudtrail.amazonaws.com", "DeleteTrail", "eve", 0, nil), bad), nil)
+	if typ, msg := r.errorBody(t); r.Status != http.StatusBadRequest || typ != "BadRequestException" || !strings.Contains(msg, "Record 2") {
+		t.Fatalf("malformed: %d %s %s", r.Status, typ, msg)
+	}
+	r = s.postSigned(httpapi.IngestCloudTrailPath, keyA, secretA, "us-east-1", []byte(`{"Records": [{"eventTime": 5}]}`), nil)
+	if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), "Record 1") {
+		t.Fatalf("not JSON of a record: %d %s", r.Status, r.Body)
+	}
+	if fs := detectedOfType(t, a, det, "Stealth:IAMUser/CloudTrailLoggingDisabled"); len(fs) != 0 {
+		t.Fatalf("a rejected file made %d findings", len(fs))
+	}
+
+	// A disabled detector analyses nothing.
+	if _, err := a.UpdateDetector(ctx, &guardduty.UpdateDetectorInput{DetectorId: &det, Enable: aws.Bool(false)}); err != nil {
+		t.Fatal(err)
+	}
+	got = s.ingestCloudTrail(t, keyA, secretA, "us-east-1", logFile(t, ctRecord("cloudtrail.amazonaws.com", "DeleteTrail", "eve", 0, nil)))
+	if got.FindingsCreated != 0 || got.FindingsUpdated != 0 {
+		t.Fatalf("disabled detector: %+v", got)
+	}
+
+	// Unsigned: the AWS answer of every operation.
+	r = s.send(mustRequest(t, http.MethodPost, s.endpoint()+httpapi.IngestCloudTrailPath))
+	if r.Status != http.StatusForbidden {
+		t.Fatalf("unsigned: %d %s", r.Status, r.Body)
+	}
+}
