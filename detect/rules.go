@@ -28,7 +28,10 @@ type Rule struct {
 	// Trigger reports whether rec is an occurrence, with what the wording
 	// needs beyond the record (the threat list's name).
 	Trigger func(l *Lookups, rec *Record) (hit bool, listName string)
-	// Title and Description are the real service's wording, with
+	// Title and Description follow the real service's wording (the user
+	// guide's heading of the type, made specific as GuardDuty's findings
+	// are: "The API X was invoked using root credentials." then "... from
+	// IP address Y."), with
 	// placeholders {api}, {ip}, {principal}, {user}, {trail} and {list}.
 	Title, Description string
 	// Aggregate names the key occurrences fold on: byPrincipal or
@@ -63,8 +66,8 @@ var Rules = []Rule{
 		Trigger: func(_ *Lookups, rec *Record) (bool, string) {
 			return rec.UserIdentity.Type == "Root" && rec.UserIdentity.InvokedBy == "", ""
 		},
-		Title:       "API {api} was invoked using root credentials.",
-		Description: "API {api} was invoked using root credentials from IP address {ip}.",
+		Title:       "The API {api} was invoked using root credentials.",
+		Description: "The API {api} was invoked using root credentials from IP address {ip}.",
 	},
 	{
 		// A trail stopped (StopLogging) or deleted (DeleteTrail); an
@@ -74,8 +77,8 @@ var Rules = []Rule{
 			return rec.EventSource == "cloudtrail.amazonaws.com" && rec.ErrorCode == "" &&
 				(rec.EventName == "StopLogging" || rec.EventName == "DeleteTrail"), ""
 		},
-		Title:       "AWS CloudTrail trail {trail} was disabled.",
-		Description: "AWS CloudTrail trail {trail} was disabled by {principal} calling {api}.",
+		Title:       "The AWS CloudTrail trail {trail} was disabled.",
+		Description: "The AWS CloudTrail trail {trail} was disabled by {principal} calling {api} from IP address {ip}.",
 	},
 	{
 		// The account password policy was changed or deleted.
@@ -85,29 +88,29 @@ var Rules = []Rule{
 				(rec.EventName == "UpdateAccountPasswordPolicy" || rec.EventName == "DeleteAccountPasswordPolicy"), ""
 		},
 		Title:       "Account password policy was weakened.",
-		Description: "The password policy of the account was weakened by {principal} calling {api}.",
+		Description: "The account password policy was weakened by {principal} calling {api} from IP address {ip}.",
 	},
 	penTest("PenTest:IAMUser/KaliLinux", "kali", "Kali Linux"),
 	penTest("PenTest:IAMUser/ParrotLinux", "parrot", "Parrot Security Linux"),
 	penTest("PenTest:IAMUser/PentooLinux", "pentoo", "Pentoo Linux"),
 	intelCaller("Recon:IAMUser/TorIPCaller", true, torExit, "",
-		"API {api} was invoked from a Tor exit node IP address.",
-		"API {api} was invoked from Tor exit node IP address {ip}."),
+		"The API {api} was invoked from a Tor exit node IP address.",
+		"The API {api} was invoked from Tor exit node IP address {ip}."),
 	intelCaller("UnauthorizedAccess:IAMUser/TorIPCaller", false, torExit, "",
-		"API {api} was invoked from a Tor exit node IP address.",
-		"API {api} was invoked from Tor exit node IP address {ip}."),
+		"The API {api} was invoked from a Tor exit node IP address.",
+		"The API {api} was invoked from Tor exit node IP address {ip}."),
 	intelCaller("Recon:IAMUser/MaliciousIPCaller", true, malicious, "GuardDutyThreatIntel",
-		"API {api} was invoked from a known malicious IP address.",
-		"API {api} was invoked from IP address {ip} on a threat list."),
+		"The API {api} was invoked from a known malicious IP address.",
+		"The API {api} was invoked from IP address {ip} on a threat list."),
 	intelCaller("UnauthorizedAccess:IAMUser/MaliciousIPCaller", false, malicious, "GuardDutyThreatIntel",
-		"API {api} was invoked from a known malicious IP address.",
-		"API {api} was invoked from IP address {ip} on a threat list."),
+		"The API {api} was invoked from a known malicious IP address.",
+		"The API {api} was invoked from IP address {ip} on a threat list."),
 	intelCaller("Recon:IAMUser/MaliciousIPCaller.Custom", true, customList, "{list}",
-		"API {api} was invoked from an IP address on a custom threat list.",
-		"API {api} was invoked from IP address {ip} on the custom threat list {list}."),
+		"The API {api} was invoked from an IP address on a custom threat list.",
+		"The API {api} was invoked from IP address {ip} on the custom threat list {list}."),
 	intelCaller("UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom", false, customList, "{list}",
-		"API {api} was invoked from an IP address on a custom threat list.",
-		"API {api} was invoked from IP address {ip} on the custom threat list {list}."),
+		"The API {api} was invoked from an IP address on a custom threat list.",
+		"The API {api} was invoked from IP address {ip} on the custom threat list {list}."),
 }
 
 // penTest: the user agent names a penetration-testing distribution.
@@ -117,8 +120,8 @@ func penTest(findingType, marker, distribution string) Rule {
 		Trigger: func(_ *Lookups, rec *Record) (bool, string) {
 			return containsFold(rec.UserAgent, marker), ""
 		},
-		Title:       "API {api} was invoked from a " + distribution + " computer.",
-		Description: "API {api} was invoked from a " + distribution + " computer with IP address {ip} by {principal}.",
+		Title:       "The API {api} was invoked from a " + distribution + " computer.",
+		Description: "The API {api} was invoked from a " + distribution + " computer with IP address {ip}.",
 	}
 }
 

@@ -229,6 +229,13 @@ func TestCloudTrailDetections(t *testing.T) {
 			if aws.ToFloat64(f.Severity) != c.severity || aws.ToString(f.Title) == "" || !strings.Contains(aws.ToString(f.Description), c.ip) && c.findingType[:6] != "Stealt" {
 				t.Errorf("severity %v title %q description %q", aws.ToFloat64(f.Severity), aws.ToString(f.Title), aws.ToString(f.Description))
 			}
+			if c.findingType == "Policy:IAMUser/RootCredentialUsage" && (aws.ToString(f.Title) != "The API CreateBucket was invoked using root credentials." ||
+				aws.ToString(f.Description) != "The API CreateBucket was invoked using root credentials from IP address "+plainIP+".") {
+				t.Errorf("title %q description %q", aws.ToString(f.Title), aws.ToString(f.Description))
+			}
+			if c.findingType == "Stealth:IAMUser/CloudTrailLoggingDisabled" && aws.ToString(f.Title) != "The AWS CloudTrail trail arn:aws:cloudtrail:us-east-1:"+accountA+":trail/main was disabled." {
+				t.Errorf("title %q", aws.ToString(f.Title))
+			}
 			if aws.ToString(f.Resource.ResourceType) != "AccessKey" || f.Resource.AccessKeyDetails == nil || aws.ToString(f.Resource.AccessKeyDetails.UserType) != c.userType {
 				t.Errorf("resource %+v", f.Resource)
 			}
@@ -372,5 +379,65 @@ func TestCloudTrailScope(t *testing.T) {
 	r = s.send(mustRequest(t, http.MethodPost, s.endpoint()+httpapi.IngestCloudTrailPath))
 	if r.Status != http.StatusForbidden {
 		t.Fatalf("unsigned: %d %s", r.Status, r.Body)
+	}
+}
+
+// invictusDir is the public dataset of real CloudTrail from Stratus Red
+// Team detonations (see its README); the test skips when it is absent.
+const invictusDir = "../../../shared/datasets/invictus-aws/CloudTrail"
+
+// TestCloudTrailInvictusDataset ingests the dataset's 55 log files as
+// CloudTrail delivers them (gzip) and checks what the triggers must find:
+// of its trail tampering only the two DeleteTrail calls that succeeded
+// (every StopLogging and one DeleteTrail failed with
+// TrailNotFoundException), folded into one finding; nothing fires on the
+// rest (its addresses are private, so no intel type can).
+func TestCloudTrailInvictusDataset(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(invictusDir, "*.json.gz"))
+	if len(files) == 0 {
+		t.Skip("dataset not present at " + invictusDir)
+	}
+	const account, key, secret = "123837392027", "AKIAINVICTUSEXAMPLE1", "invictusinvictusinvictusinvictusinvictus"
+	dir := t.TempDir()
+	cred := filepath.Join(dir, "credentials")
+	if err := os.WriteFile(cred, []byte("[i]\naws_access_key_id = "+key+"\naws_secret_access_key = "+secret+"\naws_account_id = "+account+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startServerWith(t, dir, cred)
+	c := s.client(key, secret, "us-east-1")
+	det := createDetector(t, c)
+	var total ctResult
+	for _, f := range files {
+		body, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := s.postSigned(httpapi.IngestCloudTrailPath, key, secret, "us-east-1", body, map[string]string{"Content-Encoding": "gzip"})
+		if r.Status != http.StatusOK {
+			t.Fatalf("%s: %d %s", filepath.Base(f), r.Status, r.Body)
+		}
+		var got ctResult
+		if err := json.Unmarshal(r.Body, &got); err != nil {
+			t.Fatal(err)
+		}
+		total.Records += got.Records
+		total.Accepted += got.Accepted
+		total.FindingsCreated += got.FindingsCreated
+		total.FindingsUpdated += got.FindingsUpdated
+	}
+	if total.Records != 2900 || total.Accepted != 2900 || total.FindingsCreated != 1 {
+		t.Fatalf("totals %+v", total)
+	}
+	out, err := c.ListFindings(context.Background(), &guardduty.ListFindingsInput{DetectorId: &det})
+	if err != nil || len(out.FindingIds) != 1 {
+		t.Fatalf("findings %v %v, want exactly one", out, err)
+	}
+	f := getAll(t, c, det, out.FindingIds)[0]
+	call := f.Service.Action.AwsApiCallAction
+	if aws.ToString(f.Type) != "Stealth:IAMUser/CloudTrailLoggingDisabled" || aws.ToInt32(f.Service.Count) != 2 ||
+		aws.ToString(f.Resource.AccessKeyDetails.UserName) != "bert-jan" || aws.ToString(call.Api) != "DeleteTrail" ||
+		aws.ToString(f.Service.EventFirstSeen) != "2023-07-10T12:08:04.000Z" || aws.ToString(f.Service.EventLastSeen) != "2023-07-10T12:08:04.000Z" {
+		t.Fatalf("finding %s count %d user %s api %s seen %s..%s", aws.ToString(f.Type), aws.ToInt32(f.Service.Count),
+			aws.ToString(f.Resource.AccessKeyDetails.UserName), aws.ToString(call.Api), aws.ToString(f.Service.EventFirstSeen), aws.ToString(f.Service.EventLastSeen))
 	}
 }
