@@ -61,40 +61,68 @@ type UserIdentity struct {
 // logValue is one top-level JSON value of a body: a CloudTrail log file
 // ({"Records": [...]}, as CloudTrail writes it to S3) or one record (JSON
 // lines). One decode serves both.
-type logValue struct {
-	Records []Record `json:"Records"`
+type logValue[R any] struct {
+	Records []R `json:"Records"`
 	Record
 }
 
 // Parse reads a body of CloudTrail log files and/or records, in order.
-// An error names the record that is malformed ("Record n: ...").
+// An error names the record that is malformed ("Record n: ...", counting
+// records from 1 across the body).
 func Parse(r io.Reader) ([]Record, error) {
-	d := json.NewDecoder(r)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	// A file's records decode straight into place; only when that fails is
+	// the body read again one record at a time, to name the record.
+	out, err := parse[Record](data)
+	if err != nil {
+		if _, exact := parse[json.RawMessage](data); exact != nil {
+			return nil, exact
+		}
+	}
+	return out, err
+}
+
+// parse decodes data with a file's records as R: Record, or
+// json.RawMessage to decode (and fail) one record at a time.
+func parse[R any](data []byte) ([]Record, error) {
+	d := json.NewDecoder(bytes.NewReader(data))
 	var out []Record
 	for {
-		var v logValue
+		var v logValue[R]
 		err := d.Decode(&v)
 		if errors.Is(err, io.EOF) {
-			break
+			return out, nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("Record %d: %v", len(out)+1, err)
 		}
-		if v.Records != nil {
-			for i := range v.Records {
-				if err := v.Records[i].prepare(len(out) + 1); err != nil {
-					return nil, err
-				}
-				out = append(out, v.Records[i])
+		if v.Records == nil {
+			if err := v.Record.prepare(len(out) + 1); err != nil {
+				return nil, err
 			}
+			out = append(out, v.Record)
 			continue
 		}
-		if err := v.Record.prepare(len(out) + 1); err != nil {
-			return nil, err
+		for i := range v.Records {
+			var rec *Record
+			switch x := any(&v.Records[i]).(type) {
+			case *Record:
+				rec = x
+			case *json.RawMessage:
+				rec = new(Record)
+				if err := json.Unmarshal(*x, rec); err != nil {
+					return nil, fmt.Errorf("Record %d: %v", len(out)+1, err)
+				}
+			}
+			if err := rec.prepare(len(out) + 1); err != nil {
+				return nil, err
+			}
+			out = append(out, *rec)
 		}
-		out = append(out, v.Record)
 	}
-	return out, nil
 }
 
 // prepare checks the members every record has and parses the ones rules

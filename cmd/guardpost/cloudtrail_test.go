@@ -441,3 +441,36 @@ func TestCloudTrailInvictusDataset(t *testing.T) {
 			aws.ToString(f.Resource.AccessKeyDetails.UserName), aws.ToString(call.Api), aws.ToString(f.Service.EventFirstSeen), aws.ToString(f.Service.EventLastSeen))
 	}
 }
+
+// TestCloudTrailAdministeredAccount: an administrator's file holding its
+// member's records has them analysed by the member's detector (the
+// finding is the member's, and the administrator sees it as it sees all
+// its monitored members' findings); once disassociated, they are rejected.
+func TestCloudTrailAdministeredAccount(t *testing.T) {
+	s := startServer(t)
+	ctx := context.Background()
+	a, b := s.clientA(), s.clientB()
+	detA, detB := createDetector(t, a), createDetector(t, b)
+	associate(t, a, detA, accountA, b, detB, accountB)
+	ofB := ctRecord("iam.amazonaws.com", "DeleteAccountPasswordPolicy", "mallory", 0, map[string]any{
+		"recipientAccountId": accountB, "userIdentity.accountId": accountB, "userIdentity.arn": "arn:aws:iam::" + accountB + ":user/mallory"})
+	got := s.ingestCloudTrail(t, keyA, secretA, "us-east-1", logFile(t, ofB))
+	if got != (ctResult{Records: 1, Accepted: 1, FindingsCreated: 1}) {
+		t.Fatalf("answer %+v", got)
+	}
+	fs := detectedOfType(t, b, detB, "Stealth:IAMUser/PasswordPolicyChange")
+	if len(fs) != 1 || aws.ToString(fs[0].AccountId) != accountB {
+		t.Fatalf("member's findings: %+v", fs)
+	}
+	// The member cannot send its administrator's records.
+	ofA := ctRecord("iam.amazonaws.com", "DeleteAccountPasswordPolicy", "mallory", 0, nil)
+	if got := s.ingestCloudTrail(t, keyB, secretB, "us-east-1", logFile(t, ofA)); got.Rejected != 1 || got.FindingsCreated != 0 {
+		t.Fatalf("member sending its administrator's records: %+v", got)
+	}
+	if _, err := a.DisassociateMembers(ctx, &guardduty.DisassociateMembersInput{DetectorId: &detA, AccountIds: []string{accountB}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.ingestCloudTrail(t, keyA, secretA, "us-east-1", logFile(t, ofB)); got.Rejected != 1 || got.FindingsUpdated != 0 {
+		t.Fatalf("after disassociation: %+v", got)
+	}
+}
