@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -472,5 +473,62 @@ func TestCloudTrailAdministeredAccount(t *testing.T) {
 	}
 	if got := s.ingestCloudTrail(t, keyA, secretA, "us-east-1", logFile(t, ofB)); got.Rejected != 1 || got.FindingsUpdated != 0 {
 		t.Fatalf("after disassociation: %+v", got)
+	}
+}
+
+// TestCloudTrailIngestCommand: guardpost ingest --source cloudtrail sends
+// a directory in CloudTrail's S3 layout (.json.gz) and plain files, one
+// file per request, and sums the answers; a malformed file is named.
+func TestCloudTrailIngestCommand(t *testing.T) {
+	s := startServer(t)
+	a := s.clientA()
+	det := createDetector(t, a)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", s.credFile)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(s.dir, "no-config"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL"} {
+		t.Setenv(k, "")
+	}
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	root := map[string]any{"userIdentity.type": "Root", "userIdentity.arn": "arn:aws:iam::" + accountA + ":root"}
+	day := "AWSLogs/" + accountA + "/CloudTrail/us-east-1/2026/03/14/"
+	write(day+accountA+"_CloudTrail_us-east-1_20260314T0925Z_a.json.gz", gzipped(t, logFile(t,
+		ctRecord("s3.amazonaws.com", "ListBuckets", "root", 0, root), ctRecord("ec2.amazonaws.com", "DescribeInstances", "alice", 0, nil))))
+	write(day+accountA+"_CloudTrail_us-east-1_20260314T0930Z_b.json.gz", gzipped(t, logFile(t,
+		ctRecord("s3.amazonaws.com", "ListBuckets", "root", time.Minute, root),
+		ctRecord("cloudtrail.amazonaws.com", "StopLogging", "mallory", 0, map[string]any{"awsRegion": "eu-west-1"}))))
+	extra := write("extra.json", logFile(t, ctRecord("cloudtrail.amazonaws.com", "DeleteTrail", "mallory", 0, map[string]any{"recipientAccountId": accountB})))
+
+	var stdout, stderr bytes.Buffer
+	code := runIngest(context.Background(), []string{"--endpoint", s.endpoint(), "--profile", "a", "--region", "us-east-1",
+		"--source", "cloudtrail", filepath.Join(dir, "AWSLogs"), extra}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, &stdout, &stderr)
+	}
+	if !strings.HasPrefix(stdout.String(), "3 files, 5 records: 3 accepted, 1 rejected, 1 skipped; findings: 1 created, 1 updated in ") {
+		t.Fatalf("summary %q", &stdout)
+	}
+	fs := detectedOfType(t, a, det, "Policy:IAMUser/RootCredentialUsage")
+	if len(fs) != 1 || aws.ToInt32(fs[0].Service.Count) != 2 {
+		t.Fatalf("root findings %+v", fs)
+	}
+
+	bad := write("bad.json", []byte(`{"Records": [{"eventTime": "2026-03-14T09:26:53Z"}]}`))
+	stdout.Reset()
+	stderr.Reset()
+	code = runIngest(context.Background(), []string{"--endpoint", s.endpoint(), "--profile", "a", "--region", "us-east-1",
+		"--source", "cloudtrail", bad}, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), bad+": Record 1: the CloudTrail record lacks eventSource.") {
+		t.Fatalf("exit %d, stderr %q", code, &stderr)
 	}
 }

@@ -644,14 +644,14 @@ func TestIngestCommand(t *testing.T) {
 	t.Run("usage", func(t *testing.T) {
 		for _, args := range [][]string{
 			{"--region", "us-east-1", one},
-			{"--endpoint", s.endpoint(), "--source", "cloudtrail", one},
+			{"--endpoint", s.endpoint(), "--source", "vpcflow", one},
 			{"--endpoint", s.endpoint()},
 		} {
 			var stdout, stderr bytes.Buffer
 			if code := runIngest(context.Background(), args, &stdout, &stderr); code != 2 {
 				t.Errorf("%v: exit %d", args, code)
 			}
-			if args[len(args)-2] == "cloudtrail" && !strings.Contains(stderr.String(), "supported sources: findings") {
+			if args[len(args)-2] == "vpcflow" && !strings.Contains(stderr.String(), "supported sources: findings, cloudtrail") {
 				t.Errorf("%v: %s", args, &stderr)
 			}
 		}
