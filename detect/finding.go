@@ -38,8 +38,11 @@ func Analyse(l *Lookups, trusted func(netip.Addr) bool, records []*Record) []*Oc
 				continue
 			}
 			key := principal(rec)
-			if r.Aggregate == byPrincipalAndIP {
+			switch r.Aggregate {
+			case byPrincipalAndIP:
 				key += "|" + rec.SourceIPAddress
+			case byPrincipalAndBucket:
+				key += "|" + rec.requestParameter("bucketName")
 			}
 			id := r.Type + "\x00" + key
 			o := byKey[id]
@@ -107,6 +110,14 @@ func (o *Occurrence) Document(account, region, detectorID, id string, now time.T
 	if trail := o.trail(); trail != "" {
 		call["affectedResources"] = obj{"AWS::CloudTrail::Trail": trail}
 	}
+	resource := obj{"resourceType": "AccessKey", "accessKeyDetails": accessKeyDetails(rec)}
+	if o.Rule.Resource == s3Bucket {
+		resource["resourceType"] = s3Bucket
+		if bucket := rec.requestParameter("bucketName"); bucket != "" {
+			call["affectedResources"] = obj{"AWS::S3::Bucket": bucket}
+			resource["s3BucketDetails"] = []any{obj{"name": bucket, "arn": "arn:" + partition + ":s3:::" + bucket, "type": "Destination"}}
+		}
+	}
 	service := obj{
 		"serviceName":    "guardduty",
 		"detectorId":     detectorID,
@@ -139,7 +150,7 @@ func (o *Occurrence) Document(account, region, detectorID, id string, now time.T
 		"description":   o.text(o.Rule.Description),
 		"createdAt":     guardpost.ISOTime(now),
 		"updatedAt":     guardpost.ISOTime(now),
-		"resource":      obj{"resourceType": "AccessKey", "accessKeyDetails": accessKeyDetails(rec)},
+		"resource":      resource,
 		"service":       service,
 	}
 }
@@ -183,7 +194,7 @@ func (o *Occurrence) text(template string) string {
 	}
 	return strings.NewReplacer(
 		"{api}", rec.EventName, "{ip}", rec.SourceIPAddress, "{principal}", who,
-		"{trail}", o.trail(), "{list}", o.ListName,
+		"{trail}", o.trail(), "{list}", o.ListName, "{bucket}", rec.requestParameter("bucketName"), "{account}", rec.RecipientAccountID,
 	).Replace(template)
 }
 

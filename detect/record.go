@@ -39,6 +39,9 @@ type Record struct {
 	time time.Time  // EventTime parsed
 	ip   netip.Addr // SourceIPAddress when it is an address
 	n    int        // 1-based position in the body
+
+	paramsRead    bool
+	paramsDecoded map[string]any
 }
 
 // UserIdentity is the record's userIdentity element.
@@ -183,13 +186,18 @@ func (rec *Record) byService() bool {
 
 // requestParameter returns a string member of requestParameters.
 func (rec *Record) requestParameter(name string) string {
-	if len(rec.RequestParameters) == 0 || !bytes.Contains(rec.RequestParameters, []byte(name)) {
-		return ""
-	}
-	var m map[string]any
-	if json.Unmarshal(rec.RequestParameters, &m) != nil {
-		return ""
-	}
-	s, _ := m[name].(string)
+	s, _ := rec.params()[name].(string)
 	return s
+}
+
+// params is requestParameters decoded (nil when absent or not an object),
+// decoded once, and only for the records a rule looks into.
+func (rec *Record) params() map[string]any {
+	if !rec.paramsRead {
+		rec.paramsRead = true
+		if len(rec.RequestParameters) > 0 && rec.RequestParameters[0] == '{' {
+			json.Unmarshal(rec.RequestParameters, &rec.paramsDecoded)
+		}
+	}
+	return rec.paramsDecoded
 }

@@ -19,6 +19,14 @@ const (
 	byPrincipal = "principal"
 	// byPrincipalAndIP: the same caller from the same remote address.
 	byPrincipalAndIP = "principal+ip"
+	// byPrincipalAndBucket: the same caller on the same bucket.
+	byPrincipalAndBucket = "principal+bucket"
+)
+
+// Resource types a finding names.
+const (
+	accessKey = ""         // AccessKey: the caller's credentials
+	s3Bucket  = "S3Bucket" // the bucket the call changed, and the caller's credentials
 )
 
 // Rule is one finding type detection produces from CloudTrail.
@@ -32,11 +40,14 @@ type Rule struct {
 	// guide's heading of the type, made specific as GuardDuty's findings
 	// are: "The API X was invoked using root credentials." then "... from
 	// IP address Y."), with
-	// placeholders {api}, {ip}, {principal}, {user}, {trail} and {list}.
+	// placeholders {api}, {ip}, {principal}, {trail}, {list}, {bucket}
+	// and {account}.
 	Title, Description string
-	// Aggregate names the key occurrences fold on: byPrincipal or
-	// byPrincipalAndIP.
+	// Aggregate names the key occurrences fold on: byPrincipal,
+	// byPrincipalAndIP or byPrincipalAndBucket.
 	Aggregate string
+	// Resource is the finding's resource type: accessKey or s3Bucket.
+	Resource string
 	// ThreatList names the list a hit cites in service.evidence ("" for
 	// none; "{list}" for the matching custom list).
 	ThreatList string
@@ -89,6 +100,59 @@ var Rules = []Rule{
 		},
 		Title:       "Account password policy was weakened.",
 		Description: "The account password policy was weakened by {principal} calling {api} from IP address {ip}.",
+	},
+	{
+		// Block Public Access turned off (a setting false, or deleted) for
+		// the whole account.
+		Type: "Policy:S3/AccountBlockPublicAccessDisabled", Severity: low, Aggregate: byPrincipal, Resource: s3Bucket,
+		Trigger: func(_ *Lookups, rec *Record) (bool, string) {
+			return s3Call(rec, "PutAccountPublicAccessBlock", "DeleteAccountPublicAccessBlock") && blockOff(rec), ""
+		},
+		Title:       "Amazon S3 Block Public Access was disabled for account {account}.",
+		Description: "Amazon S3 Block Public Access was disabled for account {account} by {principal} calling {api} from IP address {ip}.",
+	},
+	{
+		// Block Public Access turned off for one bucket.
+		Type: "Policy:S3/BucketBlockPublicAccessDisabled", Severity: low, Aggregate: byPrincipalAndBucket, Resource: s3Bucket,
+		Trigger: func(_ *Lookups, rec *Record) (bool, string) {
+			return s3Call(rec, "PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock") && blockOff(rec), ""
+		},
+		Title:       "Amazon S3 Block Public Access was disabled for S3 bucket {bucket}.",
+		Description: "Amazon S3 Block Public Access was disabled for S3 bucket {bucket} by {principal} calling {api} from IP address {ip}.",
+	},
+	{
+		// A policy or ACL now lets anyone on the internet in: a grant to
+		// AllUsers (or a canned public-read ACL), or a policy allowing the
+		// principal "*" without a condition.
+		Type: "Policy:S3/BucketAnonymousAccessGranted", Severity: high, Aggregate: byPrincipalAndBucket, Resource: s3Bucket,
+		Trigger: func(_ *Lookups, rec *Record) (bool, string) {
+			return s3Call(rec, "PutBucketAcl", "PutBucketPolicy") && grants(rec, "AllUsers"), ""
+		},
+		Title:       "Amazon S3 bucket {bucket} was granted anonymous access.",
+		Description: "Amazon S3 bucket {bucket} was granted access to anonymous users by {principal} calling {api} from IP address {ip}.",
+	},
+	{
+		// A policy or ACL now lets every authenticated AWS user in.
+		Type: "Policy:S3/BucketPublicAccessGranted", Severity: high, Aggregate: byPrincipalAndBucket, Resource: s3Bucket,
+		Trigger: func(_ *Lookups, rec *Record) (bool, string) {
+			return s3Call(rec, "PutBucketAcl") && grants(rec, "AuthenticatedUsers"), ""
+		},
+		Title:       "Amazon S3 bucket {bucket} was granted public access.",
+		Description: "Amazon S3 bucket {bucket} was granted access to all authenticated AWS users by {principal} calling {api} from IP address {ip}.",
+	},
+	{
+		// Server access logging turned off: a BucketLoggingStatus without
+		// LoggingEnabled.
+		Type: "Stealth:S3/ServerAccessLoggingDisabled", Severity: low, Aggregate: byPrincipalAndBucket, Resource: s3Bucket,
+		Trigger: func(_ *Lookups, rec *Record) (bool, string) {
+			if !s3Call(rec, "PutBucketLogging") {
+				return false, ""
+			}
+			status, ok := rec.params()["BucketLoggingStatus"].(map[string]any)
+			return ok && status["LoggingEnabled"] == nil, ""
+		},
+		Title:       "Server access logging was disabled for S3 bucket {bucket}.",
+		Description: "Server access logging was disabled for S3 bucket {bucket} by {principal} calling {api} from IP address {ip}.",
 	},
 	penTest("PenTest:IAMUser/KaliLinux", "kali", "Kali Linux"),
 	penTest("PenTest:IAMUser/ParrotLinux", "parrot", "Parrot Security Linux"),
@@ -158,6 +222,109 @@ func intelCaller(findingType string, recon bool, match addressMatch, list, title
 			return match(l, rec.ip)
 		},
 		Title: title, Description: description,
+	}
+}
+
+// s3Call reports whether rec is a successful S3 call of one of names.
+func s3Call(rec *Record, names ...string) bool {
+	if rec.EventSource != "s3.amazonaws.com" || rec.ErrorCode != "" {
+		return false
+	}
+	for _, n := range names {
+		if rec.EventName == n {
+			return true
+		}
+	}
+	return false
+}
+
+// blockOff reports whether a Block Public Access call deletes the
+// settings or sets any of them false.
+func blockOff(rec *Record) bool {
+	if strings.HasPrefix(rec.EventName, "Delete") {
+		return true
+	}
+	conf, ok := rec.params()["PublicAccessBlockConfiguration"].(map[string]any)
+	if !ok {
+		return false
+	}
+	for _, k := range [...]string{"BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"} {
+		if v, ok := conf[k].(bool); ok && !v {
+			return true
+		}
+	}
+	return false
+}
+
+// cannedACLs are the canned ACLs that grant a group.
+var cannedACLs = map[string]string{"public-read": "AllUsers", "public-read-write": "AllUsers", "authenticated-read": "AuthenticatedUsers"}
+
+// grants reports whether a PutBucketAcl or PutBucketPolicy call grants
+// access to the global group (AllUsers or AuthenticatedUsers): in the
+// ACL's grants or canned ACL, or, for AllUsers, a policy statement that
+// allows the principal "*" without a condition.
+func grants(rec *Record, group string) bool {
+	p := rec.params()
+	switch rec.EventName {
+	case "PutBucketAcl":
+		for _, v := range asList(p["x-amz-acl"]) {
+			if s, _ := v.(string); cannedACLs[s] == group {
+				return true
+			}
+		}
+		acp, _ := p["AccessControlPolicy"].(map[string]any)
+		acl, _ := acp["AccessControlList"].(map[string]any)
+		for _, g := range asList(acl["Grant"]) {
+			grant, _ := g.(map[string]any)
+			grantee, _ := grant["Grantee"].(map[string]any)
+			if uri, _ := grantee["URI"].(string); uri == "http://acs.amazonaws.com/groups/global/"+group {
+				return true
+			}
+		}
+		for _, h := range [...]string{"x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-read-acp", "x-amz-grant-write-acp", "x-amz-grant-full-control"} {
+			for _, v := range asList(p[h]) {
+				if s, _ := v.(string); strings.Contains(s, "groups/global/"+group) {
+					return true
+				}
+			}
+		}
+	case "PutBucketPolicy":
+		if group != "AllUsers" {
+			return false
+		}
+		policy, _ := p["bucketPolicy"].(map[string]any)
+		for _, st := range asList(policy["Statement"]) {
+			stmt, _ := st.(map[string]any)
+			if stmt["Effect"] != "Allow" || stmt["Condition"] != nil {
+				continue
+			}
+			switch pr := stmt["Principal"].(type) {
+			case string:
+				if pr == "*" {
+					return true
+				}
+			case map[string]any:
+				for _, v := range asList(pr["AWS"]) {
+					if v == "*" {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+// asList reads a JSON member that may be one value or a list of them (as
+// CloudTrail writes XML-born elements).
+func asList(v any) []any {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case []any:
+		return x
+	default:
+		return []any{x}
 	}
 }
 

@@ -174,47 +174,76 @@ func TestCloudTrailDetections(t *testing.T) {
 		errorCode   string
 		threatList  string
 		count       int32
+		bucket      string // the S3Bucket resource's bucket; "" for AccessKey
 	}{
 		{"Policy:IAMUser/RootCredentialUsage", 2, []map[string]any{
 			ctRecord("s3.amazonaws.com", "ListBuckets", "root", 0, map[string]any{"userIdentity.type": "Root", "userIdentity.userName": nil, "userIdentity.arn": "arn:aws:iam::" + accountA + ":root"}),
 			ctRecord("s3.amazonaws.com", "CreateBucket", "root", time.Hour, map[string]any{"userIdentity.type": "Root", "userIdentity.arn": "arn:aws:iam::" + accountA + ":root"}),
-		}, "CreateBucket", "s3.amazonaws.com", "Root", plainIP, "", "", 2},
+		}, "CreateBucket", "s3.amazonaws.com", "Root", plainIP, "", "", 2, ""},
 		{"Stealth:IAMUser/CloudTrailLoggingDisabled", 2, []map[string]any{
 			ctRecord("cloudtrail.amazonaws.com", "StopLogging", "mallory", 0, map[string]any{"requestParameters": map[string]any{"name": "arn:aws:cloudtrail:us-east-1:" + accountA + ":trail/main"}}),
-		}, "StopLogging", "cloudtrail.amazonaws.com", "IAMUser", plainIP, "", "", 1},
+		}, "StopLogging", "cloudtrail.amazonaws.com", "IAMUser", plainIP, "", "", 1, ""},
 		{"Stealth:IAMUser/PasswordPolicyChange", 2, []map[string]any{
 			ctRecord("iam.amazonaws.com", "DeleteAccountPasswordPolicy", "mallory", 0, nil),
-		}, "DeleteAccountPasswordPolicy", "iam.amazonaws.com", "IAMUser", plainIP, "", "", 1},
+		}, "DeleteAccountPasswordPolicy", "iam.amazonaws.com", "IAMUser", plainIP, "", "", 1, ""},
 		{"PenTest:IAMUser/KaliLinux", 5, []map[string]any{
 			ctRecord("iam.amazonaws.com", "ListUsers", "pentester", 0, map[string]any{"userAgent": kali, "errorCode": "AccessDenied"}),
-		}, "ListUsers", "iam.amazonaws.com", "IAMUser", plainIP, "AccessDenied", "", 1},
+		}, "ListUsers", "iam.amazonaws.com", "IAMUser", plainIP, "AccessDenied", "", 1, ""},
 		{"PenTest:IAMUser/ParrotLinux", 5, []map[string]any{
 			ctRecord("ec2.amazonaws.com", "DescribeInstances", "parrotuser", 0, map[string]any{"userAgent": "aws-cli/2.17.40 os/linux#6.5.0-13parrot1-amd64 md/distrib#parrot.6"}),
-		}, "DescribeInstances", "ec2.amazonaws.com", "IAMUser", plainIP, "", "", 1},
+		}, "DescribeInstances", "ec2.amazonaws.com", "IAMUser", plainIP, "", "", 1, ""},
 		{"PenTest:IAMUser/PentooLinux", 5, []map[string]any{
 			ctRecord("iam.amazonaws.com", "ListRoles", "pentoouser", 0, map[string]any{"userAgent": "aws-cli/2.17.40 os/linux#6.6.52-pentoo md/distrib#pentoo"}),
-		}, "ListRoles", "iam.amazonaws.com", "IAMUser", plainIP, "", "", 1},
+		}, "ListRoles", "iam.amazonaws.com", "IAMUser", plainIP, "", "", 1, ""},
 		{"Recon:IAMUser/TorIPCaller", 5, []map[string]any{
 			ctRecord("iam.amazonaws.com", "ListUsers", "torrecon", 0, map[string]any{"sourceIPAddress": torIP}),
-		}, "ListUsers", "iam.amazonaws.com", "IAMUser", torIP, "", "", 1},
+		}, "ListUsers", "iam.amazonaws.com", "IAMUser", torIP, "", "", 1, ""},
 		{"UnauthorizedAccess:IAMUser/TorIPCaller", 5, []map[string]any{
 			ctRecord("iam.amazonaws.com", "CreateUser", "torwrite", 0, map[string]any{"sourceIPAddress": torIP}),
-		}, "CreateUser", "iam.amazonaws.com", "IAMUser", torIP, "", "", 1},
+		}, "CreateUser", "iam.amazonaws.com", "IAMUser", torIP, "", "", 1, ""},
 		{"Recon:IAMUser/MaliciousIPCaller", 5, []map[string]any{
 			ctRecord("ec2.amazonaws.com", "DescribeSecurityGroups", "badrecon", 0, map[string]any{"sourceIPAddress": maliciousIP}),
-		}, "DescribeSecurityGroups", "ec2.amazonaws.com", "IAMUser", maliciousIP, "", "GuardDutyThreatIntel", 1},
+		}, "DescribeSecurityGroups", "ec2.amazonaws.com", "IAMUser", maliciousIP, "", "GuardDutyThreatIntel", 1, ""},
 		{"UnauthorizedAccess:IAMUser/MaliciousIPCaller", 5, []map[string]any{
 			ctRecord("ec2.amazonaws.com", "RunInstances", "badwrite", 0, map[string]any{"sourceIPAddress": maliciousIP}),
-		}, "RunInstances", "ec2.amazonaws.com", "IAMUser", maliciousIP, "", "GuardDutyThreatIntel", 1},
+		}, "RunInstances", "ec2.amazonaws.com", "IAMUser", maliciousIP, "", "GuardDutyThreatIntel", 1, ""},
 		{"Recon:IAMUser/MaliciousIPCaller.Custom", 5, []map[string]any{
 			// No readOnly member (older records): the verb decides.
 			ctRecord("ec2.amazonaws.com", "DescribeInstances", "customrecon", 0, map[string]any{"sourceIPAddress": customIP, "readOnly": nil}),
-		}, "DescribeInstances", "ec2.amazonaws.com", "IAMUser", customIP, "", "incident-42", 1},
+		}, "DescribeInstances", "ec2.amazonaws.com", "IAMUser", customIP, "", "incident-42", 1, ""},
 		{"UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom", 5, []map[string]any{
 			ctRecord("iam.amazonaws.com", "CreateAccessKey", "customwrite", 0, map[string]any{"sourceIPAddress": customIP}),
 			ctRecord("iam.amazonaws.com", "AttachUserPolicy", "customwrite", 2*time.Minute, map[string]any{"sourceIPAddress": customIP}),
 			ctRecord("iam.amazonaws.com", "CreateLoginProfile", "customwrite", time.Minute, map[string]any{"sourceIPAddress": customIP}),
-		}, "AttachUserPolicy", "iam.amazonaws.com", "IAMUser", customIP, "", "incident-42", 3},
+		}, "AttachUserPolicy", "iam.amazonaws.com", "IAMUser", customIP, "", "incident-42", 3, ""},
+		{"Policy:S3/AccountBlockPublicAccessDisabled", 2, []map[string]any{
+			ctRecord("s3.amazonaws.com", "PutAccountPublicAccessBlock", "s3admin", 0, map[string]any{"requestParameters": map[string]any{
+				"PublicAccessBlockConfiguration": map[string]any{"xmlns": "http://s3.amazonaws.com/doc/2006-03-01/", "RestrictPublicBuckets": false, "BlockPublicPolicy": false, "BlockPublicAcls": false, "IgnorePublicAcls": false}}}),
+		}, "PutAccountPublicAccessBlock", "s3.amazonaws.com", "IAMUser", plainIP, "", "", 1, "-"},
+		{"Policy:S3/BucketBlockPublicAccessDisabled", 2, []map[string]any{
+			ctRecord("s3.amazonaws.com", "PutBucketPublicAccessBlock", "s3admin", 0, map[string]any{"requestParameters": map[string]any{
+				"bucketName": "data-lake-raw", "Host": "data-lake-raw.s3.us-east-1.amazonaws.com", "publicAccessBlock": "",
+				"PublicAccessBlockConfiguration": map[string]any{"xmlns": "http://s3.amazonaws.com/doc/2006-03-01/", "RestrictPublicBuckets": true, "BlockPublicPolicy": false, "BlockPublicAcls": true, "IgnorePublicAcls": true}}}),
+		}, "PutBucketPublicAccessBlock", "s3.amazonaws.com", "IAMUser", plainIP, "", "", 1, "data-lake-raw"},
+		{"Policy:S3/BucketAnonymousAccessGranted", 8, []map[string]any{
+			ctRecord("s3.amazonaws.com", "PutBucketAcl", "webdev", 0, map[string]any{"requestParameters": map[string]any{
+				"bucketName": "web-assets", "Host": "web-assets.s3.amazonaws.com", "acl": "",
+				"AccessControlPolicy": map[string]any{"AccessControlList": map[string]any{"Grant": []any{
+					map[string]any{"Grantee": map[string]any{"xsi:type": "CanonicalUser", "ID": "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"}, "Permission": "FULL_CONTROL"},
+					map[string]any{"Grantee": map[string]any{"xsi:type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"}, "Permission": "READ"},
+				}}, "Owner": map[string]any{"ID": "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"}}}}),
+			ctRecord("s3.amazonaws.com", "PutBucketPolicy", "webdev", time.Minute, map[string]any{"requestParameters": map[string]any{
+				"bucketName": "web-assets", "policy": "", "bucketPolicy": map[string]any{"Version": "2012-10-17", "Statement": []any{
+					map[string]any{"Sid": "PublicRead", "Effect": "Allow", "Principal": map[string]any{"AWS": "*"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::web-assets/*"}}}}}),
+		}, "PutBucketPolicy", "s3.amazonaws.com", "IAMUser", plainIP, "", "", 2, "web-assets"},
+		{"Policy:S3/BucketPublicAccessGranted", 8, []map[string]any{
+			ctRecord("s3.amazonaws.com", "PutBucketAcl", "webdev", 0, map[string]any{"requestParameters": map[string]any{
+				"bucketName": "shared-reports", "acl": "", "x-amz-acl": []any{"authenticated-read"}}}),
+		}, "PutBucketAcl", "s3.amazonaws.com", "IAMUser", plainIP, "", "", 1, "shared-reports"},
+		{"Stealth:S3/ServerAccessLoggingDisabled", 2, []map[string]any{
+			ctRecord("s3.amazonaws.com", "PutBucketLogging", "mallory", 0, map[string]any{"requestParameters": map[string]any{
+				"bucketName": "audit-src", "logging": "", "BucketLoggingStatus": map[string]any{"xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}}}),
+		}, "PutBucketLogging", "s3.amazonaws.com", "IAMUser", plainIP, "", "", 1, "audit-src"},
 	}
 	for _, c := range cases {
 		t.Run(c.findingType, func(t *testing.T) {
@@ -237,8 +266,16 @@ func TestCloudTrailDetections(t *testing.T) {
 			if c.findingType == "Stealth:IAMUser/CloudTrailLoggingDisabled" && aws.ToString(f.Title) != "The AWS CloudTrail trail arn:aws:cloudtrail:us-east-1:"+accountA+":trail/main was disabled." {
 				t.Errorf("title %q", aws.ToString(f.Title))
 			}
-			if aws.ToString(f.Resource.ResourceType) != "AccessKey" || f.Resource.AccessKeyDetails == nil || aws.ToString(f.Resource.AccessKeyDetails.UserType) != c.userType {
+			wantResource := "AccessKey"
+			if c.bucket != "" {
+				wantResource = "S3Bucket"
+			}
+			if aws.ToString(f.Resource.ResourceType) != wantResource || f.Resource.AccessKeyDetails == nil || aws.ToString(f.Resource.AccessKeyDetails.UserType) != c.userType {
 				t.Errorf("resource %+v", f.Resource)
+			}
+			if c.bucket != "" && c.bucket != "-" && (len(f.Resource.S3BucketDetails) != 1 || aws.ToString(f.Resource.S3BucketDetails[0].Name) != c.bucket ||
+				aws.ToString(f.Resource.S3BucketDetails[0].Arn) != "arn:aws:s3:::"+c.bucket || call(f).AffectedResources["AWS::S3::Bucket"] != c.bucket) {
+				t.Errorf("bucket %+v, want %s", f.Resource.S3BucketDetails, c.bucket)
 			}
 			svc := f.Service
 			if aws.ToString(svc.ResourceRole) != "TARGET" || aws.ToInt32(svc.Count) != c.count || aws.ToString(svc.FeatureName) != "CloudTrail" {
@@ -273,6 +310,13 @@ func TestCloudTrailDetections(t *testing.T) {
 	}
 }
 
+func call(f types.Finding) *types.AwsApiCallAction {
+	if f.Service == nil || f.Service.Action == nil || f.Service.Action.AwsApiCallAction == nil {
+		return &types.AwsApiCallAction{}
+	}
+	return f.Service.Action.AwsApiCallAction
+}
+
 // TestCloudTrailNearMisses: records close to a trigger make nothing.
 func TestCloudTrailNearMisses(t *testing.T) {
 	s, det := detectionServer(t)
@@ -287,6 +331,13 @@ func TestCloudTrailNearMisses(t *testing.T) {
 		"Kali from the trusted IP set": ctRecord("iam.amazonaws.com", "ListUsers", "pentester", 0, map[string]any{"userAgent": kali, "sourceIPAddress": trustedIP}),
 		"root from the trusted IP set": ctRecord("s3.amazonaws.com", "ListBuckets", "root", 0, map[string]any{"userIdentity.type": "Root", "sourceIPAddress": trustedIP}),
 		"an ordinary call":             ctRecord("ec2.amazonaws.com", "DescribeInstances", "alice", 0, nil),
+		"Block Public Access turned on": ctRecord("s3.amazonaws.com", "PutBucketPublicAccessBlock", "s3admin", 0, map[string]any{"requestParameters": map[string]any{"bucketName": "b1",
+			"PublicAccessBlockConfiguration": map[string]any{"RestrictPublicBuckets": true, "BlockPublicPolicy": true, "BlockPublicAcls": true, "IgnorePublicAcls": true}}}),
+		"a public policy limited by a condition": ctRecord("s3.amazonaws.com", "PutBucketPolicy", "webdev", 0, map[string]any{"requestParameters": map[string]any{"bucketName": "b2",
+			"bucketPolicy": map[string]any{"Statement": []any{map[string]any{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b2/*",
+				"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceVpce": "vpce-1a2b3c4d"}}}}}}}),
+		"server access logging turned on": ctRecord("s3.amazonaws.com", "PutBucketLogging", "admin", 0, map[string]any{"requestParameters": map[string]any{"bucketName": "b3",
+			"BucketLoggingStatus": map[string]any{"LoggingEnabled": map[string]any{"TargetBucket": "logs", "TargetPrefix": "b3/"}}}}),
 	}
 	for name, rec := range misses {
 		t.Run(name, func(t *testing.T) {
