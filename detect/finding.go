@@ -118,6 +118,10 @@ func (o *Occurrence) Document(account, region, detectorID, id string, now time.T
 			resource["s3BucketDetails"] = []any{obj{"name": bucket, "arn": "arn:" + partition + ":s3:::" + bucket, "type": "Destination"}}
 		}
 	}
+	feature := o.Rule.Feature
+	if feature == "" {
+		feature = "CloudTrail"
+	}
 	service := obj{
 		"serviceName":    "guardduty",
 		"detectorId":     detectorID,
@@ -126,7 +130,7 @@ func (o *Occurrence) Document(account, region, detectorID, id string, now time.T
 		"eventFirstSeen": guardpost.ISOTime(o.First),
 		"eventLastSeen":  guardpost.ISOTime(rec.time),
 		"resourceRole":   "TARGET",
-		"featureName":    "CloudTrail",
+		"featureName":    feature,
 		"action":         obj{"actionType": "AWS_API_CALL", "awsApiCallAction": call},
 		"additionalInfo": obj{"type": "default", "value": `{"eventID":"` + jsonText(rec.EventID) + `"}`},
 	}

@@ -96,7 +96,11 @@ func Ingest(ctx context.Context, svc *guardpost.Service, managed *intel.Managed,
 		}
 		trusted := func(ip netip.Addr) bool { return svc.TrustedIP(scope, d.ID, ip) }
 		w := write{scope: scope, detectorID: d.ID}
-		for _, o := range Analyse(l, trusted, byAccount[account]) {
+		records := byAccount[account]
+		if !featureEnabled(d, "S3_DATA_EVENTS") {
+			records = slices.DeleteFunc(slices.Clone(records), (*Record).dataEvent)
+		}
+		for _, o := range Analyse(l, trusted, records) {
 			b, err := json.Marshal(o.Document(account, caller.Region, d.ID, guardpost.NewID(), now))
 			if err != nil {
 				return Report{}, err
@@ -133,6 +137,12 @@ func analysesCloudTrail(d *guardpost.Detector) bool {
 	if d.Status != guardpost.DetectorEnabled {
 		return false
 	}
-	f, ok := d.Feature("CLOUD_TRAIL")
+	return featureEnabled(d, "CLOUD_TRAIL")
+}
+
+// featureEnabled reports whether the detector's feature (data source) is
+// on; a detector without the feature listed has it on.
+func featureEnabled(d *guardpost.Detector, name string) bool {
+	f, ok := d.Feature(name)
 	return !ok || f.Status == guardpost.DetectorEnabled
 }

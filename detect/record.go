@@ -31,6 +31,8 @@ type Record struct {
 	ErrorCode          string          `json:"errorCode"`
 	ReadOnly           *bool           `json:"readOnly"`
 	EventType          string          `json:"eventType"`
+	EventCategory      string          `json:"eventCategory"`
+	ManagementEvent    *bool           `json:"managementEvent"`
 	EventID            string          `json:"eventID"`
 	RecipientAccountID string          `json:"recipientAccountId"`
 	UserIdentity       UserIdentity    `json:"userIdentity"`
@@ -175,6 +177,12 @@ func (rec *Record) readOnly() bool {
 		}
 	}
 	return false
+}
+
+// dataEvent reports whether rec is a data event (S3 object-level calls),
+// which the S3 Protection types analyse, not the IAM ones.
+func (rec *Record) dataEvent() bool {
+	return rec.EventCategory == "Data" || rec.ManagementEvent != nil && !*rec.ManagementEvent
 }
 
 // byService reports whether an AWS service made the call on the account's

@@ -48,6 +48,9 @@ type Rule struct {
 	Aggregate string
 	// Resource is the finding's resource type: accessKey or s3Bucket.
 	Resource string
+	// Feature is the finding's service.featureName: the data source that
+	// saw the activity ("" for CloudTrail management events).
+	Feature string
 	// ThreatList names the list a hit cites in service.evidence ("" for
 	// none; "{list}" for the matching custom list).
 	ThreatList string
@@ -175,6 +178,31 @@ var Rules = []Rule{
 	intelCaller("UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom", false, customList, "{list}",
 		"The API {api} was invoked from an IP address on a custom threat list.",
 		"The API {api} was invoked from IP address {ip} on the custom threat list {list}."),
+	s3Discovery("Discovery:S3/TorIPCaller", medium, torExit, "",
+		"The S3 API {api} was invoked from a Tor exit node IP address.",
+		"The S3 API {api} was invoked on bucket {bucket} from Tor exit node IP address {ip}."),
+	s3Discovery("Discovery:S3/MaliciousIPCaller", high, malicious, "GuardDutyThreatIntel",
+		"The S3 API {api} was invoked from a known malicious IP address.",
+		"The S3 API {api} was invoked on bucket {bucket} from IP address {ip} on a threat list."),
+	s3Discovery("Discovery:S3/MaliciousIPCaller.Custom", high, customList, "{list}",
+		"The S3 API {api} was invoked from an IP address on a custom threat list.",
+		"The S3 API {api} was invoked on bucket {bucket} from IP address {ip} on the custom threat list {list}."),
+}
+
+// s3Discovery: an S3 data event that discovers a bucket's contents or
+// settings (list, describe, get an ACL or setting, but not GetObject,
+// which reads data) from an address on a list.
+func s3Discovery(findingType string, severity float64, match addressMatch, list, title, description string) Rule {
+	return Rule{
+		Type: findingType, Severity: severity, Aggregate: byPrincipalAndIP, ThreatList: list, Resource: s3Bucket, Feature: "S3DataEvents",
+		Trigger: func(l *Lookups, rec *Record) (bool, string) {
+			if !rec.ip.IsValid() || !rec.dataEvent() || rec.EventSource != "s3.amazonaws.com" || !rec.readOnly() || rec.EventName == "GetObject" {
+				return false, ""
+			}
+			return match(l, rec.ip)
+		},
+		Title: title, Description: description,
+	}
 }
 
 // penTest: the user agent names a penetration-testing distribution.
@@ -216,7 +244,7 @@ func intelCaller(findingType string, recon bool, match addressMatch, list, title
 	return Rule{
 		Type: findingType, Severity: medium, Aggregate: byPrincipalAndIP, ThreatList: list,
 		Trigger: func(l *Lookups, rec *Record) (bool, string) {
-			if !rec.ip.IsValid() || rec.readOnly() != recon {
+			if !rec.ip.IsValid() || rec.dataEvent() || rec.readOnly() != recon {
 				return false, ""
 			}
 			return match(l, rec.ip)

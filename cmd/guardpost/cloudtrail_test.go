@@ -244,6 +244,13 @@ func TestCloudTrailDetections(t *testing.T) {
 			ctRecord("s3.amazonaws.com", "PutBucketLogging", "mallory", 0, map[string]any{"requestParameters": map[string]any{
 				"bucketName": "audit-src", "logging": "", "BucketLoggingStatus": map[string]any{"xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}}}),
 		}, "PutBucketLogging", "s3.amazonaws.com", "IAMUser", plainIP, "", "", 1, "audit-src"},
+		{"Discovery:S3/TorIPCaller", 5, []map[string]any{s3DataEvent("ListObjects", "data-lake-raw", torIP, 0)},
+			"ListObjects", "s3.amazonaws.com", "IAMUser", torIP, "", "", 1, "data-lake-raw"},
+		{"Discovery:S3/MaliciousIPCaller", 8, []map[string]any{s3DataEvent("GetObjectAcl", "data-lake-raw", maliciousIP, 0)},
+			"GetObjectAcl", "s3.amazonaws.com", "IAMUser", maliciousIP, "", "GuardDutyThreatIntel", 1, "data-lake-raw"},
+		{"Discovery:S3/MaliciousIPCaller.Custom", 8, []map[string]any{
+			s3DataEvent("ListObjects", "finance", customIP, 0), s3DataEvent("GetBucketAcl", "finance", customIP, time.Second)},
+			"GetBucketAcl", "s3.amazonaws.com", "IAMUser", customIP, "", "incident-42", 2, "finance"},
 	}
 	for _, c := range cases {
 		t.Run(c.findingType, func(t *testing.T) {
@@ -278,7 +285,11 @@ func TestCloudTrailDetections(t *testing.T) {
 				t.Errorf("bucket %+v, want %s", f.Resource.S3BucketDetails, c.bucket)
 			}
 			svc := f.Service
-			if aws.ToString(svc.ResourceRole) != "TARGET" || aws.ToInt32(svc.Count) != c.count || aws.ToString(svc.FeatureName) != "CloudTrail" {
+			wantFeature := "CloudTrail"
+			if strings.HasPrefix(c.findingType, "Discovery:S3/") {
+				wantFeature = "S3DataEvents"
+			}
+			if aws.ToString(svc.ResourceRole) != "TARGET" || aws.ToInt32(svc.Count) != c.count || aws.ToString(svc.FeatureName) != wantFeature {
 				t.Errorf("resourceRole %q count %d featureName %q", aws.ToString(svc.ResourceRole), aws.ToInt32(svc.Count), aws.ToString(svc.FeatureName))
 			}
 			first, last := ctTime, ctTime
@@ -308,6 +319,17 @@ func TestCloudTrailDetections(t *testing.T) {
 			}
 		})
 	}
+}
+
+// s3DataEvent is an S3 object-level call (a CloudTrail data event) by
+// IAM user reader on bucket from ip.
+func s3DataEvent(name, bucket, ip string, at time.Duration) map[string]any {
+	return ctRecord("s3.amazonaws.com", name, "reader", at, map[string]any{
+		"sourceIPAddress": ip, "eventCategory": "Data", "managementEvent": false, "readOnly": true,
+		"userAgent":         "[aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0]",
+		"requestParameters": map[string]any{"bucketName": bucket, "Host": bucket + ".s3.us-east-1.amazonaws.com", "list-type": "2", "prefix": ""},
+		"resources":         []any{map[string]any{"type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::" + bucket, "accountId": accountA}},
+	})
 }
 
 func call(f types.Finding) *types.AwsApiCallAction {
@@ -346,6 +368,14 @@ func TestCloudTrailNearMisses(t *testing.T) {
 				t.Fatalf("answer %+v, want the record accepted and nothing found", got)
 			}
 		})
+	}
+	// S3 data events are not analysed while S3 protection is off.
+	if _, err := s.clientA().UpdateDetector(context.Background(), &guardduty.UpdateDetectorInput{DetectorId: &det,
+		Features: []types.DetectorFeatureConfiguration{{Name: types.DetectorFeatureS3DataEvents, Status: types.FeatureStatusDisabled}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.ingestCloudTrail(t, keyA, secretA, "us-east-1", logFile(t, s3DataEvent("ListObjects", "b4", torIP, 0))); got.Accepted != 1 || got.FindingsCreated != 0 {
+		t.Fatalf("S3 data event with S3 protection off: %+v", got)
 	}
 	out, err := s.clientA().ListFindings(context.Background(), &guardduty.ListFindingsInput{DetectorId: &det})
 	if err != nil || len(out.FindingIds) != 0 {
