@@ -111,6 +111,9 @@ func (o *Occurrence) Document(account, region, detectorID, id string, now time.T
 		call["affectedResources"] = obj{"AWS::CloudTrail::Trail": trail}
 	}
 	resource := obj{"resourceType": "AccessKey", "accessKeyDetails": accessKeyDetails(rec)}
+	if id := instanceID(rec); id != "" {
+		resource["instanceDetails"] = obj{"instanceId": id}
+	}
 	if o.Rule.Resource == s3Bucket {
 		resource["resourceType"] = s3Bucket
 		if bucket := rec.requestParameter("bucketName"); bucket != "" {
@@ -191,13 +194,16 @@ func (o *Occurrence) text(template string) string {
 	rec := o.Latest
 	who := rec.UserIdentity.UserName
 	if who == "" {
+		who = rec.UserIdentity.SessionContext.SessionIssuer.UserName
+	}
+	if who == "" {
 		who = rec.UserIdentity.ARN
 	}
 	if who == "" {
 		who = rec.UserIdentity.PrincipalID
 	}
 	return strings.NewReplacer(
-		"{api}", rec.EventName, "{ip}", rec.SourceIPAddress, "{principal}", who,
+		"{api}", rec.EventName, "{ip}", rec.SourceIPAddress, "{principal}", who, "{user}", who,
 		"{trail}", o.trail(), "{list}", o.ListName, "{bucket}", rec.requestParameter("bucketName"), "{account}", rec.RecipientAccountID,
 	).Replace(template)
 }

@@ -93,6 +93,9 @@ func Ingest(ctx context.Context, svc *guardpost.Service, managed *intel.Managed,
 		if managed != nil {
 			l.TorExit = func(ip netip.Addr) bool { return managed.InCategory("tor-exit", ip) }
 			l.Malicious = func(ip netip.Addr) bool { return managed.InCategory("malicious-ip", ip) }
+			if managed.Len("aws-ip-ranges") > 0 {
+				l.InAWS = func(ip netip.Addr) bool { return managed.InCategory("aws-ip-ranges", ip) }
+			}
 		}
 		trusted := func(ip netip.Addr) bool { return svc.TrustedIP(scope, d.ID, ip) }
 		w := write{scope: scope, detectorID: d.ID}

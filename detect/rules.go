@@ -40,7 +40,7 @@ type Rule struct {
 	// guide's heading of the type, made specific as GuardDuty's findings
 	// are: "The API X was invoked using root credentials." then "... from
 	// IP address Y."), with
-	// placeholders {api}, {ip}, {principal}, {trail}, {list}, {bucket}
+	// placeholders {api}, {ip}, {principal} (or {user}), {trail}, {list}, {bucket}
 	// and {account}.
 	Title, Description string
 	// Aggregate names the key occurrences fold on: byPrincipal,
@@ -67,6 +67,10 @@ type Lookups struct {
 	// CustomList returns the name of the detector's ACTIVE threat list
 	// holding ip.
 	CustomList func(ip netip.Addr) (string, bool)
+	// InAWS reports whether ip is one of AWS's addresses (ip-ranges.json);
+	// nil when those ranges are not loaded, and then nothing is decided
+	// by it.
+	InAWS func(ip netip.Addr) bool
 }
 
 // Rules is the table: one row per finding type, in no particular order.
@@ -178,6 +182,16 @@ var Rules = []Rule{
 	intelCaller("UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom", false, customList, "{list}",
 		"The API {api} was invoked from an IP address on a custom threat list.",
 		"The API {api} was invoked from IP address {ip} on the custom threat list {list}."),
+	{
+		// Temporary credentials of an EC2 instance's role (a session named
+		// after the instance) used from an address outside AWS.
+		Type: "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS", Severity: high, Aggregate: byPrincipalAndIP,
+		Trigger: func(l *Lookups, rec *Record) (bool, string) {
+			return l.InAWS != nil && instanceID(rec) != "" && rec.ip.IsValid() && !rec.ip.IsPrivate() && !rec.ip.IsLoopback() && !l.InAWS(rec.ip), ""
+		},
+		Title:       "Credentials for instance role {user} used from external IP address.",
+		Description: "Credentials created exclusively for an EC2 instance using instance role {user} have been used from external IP address {ip}.",
+	},
 	s3Discovery("Discovery:S3/TorIPCaller", medium, torExit, "",
 		"The S3 API {api} was invoked from a Tor exit node IP address.",
 		"The S3 API {api} was invoked on bucket {bucket} from Tor exit node IP address {ip}."),
@@ -251,6 +265,30 @@ func intelCaller(findingType string, recon bool, match addressMatch, list, title
 		},
 		Title: title, Description: description,
 	}
+}
+
+// instanceID is the EC2 instance whose role credentials made the call:
+// the session name of an assumed role's ARN when it is an instance id
+// (as EC2 names the sessions of instance profiles), else "".
+func instanceID(rec *Record) string {
+	u := &rec.UserIdentity
+	if u.Type != "AssumedRole" {
+		return ""
+	}
+	i := strings.LastIndexByte(u.ARN, '/')
+	if i < 0 {
+		return ""
+	}
+	id := u.ARN[i+1:]
+	if !strings.HasPrefix(id, "i-") || len(id) < 10 {
+		return ""
+	}
+	for _, c := range id[2:] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return ""
+		}
+	}
+	return id
 }
 
 // s3Call reports whether rec is a successful S3 call of one of names.

@@ -27,7 +27,30 @@ const (
 	customIP    = "192.0.2.50"
 	trustedIP   = "192.0.2.77"
 	plainIP     = "198.51.100.1"
+	awsRange    = "52.94.0.0/16" // stands for AWS's ip-ranges
+	awsIP       = "52.94.1.1"
 )
+
+// instanceRole makes a record a call with the role credentials EC2 gives
+// instance i-0abcd1234ef567890 (session named after the instance).
+var instanceRole = map[string]any{
+	"userIdentity.type": "AssumedRole", "userIdentity.userName": nil,
+	"userIdentity.principalId":    "AROAIOSFODNN7EXAMPLE:i-0abcd1234ef567890",
+	"userIdentity.arn":            "arn:aws:sts::" + accountA + ":assumed-role/app-server-role/i-0abcd1234ef567890",
+	"userIdentity.accessKeyId":    "ASIAIOSFODNN7EXAMPLE",
+	"userIdentity.sessionContext": map[string]any{"sessionIssuer": map[string]any{"type": "Role", "userName": "app-server-role", "arn": "arn:aws:iam::" + accountA + ":role/app-server-role"}},
+}
+
+func with(base map[string]any, more map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range more {
+		out[k] = v
+	}
+	return out
+}
 
 // ctTime is the fixtures' first event time.
 var ctTime = time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC)
@@ -121,7 +144,7 @@ func detectedOfType(t *testing.T, c *guardduty.Client, det, findingType string) 
 func detectionServer(t *testing.T) (*testServer, string) {
 	t.Helper()
 	intelDir := t.TempDir()
-	for name, content := range map[string]string{"tor-exit.txt": torIP + "\n", "malicious-ip.txt": maliciousIP + "/32\n"} {
+	for name, content := range map[string]string{"tor-exit.txt": torIP + "\n", "malicious-ip.txt": maliciousIP + "/32\n", "aws-ip-ranges.txt": awsRange + "\n"} {
 		if err := os.WriteFile(filepath.Join(intelDir, name), []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -244,6 +267,9 @@ func TestCloudTrailDetections(t *testing.T) {
 			ctRecord("s3.amazonaws.com", "PutBucketLogging", "mallory", 0, map[string]any{"requestParameters": map[string]any{
 				"bucketName": "audit-src", "logging": "", "BucketLoggingStatus": map[string]any{"xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}}}),
 		}, "PutBucketLogging", "s3.amazonaws.com", "IAMUser", plainIP, "", "", 1, "audit-src"},
+		{"UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS", 8, []map[string]any{
+			ctRecord("s3.amazonaws.com", "ListBuckets", "", 0, instanceRole),
+		}, "ListBuckets", "s3.amazonaws.com", "AssumedRole", plainIP, "", "", 1, ""},
 		{"Discovery:S3/TorIPCaller", 5, []map[string]any{s3DataEvent("ListObjects", "data-lake-raw", torIP, 0)},
 			"ListObjects", "s3.amazonaws.com", "IAMUser", torIP, "", "", 1, "data-lake-raw"},
 		{"Discovery:S3/MaliciousIPCaller", 8, []map[string]any{s3DataEvent("GetObjectAcl", "data-lake-raw", maliciousIP, 0)},
@@ -276,6 +302,11 @@ func TestCloudTrailDetections(t *testing.T) {
 			wantResource := "AccessKey"
 			if c.bucket != "" {
 				wantResource = "S3Bucket"
+			}
+			if c.userType == "AssumedRole" && (f.Resource.InstanceDetails == nil || aws.ToString(f.Resource.InstanceDetails.InstanceId) != "i-0abcd1234ef567890" ||
+				aws.ToString(f.Resource.AccessKeyDetails.UserName) != "app-server-role" ||
+				aws.ToString(f.Title) != "Credentials for instance role app-server-role used from external IP address.") {
+				t.Errorf("instance %+v, user %q, title %q", f.Resource.InstanceDetails, aws.ToString(f.Resource.AccessKeyDetails.UserName), aws.ToString(f.Title))
 			}
 			if aws.ToString(f.Resource.ResourceType) != wantResource || f.Resource.AccessKeyDetails == nil || aws.ToString(f.Resource.AccessKeyDetails.UserType) != c.userType {
 				t.Errorf("resource %+v", f.Resource)
@@ -350,9 +381,11 @@ func TestCloudTrailNearMisses(t *testing.T) {
 			"userIdentity.type": "AWSService", "userIdentity.invokedBy": "cloudtrail.amazonaws.com", "sourceIPAddress": "cloudtrail.amazonaws.com", "userAgent": "cloudtrail.amazonaws.com"}),
 		"root session used by a service": ctRecord("s3.amazonaws.com", "GetBucketAcl", "root", 0, map[string]any{
 			"userIdentity.type": "Root", "userIdentity.invokedBy": "config.amazonaws.com", "sourceIPAddress": "config.amazonaws.com"}),
-		"Kali from the trusted IP set": ctRecord("iam.amazonaws.com", "ListUsers", "pentester", 0, map[string]any{"userAgent": kali, "sourceIPAddress": trustedIP}),
-		"root from the trusted IP set": ctRecord("s3.amazonaws.com", "ListBuckets", "root", 0, map[string]any{"userIdentity.type": "Root", "sourceIPAddress": trustedIP}),
-		"an ordinary call":             ctRecord("ec2.amazonaws.com", "DescribeInstances", "alice", 0, nil),
+		"Kali from the trusted IP set":           ctRecord("iam.amazonaws.com", "ListUsers", "pentester", 0, map[string]any{"userAgent": kali, "sourceIPAddress": trustedIP}),
+		"root from the trusted IP set":           ctRecord("s3.amazonaws.com", "ListBuckets", "root", 0, map[string]any{"userIdentity.type": "Root", "sourceIPAddress": trustedIP}),
+		"an ordinary call":                       ctRecord("ec2.amazonaws.com", "DescribeInstances", "alice", 0, nil),
+		"instance credentials used inside AWS":   ctRecord("s3.amazonaws.com", "ListBuckets", "", 0, with(instanceRole, map[string]any{"sourceIPAddress": awsIP})),
+		"instance credentials used from the VPC": ctRecord("s3.amazonaws.com", "ListBuckets", "", 0, with(instanceRole, map[string]any{"sourceIPAddress": "10.0.3.17"})),
 		"Block Public Access turned on": ctRecord("s3.amazonaws.com", "PutBucketPublicAccessBlock", "s3admin", 0, map[string]any{"requestParameters": map[string]any{"bucketName": "b1",
 			"PublicAccessBlockConfiguration": map[string]any{"RestrictPublicBuckets": true, "BlockPublicPolicy": true, "BlockPublicAcls": true, "IgnorePublicAcls": true}}}),
 		"a public policy limited by a condition": ctRecord("s3.amazonaws.com", "PutBucketPolicy", "webdev", 0, map[string]any{"requestParameters": map[string]any{"bucketName": "b2",
