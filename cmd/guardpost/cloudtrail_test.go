@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty/types"
 
+	"github.com/guardpost/guardpost"
 	"github.com/guardpost/guardpost/httpapi"
 )
 
@@ -178,7 +180,25 @@ func detectionServer(t *testing.T) (*testServer, string) {
 		}
 		return string(g.Status), nil
 	}, "ACTIVATING")
+	scope := guardpost.Scope{AccountID: accountA, Region: "us-east-1"}
+	waitListed(t, func() bool {
+		_, listed := s.service.ThreatListIP(scope, det, netip.MustParseAddr(customIP))
+		return listed && s.service.TrustedIP(scope, det, netip.MustParseAddr(trustedIP))
+	})
 	return s, det
+}
+
+// waitListed waits until detection's view of the threat lists satisfies
+// ok: the store reports ACTIVE just before the view has the entries.
+func waitListed(t *testing.T, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatal("the lists' entries did not reach detection within 10s")
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // TestCloudTrailDetections ingests, for each finding type, records built
