@@ -1,9 +1,10 @@
-// Package detect turns CloudTrail management events into GuardDuty
-// findings. The rules are data: rules.go holds one table row per finding
-// type (its trigger, severity, wording and aggregation key); finding.go
-// renders a row's occurrence as GuardDuty's Finding document; ingest.go
-// reads a log file, decides which records each detector analyses and
-// writes the findings through the service's one findings pipeline.
+// Package detect turns CloudTrail events (management events, and S3 data
+// events for the S3 Protection types) into GuardDuty findings. The rules
+// are data: rules.go holds one table row per finding type (its trigger,
+// severity, wording, resource and aggregation key); finding.go renders a
+// row's occurrences as GuardDuty's Finding document; ingest.go decides
+// which records each detector analyses and writes the findings through
+// the service's one findings pipeline.
 package detect
 
 import (
@@ -188,8 +189,7 @@ func (rec *Record) dataEvent() bool {
 // byService reports whether an AWS service made the call on the account's
 // behalf: no person's credentials were used from an address.
 func (rec *Record) byService() bool {
-	return rec.UserIdentity.Type == "AWSService" || rec.UserIdentity.InvokedBy != "" && rec.UserIdentity.Type != "Root" ||
-		rec.UserIdentity.InvokedBy != "" && !rec.ip.IsValid()
+	return rec.UserIdentity.Type == "AWSService" || rec.UserIdentity.InvokedBy != ""
 }
 
 // requestParameter returns a string member of requestParameters.
