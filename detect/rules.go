@@ -79,10 +79,12 @@ type Lookups struct {
 // addresses on a trusted IP set never reach a trigger (see Analyse).
 var Rules = []Rule{
 	{
-		// Root credentials used for an API call (console or programmatic).
+		// Root credentials used for an API call (console or programmatic);
+		// not an event AWS itself records about the account
+		// (AwsServiceEvent), which no one's credentials made.
 		Type: "Policy:IAMUser/RootCredentialUsage", Severity: low, Aggregate: byPrincipal,
 		Trigger: func(_ *Lookups, rec *Record) (bool, string) {
-			return rec.UserIdentity.Type == "Root" && rec.UserIdentity.InvokedBy == "", ""
+			return rec.UserIdentity.Type == "Root" && rec.UserIdentity.InvokedBy == "" && rec.EventType != "AwsServiceEvent", ""
 		},
 		Title:       "The API {api} was invoked using root credentials.",
 		Description: "The API {api} was invoked using root credentials from IP address {ip}.",

@@ -401,7 +401,9 @@ func TestCloudTrailNearMisses(t *testing.T) {
 			"userIdentity.type": "AWSService", "userIdentity.invokedBy": "cloudtrail.amazonaws.com", "sourceIPAddress": "cloudtrail.amazonaws.com", "userAgent": "cloudtrail.amazonaws.com"}),
 		"root session used by a service": ctRecord("s3.amazonaws.com", "GetBucketAcl", "root", 0, map[string]any{
 			"userIdentity.type": "Root", "userIdentity.invokedBy": "config.amazonaws.com", "sourceIPAddress": "config.amazonaws.com"}),
-		"Kali from the trusted IP set":           ctRecord("iam.amazonaws.com", "ListUsers", "pentester", 0, map[string]any{"userAgent": kali, "sourceIPAddress": trustedIP}),
+		"Kali from the trusted IP set": ctRecord("iam.amazonaws.com", "ListUsers", "pentester", 0, map[string]any{"userAgent": kali, "sourceIPAddress": trustedIP}),
+		"an AWS service event about root": ctRecord("health.amazonaws.com", "AWSHealthEvent", "root", 0, map[string]any{
+			"userIdentity.type": "Root", "eventType": "AwsServiceEvent", "sourceIPAddress": "health.amazonaws.com"}),
 		"root from the trusted IP set":           ctRecord("s3.amazonaws.com", "ListBuckets", "root", 0, map[string]any{"userIdentity.type": "Root", "sourceIPAddress": trustedIP}),
 		"an ordinary call":                       ctRecord("ec2.amazonaws.com", "DescribeInstances", "alice", 0, nil),
 		"instance credentials used inside AWS":   ctRecord("s3.amazonaws.com", "ListBuckets", "", 0, with(instanceRole, map[string]any{"sourceIPAddress": awsIP})),
