@@ -247,7 +247,7 @@ func (s *Service) CreateSampleFindings(ctx context.Context, scope Scope, detecto
 
 // mergeOccurrence folds a new occurrence into the stored finding: the
 // stored identity, creation time and first sighting are kept, the count
-// grows, and everything else is the latest occurrence's.
+// grows by the occurrence's count, and everything else is the latest occurrence's.
 func mergeOccurrence(stored, incoming *Finding) (*Finding, error) {
 	var old, doc map[string]any
 	if err := decodeNumbers(stored.Document, &old); err != nil {
@@ -263,11 +263,18 @@ func mergeOccurrence(stored, incoming *Finding) (*Finding, error) {
 		svc = map[string]any{}
 		doc["service"] = svc
 	}
+	// The new occurrence may stand for several (a producer that folded
+	// the repeats of one batch, see package detect): its count adds up.
 	count := int64(1)
+	if n, ok := svc["count"].(json.Number); ok {
+		if c, err := n.Int64(); err == nil && c > 1 {
+			count = c
+		}
+	}
 	if oldSvc != nil {
 		if n, ok := oldSvc["count"].(json.Number); ok {
 			if c, err := n.Int64(); err == nil {
-				count = c + 1
+				count += c
 			}
 		}
 		if v, ok := oldSvc["eventFirstSeen"]; ok {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/guardpost/guardpost"
 	"github.com/guardpost/guardpost/httpapi/wire"
+	"github.com/guardpost/guardpost/intel"
 	"github.com/guardpost/guardpost/sigv4"
 	"github.com/guardpost/guardpost/sts"
 )
@@ -34,9 +35,10 @@ type Server struct {
 	verifier *sigv4.Verifier
 	log      *slog.Logger
 	mux      *http.ServeMux
-	sts      http.Handler // STS on the same endpoint (HandleSTS); nil: none
-	audit    *auditor     // the audit log (HandleAudit); nil: none
-	edge     edge         // limits and their state (edge.go)
+	sts      http.Handler   // STS on the same endpoint (HandleSTS); nil: none
+	audit    *auditor       // the audit log (HandleAudit); nil: none
+	intel    *intel.Managed // managed threat intelligence (SetIntel); nil: none
+	edge     edge           // limits and their state (edge.go)
 
 	// ObserveRequest, when set, is told about every answered request: the
 	// operation name (as in the request log), the status and the latency.
@@ -104,6 +106,7 @@ func New(service *guardpost.Service, verifier *sigv4.Verifier, log *slog.Logger)
 		w.Write([]byte(`{"status":"ok"}`))
 	})))
 	s.mux.Handle("POST "+IngestFindingsPath, named("guardpost:IngestFindings", http.HandlerFunc(s.ingestFindings)))
+	s.mux.Handle("POST "+IngestCloudTrailPath, named("guardpost:IngestCloudTrail", http.HandlerFunc(s.ingestCloudTrail)))
 	s.mux.HandleFunc("/", s.unknown)
 	return s
 }

@@ -45,7 +45,7 @@ const (
 )
 
 // ingestSources are the kinds of records guardpost ingest can send.
-var ingestSources = []string{"findings"}
+var ingestSources = []string{"findings", "cloudtrail"}
 
 // ingestOptions is the command line of guardpost ingest.
 type ingestOptions struct {
@@ -69,7 +69,7 @@ func ingestFlags(o *ingestOptions) *flag.FlagSet {
 }
 
 func ingestUsage(w io.Writer) {
-	fmt.Fprint(w, `usage: guardpost ingest --endpoint URL [--profile P] [--region R] [--source findings] [--batch N] [--inflight N] [--gzip=false] FILE|DIR...
+	fmt.Fprint(w, `usage: guardpost ingest --endpoint URL [--profile P] [--region R] [--source findings|cloudtrail] [--batch N] [--inflight N] [--gzip=false] FILE|DIR...
 
 Sends records to a guardpost server's ingest endpoint, signed with SigV4 like
 an API call, into the caller's detector in the region. Files are .json (one
@@ -77,6 +77,13 @@ document: a finding, a list of findings, {"findings": [...]} as
 get-findings prints, or an EventBridge event), .jsonl (one per line) or
 either gzipped (.gz); directories are read recursively. A progress line is
 drawn when stderr is a terminal; a summary is printed at the end.
+
+With --source cloudtrail the files are CloudTrail logs (log files as
+CloudTrail writes them, {"Records": [...]}, .json or .json.gz, as in the
+AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/ layout, or .jsonl of
+records), sent one file per request for the detector of the region to
+analyse; the summary counts records accepted, rejected (another account)
+and skipped (another region) and the findings made.
 
 Each request is written all or nothing. With more than one request in
 flight, a request sent after one that fails may still be written: every
@@ -135,16 +142,19 @@ type origin struct {
 	n    int // 1-based record number within the file
 }
 
-// batch is one request body: JSON lines, gzipped or not.
+// batch is one request body: JSON lines, gzipped or not, or one whole
+// file (CloudTrail), then named by file.
 type batch struct {
 	body    []byte
 	gzipped bool
 	origins []origin
+	file    string
 }
 
 // ingestTotals is what the run has done so far.
 type ingestTotals struct {
 	files, records, created, updated atomic.Int64
+	accepted, rejected, skipped      atomic.Int64 // CloudTrail records
 	readBytes                        atomic.Int64 // of the files, as stored
 }
 
@@ -176,7 +186,11 @@ func ingestFiles(ctx context.Context, o ingestOptions, stdout, stderr io.Writer)
 	if _, err := awsCfg.Credentials.Retrieve(ctx); err != nil { // fail before reading any file
 		return fmt.Errorf("loading AWS credentials: %w", err)
 	}
-	url := strings.TrimRight(o.endpoint, "/") + httpapi.IngestFindingsPath
+	path, noun := httpapi.IngestFindingsPath, "findings"
+	if o.source == "cloudtrail" {
+		path, noun = httpapi.IngestCloudTrailPath, "records"
+	}
+	url := strings.TrimRight(o.endpoint, "/") + path
 
 	var totals ingestTotals
 	ctx, cancel := context.WithCancel(ctx)
@@ -185,11 +199,15 @@ func ingestFiles(ctx context.Context, o ingestOptions, stdout, stderr io.Writer)
 	readErr := make(chan error, 1)
 	go func() {
 		defer close(batches)
+		if o.source == "cloudtrail" {
+			readErr <- readWholeFiles(ctx, files, o.gzip, &totals, batches)
+			return
+		}
 		readErr <- readBatches(ctx, files, o.batch, o.gzip, &totals, batches)
 	}()
 
 	start := time.Now()
-	progress := startProgress(stderr, size, &totals, start)
+	progress := startProgress(stderr, size, &totals, start, noun)
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = o.inflight
 	client := &http.Client{Transport: transport}
@@ -216,6 +234,9 @@ func ingestFiles(ctx context.Context, o ingestOptions, stdout, stderr io.Writer)
 				totals.records.Add(int64(res.Records))
 				totals.created.Add(int64(res.FindingsCreated))
 				totals.updated.Add(int64(res.FindingsUpdated))
+				totals.accepted.Add(int64(res.Accepted))
+				totals.rejected.Add(int64(res.Rejected))
+				totals.skipped.Add(int64(res.Skipped))
 			}
 		}()
 	}
@@ -227,8 +248,14 @@ func ingestFiles(ctx context.Context, o ingestOptions, stdout, stderr io.Writer)
 	progress.stop()
 	elapsed := time.Since(start)
 	n := totals.records.Load()
-	fmt.Fprintf(stdout, "%d files, %d findings: %d created, %d updated in %.1f s (%.0f findings/s)\n",
-		totals.files.Load(), n, totals.created.Load(), totals.updated.Load(), elapsed.Seconds(), float64(n)/max(elapsed.Seconds(), 1e-9))
+	if o.source == "cloudtrail" {
+		fmt.Fprintf(stdout, "%d files, %d records: %d accepted, %d rejected, %d skipped; findings: %d created, %d updated in %.1f s (%.0f records/s)\n",
+			totals.files.Load(), n, totals.accepted.Load(), totals.rejected.Load(), totals.skipped.Load(), totals.created.Load(), totals.updated.Load(),
+			elapsed.Seconds(), float64(n)/max(elapsed.Seconds(), 1e-9))
+	} else {
+		fmt.Fprintf(stdout, "%d files, %d findings: %d created, %d updated in %.1f s (%.0f findings/s)\n",
+			totals.files.Load(), n, totals.created.Load(), totals.updated.Load(), elapsed.Seconds(), float64(n)/max(elapsed.Seconds(), 1e-9))
+	}
 	if sendErr != nil {
 		return sendErr
 	}
@@ -324,6 +351,36 @@ func readBatches(ctx context.Context, files []string, max int, compress bool, to
 	return flush()
 }
 
+// readWholeFiles sends each file as one batch, as it is stored: a .gz
+// file goes as gzip, another is compressed when compress is set.
+func readWholeFiles(ctx context.Context, files []string, compress bool, totals *ingestTotals, out chan<- batch) error {
+	zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+	for _, name := range files {
+		body, err := os.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		totals.readBytes.Add(int64(len(body)))
+		gzipped := strings.EqualFold(filepath.Ext(name), ".gz")
+		if !gzipped && compress {
+			var zbody bytes.Buffer
+			zw.Reset(&zbody)
+			zw.Write(body)
+			if err := zw.Close(); err != nil {
+				return err
+			}
+			body, gzipped = zbody.Bytes(), true
+		}
+		select {
+		case out <- batch{body: body, gzipped: gzipped, file: name}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		totals.files.Add(1)
+	}
+	return nil
+}
+
 // readFile calls fn with each record of a file.
 func readFile(name string, totals *ingestTotals, fn func(n int, rec []byte) error) error {
 	f, err := os.Open(name)
@@ -362,6 +419,10 @@ type ingestResponse struct {
 	Records         int `json:"records"`
 	FindingsCreated int `json:"findingsCreated"`
 	FindingsUpdated int `json:"findingsUpdated"`
+	// CloudTrail only.
+	Accepted int `json:"accepted"`
+	Rejected int `json:"rejected"`
+	Skipped  int `json:"skipped"`
 }
 
 // recordPrefix finds the record a server error names.
@@ -407,7 +468,9 @@ func sendBatch(ctx context.Context, client *http.Client, url string, provider aw
 			return ingestResponse{}, fmt.Errorf("the server answered %s: %.200s", resp.Status, body)
 		}
 		msg := e.Message
-		if m := recordPrefix.FindStringSubmatch(msg); m != nil {
+		if b.file != "" {
+			msg = b.file + ": " + msg
+		} else if m := recordPrefix.FindStringSubmatch(msg); m != nil {
 			if i, _ := strconv.Atoi(m[1]); i >= 1 && i <= len(b.origins) {
 				o := b.origins[i-1]
 				msg = fmt.Sprintf("%s, record %d: %s", o.file, o.n, msg[len(m[0]):])
@@ -430,14 +493,15 @@ type progress struct {
 	w      io.Writer
 	total  int64 // bytes of all files
 	totals *ingestTotals
+	noun   string // what totals.records counts: findings or records
 	start  time.Time
 	done   chan struct{}
 	wg     sync.WaitGroup
 }
 
 // startProgress starts drawing; stop ends it and clears the line.
-func startProgress(w io.Writer, total int64, totals *ingestTotals, start time.Time) *progress {
-	p := &progress{w: w, total: total, totals: totals, start: start, done: make(chan struct{})}
+func startProgress(w io.Writer, total int64, totals *ingestTotals, start time.Time, noun string) *progress {
+	p := &progress{w: w, total: total, totals: totals, noun: noun, start: start, done: make(chan struct{})}
 	f, ok := w.(*os.File)
 	if !ok {
 		return p
@@ -478,7 +542,7 @@ func (p *progress) draw() {
 	bar := strings.Repeat("=", full) + strings.Repeat(" ", width-full)
 	n := p.totals.records.Load()
 	elapsed := time.Since(p.start).Seconds()
-	fmt.Fprintf(p.w, "\r[%s] %3.0f%% read  %d findings written  %.0f/s  %.0f s\033[K", bar, frac*100, n, float64(n)/max(elapsed, 1e-9), elapsed)
+	fmt.Fprintf(p.w, "\r[%s] %3.0f%% read  %d %s done  %.0f/s  %.0f s\033[K", bar, frac*100, n, p.noun, float64(n)/max(elapsed, 1e-9), elapsed)
 }
 
 func firstEnv(names ...string) string {

@@ -39,7 +39,14 @@ import (
 // extra headers set before signing.
 func (s *testServer) ingestAs(key, secret, region string, body []byte, header map[string]string) rawResponse {
 	s.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, s.endpoint()+httpapi.IngestFindingsPath, bytes.NewReader(body))
+	return s.postSigned(httpapi.IngestFindingsPath, key, secret, region, body, header)
+}
+
+// postSigned posts body to one of guardpost's own endpoints, signed with
+// SigV4 for guardduty in region.
+func (s *testServer) postSigned(path, key, secret, region string, body []byte, header map[string]string) rawResponse {
+	s.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.endpoint()+path, bytes.NewReader(body))
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -637,14 +644,14 @@ func TestIngestCommand(t *testing.T) {
 	t.Run("usage", func(t *testing.T) {
 		for _, args := range [][]string{
 			{"--region", "us-east-1", one},
-			{"--endpoint", s.endpoint(), "--source", "cloudtrail", one},
+			{"--endpoint", s.endpoint(), "--source", "vpcflow", one},
 			{"--endpoint", s.endpoint()},
 		} {
 			var stdout, stderr bytes.Buffer
 			if code := runIngest(context.Background(), args, &stdout, &stderr); code != 2 {
 				t.Errorf("%v: exit %d", args, code)
 			}
-			if args[len(args)-2] == "cloudtrail" && !strings.Contains(stderr.String(), "supported sources: findings") {
+			if args[len(args)-2] == "vpcflow" && !strings.Contains(stderr.String(), "supported sources: findings, cloudtrail") {
 				t.Errorf("%v: %s", args, &stderr)
 			}
 		}

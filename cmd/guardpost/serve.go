@@ -307,6 +307,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	api := httpapi.New(svc, &sigv4.Verifier{Credentials: creds, Sessions: sessions, Service: "guardduty", Now: m.Now}, m.Logger)
 	api.SetLimits(m.Limits)
+	api.SetIntel(m.Intel)
 	mayAssume := m.MayAssume
 	if mayAssume == nil {
 		// As AWS's multi-account scripts expect: a GuardDuty administrator

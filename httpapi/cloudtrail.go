@@ -1,0 +1,83 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/guardpost/guardpost"
+	"github.com/guardpost/guardpost/detect"
+	"github.com/guardpost/guardpost/ingest"
+	"github.com/guardpost/guardpost/intel"
+)
+
+// IngestCloudTrailPath is guardpost's own endpoint for analysing
+// CloudTrail logs.
+const IngestCloudTrailPath = "/guardpost/v1/ingest/cloudtrail"
+
+// SetIntel gives CloudTrail analysis the managed threat intelligence
+// (Tor exit nodes, malicious addresses). Call before serving.
+func (s *Server) SetIntel(m *intel.Managed) { s.intel = m }
+
+// cloudTrailResult is the answer of a CloudTrail ingest.
+type cloudTrailResult struct {
+	Records         int `json:"records"`
+	Accepted        int `json:"accepted"`
+	Rejected        int `json:"rejected"`
+	Skipped         int `json:"skipped"`
+	FindingsCreated int `json:"findingsCreated"`
+	FindingsUpdated int `json:"findingsUpdated"`
+}
+
+// ingestCloudTrail analyses a body of CloudTrail logs (log files as
+// CloudTrail writes them, or JSON lines of records, optionally gzip) with
+// the caller's detector and answers what it found (see detect.Ingest).
+// Authentication, limits and encodings are those of ingestFindings.
+func (s *Server) ingestCloudTrail(w http.ResponseWriter, r *http.Request) {
+	body, id, admitted, err := s.authenticate(w, r, ingestBodyLimit, &s.edge.ingests, ingestBodyLimit, ingestTimeout)
+	defer admitted.release()
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if x, ok := w.(*exchange); ok {
+		x.account = id.AccountID // for the request log
+	}
+	gzipped := false
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		gzipped = true
+	default:
+		writeError(w, r, s.log, &apiError{Status: http.StatusUnsupportedMediaType, Type: "BadRequestException",
+			Message: sprintf("The Content-Encoding '%s' is not supported: send the body as it is or gzip-compressed.", enc)})
+		return
+	}
+	content, err := ingest.Open(bytes.NewReader(body), gzipped, ingestDecodedLimit)
+	if err != nil {
+		writeError(w, r, s.log, badRequest("%s", err.Error()))
+		return
+	}
+	records, err := detect.Parse(content)
+	if errors.Is(err, ingest.ErrTooLarge) {
+		writeError(w, r, s.log, &apiError{Status: http.StatusRequestEntityTooLarge, Type: "BadRequestException",
+			Message: sprintf("The decoded request body is larger than %d bytes: send fewer records per request.", ingestDecodedLimit)})
+		return
+	}
+	if err != nil {
+		writeError(w, r, s.log, badRequest("%s", err.Error()))
+		return
+	}
+	scope := guardpost.Scope{AccountID: id.AccountID, Region: id.Region}
+	report, err := detect.Ingest(r.Context(), s.service, s.intel, scope, records, time.Now())
+	if err = s.storageError(r, err); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	out, _ := json.Marshal(cloudTrailResult{Records: report.Records, Accepted: report.Accepted, Rejected: report.Rejected,
+		Skipped: report.Skipped, FindingsCreated: report.Created, FindingsUpdated: report.Updated})
+	s.writeResult(w, r, http.StatusOK, rawJSON(out))
+}
