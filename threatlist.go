@@ -420,6 +420,12 @@ func (s *Service) finishListWork(ctx context.Context, l *ThreatList) {
 		return
 	}
 	next.Entries = len(entries)
+	// An activated list is matched before the store says ACTIVE: a client
+	// that polls until ACTIVE (Terraform does) must find it in use. An
+	// outcome a newer change superseded is dropped by its generation.
+	if next.Status == ListActive {
+		s.setActive(&next, entries)
+	}
 	ok, err := s.Store.FinishThreatList(ctx, &next, entries)
 	if err != nil || !ok {
 		if err != nil && ctx.Err() == nil {
@@ -427,7 +433,9 @@ func (s *Service) finishListWork(ctx context.Context, l *ThreatList) {
 		}
 		return
 	}
-	s.setActive(&next, entries)
+	if next.Status != ListActive {
+		s.setActive(&next, entries)
+	}
 }
 
 // readList fetches and parses a list, within the kind's limits.

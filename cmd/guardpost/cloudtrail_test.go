@@ -180,25 +180,12 @@ func detectionServer(t *testing.T) (*testServer, string) {
 		}
 		return string(g.Status), nil
 	}, "ACTIVATING")
+	// ACTIVE means in use (Service.finishListWork applies before it stores).
 	scope := guardpost.Scope{AccountID: accountA, Region: "us-east-1"}
-	waitListed(t, func() bool {
-		_, listed := s.service.ThreatListIP(scope, det, netip.MustParseAddr(customIP))
-		return listed && s.service.TrustedIP(scope, det, netip.MustParseAddr(trustedIP))
-	})
-	return s, det
-}
-
-// waitListed waits until detection's view of the threat lists satisfies
-// ok: the store reports ACTIVE just before the view has the entries.
-func waitListed(t *testing.T, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatal("the lists' entries did not reach detection within 10s")
-		}
-		time.Sleep(time.Millisecond)
+	if _, listed := s.service.ThreatListIP(scope, det, netip.MustParseAddr(customIP)); !listed || !s.service.TrustedIP(scope, det, netip.MustParseAddr(trustedIP)) {
+		t.Fatal("the lists are ACTIVE but detection does not match their entries")
 	}
+	return s, det
 }
 
 // TestCloudTrailDetections ingests, for each finding type, records built

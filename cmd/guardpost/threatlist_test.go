@@ -454,12 +454,10 @@ func TestThreatListFromS3(t *testing.T) {
 	if g.Status != types.ThreatIntelSetStatusActive || aws.ToString(g.ExpectedBucketOwner) != accountA {
 		t.Fatalf("s3:// list: %s, owner %q", g.Status, aws.ToString(g.ExpectedBucketOwner))
 	}
-	// The store says ACTIVE just before detection's view has the entries
-	// (Service.finishListWork): wait for them briefly.
-	waitListed(t, func() bool {
-		m, ok := s.service.ThreatListIP(guardpost.Scope{AccountID: accountA, Region: "us-east-1"}, det, netip.MustParseAddr("198.51.100.99"))
-		return ok && m.ListID == id
-	})
+	// ACTIVE means in use: detection matches the list's entries already.
+	if m, ok := s.service.ThreatListIP(guardpost.Scope{AccountID: accountA, Region: "us-east-1"}, det, netip.MustParseAddr("198.51.100.99")); !ok || m.ListID != id {
+		t.Errorf("lookup once ACTIVE: %+v %v", m, ok)
+	}
 	if _, err := a.DeleteThreatIntelSet(ctx, &guardduty.DeleteThreatIntelSetInput{DetectorId: &det, ThreatIntelSetId: &id}); err != nil {
 		t.Fatal(err)
 	}
