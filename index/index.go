@@ -167,6 +167,7 @@ func (x *Index) Loaded() {
 		for i := range x.sorts {
 			c := &x.sorts[i]
 			c.codes, c.small, c.nums = fit(c.codes), fit(c.small), fit(c.nums)
+			c.lo, c.hi = fit(c.lo), fit(c.hi)
 			c.strs.t.trim()
 		}
 		x.accountOf, x.typeOf, x.resourceOf = fit(x.accountOf), fit(x.typeOf), fit(x.resourceOf)

@@ -500,3 +500,52 @@ func TestNumRunFollowsASlice(t *testing.T) {
 		}
 	}
 }
+
+// TestSortColumnFollowsAMap sets random keys (absent ones, times, and
+// now and then a number the packed distances cannot hold: a fraction, one
+// far out of their span, an infinity) through every form of a numeric
+// sort column, and compares every doc's key with a map after each step.
+func TestSortColumnFollowsAMap(t *testing.T) {
+	for seed := range uint64(12) {
+		rng := rand.New(rand.NewPCG(seed, 21))
+		var c sortColumn
+		model := map[uint32]float64{}
+		docs := 70000 + rng.IntN(5000)
+		oddAfter := 80000 + rng.IntN(2*docs) // when numbers the distances cannot hold may start
+		if seed%4 == 0 {
+			oddAfter = 0 // from the 2-byte codes straight to numbers, now and then
+		}
+		wasPacked := false
+		for i := range 2 * docs {
+			n := uint32(rng.IntN(docs))
+			f := float64(1_700_000_000_000 + rng.Int64N(90*86_400_000))
+			switch {
+			case rng.IntN(9) == 0:
+				f = math.NaN()
+			case i > oddAfter && rng.IntN(2000) == 0:
+				f = []float64{0.5, 1e300, -1e300, math.Inf(1), 1_700_000_000_000 + 1<<41}[rng.IntN(5)]
+			}
+			var k any
+			if !math.IsNaN(f) {
+				k = f
+			}
+			c.set(n, k)
+			model[n] = f
+			wasPacked = wasPacked || c.packed
+			if i%20000 == 0 || i == 2*docs-1 {
+				for d := range uint32(docs + 10) {
+					got, want := c.num(d), model[d]
+					if _, ok := model[d]; !ok {
+						want = math.NaN()
+					}
+					if math.Float64bits(got) != math.Float64bits(want) && !(math.IsNaN(got) && math.IsNaN(want)) {
+						t.Fatalf("seed %d step %d: num(%d) = %v, want %v (packed %v)", seed, i, d, got, want, c.packed)
+					}
+				}
+			}
+		}
+		if !wasPacked && seed%4 != 0 {
+			t.Fatalf("seed %d: times never packed", seed)
+		}
+	}
+}
