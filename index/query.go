@@ -164,7 +164,7 @@ func (x *Index) statistics(where []guardpost.Criterion, group guardpost.StatGrou
 		case guardpost.StatByAccount:
 			return uint64(x.accountOf[d])
 		case guardpost.StatByDate:
-			return uint64(floorDay(x.updatedAt[d]))
+			return uint64(floorDay(x.updatedAtOf(d)))
 		case guardpost.StatByFindingType:
 			return uint64(x.typeOf[d])
 		case guardpost.StatByResource:
@@ -172,27 +172,28 @@ func (x *Index) statistics(where []guardpost.Criterion, group guardpost.StatGrou
 		}
 		// SEVERITY and COUNT_BY_SEVERITY: the key is the formatted
 		// severity, merged below; group by the exact value here.
-		return math.Float64bits(x.severity[d])
+		return math.Float64bits(x.severityOf(d))
 	}
 	it := m.Iterator()
 	for it.HasNext() {
 		d := it.Next()
 		k := key(d)
+		updated, severity := x.updatedAtOf(d), x.severityOf(d)
 		a := groups[k]
 		if a == nil {
-			a = &acc{sample: d, updated: x.updatedAt[d], severity: x.severity[d]}
+			a = &acc{sample: d, updated: updated, severity: severity}
 			groups[k] = a
 		}
 		a.count++
-		a.updated = max(a.updated, x.updatedAt[d])
-		a.severity = max(a.severity, x.severity[d])
+		a.updated = max(a.updated, updated)
+		a.severity = max(a.severity, severity)
 	}
 	rows := map[[2]string]*guardpost.StatRow{}
 	var order [][2]string
 	for _, a := range groups {
 		d := a.sample
 		f := &guardpost.Finding{AccountID: x.account.str(x.accountOf[d]), Type: x.typ.str(x.typeOf[d]),
-			Severity: x.severity[d], UpdatedAt: time.UnixMilli(x.updatedAt[d]).UTC()}
+			Severity: x.severityOf(d), UpdatedAt: time.UnixMilli(x.updatedAtOf(d)).UTC()}
 		rk := [2]string{guardpost.StatKey(group, f), ""}
 		if group == guardpost.StatByResource {
 			rt, id, _ := strings.Cut(x.resource.str(x.resourceOf[d]), "\x00")
