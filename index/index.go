@@ -73,8 +73,8 @@ type Index struct {
 
 	// Statistics columns, by doc number.
 	account, typ, resource dict
-	accountOf, typeOf      []uint32
-	resourceOf             []uint32
+	accountOf, typeOf      codeColumn
+	resourceOf             codeColumn
 	// A doc's severity and updatedAt are those of its sort columns,
 	// which hold the same numbers, except for the docs in statsOdd (a
 	// document whose own fields disagree with the record's).
@@ -168,11 +168,14 @@ func (x *Index) Loaded() {
 	}, func() {
 		for i := range x.sorts {
 			c := &x.sorts[i]
-			c.codes, c.small, c.nums = fit(c.codes), fit(c.small), fit(c.nums)
+			c.codes.trim()
+			c.small, c.nums = fit(c.small), fit(c.nums)
 			c.lo, c.hi = fit(c.lo), fit(c.hi)
 			c.strs.t.trim()
 		}
-		x.accountOf, x.typeOf, x.resourceOf = fit(x.accountOf), fit(x.typeOf), fit(x.resourceOf)
+		x.accountOf.trim()
+		x.typeOf.trim()
+		x.resourceOf.trim()
 		x.ids.trim()
 		x.account.t.trim()
 		x.typ.t.trim()
@@ -245,9 +248,9 @@ func (x *Index) setColumns(n uint32, d *Doc) {
 		}
 		x.sorts[j].set(n, k)
 	}
-	x.accountOf[n] = x.account.code(d.AccountID)
-	x.typeOf[n] = x.typ.code(d.Type)
-	x.resourceOf[n] = x.resource.code(d.ResourceType + "\x00" + d.ResourceID)
+	x.accountOf.set(n, x.account.code(d.AccountID))
+	x.typeOf.set(n, x.typ.code(d.Type))
+	x.resourceOf.set(n, x.resource.code(d.ResourceType+"\x00"+d.ResourceID))
 	sev, upd := x.sorts[sortSeverity].num(n), x.sorts[sortUpdatedAt].num(n)
 	if math.Float64bits(sev) != math.Float64bits(d.Severity) || upd != float64(d.UpdatedAtMS) {
 		if x.statsOdd == nil {
@@ -338,9 +341,6 @@ func (x *Index) number(id string) uint32 {
 		if n > maxDoc {
 			panic("index: too many findings")
 		}
-		x.accountOf = append(x.accountOf, 0)
-		x.typeOf = append(x.typeOf, 0)
-		x.resourceOf = append(x.resourceOf, 0)
 	}
 	x.ids.set(n, id)
 	return n

@@ -12,7 +12,8 @@ import (
 // sortColumn holds one sort attribute's key for every doc: a number (NaN
 // when absent) or, for string attributes, 1 + a dictionary code (0 when
 // absent). (Codes: most string sort keys, such as type or account, repeat
-// across findings, and a code is 4 bytes where a string header is 16.)
+// across findings, and a code is 2 or 4 bytes (see codeColumn) where a
+// string header is 16.)
 //
 // Most numeric sort keys (severity, confidence, ports, counts) take few
 // distinct values: such a column keeps 1 + the index of the value in vals
@@ -23,7 +24,7 @@ import (
 // that span, and else becomes a column of numbers (8 bytes a doc).
 type sortColumn struct {
 	str   bool
-	codes []uint32
+	codes codeColumn // 1 + the code, 0 when absent
 	strs  dict
 
 	small   []uint16
@@ -48,13 +49,11 @@ func packable(base, f float64) bool {
 
 func (c *sortColumn) set(n uint32, k any) {
 	if c.str {
-		for uint32(len(c.codes)) <= n {
-			c.codes = append(c.codes, 0)
-		}
-		c.codes[n] = 0
+		code := uint32(0)
 		if s, ok := k.(string); ok {
-			c.codes[n] = 1 + c.strs.code(s)
+			code = 1 + c.strs.code(s)
 		}
+		c.codes.set(n, code)
 		return
 	}
 	f, ok := k.(float64)
@@ -181,8 +180,8 @@ func (o ordering) key(d uint32) any {
 	case o.col == nil:
 		return nil
 	case o.col.str:
-		if int(d) < len(o.col.codes) && o.col.codes[d] != 0 {
-			return o.col.strs.str(o.col.codes[d] - 1)
+		if code := o.col.codes.at(d); code != 0 {
+			return o.col.strs.str(code - 1)
 		}
 	default:
 		if n := o.col.num(d); !math.IsNaN(n) {
@@ -228,13 +227,7 @@ func (s sorter) compare(a, b uint32) int {
 	if c := s.o.col; c != nil {
 		var r int
 		if c.str {
-			var ca, cb uint32 // 1 + code; 0: absent
-			if int(a) < len(c.codes) {
-				ca = c.codes[a]
-			}
-			if int(b) < len(c.codes) {
-				cb = c.codes[b]
-			}
+			ca, cb := c.codes.at(a), c.codes.at(b) // 1 + code; 0: absent
 			pa, pb := ca != 0, cb != 0
 			switch {
 			case !pa && !pb:

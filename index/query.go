@@ -162,13 +162,13 @@ func (x *Index) statistics(where []guardpost.Criterion, group guardpost.StatGrou
 	key := func(d uint32) uint64 {
 		switch group {
 		case guardpost.StatByAccount:
-			return uint64(x.accountOf[d])
+			return uint64(x.accountOf.at(d))
 		case guardpost.StatByDate:
 			return uint64(floorDay(x.updatedAtOf(d)))
 		case guardpost.StatByFindingType:
-			return uint64(x.typeOf[d])
+			return uint64(x.typeOf.at(d))
 		case guardpost.StatByResource:
-			return uint64(x.resourceOf[d])
+			return uint64(x.resourceOf.at(d))
 		}
 		// SEVERITY and COUNT_BY_SEVERITY: the key is the formatted
 		// severity, merged below; group by the exact value here.
@@ -192,11 +192,11 @@ func (x *Index) statistics(where []guardpost.Criterion, group guardpost.StatGrou
 	var order [][2]string
 	for _, a := range groups {
 		d := a.sample
-		f := &guardpost.Finding{AccountID: x.account.str(x.accountOf[d]), Type: x.typ.str(x.typeOf[d]),
+		f := &guardpost.Finding{AccountID: x.account.str(x.accountOf.at(d)), Type: x.typ.str(x.typeOf.at(d)),
 			Severity: x.severityOf(d), UpdatedAt: time.UnixMilli(x.updatedAtOf(d)).UTC()}
 		rk := [2]string{guardpost.StatKey(group, f), ""}
 		if group == guardpost.StatByResource {
-			rt, id, _ := strings.Cut(x.resource.str(x.resourceOf[d]), "\x00")
+			rt, id, _ := strings.Cut(x.resource.str(x.resourceOf.at(d)), "\x00")
 			rk = [2]string{id, rt}
 		}
 		r := rows[rk]
