@@ -159,12 +159,12 @@ func (x *Index) statistics(where []guardpost.Criterion, group guardpost.StatGrou
 		sample   uint32 // a doc of the group, to name it
 	}
 	groups := map[uint64]*acc{}
-	key := func(d uint32) uint64 {
+	key := func(d uint32, updated int64, severity float64) uint64 {
 		switch group {
 		case guardpost.StatByAccount:
 			return uint64(x.accountOf.at(d))
 		case guardpost.StatByDate:
-			return uint64(floorDay(x.updatedAtOf(d)))
+			return uint64(floorDay(updated))
 		case guardpost.StatByFindingType:
 			return uint64(x.typeOf.at(d))
 		case guardpost.StatByResource:
@@ -172,17 +172,34 @@ func (x *Index) statistics(where []guardpost.Criterion, group guardpost.StatGrou
 		}
 		// SEVERITY and COUNT_BY_SEVERITY: the key is the formatted
 		// severity, merged below; group by the exact value here.
-		return math.Float64bits(x.severityOf(d))
+		return math.Float64bits(severity)
 	}
+	// Most docs read severity and updatedAt straight off their sort
+	// columns (see statsPair).
+	odd := len(x.statsOdd) > 0
+	sevCol, updCol := &x.sorts[sortSeverity], &x.sorts[sortUpdatedAt]
+	var last *acc
+	var lastKey uint64
 	it := m.Iterator()
 	for it.HasNext() {
 		d := it.Next()
-		k := key(d)
-		updated, severity := x.updatedAtOf(d), x.severityOf(d)
-		a := groups[k]
-		if a == nil {
-			a = &acc{sample: d, updated: updated, severity: severity}
-			groups[k] = a
+		var updated int64
+		var severity float64
+		if odd {
+			updated, severity = x.updatedAtOf(d), x.severityOf(d)
+		} else {
+			updated, severity = int64(updCol.num(d)), sevCol.num(d)
+		}
+		k := key(d, updated, severity)
+		a := last
+		if a == nil || k != lastKey {
+			// Neighbouring docs often share a group: skip the map then.
+			a = groups[k]
+			if a == nil {
+				a = &acc{sample: d, updated: updated, severity: severity}
+				groups[k] = a
+			}
+			last, lastKey = a, k
 		}
 		a.count++
 		a.updated = max(a.updated, updated)
