@@ -25,7 +25,7 @@ func (x *Index) Footprint() []AttributeFootprint {
 	for i := range x.attrs {
 		p := &x.attrs[i]
 		f := AttributeFootprint{Name: guardpost.FilterAttributes[i].Name, Values: p.runLen()}
-		f.RunBytes = cap(p.strs.data) + 4*cap(p.strs.heads) + 4*cap(p.strs.post) + 13*cap(p.nums.nums) + 40*len(p.nums.odd)
+		f.RunBytes = cap(p.strs.data) + 4*cap(p.strs.heads) + 4*cap(p.strs.post) + p.nums.bytes()
 		f.DeltaBytes = 64 * len(p.delta)
 		for _, b := range p.bitmaps {
 			if b != nil {

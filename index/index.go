@@ -73,10 +73,12 @@ type Index struct {
 
 	// Statistics columns, by doc number.
 	account, typ, resource dict
-	accountOf, typeOf      []uint32
-	resourceOf             []uint32
-	severity               []float64
-	updatedAt              []int64
+	accountOf, typeOf      codeColumn
+	resourceOf             codeColumn
+	// A doc's severity and updatedAt are those of its sort columns,
+	// which hold the same numbers, except for the docs in statsOdd (a
+	// document whose own fields disagree with the record's).
+	statsOdd map[uint32]statsPair
 }
 
 // New returns an empty index.
@@ -166,11 +168,14 @@ func (x *Index) Loaded() {
 	}, func() {
 		for i := range x.sorts {
 			c := &x.sorts[i]
-			c.codes, c.small, c.nums = fit(c.codes), fit(c.small), fit(c.nums)
+			c.codes.trim()
+			c.small, c.nums = fit(c.small), fit(c.nums)
+			c.lo, c.hi = fit(c.lo), fit(c.hi)
 			c.strs.t.trim()
 		}
-		x.accountOf, x.typeOf, x.resourceOf = fit(x.accountOf), fit(x.typeOf), fit(x.resourceOf)
-		x.severity, x.updatedAt = fit(x.severity), fit(x.updatedAt)
+		x.accountOf.trim()
+		x.typeOf.trim()
+		x.resourceOf.trim()
 		x.ids.trim()
 		x.account.t.trim()
 		x.typ.t.trim()
@@ -243,11 +248,51 @@ func (x *Index) setColumns(n uint32, d *Doc) {
 		}
 		x.sorts[j].set(n, k)
 	}
-	x.accountOf[n] = x.account.code(d.AccountID)
-	x.typeOf[n] = x.typ.code(d.Type)
-	x.resourceOf[n] = x.resource.code(d.ResourceType + "\x00" + d.ResourceID)
-	x.severity[n] = d.Severity
-	x.updatedAt[n] = d.UpdatedAtMS
+	x.accountOf.set(n, x.account.code(d.AccountID))
+	x.typeOf.set(n, x.typ.code(d.Type))
+	x.resourceOf.set(n, x.resource.code(d.ResourceType+"\x00"+d.ResourceID))
+	sev, upd := x.sorts[sortSeverity].num(n), x.sorts[sortUpdatedAt].num(n)
+	if math.Float64bits(sev) != math.Float64bits(d.Severity) || upd != float64(d.UpdatedAtMS) {
+		if x.statsOdd == nil {
+			x.statsOdd = map[uint32]statsPair{}
+		}
+		x.statsOdd[n] = statsPair{d.Severity, d.UpdatedAtMS}
+	} else if x.statsOdd != nil {
+		delete(x.statsOdd, n)
+	}
+}
+
+// The sort columns that hold the statistics' severity and updatedAt.
+var (
+	sortSeverity  = guardpost.SortAttributeIndex("severity")
+	sortUpdatedAt = guardpost.SortAttributeIndex("updatedAt")
+)
+
+// statsPair is a doc's severity and updatedAt when its sort columns do
+// not hold them.
+type statsPair struct {
+	severity  float64
+	updatedAt int64
+}
+
+// severityOf is doc d's severity.
+func (x *Index) severityOf(d uint32) float64 {
+	if len(x.statsOdd) > 0 {
+		if o, ok := x.statsOdd[d]; ok {
+			return o.severity
+		}
+	}
+	return x.sorts[sortSeverity].num(d)
+}
+
+// updatedAtOf is doc d's updatedAt in epoch milliseconds.
+func (x *Index) updatedAtOf(d uint32) int64 {
+	if len(x.statsOdd) > 0 {
+		if o, ok := x.statsOdd[d]; ok {
+			return o.updatedAt
+		}
+	}
+	return int64(x.sorts[sortUpdatedAt].num(d))
 }
 
 // settle marks docs ns alive and drops what was computed without them.
@@ -271,6 +316,7 @@ func (x *Index) Delete(id string, previous []guardpost.AttributeValue) {
 	for i := range x.sorts {
 		x.sorts[i].set(n, nil)
 	}
+	delete(x.statsOdd, n)
 	x.alive.Remove(n)
 	x.changed()
 	x.ids.remove(n)
@@ -295,11 +341,6 @@ func (x *Index) number(id string) uint32 {
 		if n > maxDoc {
 			panic("index: too many findings")
 		}
-		x.accountOf = append(x.accountOf, 0)
-		x.typeOf = append(x.typeOf, 0)
-		x.resourceOf = append(x.resourceOf, 0)
-		x.severity = append(x.severity, math.NaN())
-		x.updatedAt = append(x.updatedAt, 0)
 	}
 	x.ids.set(n, id)
 	return n

@@ -319,3 +319,93 @@ func TestConcurrentQueries(t *testing.T) {
 		t.Fatalf("Len %d, want %d", x.Len(), len(fs))
 	}
 }
+
+// TestStatisticsWhenSortKeysDisagree: statistics read a doc's severity
+// and updatedAt from its sort columns, except for docs whose own fields
+// differ from their sort keys (absent or other keys); those, rewritten
+// back and forth and deleted, must still count by their fields.
+func TestStatisticsWhenSortKeysDisagree(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	fs := corpus(t, 600, rng)
+	sev, upd := guardpost.SortAttributeIndex("severity"), guardpost.SortAttributeIndex("updatedAt")
+	odd := func(f *guardpost.Finding) Doc {
+		d := DocOf(f)
+		d.SortKeys = slices.Clone(d.SortKeys)
+		switch rng.IntN(4) {
+		case 0:
+			d.SortKeys[sev] = nil
+		case 1:
+			d.SortKeys[upd] = nil
+		case 2:
+			d.SortKeys[sev] = d.Severity + 1
+			d.SortKeys[upd] = float64(d.UpdatedAtMS - 86_400_000)
+		default:
+			d.SortKeys[upd] = float64(d.UpdatedAtMS) + 0.5
+		}
+		return d
+	}
+	x := New()
+	live := map[string]*guardpost.Finding{}
+	for i, f := range fs {
+		d := DocOf(f)
+		if i%3 == 0 {
+			d = odd(f)
+		}
+		x.Put(d, nil)
+		live[f.ID] = f
+	}
+	check := func(step string) {
+		t.Helper()
+		for _, g := range guardpost.StatGroups {
+			want := map[[2]string]guardpost.StatRow{}
+			for _, f := range live {
+				k := [2]string{guardpost.StatKey(g, f), ""}
+				if g == guardpost.StatByResource {
+					k[1] = f.ResourceType
+				}
+				r := want[k]
+				r.Key, r.ResourceType = k[0], k[1]
+				r.Count++
+				if f.UpdatedAt.After(r.LastGeneratedAt) {
+					r.LastGeneratedAt = f.UpdatedAt
+				}
+				r.MaxSeverity = max(r.MaxSeverity, f.Severity)
+				want[k] = r
+			}
+			got := x.Statistics(nil, g)
+			if len(got) != len(want) {
+				t.Fatalf("%s, %s: %d groups, want %d", step, g, len(got), len(want))
+			}
+			for _, r := range got {
+				w := want[[2]string{r.Key, r.ResourceType}]
+				if r.Count != w.Count || !r.LastGeneratedAt.Equal(w.LastGeneratedAt) || r.MaxSeverity != w.MaxSeverity {
+					t.Fatalf("%s, %s group %q: %+v, want %+v", step, g, r.Key, r, w)
+				}
+			}
+		}
+	}
+	check("built")
+	for i, f := range fs {
+		switch i % 4 {
+		case 0:
+			x.Put(DocOf(f), f.Attributes) // back to agreeing keys
+		case 1:
+			x.Put(odd(f), f.Attributes)
+		case 2:
+			x.Delete(f.ID, f.Attributes)
+			delete(live, f.ID)
+		}
+	}
+	check("rewritten")
+	for i, f := range fs {
+		if i%4 == 2 {
+			d := DocOf(f)
+			if i%8 == 2 {
+				d = odd(f)
+			}
+			x.Put(d, nil) // numbers freed by the deletes, reused
+			live[f.ID] = f
+		}
+	}
+	check("refilled")
+}

@@ -517,7 +517,7 @@ func (p *postings) mergeNums() {
 	r := &p.nums
 	i := 0
 	runItem := func(i int) item {
-		it := item{num: r.nums[i], form: r.form[i], post: r.post[i]}
+		it := item{num: r.num(i), form: r.formAt(i), post: r.post[i]}
 		if it.form == formOdd {
 			it.text = r.odd[int32(i)]
 		}
@@ -591,7 +591,7 @@ func (p *postings) equalNum(nums []float64) *roaring.Bitmap {
 	for _, n := range nums {
 		if p.numeric {
 			r := &p.nums
-			for i, _ := slices.BinarySearch(r.nums, n); i < r.len() && r.nums[i] == n; i++ {
+			for i := r.lowerBound(n); i < r.len() && r.num(i) == n; i++ {
 				u.add(p, r.post[i])
 			}
 			if p.deltaOdd == 0 {
@@ -631,20 +631,8 @@ func (p *postings) inRange(c *guardpost.Criterion) *roaring.Bitmap {
 	if !p.numeric {
 		return u.bitmap()
 	}
-	vs := p.nums.nums
-	i, _ := slices.BinarySearchFunc(vs, true, func(n float64, _ bool) int {
-		if lower(n) {
-			return 1
-		}
-		return -1
-	})
-	j, _ := slices.BinarySearchFunc(vs[i:], true, func(n float64, _ bool) int {
-		if upper(n) {
-			return -1
-		}
-		return 1
-	})
-	j += i
+	i := p.nums.search(0, lower)
+	j := p.nums.search(i, func(n float64) bool { return !upper(n) })
 	if j-i >= 2*blockSize {
 		blocks := p.blockUnions()
 		for k := i; k < j; {

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -417,5 +418,134 @@ func TestDeltaDoesNotGrowWithChurn(t *testing.T) {
 	}
 	if got := p.equalNum([]float64{prev.num}).ToArray(); !slices.Equal(got, []uint32{7}) {
 		t.Fatalf("the last value holds %v, want [7]", got)
+	}
+}
+
+// TestNumRunFollowsASlice builds numeric runs of random sorted numbers
+// (times in milliseconds, small integers, fractions, values far apart,
+// negatives, infinities, -0, in blocks narrow and wide) and compares every
+// number, form, text and search with the plain slices they came from.
+func TestNumRunFollowsASlice(t *testing.T) {
+	for seed := range uint64(40) {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		n := rng.IntN(600)
+		nums := make([]float64, n)
+		for i := range nums {
+			switch rng.IntN(8) {
+			case 0:
+				nums[i] = float64(rng.IntN(10)) / 4
+			case 1:
+				nums[i] = float64(rng.Int64N(1<<52)) - 1<<51
+			case 2:
+				nums[i] = []float64{math.Inf(1), math.Inf(-1), math.Copysign(0, -1), 0, 1e300, -1e300}[rng.IntN(6)]
+			case 3:
+				nums[i] = float64(rng.IntN(100))
+			default:
+				nums[i] = float64(1_700_000_000_000 + rng.Int64N(int64(seed+1)*90*86_400_000))
+			}
+		}
+		slices.SortStableFunc(nums, cmp.Compare[float64])
+		forms := make([]uint8, n)
+		var b numBuilder
+		for i, v := range nums {
+			forms[i] = formDefault
+			if seed%3 == 0 && rng.IntN(30) == 0 {
+				forms[i] = formOdd
+			} else if seed%3 == 1 && rng.IntN(30) == 0 {
+				forms[i] = formSeconds
+			}
+			b.add(v, forms[i], "odd"+strconv.Itoa(i), posting(i))
+		}
+		r := b.done()
+		if r.len() != n || len(r.post) != n {
+			t.Fatalf("seed %d: len %d, %d posts, want %d", seed, r.len(), len(r.post), n)
+		}
+		for i, v := range nums {
+			if got := r.num(i); math.Float64bits(got) != math.Float64bits(v) {
+				t.Fatalf("seed %d: num(%d) = %v, want %v", seed, i, got, v)
+			}
+			if r.formAt(i) != forms[i] || r.post[i] != posting(i) {
+				t.Fatalf("seed %d: value %d: form %d post %d, want %d %d", seed, i, r.formAt(i), r.post[i], forms[i], i)
+			}
+			want := derive(guardpost.KindTime, v, forms[i])
+			if forms[i] == formOdd {
+				want = "odd" + strconv.Itoa(i)
+			}
+			if got := string(r.appendText(nil, guardpost.KindTime, i)); got != want {
+				t.Fatalf("seed %d: text(%d) = %q, want %q", seed, i, got, want)
+			}
+			if got := r.find(guardpost.KindTime, v, want); got < 0 || r.num(got) != v || string(r.appendText(nil, guardpost.KindTime, got)) != want {
+				t.Fatalf("seed %d: find(%v, %q) = %d", seed, v, want, got)
+			}
+		}
+		for range 50 {
+			var q float64
+			if n > 0 && rng.IntN(2) == 0 {
+				q = nums[rng.IntN(n)] + float64(rng.IntN(3)-1)
+			} else {
+				q = float64(rng.Int64N(1<<53)) - 1<<52
+			}
+			want, _ := slices.BinarySearch(nums, q)
+			if got := r.lowerBound(q); got != want {
+				t.Fatalf("seed %d: lowerBound(%v) = %d, want %d", seed, q, got, want)
+			}
+			from := rng.IntN(n + 1)
+			want = from + slices.IndexFunc(nums[from:], func(v float64) bool { return v > q })
+			if want < from {
+				want = n
+			}
+			if got := r.search(from, func(v float64) bool { return v > q }); got != want {
+				t.Fatalf("seed %d: search(%d, > %v) = %d, want %d", seed, from, q, got, want)
+			}
+		}
+	}
+}
+
+// TestSortColumnFollowsAMap sets random keys (absent ones, times, and
+// now and then a number the packed distances cannot hold: a fraction, one
+// far out of their span, an infinity) through every form of a numeric
+// sort column, and compares every doc's key with a map after each step.
+func TestSortColumnFollowsAMap(t *testing.T) {
+	for seed := range uint64(12) {
+		rng := rand.New(rand.NewPCG(seed, 21))
+		var c sortColumn
+		model := map[uint32]float64{}
+		docs := 70000 + rng.IntN(5000)
+		oddAfter := 80000 + rng.IntN(2*docs) // when numbers the distances cannot hold may start
+		if seed%4 == 0 {
+			oddAfter = 0 // from the 2-byte codes straight to numbers, now and then
+		}
+		wasPacked := false
+		for i := range 2 * docs {
+			n := uint32(rng.IntN(docs))
+			f := float64(1_700_000_000_000 + rng.Int64N(90*86_400_000))
+			switch {
+			case rng.IntN(9) == 0:
+				f = math.NaN()
+			case i > oddAfter && rng.IntN(2000) == 0:
+				f = []float64{0.5, 1e300, -1e300, math.Inf(1), 1_700_000_000_000 + 1<<41}[rng.IntN(5)]
+			}
+			var k any
+			if !math.IsNaN(f) {
+				k = f
+			}
+			c.set(n, k)
+			model[n] = f
+			wasPacked = wasPacked || c.packed
+			if i%20000 == 0 || i == 2*docs-1 {
+				for d := range uint32(docs + 10) {
+					got, want := c.num(d), model[d]
+					if _, ok := model[d]; !ok {
+						want = math.NaN()
+					}
+					if math.Float64bits(got) != math.Float64bits(want) && !(math.IsNaN(got) && math.IsNaN(want)) {
+						t.Fatalf("seed %d step %d: num(%d) = %v, want %v (packed %v)", seed, i, d, got, want, c.packed)
+					}
+				}
+			}
+		}
+		if !wasPacked && seed%4 != 0 {
+			t.Fatalf("seed %d: times never packed", seed)
+		}
 	}
 }

@@ -159,43 +159,61 @@ func (x *Index) statistics(where []guardpost.Criterion, group guardpost.StatGrou
 		sample   uint32 // a doc of the group, to name it
 	}
 	groups := map[uint64]*acc{}
-	key := func(d uint32) uint64 {
+	key := func(d uint32, updated int64, severity float64) uint64 {
 		switch group {
 		case guardpost.StatByAccount:
-			return uint64(x.accountOf[d])
+			return uint64(x.accountOf.at(d))
 		case guardpost.StatByDate:
-			return uint64(floorDay(x.updatedAt[d]))
+			return uint64(floorDay(updated))
 		case guardpost.StatByFindingType:
-			return uint64(x.typeOf[d])
+			return uint64(x.typeOf.at(d))
 		case guardpost.StatByResource:
-			return uint64(x.resourceOf[d])
+			return uint64(x.resourceOf.at(d))
 		}
 		// SEVERITY and COUNT_BY_SEVERITY: the key is the formatted
 		// severity, merged below; group by the exact value here.
-		return math.Float64bits(x.severity[d])
+		return math.Float64bits(severity)
 	}
+	// Most docs read severity and updatedAt straight off their sort
+	// columns (see statsPair).
+	odd := len(x.statsOdd) > 0
+	sevCol, updCol := &x.sorts[sortSeverity], &x.sorts[sortUpdatedAt]
+	var last *acc
+	var lastKey uint64
 	it := m.Iterator()
 	for it.HasNext() {
 		d := it.Next()
-		k := key(d)
-		a := groups[k]
-		if a == nil {
-			a = &acc{sample: d, updated: x.updatedAt[d], severity: x.severity[d]}
-			groups[k] = a
+		var updated int64
+		var severity float64
+		if odd {
+			updated, severity = x.updatedAtOf(d), x.severityOf(d)
+		} else {
+			updated, severity = int64(updCol.num(d)), sevCol.num(d)
+		}
+		k := key(d, updated, severity)
+		a := last
+		if a == nil || k != lastKey {
+			// Neighbouring docs often share a group: skip the map then.
+			a = groups[k]
+			if a == nil {
+				a = &acc{sample: d, updated: updated, severity: severity}
+				groups[k] = a
+			}
+			last, lastKey = a, k
 		}
 		a.count++
-		a.updated = max(a.updated, x.updatedAt[d])
-		a.severity = max(a.severity, x.severity[d])
+		a.updated = max(a.updated, updated)
+		a.severity = max(a.severity, severity)
 	}
 	rows := map[[2]string]*guardpost.StatRow{}
 	var order [][2]string
 	for _, a := range groups {
 		d := a.sample
-		f := &guardpost.Finding{AccountID: x.account.str(x.accountOf[d]), Type: x.typ.str(x.typeOf[d]),
-			Severity: x.severity[d], UpdatedAt: time.UnixMilli(x.updatedAt[d]).UTC()}
+		f := &guardpost.Finding{AccountID: x.account.str(x.accountOf.at(d)), Type: x.typ.str(x.typeOf.at(d)),
+			Severity: x.severityOf(d), UpdatedAt: time.UnixMilli(x.updatedAtOf(d)).UTC()}
 		rk := [2]string{guardpost.StatKey(group, f), ""}
 		if group == guardpost.StatByResource {
-			rt, id, _ := strings.Cut(x.resource.str(x.resourceOf[d]), "\x00")
+			rt, id, _ := strings.Cut(x.resource.str(x.resourceOf.at(d)), "\x00")
 			rk = [2]string{id, rt}
 		}
 		r := rows[rk]

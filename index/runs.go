@@ -1,9 +1,9 @@
 package index
 
 import (
+	"cmp"
 	"encoding/binary"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -294,40 +294,98 @@ func appendISOTime(dst []byte, ms int64) []byte {
 
 // numRun is a sorted run of distinct numeric values (by number, then
 // text) with their postings.
+//
+// The numbers are kept in blocks of numBlock: a block's first number,
+// and each value's distance from it in 4 bytes when every value of the
+// block is an integer within 2^32 of it (times in epoch milliseconds,
+// counts, ports, severities), else the block's numbers whole, aside.
+// Times take one distinct value per finding, and 4 bytes a value instead
+// of 8 is some 25 MB at a million findings. The texts' forms are kept
+// only when some value's is not the default one.
 type numRun struct {
-	nums []float64
-	form []uint8
+	n    int
+	base []float64        // each block's first number
+	off  []uint32         // each value's number less its block's base (narrow blocks)
+	wide []uint32         // per block: 0 when narrow, else 1 + where its numbers start in full
+	full []float64        // the numbers of the wide blocks
+	form []uint8          // nil: every value has formDefault
 	odd  map[int32]string // texts of formOdd values, by index
 	post []posting
 }
 
-func (r *numRun) len() int { return len(r.nums) }
+const numBlock = 64
+
+func (r *numRun) len() int { return r.n }
+
+// num is value i's number.
+func (r *numRun) num(i int) float64 {
+	b := i / numBlock
+	if w := r.wide[b]; w != 0 {
+		return r.full[int(w)-1+i%numBlock]
+	}
+	return r.base[b] + float64(r.off[i])
+}
+
+// formAt is value i's form.
+func (r *numRun) formAt(i int) uint8 {
+	if r.form == nil {
+		return formDefault
+	}
+	return r.form[i]
+}
+
+// search returns the first index in [from, len) whose number makes f
+// true, f being false then true along the run (len when none does).
+func (r *numRun) search(from int, f func(float64) bool) int {
+	lo, hi := from, r.n
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if f(r.num(m)) {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	return lo
+}
+
+// lowerBound returns the index of the first value whose number is not
+// less than n (ordered as cmp.Compare orders them).
+func (r *numRun) lowerBound(n float64) int {
+	return r.search(0, func(v float64) bool { return cmp.Compare(v, n) >= 0 })
+}
+
+// bytes is about how much memory the run takes.
+func (r *numRun) bytes() int {
+	return 8*cap(r.base) + 4*cap(r.off) + 4*cap(r.wide) + 8*cap(r.full) + cap(r.form) + 4*cap(r.post) + 40*len(r.odd)
+}
 
 // appendText appends value i's text.
 func (r *numRun) appendText(dst []byte, kind guardpost.ValueKind, i int) []byte {
-	if r.form[i] == formOdd {
+	f := r.formAt(i)
+	if f == formOdd {
 		return append(dst, r.odd[int32(i)]...)
 	}
-	return appendDerived(dst, kind, r.nums[i], r.form[i])
+	return appendDerived(dst, kind, r.num(i), f)
 }
 
 // find returns the index of the value (n, text), or -1.
 func (r *numRun) find(kind guardpost.ValueKind, n float64, text string) int {
-	i, found := slices.BinarySearch(r.nums, n)
-	if !found {
+	i := r.lowerBound(n)
+	if i == r.n || r.num(i) != n {
 		return -1
 	}
-	if i+1 == len(r.nums) || r.nums[i+1] != n {
+	if i+1 == r.n || r.num(i+1) != n {
 		// The only value with this number (nearly always): compare its
 		// form before formatting anything.
-		f := formOf(kind, value{text: text, num: n, isNum: true})
-		if f != formOdd && f == r.form[i] || f == formOdd && r.form[i] == formOdd && r.odd[int32(i)] == text {
+		f, have := formOf(kind, value{text: text, num: n, isNum: true}), r.formAt(i)
+		if f != formOdd && f == have || f == formOdd && have == formOdd && r.odd[int32(i)] == text {
 			return i
 		}
 		return -1
 	}
 	var buf [40]byte
-	for ; i < len(r.nums) && r.nums[i] == n; i++ {
+	for ; i < r.n && r.num(i) == n; i++ {
 		if string(r.appendText(buf[:0], kind, i)) == text {
 			return i
 		}
@@ -336,7 +394,10 @@ func (r *numRun) find(kind guardpost.ValueKind, n float64, text string) int {
 }
 
 // numBuilder makes a numRun from values given in ascending order.
-type numBuilder struct{ r numRun }
+type numBuilder struct {
+	r     numRun
+	block []float64 // the numbers of the block being filled
+}
 
 func (b *numBuilder) add(n float64, form uint8, odd string, p posting) {
 	r := &b.r
@@ -344,16 +405,58 @@ func (b *numBuilder) add(n float64, form uint8, odd string, p posting) {
 		if r.odd == nil {
 			r.odd = map[int32]string{}
 		}
-		r.odd[int32(len(r.nums))] = odd
+		r.odd[int32(r.n)] = odd
 	}
-	r.nums = append(r.nums, n)
-	r.form = append(r.form, form)
+	if form != formDefault && r.form == nil {
+		r.form = make([]uint8, r.n, max(r.n, 16))
+		for i := range r.form {
+			r.form[i] = formDefault
+		}
+	}
+	if r.form != nil {
+		r.form = append(r.form, form)
+	}
+	b.block = append(b.block, n)
 	r.post = append(r.post, p)
+	r.n++
+	if len(b.block) == numBlock {
+		b.flush()
+	}
+}
+
+// flush encodes the block being filled.
+func (b *numBuilder) flush() {
+	if len(b.block) == 0 {
+		return
+	}
+	r := &b.r
+	base := b.block[0]
+	narrow := true
+	for _, n := range b.block {
+		d := n - base
+		if !(d >= 0 && d <= math.MaxUint32) || math.Float64bits(base+float64(uint32(d))) != math.Float64bits(n) {
+			narrow = false
+			break
+		}
+	}
+	r.base = append(r.base, base)
+	if narrow {
+		r.wide = append(r.wide, 0)
+		for _, n := range b.block {
+			r.off = append(r.off, uint32(n-base))
+		}
+	} else {
+		r.wide = append(r.wide, uint32(len(r.full))+1)
+		r.full = append(r.full, b.block...)
+		r.off = append(r.off, make([]uint32, len(b.block))...)
+	}
+	b.block = b.block[:0]
 }
 
 func (b *numBuilder) done() numRun {
+	b.flush()
 	r := b.r
-	r.nums, r.form, r.post = fit(r.nums), fit(r.form), fit(r.post)
+	r.base, r.off, r.wide, r.full, r.form, r.post = fit(r.base), fit(r.off), fit(r.wide), fit(r.full), fit(r.form), fit(r.post)
 	return r
 }
 
