@@ -1,11 +1,9 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/guardpost/guardpost"
@@ -37,28 +35,9 @@ type cloudTrailResult struct {
 // the caller's detector and answers what it found (see detect.Ingest).
 // Authentication, limits and encodings are those of ingestFindings.
 func (s *Server) ingestCloudTrail(w http.ResponseWriter, r *http.Request) {
-	body, id, admitted, err := s.authenticate(w, r, ingestBodyLimit, &s.edge.ingests, ingestBodyLimit, ingestTimeout)
+	content, id, admitted, ok := s.openIngestBody(w, r)
 	defer admitted.release()
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	if x, ok := w.(*exchange); ok {
-		x.account = id.AccountID // for the request log
-	}
-	gzipped := false
-	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
-	case "", "identity":
-	case "gzip", "x-gzip":
-		gzipped = true
-	default:
-		writeError(w, r, s.log, &apiError{Status: http.StatusUnsupportedMediaType, Type: "BadRequestException",
-			Message: sprintf("The Content-Encoding '%s' is not supported: send the body as it is or gzip-compressed.", enc)})
-		return
-	}
-	content, err := ingest.Open(bytes.NewReader(body), gzipped, ingestDecodedLimit)
-	if err != nil {
-		writeError(w, r, s.log, badRequest("%s", err.Error()))
+	if !ok {
 		return
 	}
 	records, err := detect.Parse(content)

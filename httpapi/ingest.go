@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/guardpost/guardpost"
 	"github.com/guardpost/guardpost/ingest"
+	"github.com/guardpost/guardpost/sigv4"
 )
 
 // Bulk loads need far more than MaxBodyBytes. The body as sent (SigV4
@@ -44,30 +46,9 @@ type ingestResult struct {
 // authenticated like every API operation and answers errors in the same
 // AWS shape.
 func (s *Server) ingestFindings(w http.ResponseWriter, r *http.Request) {
-	// One import of the largest size at a time (or several smaller), with
-	// ingestTimeout to send it once the checks that need no body passed.
-	body, id, admitted, err := s.authenticate(w, r, ingestBodyLimit, &s.edge.ingests, ingestBodyLimit, ingestTimeout)
+	content, id, admitted, ok := s.openIngestBody(w, r)
 	defer admitted.release()
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	if x, ok := w.(*exchange); ok {
-		x.account = id.AccountID // for the request log
-	}
-	gzipped := false
-	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
-	case "", "identity":
-	case "gzip", "x-gzip":
-		gzipped = true
-	default:
-		writeError(w, r, s.log, &apiError{Status: http.StatusUnsupportedMediaType, Type: "BadRequestException",
-			Message: sprintf("The Content-Encoding '%s' is not supported: send the body as it is or gzip-compressed.", enc)})
-		return
-	}
-	content, err := ingest.Open(bytes.NewReader(body), gzipped, ingestDecodedLimit)
-	if err != nil {
-		writeError(w, r, s.log, badRequest("%s", err.Error()))
+	if !ok {
 		return
 	}
 	scope := guardpost.Scope{AccountID: id.AccountID, Region: id.Region}
@@ -121,4 +102,39 @@ func readAll(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error
 		return nil, badRequest("The request body could not be read: %v", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// openIngestBody authenticates a request to an ingest endpoint and opens
+// its body, as sent or gzip-compressed, bounded once decoded. When it
+// fails it has answered, and ok is false. The caller releases admitted
+// either way.
+func (s *Server) openIngestBody(w http.ResponseWriter, r *http.Request) (content io.Reader, id sigv4.Identity, admitted *admission, ok bool) {
+	// One import of the largest size at a time (or several smaller), with
+	// ingestTimeout to send it once the checks that need no body passed.
+	var body []byte
+	var err error
+	body, id, admitted, err = s.authenticate(w, r, ingestBodyLimit, &s.edge.ingests, ingestBodyLimit, ingestTimeout)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return nil, id, admitted, false
+	}
+	if x, ok := w.(*exchange); ok {
+		x.account = id.AccountID // for the request log
+	}
+	gzipped := false
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		gzipped = true
+	default:
+		writeError(w, r, s.log, &apiError{Status: http.StatusUnsupportedMediaType, Type: "BadRequestException",
+			Message: sprintf("The Content-Encoding '%s' is not supported: send the body as it is or gzip-compressed.", enc)})
+		return nil, id, admitted, false
+	}
+	content, err = ingest.Open(bytes.NewReader(body), gzipped, ingestDecodedLimit)
+	if err != nil {
+		writeError(w, r, s.log, badRequest("%s", err.Error()))
+		return nil, id, admitted, false
+	}
+	return content, id, admitted, true
 }
