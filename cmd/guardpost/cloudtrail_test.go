@@ -606,23 +606,9 @@ func TestCloudTrailIngestCommand(t *testing.T) {
 	s := startServer(t)
 	a := s.clientA()
 	det := createDetector(t, a)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", s.credFile)
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(s.dir, "no-config"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL"} {
-		t.Setenv(k, "")
-	}
+	s.useOnlyCredentialsFile(t)
 	dir := t.TempDir()
-	write := func(name string, b []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := fileWriter(t, dir)
 	root := map[string]any{"userIdentity.type": "Root", "userIdentity.arn": "arn:aws:iam::" + accountA + ":root"}
 	day := "AWSLogs/" + accountA + "/CloudTrail/us-east-1/2026/03/14/"
 	write(day+accountA+"_CloudTrail_us-east-1_20260314T0925Z_a.json.gz", gzipped(t, logFile(t,

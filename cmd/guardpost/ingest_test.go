@@ -569,28 +569,14 @@ func TestIngestCommand(t *testing.T) {
 	s := startServer(t)
 	c, rec := s.recordingClient("us-east-1")
 	det := createDetector(t, c)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", s.credFile)
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(s.dir, "no-config"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL"} {
-		t.Setenv(k, "")
-	}
+	s.useOnlyCredentialsFile(t)
 
 	docs, ids := ingestCorpus(t)
 	if len(docs) < 6 {
 		t.Fatalf("corpus of %d", len(docs))
 	}
 	dir := t.TempDir()
-	write := func(name string, b []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := fileWriter(t, dir)
 	single, _ := json.MarshalIndent(docs[0], "", "  ")
 	document, _ := json.Marshal(map[string]any{"Findings": docs[1:3]})
 	event, _ := json.Marshal(map[string]any{"detail-type": "GuardDuty Finding", "source": "aws.guardduty", "detail": docs[3]})
@@ -719,5 +705,33 @@ func TestIngestAWSCLIOutput(t *testing.T) {
 		if d := treeDiff("", owned(before[id], accountA, "us-east-1", detD), after[id]); len(d) > 0 {
 			t.Errorf("finding %s changed on the way through the CLI:\n%s", id, strings.Join(d[:min(len(d), 20)], "\n"))
 		}
+	}
+}
+
+// useOnlyCredentialsFile makes the AWS SDK of a command run in this test
+// read the server's credentials file and nothing else of the machine's.
+func (s *testServer) useOnlyCredentialsFile(t *testing.T) {
+	t.Helper()
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", s.credFile)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(s.dir, "no-config"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL"} {
+		t.Setenv(k, "")
+	}
+}
+
+// fileWriter returns a function that writes a file below dir (creating
+// its directories) and returns its path.
+func fileWriter(t *testing.T, dir string) func(name string, b []byte) string {
+	return func(name string, b []byte) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
 	}
 }
