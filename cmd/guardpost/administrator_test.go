@@ -43,6 +43,21 @@ func accountsOf(t *testing.T, c *guardduty.Client, det string, ids []string) map
 	return n
 }
 
+// countsByAccount is GetFindingsStatistics grouped by ACCOUNT, as caller
+// through its detector: total findings per account id.
+func countsByAccount(t *testing.T, c *guardduty.Client, det string) map[string]int32 {
+	t.Helper()
+	st, err := c.GetFindingsStatistics(context.Background(), &guardduty.GetFindingsStatisticsInput{DetectorId: &det, GroupBy: types.GroupByTypeAccount})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byAccount := map[string]int32{}
+	for _, r := range st.FindingStatistics.GroupedByAccount {
+		byAccount[aws.ToString(r.AccountId)] = aws.ToInt32(r.TotalFindings)
+	}
+	return byAccount
+}
+
 // TestAdministratorSeesMonitoredMembers: an administrator's finding
 // operations cover its monitored members' findings in the region (each
 // with the member's accountId); members see only their own; and stopping
@@ -80,14 +95,7 @@ func TestAdministratorSeesMonitoredMembers(t *testing.T) {
 	}
 
 	// Statistics by account.
-	st, err := a.GetFindingsStatistics(ctx, &guardduty.GetFindingsStatisticsInput{DetectorId: &detA, GroupBy: types.GroupByTypeAccount})
-	if err != nil {
-		t.Fatal(err)
-	}
-	byAccount := map[string]int32{}
-	for _, r := range st.FindingStatistics.GroupedByAccount {
-		byAccount[aws.ToString(r.AccountId)] = aws.ToInt32(r.TotalFindings)
-	}
+	byAccount := countsByAccount(t, a, detA)
 	if byAccount[accountA] != int32(len(own)) || byAccount[accountB] != int32(len(idsB)) || len(byAccount) != 2 {
 		t.Errorf("statistics by account: %v", byAccount)
 	}

@@ -206,14 +206,7 @@ func TestOrganizationDelegatedAdministrator(t *testing.T) {
 	if got := accountsOf(t, a, detA, idsB); got[accountB] != len(idsB) || len(got) != 1 {
 		t.Errorf("GetFindings of B's findings as administrator: %v", got)
 	}
-	st, err := a.GetFindingsStatistics(ctx, &guardduty.GetFindingsStatisticsInput{DetectorId: &detA, GroupBy: types.GroupByTypeAccount})
-	if err != nil {
-		t.Fatal(err)
-	}
-	byAccount := map[string]int32{}
-	for _, r := range st.FindingStatistics.GroupedByAccount {
-		byAccount[aws.ToString(r.AccountId)] = aws.ToInt32(r.TotalFindings)
-	}
+	byAccount := countsByAccount(t, a, detA)
 	if byAccount[accountA] != int32(len(own)) || byAccount[accountB] != int32(len(idsB)) || len(byAccount) != 2 {
 		t.Errorf("statistics by account: %v", byAccount)
 	}
