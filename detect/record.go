@@ -42,6 +42,7 @@ type Record struct {
 	time time.Time  // EventTime parsed
 	ip   netip.Addr // SourceIPAddress when it is an address
 	n    int        // 1-based position in the body
+	size int        // bytes of the body it took (a file's bytes shared among its records)
 
 	paramsRead    bool
 	paramsDecoded map[string]any
@@ -98,7 +99,9 @@ func parse[R any](data []byte) ([]Record, error) {
 	var out []Record
 	for {
 		var v logValue[R]
+		start := d.InputOffset()
 		err := d.Decode(&v)
+		size := int(d.InputOffset() - start)
 		if errors.Is(err, io.EOF) {
 			return out, nil
 		}
@@ -109,6 +112,7 @@ func parse[R any](data []byte) ([]Record, error) {
 			if err := v.Record.prepare(len(out) + 1); err != nil {
 				return nil, err
 			}
+			v.Record.size = size
 			out = append(out, v.Record)
 			continue
 		}
@@ -126,6 +130,7 @@ func parse[R any](data []byte) ([]Record, error) {
 			if err := rec.prepare(len(out) + 1); err != nil {
 				return nil, err
 			}
+			rec.size = size / len(v.Records)
 			out = append(out, *rec)
 		}
 	}
