@@ -38,6 +38,12 @@ type Finding struct {
 	// Attributes are the finding's values for the filter attributes, as
 	// FindingAttributes returns them; stores index them for criteria.
 	Attributes []AttributeValue
+	// Evidence holds the log records that made this occurrence of a
+	// detection finding, each as it was received (a CloudTrail record's
+	// JSON, a flow log line, a query log line), oldest first. The
+	// pipeline keeps the first and the latest few across occurrences (see
+	// the evidence endpoint); other producers leave it nil.
+	Evidence [][]byte
 	// FeedbackComments are the comments of the last UpdateFindingsFeedback.
 	// The Finding object has no member for them, so they live beside the
 	// document and survive every rewrite of it.

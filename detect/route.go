@@ -137,6 +137,11 @@ type Findings struct {
 	Scope      guardpost.Scope
 	DetectorID string
 	Findings   []*guardpost.Finding
+	// State is the detector's detection state after this analysis, by
+	// name (windows, baselines), written in the same transaction as the
+	// findings, so that a restart resumes exactly where the last answered
+	// ingest ended. Read it back with Service.DetectionState.
+	State map[string][]byte
 }
 
 // Write writes each detector's findings through the service's one
