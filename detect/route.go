@@ -55,41 +55,73 @@ type Batch[R any] struct {
 	Records  []*R
 }
 
-// Route decides which detector analyses each record, on behalf of caller,
-// whose detector in caller.Region analyses that region's records (and
-// global events). Records of another account go to that account's
-// detector when the caller administers the account and are rejected
-// otherwise; records of another region are skipped. Only detectors that
-// are enabled with the data source feature on get a batch; the others'
-// records are accepted and analysed by nothing, as GuardDuty drops logs
-// of a disabled source. The caller's own account must have a detector
-// (EINVALID otherwise); a member without one has its records rejected.
-// Batches come in account order.
-func Route[R any](ctx context.Context, svc *guardpost.Service, caller guardpost.Scope, feature string, records []R, origin func(*R) Origin) ([]Batch[R], Report, error) {
-	rep := Report{Records: len(records)}
-	byAccount := map[string][]*R{}
-	bytes := map[string]int64{}
-	may := map[string]bool{caller.AccountID: true}
+// Router decides which detector analyses each record of one ingest, on
+// behalf of caller, whose detector in caller.Region analyses that
+// region's records (and global events). Records of another account go to
+// that account's detector when the caller administers the account and are
+// rejected otherwise; records of another region are skipped. Only
+// detectors that are enabled with the data source feature on get
+// records; the others' records are accepted and analysed by nothing, as
+// GuardDuty drops logs of a disabled source. The caller's own account
+// must have a detector (EINVALID otherwise); a member without one has its
+// records rejected. A Router takes a body in batches (Route), so a
+// stream of any length is analysed in bounded memory.
+type Router[R any] struct {
+	svc     *guardpost.Service
+	caller  guardpost.Scope
+	feature string
+	origin  func(*R) Origin
+	rep     Report
+	targets map[string]*target // by account; nil: may not analyse
+}
+
+// target is an account whose records the caller may send.
+type target struct {
+	detector *guardpost.Detector // nil: no detector analyses the records
+	analysed int                 // index in rep.Analysed, -1 for none
+}
+
+// NewRouter returns a router for one ingest of the data source feature
+// ("CLOUD_TRAIL", "FLOW_LOGS", "DNS_LOGS"); origin says where a record
+// comes from.
+func NewRouter[R any](svc *guardpost.Service, caller guardpost.Scope, feature string, origin func(*R) Origin) *Router[R] {
+	return &Router[R]{svc: svc, caller: caller, feature: feature, origin: origin, targets: map[string]*target{}}
+}
+
+// Route sorts one batch of records into the batches each detector
+// analyses, in account order, and counts them in the report. The batches
+// point into records.
+func (rt *Router[R]) Route(ctx context.Context, records []R) ([]Batch[R], error) {
+	rt.rep.Records += len(records)
+	var byAccount map[string][]*R
 	for i := range records {
 		rec := &records[i]
-		o := origin(rec)
-		ok, known := may[o.Account]
+		o := rt.origin(rec)
+		t, known := rt.targets[o.Account]
 		if !known {
 			var err error
-			if ok, err = svc.Administers(ctx, caller, o.Account); err != nil {
-				return nil, Report{}, err
+			if t, err = rt.resolve(ctx, o.Account); err != nil {
+				return nil, err
 			}
-			may[o.Account] = ok
+			rt.targets[o.Account] = t
 		}
 		switch {
-		case !ok:
-			rep.Rejected++
-		case o.Region != "" && o.Region != caller.Region && !o.Global:
-			rep.Skipped++
+		case t == nil:
+			rt.rep.Rejected++
+		case o.Region != "" && o.Region != rt.caller.Region && !o.Global:
+			rt.rep.Skipped++
 		default:
-			rep.Accepted++
+			rt.rep.Accepted++
+			if t.analysed < 0 {
+				continue
+			}
+			a := &rt.rep.Analysed[t.analysed]
+			a.Records++
+			a.Bytes += int64(o.Size)
+			if byAccount == nil {
+				byAccount = map[string][]*R{}
+			}
 			byAccount[o.Account] = append(byAccount[o.Account], rec)
-			bytes[o.Account] += int64(o.Size)
 		}
 	}
 	accounts := make([]string, 0, len(byAccount))
@@ -97,32 +129,54 @@ func Route[R any](ctx context.Context, svc *guardpost.Service, caller guardpost.
 		accounts = append(accounts, a)
 	}
 	slices.Sort(accounts)
-
-	var batches []Batch[R]
+	batches := make([]Batch[R], 0, len(accounts))
 	for _, account := range accounts {
-		scope := guardpost.Scope{AccountID: account, Region: caller.Region}
-		ds, err := svc.Store.Detectors(ctx, scope, "", 1)
-		if err != nil {
-			return nil, Report{}, err
-		}
-		if len(ds) == 0 {
-			if account == caller.AccountID {
-				return nil, Report{}, guardpost.Errorf(guardpost.EINVALID, "The request is rejected because account %s has no detector in %s. Create one (CreateDetector) before ingesting logs.", account, caller.Region)
-			}
-			// A member without a detector here: nothing analyses its records.
-			rep.Accepted -= len(byAccount[account])
-			rep.Rejected += len(byAccount[account])
-			continue
-		}
-		d := ds[0]
-		if d.Status != guardpost.DetectorEnabled || !FeatureEnabled(d, feature) {
-			continue
-		}
-		batches = append(batches, Batch[R]{Scope: scope, Detector: d, Records: byAccount[account]})
-		rep.Analysed = append(rep.Analysed, Analysed{Scope: scope, DetectorID: d.ID, DataSource: feature,
-			Records: int64(len(byAccount[account])), Bytes: bytes[account]})
+		t := rt.targets[account]
+		batches = append(batches, Batch[R]{Scope: rt.rep.Analysed[t.analysed].Scope, Detector: t.detector, Records: byAccount[account]})
 	}
-	return batches, rep, ctx.Err()
+	return batches, ctx.Err()
+}
+
+// resolve decides what becomes of an account's records: nil when the
+// caller may not send them.
+func (rt *Router[R]) resolve(ctx context.Context, account string) (*target, error) {
+	if account != rt.caller.AccountID {
+		ok, err := rt.svc.Administers(ctx, rt.caller, account)
+		if err != nil || !ok {
+			return nil, err
+		}
+	}
+	scope := guardpost.Scope{AccountID: account, Region: rt.caller.Region}
+	ds, err := rt.svc.Store.Detectors(ctx, scope, "", 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(ds) == 0 {
+		if account == rt.caller.AccountID {
+			return nil, guardpost.Errorf(guardpost.EINVALID, "The request is rejected because account %s has no detector in %s. Create one (CreateDetector) before ingesting logs.", account, rt.caller.Region)
+		}
+		// A member without a detector here: nothing analyses its records.
+		return nil, nil
+	}
+	d := ds[0]
+	if d.Status != guardpost.DetectorEnabled || !FeatureEnabled(d, rt.feature) {
+		return &target{analysed: -1}, nil
+	}
+	rt.rep.Analysed = append(rt.rep.Analysed, Analysed{Scope: scope, DetectorID: d.ID, DataSource: rt.feature})
+	return &target{detector: d, analysed: len(rt.rep.Analysed) - 1}, nil
+}
+
+// Report returns the counts so far (Created and Updated are the writer's).
+func (rt *Router[R]) Report() Report { return rt.rep }
+
+// Route routes a whole body at once (see Router).
+func Route[R any](ctx context.Context, svc *guardpost.Service, caller guardpost.Scope, feature string, records []R, origin func(*R) Origin) ([]Batch[R], Report, error) {
+	rt := NewRouter(svc, caller, feature, origin)
+	batches, err := rt.Route(ctx, records)
+	if err != nil {
+		return nil, Report{}, err
+	}
+	return batches, rt.Report(), nil
 }
 
 // FeatureEnabled reports whether the detector's feature (data source) is

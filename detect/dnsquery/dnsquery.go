@@ -25,11 +25,38 @@ func New(svc *guardpost.Service, managed *intel.Managed) *Engine {
 	return &Engine{svc: svc, managed: managed}
 }
 
-// Ingest analyses queries on behalf of caller with the detectors that
-// analyse DNS_LOGS (see detect.Route) and writes their findings.
-func (e *Engine) Ingest(ctx context.Context, caller guardpost.Scope, queries []ingest.DNSQuery, now time.Time) (detect.Report, error) {
-	_, rep, err := detect.Route(ctx, e.svc, caller, "DNS_LOGS", queries, func(q *ingest.DNSQuery) detect.Origin {
-		return detect.Origin{Account: q.AccountID, Region: q.Region, Size: q.Size}
-	})
-	return rep, err
+// Analysis is one ingest: the caller adds the body's records in batches
+// as it reads them, then Finish writes what they made, or Abort drops it
+// (a malformed body writes nothing).
+type Analysis struct {
+	e      *Engine
+	router *detect.Router[ingest.DNSQuery]
+	now    time.Time
 }
+
+// Begin starts an ingest on behalf of caller, analysed by the detectors
+// that analyse DNS_LOGS (see detect.Router). now is the time findings are
+// created at; the activity's times come from the records.
+func (e *Engine) Begin(caller guardpost.Scope, now time.Time) *Analysis {
+	origin := func(r *ingest.DNSQuery) detect.Origin {
+		return detect.Origin{Account: r.AccountID, Region: r.Region, Size: r.Size}
+	}
+	return &Analysis{e: e, router: detect.NewRouter(e.svc, caller, "DNS_LOGS", origin), now: now}
+}
+
+// Add analyses one batch of query log records. The caller may reuse records once
+// Add returns.
+func (a *Analysis) Add(ctx context.Context, records []ingest.DNSQuery) error {
+	_, err := a.router.Route(ctx, records)
+	return err
+}
+
+// Finish writes the findings and detection state of every batch added,
+// one transaction per detector: once it returns, they are durable.
+func (a *Analysis) Finish(ctx context.Context) (detect.Report, error) {
+	return a.router.Report(), ctx.Err()
+}
+
+// Abort drops the analysis: nothing is written, and the engine's state
+// is what the last finished ingest left.
+func (a *Analysis) Abort() {}
