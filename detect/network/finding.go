@@ -122,7 +122,7 @@ func (a *Analysis) finding(o *occurrence) (*guardpost.Finding, error) {
 	account, region := d.scope.AccountID, d.scope.Region
 	partition := guardpost.Partition(region)
 	aggKey := o.aggregationKey()
-	id := findingID(account, region, d.detectorID, r.Type, aggKey)
+	id := findingID(account, region, r.Type, aggKey)
 
 	role, severity := "TARGET", r.Severity
 	if o.key.role == roleActor {
@@ -243,9 +243,10 @@ func (o *occurrence) aggregationKey() string {
 
 // findingID is the id of the finding an aggregation key makes: derived
 // from it, so that replaying the same logs into another store makes the
-// same ids.
-func findingID(account, region, detectorID, typ, key string) string {
-	h := sha256.Sum256([]byte(account + "\x00" + region + "\x00" + detectorID + "\x00" + typ + "\x00" + key))
+// same ids. An account has one detector per region, so the detector id
+// adds nothing.
+func findingID(account, region, typ, key string) string {
+	h := sha256.Sum256([]byte(account + "\x00" + region + "\x00" + typ + "\x00" + key))
 	return hex.EncodeToString(h[:16])
 }
 
@@ -257,10 +258,7 @@ func (o *occurrence) line(f flowLite) []byte {
 	if f.Action == 2 {
 		action = "REJECT"
 	}
-	version := int(f.Version)
-	if version == 0 {
-		version = 2
-	}
+	const version = 2 // the fields are the default format's, whatever the log's
 	proto := "-"
 	if f.Proto >= 0 {
 		proto = strconv.Itoa(int(f.Proto))
