@@ -282,7 +282,15 @@ func public(a netip.Addr) bool {
 // classify returns what the intelligence in force for d says of a, once
 // per address per analysis.
 func (a *Analysis) classify(d *detState, addr netip.Addr) class {
-	if c, ok := d.class[addr]; ok {
+	addr = addr.Unmap()
+	var k4 uint32
+	if addr.Is4() {
+		b := addr.As4()
+		k4 = uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+		if c, ok := d.class4[k4]; ok {
+			return c
+		}
+	} else if c, ok := d.class6[addr]; ok {
 		return c
 	}
 	c := class{bits: cKnown}
@@ -305,10 +313,17 @@ func (a *Analysis) classify(d *detState, addr netip.Addr) class {
 			}
 		}
 	}
-	if len(d.class) >= classCacheCap {
-		clear(d.class)
+	if addr.Is4() {
+		if len(d.class4) >= classCacheCap {
+			clear(d.class4)
+		}
+		d.class4[k4] = c
+	} else {
+		if len(d.class6) >= classCacheCap {
+			clear(d.class6)
+		}
+		d.class6[addr] = c
 	}
-	d.class[addr] = c
 	return c
 }
 
@@ -370,6 +385,7 @@ func (a *Analysis) flood(d *detState, c *conn) {
 		return
 	}
 	th := Rules[rule].Threshold(&a.e.th)
+	window := int64(th.Window / time.Second)
 	k := trackKey{ifc: c.ifc, rule: uint8(rule), addr: c.remote, proto: r.Protocol}
 	f := d.floods[k]
 	if f == nil {
@@ -379,7 +395,6 @@ func (a *Analysis) flood(d *detState, c *conn) {
 		f = &flood{}
 		d.floods[k] = f
 	}
-	window := int64(th.Window / time.Second)
 	if f.Packets == 0 || c.start >= f.Start+window || c.start < f.Start-lateness {
 		*f = flood{Start: c.start, First: c.lite}
 	}
@@ -399,9 +414,14 @@ func (a *Analysis) flood(d *detState, c *conn) {
 }
 
 // volume sums the bytes the instance sends to each remote host in one
-// window and compares them with the baseline once it has learned.
+// window and compares them with the baseline once it has learned. Only
+// records of at least VolumeRecordBytes count: a gigabyte an hour to one
+// host does not come in small records, and the small ones are most.
 func (a *Analysis) volume(d *detState, c *conn) {
 	th := &a.e.th
+	if c.r.Bytes < th.VolumeRecordBytes {
+		return
+	}
 	window := int64(th.Volume.Window / time.Second)
 	i := c.ifc
 	w := c.start / window
@@ -416,25 +436,19 @@ func (a *Analysis) volume(d *detState, c *conn) {
 		clear(i.vol)
 		i.volWindow = w
 	}
-	v := i.vol[c.remote]
-	if v == nil {
-		if len(i.vol) >= maxVolume {
-			return
-		}
-		if i.vol == nil {
-			i.vol = map[netip.Addr]*volume{}
-		}
-		v = &volume{First: c.lite}
-		i.vol[c.remote] = v
+	v, ok := i.vol[c.remote]
+	if !ok && len(i.vol) >= maxVolume {
+		return
+	}
+	if i.vol == nil {
+		i.vol = map[netip.Addr]volume{}
 	}
 	v.Bytes += c.r.Bytes
-	if v.Fired || v.Bytes <= th.Volume.Count || float64(v.Bytes) <= th.VolumeFactor*float64(i.volMax) {
-		return
+	fire := !v.Fired && v.Bytes > th.Volume.Count && float64(v.Bytes) > th.VolumeFactor*float64(i.volMax) &&
+		c.start-i.firstSeen >= int64(th.Learning/time.Second)
+	v.Fired = v.Fired || fire
+	i.vol[c.remote] = v
+	if fire {
+		a.hit(d, rVolumeUnusual, c, roleActor, 1, c.start, nil, "")
 	}
-	if c.start-i.firstSeen < int64(th.Learning/time.Second) {
-		return
-	}
-	v.Fired = true
-	first := v.First
-	a.hit(d, rVolumeUnusual, c, roleActor, 1, first.Start, &first, "")
 }

@@ -59,7 +59,7 @@ var t0 = time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC).Unix()
 // GuardDuty API over HTTP read through the real Go SDK, and a network
 // detection engine writing to the same service.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	svc     *guardpost.Service
 	client  *guardduty.Client
 	det     string
@@ -97,7 +97,7 @@ func (s *stateStore) write(ctx context.Context, svc *guardpost.Service, out []de
 
 var testHTTPClient = &http.Client{Transport: sdkhttp.PrivateBody{Inner: http.DefaultTransport.(*http.Transport).Clone()}}
 
-func newEnv(t *testing.T, opts network.Options) *env {
+func newEnv(t testing.TB, opts network.Options) *env {
 	t.Helper()
 	dir := t.TempDir()
 	db, err := sqlite.Open(filepath.Join(dir, "guardpost.db"))

@@ -110,6 +110,8 @@ type Thresholds struct {
 	// baseline has seen, and above Volume.Count.
 	Volume       Threshold
 	VolumeFactor float64
+	// VolumeRecordBytes: smaller records do not count towards volumes.
+	VolumeRecordBytes int64
 }
 
 // DefaultThresholds returns the documented defaults.
@@ -132,6 +134,7 @@ func DefaultThresholds() Thresholds {
 		Learning:           24 * time.Hour,
 		Volume:             Threshold{Count: 1 << 30, Window: time.Hour},
 		VolumeFactor:       5,
+		VolumeRecordBytes:  64 << 10,
 	}
 }
 

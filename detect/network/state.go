@@ -38,17 +38,20 @@ type detState struct {
 	// next runs when they have doubled.
 	sizeAtExpire int
 	// class caches what the threat intelligence says of remote addresses
-	// for one analysis (lists may change between analyses).
-	class map[netip.Addr]class
+	// for one analysis (lists may change between analyses); IPv4 keys are
+	// the address as a number, the fast map.
+	class4 map[uint32]class
+	class6 map[netip.Addr]class
 }
 
 func newDetState(scope guardpost.Scope, detectorID string) *detState {
 	return &detState{scope: scope, detectorID: detectorID, ifaces: map[ifaceKey]*iface{},
-		tracks: map[trackKey]*tracker{}, floods: map[trackKey]*flood{}, class: map[netip.Addr]class{}}
+		tracks: map[trackKey]*tracker{}, floods: map[trackKey]*flood{}, class4: map[uint32]class{}, class6: map[netip.Addr]class{}}
 }
 
 func (d *detState) resetCaches() {
-	clear(d.class)
+	clear(d.class4)
+	clear(d.class6)
 	for _, i := range d.ifaces {
 		i.resolved = false
 	}
@@ -67,7 +70,7 @@ type iface struct {
 	lastSeen     int64
 	ports        map[portProto]int64 // remote ports used (opened by the instance), by first use
 	volWindow    int64               // the current volume window (start / window)
-	vol          map[netip.Addr]*volume
+	vol          map[netip.Addr]volume
 	volMax       int64 // the largest bytes to one host in a finished window of the baseline
 }
 
@@ -79,7 +82,6 @@ type portProto struct {
 type volume struct {
 	Bytes int64
 	Fired bool
-	First flowLite
 }
 
 func (i *iface) owns(a netip.Addr) bool {
@@ -366,7 +368,7 @@ func (d *detState) encode() ([]byte, error) {
 			return x.Proto < y.Proto || x.Proto == y.Proto && x.Port < y.Port
 		})
 		for a, v := range i.vol {
-			is.Vol = append(is.Vol, volSnap{a, *v})
+			is.Vol = append(is.Vol, volSnap{a, v})
 		}
 		sort.Slice(is.Vol, func(a, b int) bool { return is.Vol[a].Addr.Less(is.Vol[b].Addr) })
 		s.Ifaces = append(s.Ifaces, is)
@@ -439,13 +441,12 @@ func (d *detState) decode(b []byte) error {
 	for n, is := range s.Ifaces {
 		i := &iface{eni: is.ENI, account: is.Account, vpc: is.VPC, subnet: is.Subnet, own: is.Own, pending: is.Pending,
 			firstSeen: is.FirstSeen, lastSeen: is.LastSeen, volWindow: is.VolWindow, volMax: is.VolMax,
-			ports: make(map[portProto]int64, len(is.Ports)), vol: make(map[netip.Addr]*volume, len(is.Vol))}
+			ports: make(map[portProto]int64, len(is.Ports)), vol: make(map[netip.Addr]volume, len(is.Vol))}
 		for _, p := range is.Ports {
 			i.ports[p.P] = p.First
 		}
 		for _, v := range is.Vol {
-			vv := v.V
-			i.vol[v.Addr] = &vv
+			i.vol[v.Addr] = v.V
 		}
 		list[n] = i
 		d.ifaces[ifaceKey{i.account, i.eni}] = i

@@ -109,16 +109,22 @@ var typeCases = []typeCase{
 		nearMiss: func() []ingest.FlowRecord { return connOut("198.51.100.99", 443, 6, 10, 1500, t0) },
 	},
 	{
-		name:     "BitcoinTool",
-		records:  func() []ingest.FlowRecord { return cat(connOut(cryptoIP, 8332, 6, 10, 1500, t0), connOut(cryptoIP, 8332, 6, 10, 1500, t0+120)) },
+		name: "BitcoinTool",
+		records: func() []ingest.FlowRecord {
+			return cat(connOut(cryptoIP, 8332, 6, 10, 1500, t0), connOut(cryptoIP, 8332, 6, 10, 1500, t0+120))
+		},
 		want:     want{typ: "CryptoCurrency:EC2/BitcoinTool.B", severity: 8, role: "ACTOR", count: 2, remote: cryptoIP, rport: 8332, protocol: "TCP", direction: "OUTBOUND", first: t0, last: t0 + 180, list: "GuardDutyThreatIntel"},
 		nearMiss: func() []ingest.FlowRecord { return connIn(cryptoIP, 8332, 80, 6, 10, 1500, t0) }, // the listed host connects in: not the instance querying it
 	},
 	{
-		name:     "Blackhole",
-		records:  func() []ingest.FlowRecord { return []ingest.FlowRecord{flow(localIP, 45000, blackhole, 443, 6, 2, 120, t0, rejected)} },
-		want:     want{typ: "Trojan:EC2/BlackholeTraffic", severity: 5, role: "ACTOR", count: 1, remote: blackhole, rport: 443, protocol: "TCP", direction: "OUTBOUND", blocked: true, first: t0, last: t0 + 60, list: "GuardDutyThreatIntel"},
-		nearMiss: func() []ingest.FlowRecord { return []ingest.FlowRecord{flow(localIP, 45000, "198.51.100.98", 443, 6, 2, 120, t0, rejected)} },
+		name: "Blackhole",
+		records: func() []ingest.FlowRecord {
+			return []ingest.FlowRecord{flow(localIP, 45000, blackhole, 443, 6, 2, 120, t0, rejected)}
+		},
+		want: want{typ: "Trojan:EC2/BlackholeTraffic", severity: 5, role: "ACTOR", count: 1, remote: blackhole, rport: 443, protocol: "TCP", direction: "OUTBOUND", blocked: true, first: t0, last: t0 + 60, list: "GuardDutyThreatIntel"},
+		nearMiss: func() []ingest.FlowRecord {
+			return []ingest.FlowRecord{flow(localIP, 45000, "198.51.100.98", 443, 6, 2, 120, t0, rejected)}
+		},
 	},
 	{
 		name:     "DropPoint",
@@ -146,16 +152,24 @@ var typeCases = []typeCase{
 		nearMiss: func() []ingest.FlowRecord { return connIn(trustedIP, 52000, 22, 6, 20, 4000, t0) }, // on a trusted IP set
 	},
 	{
-		name:     "PortProbeUnprotectedPort",
-		records:  func() []ingest.FlowRecord { return []ingest.FlowRecord{flow(scannerIP, 61000, localIP, 22, 6, 1, 44, t0)} },
-		want:     want{typ: "Recon:EC2/PortProbeUnprotectedPort", severity: 2, role: "TARGET", count: 1, remote: scannerIP, lport: 22, first: t0, last: t0 + 60, list: "GuardDutyThreatIntel"},
-		nearMiss: func() []ingest.FlowRecord { return []ingest.FlowRecord{flow(scannerIP, 61000, localIP, 22, 6, 1, 44, t0, rejected)} }, // the port is protected
+		name: "PortProbeUnprotectedPort",
+		records: func() []ingest.FlowRecord {
+			return []ingest.FlowRecord{flow(scannerIP, 61000, localIP, 22, 6, 1, 44, t0)}
+		},
+		want: want{typ: "Recon:EC2/PortProbeUnprotectedPort", severity: 2, role: "TARGET", count: 1, remote: scannerIP, lport: 22, first: t0, last: t0 + 60, list: "GuardDutyThreatIntel"},
+		nearMiss: func() []ingest.FlowRecord {
+			return []ingest.FlowRecord{flow(scannerIP, 61000, localIP, 22, 6, 1, 44, t0, rejected)}
+		}, // the port is protected
 	},
 	{
-		name:     "PortProbeEMRUnprotectedPort",
-		records:  func() []ingest.FlowRecord { return []ingest.FlowRecord{flow(scannerIP, 61000, localIP, 8088, 6, 1, 44, t0)} },
-		want:     want{typ: "Recon:EC2/PortProbeEMRUnprotectedPort", severity: 8, role: "TARGET", count: 1, remote: scannerIP, lport: 8088, first: t0, last: t0 + 60, list: "GuardDutyThreatIntel"},
-		nearMiss: func() []ingest.FlowRecord { return []ingest.FlowRecord{flow("198.51.100.95", 61000, localIP, 8088, 6, 1, 44, t0)} },
+		name: "PortProbeEMRUnprotectedPort",
+		records: func() []ingest.FlowRecord {
+			return []ingest.FlowRecord{flow(scannerIP, 61000, localIP, 8088, 6, 1, 44, t0)}
+		},
+		want: want{typ: "Recon:EC2/PortProbeEMRUnprotectedPort", severity: 8, role: "TARGET", count: 1, remote: scannerIP, lport: 8088, first: t0, last: t0 + 60, list: "GuardDutyThreatIntel"},
+		nearMiss: func() []ingest.FlowRecord {
+			return []ingest.FlowRecord{flow("198.51.100.95", 61000, localIP, 8088, 6, 1, 44, t0)}
+		},
 	},
 	{
 		name:     "Portscan",
@@ -222,28 +236,44 @@ var typeCases = []typeCase{
 		},
 	},
 	{
-		name:     "DenialOfService.Tcp",
-		records:  func() []ingest.FlowRecord { return []ingest.FlowRecord{flow(localIP, 45000, "198.51.100.150", 80, 6, 1_500_000, 60_000_000, t0)} },
-		want:     want{typ: "Backdoor:EC2/DenialOfService.Tcp", severity: 8, role: "ACTOR", count: 1, remote: "198.51.100.150", lport: 45000, rport: 80, protocol: "TCP", direction: "OUTBOUND", first: t0, last: t0 + 60},
-		nearMiss: func() []ingest.FlowRecord { return []ingest.FlowRecord{flow(localIP, 45000, "198.51.100.150", 80, 6, 1_500_000, 2_100_000_000, t0)} }, // a bulk upload
+		name: "DenialOfService.Tcp",
+		records: func() []ingest.FlowRecord {
+			return []ingest.FlowRecord{flow(localIP, 45000, "198.51.100.150", 80, 6, 1_500_000, 60_000_000, t0)}
+		},
+		want: want{typ: "Backdoor:EC2/DenialOfService.Tcp", severity: 8, role: "ACTOR", count: 1, remote: "198.51.100.150", lport: 45000, rport: 80, protocol: "TCP", direction: "OUTBOUND", first: t0, last: t0 + 60},
+		nearMiss: func() []ingest.FlowRecord {
+			return []ingest.FlowRecord{flow(localIP, 45000, "198.51.100.150", 80, 6, 1_500_000, 2_100_000_000, t0)}
+		}, // a bulk upload
 	},
 	{
-		name:     "DenialOfService.Udp",
-		records:  func() []ingest.FlowRecord { return []ingest.FlowRecord{flow(localIP, 45000, "198.51.100.151", 27015, 17, 1_200_000, 600_000_000, t0)} },
-		want:     want{typ: "Backdoor:EC2/DenialOfService.Udp", severity: 8, role: "ACTOR", count: 1, remote: "198.51.100.151", lport: 45000, rport: 27015, protocol: "UDP", direction: "OUTBOUND", first: t0, last: t0 + 60},
-		nearMiss: func() []ingest.FlowRecord { return []ingest.FlowRecord{flow(localIP, 45000, "198.51.100.151", 27015, 17, 900_000, 450_000_000, t0)} },
+		name: "DenialOfService.Udp",
+		records: func() []ingest.FlowRecord {
+			return []ingest.FlowRecord{flow(localIP, 45000, "198.51.100.151", 27015, 17, 1_200_000, 600_000_000, t0)}
+		},
+		want: want{typ: "Backdoor:EC2/DenialOfService.Udp", severity: 8, role: "ACTOR", count: 1, remote: "198.51.100.151", lport: 45000, rport: 27015, protocol: "UDP", direction: "OUTBOUND", first: t0, last: t0 + 60},
+		nearMiss: func() []ingest.FlowRecord {
+			return []ingest.FlowRecord{flow(localIP, 45000, "198.51.100.151", 27015, 17, 900_000, 450_000_000, t0)}
+		},
 	},
 	{
-		name:     "DenialOfService.UdpOnTcpPorts",
-		records:  func() []ingest.FlowRecord { return []ingest.FlowRecord{flow(localIP, 45000, "198.51.100.152", 80, 17, 600_000, 300_000_000, t0)} },
-		want:     want{typ: "Backdoor:EC2/DenialOfService.UdpOnTcpPorts", severity: 8, role: "ACTOR", count: 1, remote: "198.51.100.152", lport: 45000, rport: 80, protocol: "UDP", direction: "OUTBOUND", first: t0, last: t0 + 60},
-		nearMiss: func() []ingest.FlowRecord { return []ingest.FlowRecord{flow(localIP, 45000, "198.51.100.152", 443, 17, 600_000, 300_000_000, t0)} }, // QUIC
+		name: "DenialOfService.UdpOnTcpPorts",
+		records: func() []ingest.FlowRecord {
+			return []ingest.FlowRecord{flow(localIP, 45000, "198.51.100.152", 80, 17, 600_000, 300_000_000, t0)}
+		},
+		want: want{typ: "Backdoor:EC2/DenialOfService.UdpOnTcpPorts", severity: 8, role: "ACTOR", count: 1, remote: "198.51.100.152", lport: 45000, rport: 80, protocol: "UDP", direction: "OUTBOUND", first: t0, last: t0 + 60},
+		nearMiss: func() []ingest.FlowRecord {
+			return []ingest.FlowRecord{flow(localIP, 45000, "198.51.100.152", 443, 17, 600_000, 300_000_000, t0)}
+		}, // QUIC
 	},
 	{
-		name:     "DenialOfService.UnusualProtocol",
-		records:  func() []ingest.FlowRecord { return []ingest.FlowRecord{flow(localIP, 0, "198.51.100.153", 0, 47, 600_000, 36_000_000, t0)} },
-		want:     want{typ: "Backdoor:EC2/DenialOfService.UnusualProtocol", severity: 8, role: "ACTOR", count: 1, remote: "198.51.100.153", protocol: "GRE", direction: "OUTBOUND", first: t0, last: t0 + 60},
-		nearMiss: func() []ingest.FlowRecord { return []ingest.FlowRecord{flow(localIP, 0, "198.51.100.153", 0, 1, 600_000, 36_000_000, t0)} }, // ICMP
+		name: "DenialOfService.UnusualProtocol",
+		records: func() []ingest.FlowRecord {
+			return []ingest.FlowRecord{flow(localIP, 0, "198.51.100.153", 0, 47, 600_000, 36_000_000, t0)}
+		},
+		want: want{typ: "Backdoor:EC2/DenialOfService.UnusualProtocol", severity: 8, role: "ACTOR", count: 1, remote: "198.51.100.153", protocol: "GRE", direction: "OUTBOUND", first: t0, last: t0 + 60},
+		nearMiss: func() []ingest.FlowRecord {
+			return []ingest.FlowRecord{flow(localIP, 0, "198.51.100.153", 0, 1, 600_000, 36_000_000, t0)}
+		}, // ICMP
 	},
 	{
 		name: "DenialOfService.Dns",
@@ -251,8 +281,10 @@ var typeCases = []typeCase{
 			// Several records of one window add up.
 			return []ingest.FlowRecord{flow(localIP, 45000, "198.51.100.53", 53, 17, 300_000, 24_000_000, t0), flow(localIP, 45001, "198.51.100.53", 53, 17, 300_000, 24_000_000, t0+60)}
 		},
-		want:     want{typ: "Backdoor:EC2/DenialOfService.Dns", severity: 8, role: "ACTOR", count: 1, remote: "198.51.100.53", lport: 45001, rport: 53, protocol: "UDP", direction: "OUTBOUND", first: t0, last: t0 + 120},
-		nearMiss: func() []ingest.FlowRecord { return []ingest.FlowRecord{flow(localIP, 45000, "198.51.100.53", 53, 17, 400_000, 32_000_000, t0)} },
+		want: want{typ: "Backdoor:EC2/DenialOfService.Dns", severity: 8, role: "ACTOR", count: 1, remote: "198.51.100.53", lport: 45001, rport: 53, protocol: "UDP", direction: "OUTBOUND", first: t0, last: t0 + 120},
+		nearMiss: func() []ingest.FlowRecord {
+			return []ingest.FlowRecord{flow(localIP, 45000, "198.51.100.53", 53, 17, 400_000, 32_000_000, t0)}
+		},
 	},
 	{
 		name: "NetworkPortUnusual",
