@@ -332,21 +332,11 @@ func (a *Analysis) classify(d *detState, addr netip.Addr) class {
 func (a *Analysis) track(d *detState, rule int, k trackKey, it item, c *conn, role uint8) {
 	t := d.tracks[k]
 	if t == nil {
-		if len(d.tracks)+len(d.floods) >= a.e.opts.MaxTrackers {
-			if d.sizeAtExpire*2 > a.e.opts.MaxTrackers {
-				return
-			}
-			d.expire(a.e.th)
-			if len(d.tracks)+len(d.floods) >= a.e.opts.MaxTrackers {
-				return
-			}
+		if !d.open(a.e, k.ifc) {
+			return
 		}
 		t = &tracker{}
 		d.tracks[k] = t
-		if n := len(d.tracks) + len(d.floods); n > 2*d.sizeAtExpire && n > 4096 {
-			d.expire(a.e.th)
-			d.tracks[k] = t
-		}
 	}
 	fired, begin := t.add(it, c.start, &c.lite, Rules[rule].Threshold(&a.e.th))
 	if !fired {
@@ -361,6 +351,20 @@ func (a *Analysis) track(d *detState, rule int, k trackKey, it item, c *conn, ro
 		}
 	}
 	a.hit(d, rule, c, role, 1, begin, &first, "")
+}
+
+// open makes room for a new window of interface i: false when the
+// detector's or the interface's cap is reached even after expiry. Expiry
+// runs whenever the windows have doubled since the last one.
+func (d *detState) open(e *Engine, i *iface) bool {
+	if n := len(d.tracks) + len(d.floods); n > 2*d.sizeAtExpire && n > 4096 {
+		d.expire(e.th)
+	}
+	if len(d.tracks)+len(d.floods) >= e.opts.MaxTrackers || i.ntracks >= maxIfaceTracks {
+		return false
+	}
+	i.ntracks++
+	return true
 }
 
 // flood sums the packets the instance sends to one public host, by kind
@@ -389,7 +393,7 @@ func (a *Analysis) flood(d *detState, c *conn) {
 	k := trackKey{ifc: c.ifc, rule: uint8(rule), addr: c.remote, proto: r.Protocol}
 	f := d.floods[k]
 	if f == nil {
-		if len(d.tracks)+len(d.floods) >= a.e.opts.MaxTrackers {
+		if !d.open(a.e, k.ifc) {
 			return
 		}
 		f = &flood{}

@@ -12,13 +12,14 @@ import (
 
 // Bounds of one interface's baseline.
 const (
-	maxOwn        = 8    // addresses of the interface
-	maxPorts      = 256  // remote ports it has used
-	maxVolume     = 4096 // remote hosts whose bytes one volume window counts
-	smallItems    = 4    // a window's items held inline before a map
-	lateness      = 3600 // seconds a record may arrive late and still meet its window
-	ifaceRetain   = 30 * 24 * 3600
-	classCacheCap = 1 << 16
+	maxOwn         = 8     // addresses of the interface
+	maxPorts       = 256   // remote ports it has used
+	maxVolume      = 4096  // remote hosts whose bytes one volume window counts
+	maxIfaceTracks = 65536 // windows of one interface (a NAT instance's fan-out)
+	smallItems     = 4     // a window's items held inline before a map
+	lateness       = 3600  // seconds a record may arrive late and still meet its window
+	ifaceRetain    = 30 * 24 * 3600
+	classCacheCap  = 1 << 16
 )
 
 // detState is one detector's detection state.
@@ -68,6 +69,7 @@ type iface struct {
 	pending      [2]netip.Addr // the pair of a record whose side is unknown
 	firstSeen    int64         // the baseline learns from here
 	lastSeen     int64
+	ntracks      int                 // windows open (tracks and floods)
 	ports        map[portProto]int64 // remote ports used (opened by the instance), by first use
 	volWindow    int64               // the current volume window (start / window)
 	vol          map[netip.Addr]volume
@@ -263,26 +265,32 @@ func (d *detState) expire(th Thresholds) {
 	for k, t := range d.tracks {
 		if t.max < d.watermark-int64(Rules[k.rule].Threshold(&th).Window/time.Second)-lateness {
 			delete(d.tracks, k)
+			k.ifc.ntracks--
 		}
 	}
 	for k, f := range d.floods {
 		if f.Max < d.watermark-int64(Rules[k.rule].Threshold(&th).Window/time.Second)-lateness {
 			delete(d.floods, k)
+			k.ifc.ntracks--
 		}
 	}
+	gone := map[*iface]bool{}
 	for id, i := range d.ifaces {
 		if i.lastSeen < d.watermark-ifaceRetain {
 			delete(d.ifaces, id)
+			gone[i] = true
 			d.last = nil
-			for k := range d.tracks {
-				if k.ifc == i {
-					delete(d.tracks, k)
-				}
+		}
+	}
+	if len(gone) > 0 {
+		for k := range d.tracks {
+			if gone[k.ifc] {
+				delete(d.tracks, k)
 			}
-			for k := range d.floods {
-				if k.ifc == i {
-					delete(d.floods, k)
-				}
+		}
+		for k := range d.floods {
+			if gone[k.ifc] {
+				delete(d.floods, k)
 			}
 		}
 	}
@@ -475,6 +483,7 @@ func (d *detState) decode(b []byte) error {
 			}
 		}
 		d.tracks[k] = t
+		k.ifc.ntracks++
 	}
 	for _, fs := range s.Floods {
 		k, ok := key(fs.Key)
@@ -483,6 +492,7 @@ func (d *detState) decode(b []byte) error {
 		}
 		f := fs.F
 		d.floods[k] = &f
+		k.ifc.ntracks++
 	}
 	d.sizeAtExpire = len(d.tracks) + len(d.floods)
 	return nil
