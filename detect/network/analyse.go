@@ -48,6 +48,11 @@ func (a *Analysis) record(d *detState, r *ingest.FlowRecord) {
 	if r.LogStatus != ingest.FlowOK || r.Action == ingest.FlowActionNone || !r.SrcAddr.IsValid() || !r.DstAddr.IsValid() {
 		return // NODATA and SKIPDATA records carry no flow
 	}
+	if !r.SrcAddr.Unmap().Is4() || !r.DstAddr.Unmap().Is4() {
+		// GuardDuty's EC2 findings from flow logs do not cover IPv6
+		// traffic (the user guide's finding types table says so).
+		return
+	}
 	ifc := d.iface(r)
 	c := conn{ifc: ifc, r: r, start: r.Start, end: max(r.End, r.Start), blocked: r.Action == ingest.FlowActionReject}
 	c.lite = flowLite{Version: int8(r.Version), Src: r.SrcAddr, Dst: r.DstAddr, SrcPort: r.SrcPort, DstPort: r.DstPort, Proto: r.Protocol,

@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/guardpost/guardpost"
+	"github.com/guardpost/guardpost/detect"
 	"github.com/guardpost/guardpost/detect/network"
 	"github.com/guardpost/guardpost/ingest"
 )
@@ -67,6 +69,12 @@ func vpcPool(n int) []ingest.FlowRecord {
 func BenchmarkEngine(b *testing.B) {
 	const total, batch = 1_000_000, 4096
 	e := newEnv(b, network.Options{})
+	stateBytes := 0
+	e.engine = network.NewEngine(e.svc, e.managed, network.Options{LoadState: e.states.load,
+		Write: func(ctx context.Context, svc *guardpost.Service, out []detect.Findings, rep *detect.Report) error {
+			stateBytes = len(out[0].State[network.StateName])
+			return e.states.write(ctx, svc, out, rep)
+		}})
 	pool := vpcPool(1 << 16)
 	buf := make([]ingest.FlowRecord, batch)
 	ctx := context.Background()
@@ -97,4 +105,5 @@ func BenchmarkEngine(b *testing.B) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heapMiB")
+	b.ReportMetric(float64(stateBytes)/(1<<20), "stateMiB")
 }

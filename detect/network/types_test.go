@@ -400,3 +400,21 @@ func checkFinding(t *testing.T, f types.Finding, w want) {
 		t.Errorf("ports local %d remote %d, want %d %d", *c.LocalPortDetails.Port, *c.RemotePortDetails.Port, w.lport, w.rport)
 	}
 }
+
+// TestProbeSeverity: a probe of Elasticsearch's ports is High; IPv6
+// flows make no finding, as in GuardDuty.
+func TestProbeSeverity(t *testing.T) {
+	e := newEnv(t, network.Options{})
+	e.ingest(0, []ingest.FlowRecord{
+		flow(scannerIP, 61000, localIP, 9200, 6, 1, 44, t0),
+		flow(scannerIP, 61001, localIP, 9300, 6, 1, 44, t0+5),
+		flow("2001:db8::50", 61000, "fd00::5", 22, 6, 1, 64, t0),
+	})
+	fs := e.findings()
+	if len(fs) != 1 || *fs[0].Type != "Recon:EC2/PortProbeUnprotectedPort" || *fs[0].Severity != 8 || *fs[0].Service.Count != 2 {
+		t.Fatalf("findings %v", typesOf(fs))
+	}
+	if d := fs[0].Service.Action.PortProbeAction.PortProbeDetails; len(d) != 2 || *d[0].LocalPortDetails.Port != 9200 || *d[1].LocalPortDetails.Port != 9300 {
+		t.Fatalf("probe details %+v", d)
+	}
+}
