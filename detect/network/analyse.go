@@ -36,6 +36,7 @@ type conn struct {
 	lite          flowLite
 	instance      string
 	local, remote netip.Addr
+	l4, r4        ip4
 	lport, rport  uint16
 	outbound      bool // the instance opened the connection
 	egress        bool // the record's packets were sent by the instance
@@ -53,9 +54,10 @@ func (a *Analysis) record(d *detState, r *ingest.FlowRecord) {
 		// traffic (the user guide's finding types table says so).
 		return
 	}
+	src4, dst4 := toIP4(r.SrcAddr), toIP4(r.DstAddr)
 	ifc := d.iface(r)
 	c := conn{ifc: ifc, r: r, start: r.Start, end: max(r.End, r.Start), blocked: r.Action == ingest.FlowActionReject}
-	c.lite = flowLite{Version: int8(r.Version), Src: r.SrcAddr, Dst: r.DstAddr, SrcPort: r.SrcPort, DstPort: r.DstPort, Proto: r.Protocol,
+	c.lite = flowLite{Version: int8(r.Version), Src: src4, Dst: dst4, SrcPort: r.SrcPort, DstPort: r.DstPort, Proto: r.Protocol,
 		Action: uint8(r.Action), Packets: r.Packets, Bytes: r.Bytes, Start: r.Start, End: r.End}
 	if c.start > d.watermark {
 		d.watermark = c.start
@@ -69,15 +71,15 @@ func (a *Analysis) record(d *detState, r *ingest.FlowRecord) {
 	}
 	c.instance = a.instance(ifc, r)
 
-	c.egress = localIsSource(ifc, r)
+	c.egress = localIsSource(ifc, r, src4, dst4)
 	if c.egress {
-		c.local, c.remote, c.lport, c.rport = r.SrcAddr, r.DstAddr, r.SrcPort, r.DstPort
+		c.local, c.remote, c.lport, c.rport, c.l4, c.r4 = r.SrcAddr, r.DstAddr, r.SrcPort, r.DstPort, src4, dst4
 	} else {
-		c.local, c.remote, c.lport, c.rport = r.DstAddr, r.SrcAddr, r.DstPort, r.SrcPort
+		c.local, c.remote, c.lport, c.rport, c.l4, c.r4 = r.DstAddr, r.SrcAddr, r.DstPort, r.SrcPort, dst4, src4
 	}
 	c.outbound = senderOpened(r) == c.egress
 
-	cl := a.classify(d, c.remote)
+	cl := a.classify(d, c.r4, c.remote)
 	if cl.bits&cTrusted != 0 {
 		return // trusted IP sets suppress every finding about the address
 	}
@@ -128,17 +130,17 @@ func (a *Analysis) record(d *detState, r *ingest.FlowRecord) {
 			}
 			if len(ifc.ports) < maxPorts || c.rport == portSMTP {
 				ifc.ports[pp] = c.start
-				if learned && public(c.remote) && !commonPorts[c.rport] {
+				if learned && public(c.r4) && !commonPorts[c.rport] {
 					a.hit(d, rPortUnusual, &c, roleActor, 1, c.start, nil, "")
 				}
 			}
 		}
-		a.track(d, rPortscan, trackKey{ifc: ifc, rule: rPortscan, addr: c.remote}, item{p: c.rport}, &c, roleActor)
+		a.track(d, rPortscan, wkey(rPortscan, c.r4, 0, 0, false), item{p: c.rport}, &c, roleActor)
 		if c.blocked || r.Packets <= th.ProbePackets {
-			a.track(d, rPortSweep, trackKey{ifc: ifc, rule: rPortSweep, port: c.rport, proto: r.Protocol}, item{a: c.remote}, &c, roleActor)
+			a.track(d, rPortSweep, wkey(rPortSweep, 0, c.rport, r.Protocol, false), item{a: c.r4}, &c, roleActor)
 		}
 		if c.rport == portSMTP && r.Protocol == protoTCP {
-			a.track(d, rSpambot, trackKey{ifc: ifc, rule: rSpambot}, item{a: c.remote}, &c, roleActor)
+			a.track(d, rSpambot, wkey(rSpambot, 0, 0, 0, false), item{a: c.r4}, &c, roleActor)
 		}
 	}
 
@@ -163,11 +165,11 @@ func (a *Analysis) record(d *detState, r *ingest.FlowRecord) {
 			if c.outbound {
 				role = roleActor
 			}
-			a.track(d, rule, trackKey{ifc: ifc, rule: uint8(rule), addr: c.remote, out: c.outbound}, item{p: client}, &c, role)
+			a.track(d, rule, wkey(rule, c.r4, 0, 0, c.outbound), item{p: client}, &c, role)
 		}
 	}
 
-	if c.egress && c.outbound && public(c.remote) {
+	if c.egress && c.outbound && public(c.r4) {
 		a.flood(d, &c)
 	}
 	if c.egress {
@@ -219,36 +221,38 @@ func (a *Analysis) instance(ifc *iface, r *ingest.FlowRecord) string {
 // share is the interface's. Until one is known, a private address facing
 // a public one is the interface's, and otherwise the sender is taken to
 // be.
-func localIsSource(i *iface, r *ingest.FlowRecord) bool {
+func localIsSource(i *iface, r *ingest.FlowRecord, src, dst ip4) bool {
 	switch r.FlowDirection {
 	case ingest.FlowEgress:
-		i.learn(r.SrcAddr)
+		i.learn(src)
 		return true
 	case ingest.FlowIngress:
-		i.learn(r.DstAddr)
+		i.learn(dst)
 		return false
 	}
-	if i.owns(r.SrcAddr) {
+	if i.owns(src) {
 		return true
 	}
-	if i.owns(r.DstAddr) {
+	if i.owns(dst) {
 		return false
 	}
-	p := i.pending
-	inSrc := p[0] == r.SrcAddr || p[1] == r.SrcAddr
-	inDst := p[0] == r.DstAddr || p[1] == r.DstAddr
-	switch {
-	case inSrc && !inDst:
-		i.learn(r.SrcAddr)
-		i.pending = [2]netip.Addr{}
-		return true
-	case inDst && !inSrc:
-		i.learn(r.DstAddr)
-		i.pending = [2]netip.Addr{}
-		return false
+	if i.hasPending {
+		p := i.pending
+		inSrc := p[0] == src || p[1] == src
+		inDst := p[0] == dst || p[1] == dst
+		switch {
+		case inSrc && !inDst:
+			i.learn(src)
+			i.hasPending = false
+			return true
+		case inDst && !inSrc:
+			i.learn(dst)
+			i.hasPending = false
+			return false
+		}
 	}
-	i.pending = [2]netip.Addr{r.SrcAddr, r.DstAddr}
-	if sp, dp := private(r.SrcAddr), private(r.DstAddr); sp != dp {
+	i.pending, i.hasPending = [2]ip4{src, dst}, true
+	if sp, dp := private(src), private(dst); sp != dp {
 		return sp
 	}
 	return true
@@ -270,32 +274,23 @@ func senderOpened(r *ingest.FlowRecord) bool {
 	return r.SrcPort >= r.DstPort
 }
 
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
-
-// private reports whether a is an address of a private network (RFC 1918,
-// RFC 6598 shared space, IPv6 ULA, link-local).
-func private(a netip.Addr) bool {
-	a = a.Unmap()
-	return a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLoopback() || a.Is4() && cgnat.Contains(a)
+// private reports whether a is an address of a private network (RFC
+// 1918, RFC 6598 shared space, link-local, loopback).
+func private(a ip4) bool {
+	return a>>24 == 10 || a>>20 == 172<<4|1 || a>>16 == 192<<8|168 || a>>22 == 100<<2|1 ||
+		a>>16 == 169<<8|254 || a>>24 == 127
 }
 
-// public reports whether a is a routable address outside private networks.
-func public(a netip.Addr) bool {
-	return !private(a) && a.IsGlobalUnicast()
+// public reports whether a is a routable unicast address outside private
+// networks.
+func public(a ip4) bool {
+	return !private(a) && a>>24 != 0 && a>>28 < 14 && a != 1<<32-1
 }
 
 // classify returns what the intelligence in force for d says of a, once
 // per address per analysis.
-func (a *Analysis) classify(d *detState, addr netip.Addr) class {
-	addr = addr.Unmap()
-	var k4 uint32
-	if addr.Is4() {
-		b := addr.As4()
-		k4 = uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-		if c, ok := d.class4[k4]; ok {
-			return c
-		}
-	} else if c, ok := d.class6[addr]; ok {
+func (a *Analysis) classify(d *detState, k ip4, addr netip.Addr) class {
+	if c, ok := d.class[k]; ok {
 		return c
 	}
 	c := class{bits: cKnown}
@@ -318,30 +313,27 @@ func (a *Analysis) classify(d *detState, addr netip.Addr) class {
 			}
 		}
 	}
-	if addr.Is4() {
-		if len(d.class4) >= classCacheCap {
-			clear(d.class4)
-		}
-		d.class4[k4] = c
-	} else {
-		if len(d.class6) >= classCacheCap {
-			clear(d.class6)
-		}
-		d.class6[addr] = c
+	if len(d.class) >= classCacheCap {
+		clear(d.class)
 	}
+	d.class[k] = c
 	return c
 }
 
 // track counts an item in a rule's window and records an occurrence when
 // the window reaches the rule's threshold.
-func (a *Analysis) track(d *detState, rule int, k trackKey, it item, c *conn, role uint8) {
-	t := d.tracks[k]
+func (a *Analysis) track(d *detState, rule int, k uint64, it item, c *conn, role uint8) {
+	i := c.ifc
+	t := i.tracks[k]
 	if t == nil {
-		if !d.open(a.e, k.ifc) {
+		if !d.open(a.e, i) {
 			return
 		}
+		if i.tracks == nil {
+			i.tracks = map[uint64]*tracker{}
+		}
 		t = &tracker{}
-		d.tracks[k] = t
+		i.tracks[k] = t
 	}
 	fired, begin := t.add(it, c.start, &c.lite, Rules[rule].Threshold(&a.e.th))
 	if !fired {
@@ -362,13 +354,14 @@ func (a *Analysis) track(d *detState, rule int, k trackKey, it item, c *conn, ro
 // detector's or the interface's cap is reached even after expiry. Expiry
 // runs whenever the windows have doubled since the last one.
 func (d *detState) open(e *Engine, i *iface) bool {
-	if n := len(d.tracks) + len(d.floods); n > 2*d.sizeAtExpire && n > 4096 {
+	if d.nwin > 2*d.sizeAtExpire && d.nwin > 4096 {
 		d.expire(e.th)
 	}
-	if len(d.tracks)+len(d.floods) >= e.opts.MaxTrackers || i.ntracks >= maxIfaceTracks {
+	if d.nwin >= e.opts.MaxTrackers || i.ntracks >= maxIfaceTracks {
 		return false
 	}
 	i.ntracks++
+	d.nwin++
 	return true
 }
 
@@ -395,14 +388,18 @@ func (a *Analysis) flood(d *detState, c *conn) {
 	}
 	th := Rules[rule].Threshold(&a.e.th)
 	window := int64(th.Window / time.Second)
-	k := trackKey{ifc: c.ifc, rule: uint8(rule), addr: c.remote, proto: r.Protocol}
-	f := d.floods[k]
+	k := wkey(rule, c.r4, 0, r.Protocol, false)
+	i := c.ifc
+	f := i.floods[k]
 	if f == nil {
-		if !d.open(a.e, k.ifc) {
+		if !d.open(a.e, i) {
 			return
 		}
+		if i.floods == nil {
+			i.floods = map[uint64]*flood{}
+		}
 		f = &flood{}
-		d.floods[k] = f
+		i.floods[k] = f
 	}
 	if f.Packets == 0 || c.start >= f.Start+window || c.start < f.Start-lateness {
 		*f = flood{Start: c.start, First: c.lite}
@@ -445,18 +442,18 @@ func (a *Analysis) volume(d *detState, c *conn) {
 		clear(i.vol)
 		i.volWindow = w
 	}
-	v, ok := i.vol[c.remote]
+	v, ok := i.vol[c.r4]
 	if !ok && len(i.vol) >= maxVolume {
 		return
 	}
 	if i.vol == nil {
-		i.vol = map[netip.Addr]volume{}
+		i.vol = map[ip4]volume{}
 	}
 	v.Bytes += c.r.Bytes
 	fire := !v.Fired && v.Bytes > th.Volume.Count && float64(v.Bytes) > th.VolumeFactor*float64(i.volMax) &&
 		c.start-i.firstSeen >= int64(th.Learning/time.Second)
 	v.Fired = v.Fired || fire
-	i.vol[c.remote] = v
+	i.vol[c.r4] = v
 	if fire {
 		a.hit(d, rVolumeUnusual, c, roleActor, 1, c.start, nil, "")
 	}

@@ -270,9 +270,9 @@ func (o *occurrence) line(f flowLite) []byte {
 	b = append(b, ' ')
 	b = append(b, o.eni...)
 	b = append(b, ' ')
-	b = f.Src.Unmap().AppendTo(b)
+	b = f.Src.addr().AppendTo(b)
 	b = append(b, ' ')
-	b = f.Dst.Unmap().AppendTo(b)
+	b = f.Dst.addr().AppendTo(b)
 	for _, n := range [...]int64{int64(f.SrcPort), int64(f.DstPort)} {
 		b = append(b, ' ')
 		b = strconv.AppendInt(b, n, 10)

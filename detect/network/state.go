@@ -28,9 +28,8 @@ type detState struct {
 	detectorID string
 	ifaces     map[ifaceKey]*iface
 	last       *iface // the interface of the previous record: records come in runs
-	tracks     map[trackKey]*tracker
-	floods     map[trackKey]*flood
-	watermark  int64 // the latest record start seen
+	nwin       int    // windows open, over every interface
+	watermark  int64  // the latest record start seen
 	// durable is the encoded state of the last finished ingest (nil: none),
 	// which Abort returns to.
 	durable []byte
@@ -39,20 +38,31 @@ type detState struct {
 	// next runs when they have doubled.
 	sizeAtExpire int
 	// class caches what the threat intelligence says of remote addresses
-	// for one analysis (lists may change between analyses); IPv4 keys are
-	// the address as a number, the fast map.
-	class4 map[uint32]class
-	class6 map[netip.Addr]class
+	// for one analysis (lists may change between analyses).
+	class map[ip4]class
+}
+
+// ip4 is an IPv4 address as a number: the key of windows, volumes and
+// the intelligence cache (flow findings are IPv4 only), hashed and
+// compared as one word.
+type ip4 uint32
+
+func toIP4(a netip.Addr) ip4 {
+	b := a.Unmap().As4()
+	return ip4(b[0])<<24 | ip4(b[1])<<16 | ip4(b[2])<<8 | ip4(b[3])
+}
+
+func (x ip4) addr() netip.Addr {
+	return netip.AddrFrom4([4]byte{byte(x >> 24), byte(x >> 16), byte(x >> 8), byte(x)})
 }
 
 func newDetState(scope guardpost.Scope, detectorID string) *detState {
 	return &detState{scope: scope, detectorID: detectorID, ifaces: map[ifaceKey]*iface{},
-		tracks: map[trackKey]*tracker{}, floods: map[trackKey]*flood{}, class4: map[uint32]class{}, class6: map[netip.Addr]class{}}
+		class: map[ip4]class{}}
 }
 
 func (d *detState) resetCaches() {
-	clear(d.class4)
-	clear(d.class6)
+	clear(d.class)
 	for _, i := range d.ifaces {
 		i.resolved = false
 	}
@@ -65,15 +75,19 @@ type iface struct {
 	instance     string // resolved for the current analysis
 	resolved     bool
 	vpc, subnet  string
-	own          []netip.Addr
-	pending      [2]netip.Addr // the pair of a record whose side is unknown
-	firstSeen    int64         // the baseline learns from here
+	own          []ip4
+	pending      [2]ip4 // the pair of a record whose side is unknown
+	hasPending   bool
+	firstSeen    int64 // the baseline learns from here
 	lastSeen     int64
-	ntracks      int                 // windows open (tracks and floods)
-	ports        map[portProto]int64 // remote ports used (opened by the instance), by first use
-	volWindow    int64               // the current volume window (start / window)
-	vol          map[netip.Addr]volume
-	volMax       int64 // the largest bytes to one host in a finished window of the baseline
+	ntracks      int // windows open (tracks and floods)
+	// The interface's windows, by wkey.
+	tracks    map[uint64]*tracker
+	floods    map[uint64]*flood
+	ports     map[portProto]int64 // remote ports used (opened by the instance), by first use
+	volWindow int64               // the current volume window (start / window)
+	vol       map[ip4]volume
+	volMax    int64 // the largest bytes to one host in a finished window of the baseline
 }
 
 type portProto struct {
@@ -86,7 +100,7 @@ type volume struct {
 	Fired bool
 }
 
-func (i *iface) owns(a netip.Addr) bool {
+func (i *iface) owns(a ip4) bool {
 	for _, o := range i.own {
 		if o == a {
 			return true
@@ -95,26 +109,30 @@ func (i *iface) owns(a netip.Addr) bool {
 	return false
 }
 
-func (i *iface) learn(a netip.Addr) {
+func (i *iface) learn(a ip4) {
 	if !i.owns(a) && len(i.own) < maxOwn {
 		i.own = append(i.own, a)
 	}
 }
 
-// trackKey names a window: the rule, the interface and what the rule
-// counts within (a remote host, a remote port, a login port).
-type trackKey struct {
-	ifc   *iface
-	rule  uint8
-	addr  netip.Addr
-	port  uint16
-	proto int16
-	out   bool
+// wkey names a window of an interface: the rule and what the rule
+// counts within (a remote host, a remote port and protocol, a
+// direction), packed in one word so that the lookup every record makes
+// hashes and compares one word.
+func wkey(rule int, addr ip4, port uint16, proto int16, out bool) uint64 {
+	k := uint64(addr)<<32 | uint64(port)<<16 | uint64(uint8(proto))<<8 | uint64(rule)<<1
+	if out {
+		k |= 1
+	}
+	return k
 }
+
+// wkeyRule is the rule of a window key.
+func wkeyRule(k uint64) int { return int(k>>1) & 0x7f }
 
 // item is what a window counts distinct values of: a port or an address.
 type item struct {
-	a netip.Addr
+	a ip4
 	p uint16
 }
 
@@ -228,7 +246,7 @@ type flood struct {
 // account come from the interface it belongs to.
 type flowLite struct {
 	Version          int8
-	Src, Dst         netip.Addr
+	Src, Dst         ip4
 	SrcPort, DstPort uint16
 	Proto            int16
 	Action           uint8
@@ -262,39 +280,32 @@ const (
 // (a window prunes its stale items before deciding), so when expiry runs
 // does not change the findings.
 func (d *detState) expire(th Thresholds) {
-	for k, t := range d.tracks {
-		if t.max < d.watermark-int64(Rules[k.rule].Threshold(&th).Window/time.Second)-lateness {
-			delete(d.tracks, k)
-			k.ifc.ntracks--
-		}
+	since := func(k uint64) int64 {
+		return d.watermark - int64(Rules[wkeyRule(k)].Threshold(&th).Window/time.Second) - lateness
 	}
-	for k, f := range d.floods {
-		if f.Max < d.watermark-int64(Rules[k.rule].Threshold(&th).Window/time.Second)-lateness {
-			delete(d.floods, k)
-			k.ifc.ntracks--
-		}
-	}
-	gone := map[*iface]bool{}
 	for id, i := range d.ifaces {
 		if i.lastSeen < d.watermark-ifaceRetain {
 			delete(d.ifaces, id)
-			gone[i] = true
+			d.nwin -= i.ntracks
 			d.last = nil
+			continue
 		}
-	}
-	if len(gone) > 0 {
-		for k := range d.tracks {
-			if gone[k.ifc] {
-				delete(d.tracks, k)
+		for k, t := range i.tracks {
+			if t.max < since(k) {
+				delete(i.tracks, k)
+				i.ntracks--
+				d.nwin--
 			}
 		}
-		for k := range d.floods {
-			if gone[k.ifc] {
-				delete(d.floods, k)
+		for k, f := range i.floods {
+			if f.Max < since(k) {
+				delete(i.floods, k)
+				i.ntracks--
+				d.nwin--
 			}
 		}
 	}
-	d.sizeAtExpire = len(d.tracks) + len(d.floods)
+	d.sizeAtExpire = d.nwin
 }
 
 // The serialised state: plain exported structs for encoding/gob, with
@@ -304,14 +315,15 @@ type (
 		Version   int
 		Watermark int64
 		Ifaces    []ifaceSnap
-		Tracks    []trackSnap
-		Floods    []floodSnap
 	}
 	ifaceSnap struct {
 		ENI, Account, VPC, Subnet string
-		Own                       []netip.Addr
-		Pending                   [2]netip.Addr
+		Own                       []ip4
+		Pending                   [2]ip4
+		HasPending                bool
 		FirstSeen, LastSeen       int64
+		Tracks                    []trackSnap
+		Floods                    []floodSnap
 		Ports                     []portSnap
 		VolWindow, VolMax         int64
 		Vol                       []volSnap
@@ -321,35 +333,27 @@ type (
 		First int64
 	}
 	volSnap struct {
-		Addr netip.Addr
+		Addr ip4
 		V    volume
 	}
-	keySnap struct {
-		Iface int
-		Rule  uint8
-		Addr  netip.Addr
-		Port  uint16
-		Proto int16
-		Out   bool
-	}
 	trackSnap struct {
-		Key   keySnap
+		Key   uint64
 		Items []itemSnap
 		Max   int64
 		First flowLite
 	}
 	itemSnap struct {
-		A  netip.Addr
+		A  ip4
 		P  uint16
 		TS int64
 	}
 	floodSnap struct {
-		Key keySnap
+		Key uint64
 		F   flood
 	}
 )
 
-const stateVersion = 1
+const stateVersion = 2
 
 // encode serialises the state in a canonical order (the same state gives
 // the same bytes).
@@ -362,11 +366,9 @@ func (d *detState) encode() ([]byte, error) {
 	sort.Slice(ids, func(a, b int) bool {
 		return ids[a].account < ids[b].account || ids[a].account == ids[b].account && ids[a].eni < ids[b].eni
 	})
-	index := make(map[*iface]int, len(ids))
-	for n, id := range ids {
+	for _, id := range ids {
 		i := d.ifaces[id]
-		index[i] = n
-		is := ifaceSnap{ENI: i.eni, Account: i.account, VPC: i.vpc, Subnet: i.subnet, Own: i.own, Pending: i.pending,
+		is := ifaceSnap{ENI: i.eni, Account: i.account, VPC: i.vpc, Subnet: i.subnet, Own: i.own, Pending: i.pending, HasPending: i.hasPending,
 			FirstSeen: i.firstSeen, LastSeen: i.lastSeen, VolWindow: i.volWindow, VolMax: i.volMax}
 		for p, first := range i.ports {
 			is.Ports = append(is.Ports, portSnap{p, first})
@@ -378,58 +380,36 @@ func (d *detState) encode() ([]byte, error) {
 		for a, v := range i.vol {
 			is.Vol = append(is.Vol, volSnap{a, v})
 		}
-		sort.Slice(is.Vol, func(a, b int) bool { return is.Vol[a].Addr.Less(is.Vol[b].Addr) })
+		sort.Slice(is.Vol, func(a, b int) bool { return is.Vol[a].Addr < is.Vol[b].Addr })
+		for k, t := range i.tracks {
+			ts := trackSnap{Key: k, Max: t.max, First: t.first}
+			if t.items != nil {
+				for it, at := range t.items {
+					ts.Items = append(ts.Items, itemSnap{it.a, it.p, at})
+				}
+			} else {
+				for n := 0; n < t.n; n++ {
+					ts.Items = append(ts.Items, itemSnap{t.small[n].a, t.small[n].p, t.ts[n]})
+				}
+			}
+			sort.Slice(ts.Items, func(a, b int) bool {
+				x, y := ts.Items[a], ts.Items[b]
+				return x.A < y.A || x.A == y.A && x.P < y.P
+			})
+			is.Tracks = append(is.Tracks, ts)
+		}
+		sort.Slice(is.Tracks, func(a, b int) bool { return is.Tracks[a].Key < is.Tracks[b].Key })
+		for k, f := range i.floods {
+			is.Floods = append(is.Floods, floodSnap{k, *f})
+		}
+		sort.Slice(is.Floods, func(a, b int) bool { return is.Floods[a].Key < is.Floods[b].Key })
 		s.Ifaces = append(s.Ifaces, is)
 	}
-	key := func(k trackKey) keySnap {
-		return keySnap{Iface: index[k.ifc], Rule: k.rule, Addr: k.addr, Port: k.port, Proto: k.proto, Out: k.out}
-	}
-	for k, t := range d.tracks {
-		ts := trackSnap{Key: key(k), Max: t.max, First: t.first}
-		if t.items != nil {
-			for it, at := range t.items {
-				ts.Items = append(ts.Items, itemSnap{it.a, it.p, at})
-			}
-		} else {
-			for n := 0; n < t.n; n++ {
-				ts.Items = append(ts.Items, itemSnap{t.small[n].a, t.small[n].p, t.ts[n]})
-			}
-		}
-		sort.Slice(ts.Items, func(a, b int) bool {
-			x, y := ts.Items[a], ts.Items[b]
-			if x.A != y.A {
-				return x.A.Less(y.A)
-			}
-			return x.P < y.P
-		})
-		s.Tracks = append(s.Tracks, ts)
-	}
-	sort.Slice(s.Tracks, func(a, b int) bool { return keyLess(s.Tracks[a].Key, s.Tracks[b].Key) })
-	for k, f := range d.floods {
-		s.Floods = append(s.Floods, floodSnap{key(k), *f})
-	}
-	sort.Slice(s.Floods, func(a, b int) bool { return keyLess(s.Floods[a].Key, s.Floods[b].Key) })
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(&s); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
-}
-
-func keyLess(x, y keySnap) bool {
-	switch {
-	case x.Iface != y.Iface:
-		return x.Iface < y.Iface
-	case x.Rule != y.Rule:
-		return x.Rule < y.Rule
-	case x.Addr != y.Addr:
-		return x.Addr.Less(y.Addr)
-	case x.Port != y.Port:
-		return x.Port < y.Port
-	case x.Proto != y.Proto:
-		return x.Proto < y.Proto
-	}
-	return !x.Out && y.Out
 }
 
 // decode loads a serialised state (nil or empty: nothing).
@@ -445,56 +425,47 @@ func (d *detState) decode(b []byte) error {
 		return errStateVersion
 	}
 	d.watermark = s.Watermark
-	list := make([]*iface, len(s.Ifaces))
-	for n, is := range s.Ifaces {
-		i := &iface{eni: is.ENI, account: is.Account, vpc: is.VPC, subnet: is.Subnet, own: is.Own, pending: is.Pending,
+	for _, is := range s.Ifaces {
+		i := &iface{eni: is.ENI, account: is.Account, vpc: is.VPC, subnet: is.Subnet, own: is.Own, pending: is.Pending, hasPending: is.HasPending,
 			firstSeen: is.FirstSeen, lastSeen: is.LastSeen, volWindow: is.VolWindow, volMax: is.VolMax,
-			ports: make(map[portProto]int64, len(is.Ports)), vol: make(map[netip.Addr]volume, len(is.Vol))}
+			ports: make(map[portProto]int64, len(is.Ports)), vol: make(map[ip4]volume, len(is.Vol)),
+			tracks: make(map[uint64]*tracker, len(is.Tracks)), floods: make(map[uint64]*flood, len(is.Floods))}
 		for _, p := range is.Ports {
 			i.ports[p.P] = p.First
 		}
 		for _, v := range is.Vol {
 			i.vol[v.Addr] = v.V
 		}
-		list[n] = i
+		for _, ts := range is.Tracks {
+			if wkeyRule(ts.Key) >= nRules || Rules[wkeyRule(ts.Key)].Threshold == nil {
+				return errStateVersion
+			}
+			t := &tracker{max: ts.Max, first: ts.First}
+			if len(ts.Items) > smallItems {
+				t.items = make(map[item]int64, len(ts.Items))
+				for _, it := range ts.Items {
+					t.items[item{it.A, it.P}] = it.TS
+				}
+			} else {
+				for _, it := range ts.Items {
+					t.small[t.n], t.ts[t.n] = item{it.A, it.P}, it.TS
+					t.n++
+				}
+			}
+			i.tracks[ts.Key] = t
+		}
+		for _, fs := range is.Floods {
+			if wkeyRule(fs.Key) >= nRules || Rules[wkeyRule(fs.Key)].Threshold == nil {
+				return errStateVersion
+			}
+			f := fs.F
+			i.floods[fs.Key] = &f
+		}
+		i.ntracks = len(i.tracks) + len(i.floods)
+		d.nwin += i.ntracks
 		d.ifaces[ifaceKey{i.account, i.eni}] = i
 	}
-	key := func(k keySnap) (trackKey, bool) {
-		if k.Iface < 0 || k.Iface >= len(list) || int(k.Rule) >= nRules {
-			return trackKey{}, false
-		}
-		return trackKey{ifc: list[k.Iface], rule: k.Rule, addr: k.Addr, port: k.Port, proto: k.Proto, out: k.Out}, true
-	}
-	for _, ts := range s.Tracks {
-		k, ok := key(ts.Key)
-		if !ok {
-			return errStateVersion
-		}
-		t := &tracker{max: ts.Max, first: ts.First}
-		if len(ts.Items) > smallItems {
-			t.items = make(map[item]int64, len(ts.Items))
-			for _, it := range ts.Items {
-				t.items[item{it.A, it.P}] = it.TS
-			}
-		} else {
-			for _, it := range ts.Items {
-				t.small[t.n], t.ts[t.n] = item{it.A, it.P}, it.TS
-				t.n++
-			}
-		}
-		d.tracks[k] = t
-		k.ifc.ntracks++
-	}
-	for _, fs := range s.Floods {
-		k, ok := key(fs.Key)
-		if !ok {
-			return errStateVersion
-		}
-		f := fs.F
-		d.floods[k] = &f
-		k.ifc.ntracks++
-	}
-	d.sizeAtExpire = len(d.tracks) + len(d.floods)
+	d.sizeAtExpire = d.nwin
 	return nil
 }
 
