@@ -135,8 +135,13 @@ func (a *Analysis) record(d *detState, r *ingest.FlowRecord) {
 				}
 			}
 		}
-		a.track(d, rPortscan, wkey(rPortscan, c.r4, 0, 0, false), item{p: c.rport}, &c, roleActor)
-		if c.blocked || r.Packets <= th.ProbePackets {
+		// Scans and sweeps are TCP's: UDP fan-out is mostly benign (a
+		// traceroute walks 33434 and up, a recursive resolver asks many
+		// servers on 53).
+		if r.Protocol == protoTCP {
+			a.track(d, rPortscan, wkey(rPortscan, c.r4, 0, 0, false), item{p: c.rport}, &c, roleActor)
+		}
+		if r.Protocol == protoTCP && (c.blocked || r.Packets <= th.ProbePackets) {
 			a.track(d, rPortSweep, wkey(rPortSweep, 0, c.rport, r.Protocol, false), item{a: c.r4}, &c, roleActor)
 		}
 		if c.rport == portSMTP && r.Protocol == protoTCP {
