@@ -20,8 +20,9 @@ import (
 // benign is ordinary traffic of a small VPC over days (3 when scale is
 // 1): a web server answering 5,000 clients, an application server
 // fetching from a CDN, a database server with a nightly backup to a
-// remote host, everyone asking the VPC resolver and the time service,
-// and three failed SSH logins. None of it is a finding.
+// remote host, everyone asking the VPC resolver and the time service, a
+// traceroute, a server resolving names itself, and three failed SSH
+// logins. None of it is a finding.
 func benign(scale int, days int) []ingest.FlowRecord {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var out []ingest.FlowRecord
@@ -77,6 +78,15 @@ func benign(scale int, days int) []ingest.FlowRecord {
 		for part := int64(0); part < 10; part++ {
 			pair(db, dbIP, uint16(40000+part), "198.51.100.250", 443, 6, 3_600_000, 5_000_000_000, at+part*60)
 		}
+	}
+	// A traceroute from the application server (UDP, a port a probe),
+	// and the database server resolving on its own: one-packet UDP
+	// queries to 500 name servers.
+	for i := 0; i < 90; i++ {
+		add(app, appIP, uint16(45000+i), "198.51.100.33", uint16(33434+i), 17, 1, 60, t0+3600+int64(i/3))
+	}
+	for i := 0; i < 500; i++ {
+		pair(db, dbIP, uint16(32768+rng.IntN(28000)), fmt.Sprintf("192.0.2.%d", i%250), 53, 17, 1, 120, t0+5000+int64(i))
 	}
 	// Three failed SSH logins on the web server.
 	for i := 0; i < 3; i++ {
