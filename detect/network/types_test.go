@@ -9,6 +9,7 @@ import (
 
 	"github.com/guardpost/guardpost/detect/network"
 	"github.com/guardpost/guardpost/ingest"
+	"github.com/guardpost/guardpost/samples"
 )
 
 // want is what the finding of a fixture must say.
@@ -416,5 +417,31 @@ func TestProbeSeverity(t *testing.T) {
 	}
 	if d := fs[0].Service.Action.PortProbeAction.PortProbeDetails; len(d) != 2 || *d[0].LocalPortDetails.Port != 9200 || *d[1].LocalPortDetails.Port != 9300 {
 		t.Fatalf("probe details %+v", d)
+	}
+}
+
+// TestRulesTable: every row is a GuardDuty EC2 finding type at the
+// catalogue's default severity (the user guide's), listed once, with a
+// trigger, wording and, for windowed families, a threshold.
+func TestRulesTable(t *testing.T) {
+	cat := samples.New()
+	seen := map[string]bool{}
+	for _, r := range network.Rules {
+		if seen[r.Type] {
+			t.Errorf("%s listed twice", r.Type)
+		}
+		seen[r.Type] = true
+		if sev, ok := cat.Severity(r.Type); !ok || sev != r.Severity {
+			t.Errorf("%s: severity %v, the catalogue has %v (known %v)", r.Type, r.Severity, sev, ok)
+		}
+		if r.Trigger == "" || r.Title == "" || r.Description == "" {
+			t.Errorf("%s: incomplete row", r.Type)
+		}
+		if r.Threshold != nil {
+			th := network.DefaultThresholds()
+			if w := r.Threshold(&th); w.Count <= 0 || w.Window <= 0 {
+				t.Errorf("%s: threshold %+v", r.Type, w)
+			}
+		}
 	}
 }
