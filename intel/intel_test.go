@@ -299,3 +299,26 @@ func TestCIDRSetIPv6Blocks(t *testing.T) {
 		t.Error("an address below every range is contained")
 	}
 }
+
+// TestTestDomains: GuardDuty's test domains match their category with no
+// list loaded, the most specific name deciding.
+func TestTestDomains(t *testing.T) {
+	m := NewManaged()
+	for name, want := range map[string]string{
+		"guarddutyc2activityb.com":              CommandAndControl,
+		"c2.guarddutyc2activityb.com.":          CommandAndControl,
+		"crypto.guarddutyc2activityb.com":       Cryptocurrency,
+		"x.crypto.guarddutyc2activityb.com":     Cryptocurrency,
+		"GuardDutyDropPointActivity.com":        DropPoint,
+		"www.guarddutyblackholeactivity.com":    Blackhole,
+		"guarddutyphishingactivity.com":         Phishing,
+		"guarddutydgaactivity.com":              DGA,
+		"notguarddutyc2activityb.com":           "",
+		"guarddutyc2activityb.com.evil.example": "",
+	} {
+		got := m.MatchDomain(name)
+		if want == "" && len(got) != 0 || want != "" && (len(got) != 1 || got[0] != want) {
+			t.Errorf("%s: %v, want %q", name, got, want)
+		}
+	}
+}

@@ -41,9 +41,18 @@ var Categories = []string{TorExit, TorRelay, MaliciousIP, Scanner, Cryptocurrenc
 // TestDomains are GuardDuty's documented test domains, which match their
 // category with no list at all so that a pipeline can be checked end to
 // end as against AWS: the user guide's Backdoor:EC2/C&CActivity.B!DNS
-// description names guarddutyc2activityb.com.
+// description names guarddutyc2activityb.com, and AWS's
+// amazon-guardduty-tester (lib/common/testResources/definitions.json)
+// queries the others for the finding types of their categories. The most
+// specific name wins: crypto.guarddutyc2activityb.com is cryptocurrency,
+// not command and control.
 var TestDomains = map[string]string{
-	"guarddutyc2activityb.com": CommandAndControl,
+	"guarddutyc2activityb.com":        CommandAndControl,
+	"crypto.guarddutyc2activityb.com": Cryptocurrency,
+	"guarddutydroppointactivity.com":  DropPoint,
+	"guarddutyblackholeactivity.com":  Blackhole,
+	"guarddutyphishingactivity.com":   Phishing,
+	"guarddutydgaactivity.com":        DGA,
 }
 
 // Managed holds the managed categories and swaps them atomically when the
