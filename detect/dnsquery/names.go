@@ -160,11 +160,10 @@ func stats(s string) labelStats {
 			st.n++
 			st.digits++
 			freq[26+c-'0']++
-			if prev != 0 {
-				st.logP += float64(bigramLogP[prev][0])
-				st.pairs++
-			}
-			prev, run = 0, 0
+			// Digits are transparent to the letter pairs (the letters
+			// around them pair up: x7hq scores as xhq), so that mixing
+			// digits in does not make a label look more like words.
+			run = 0
 			if prevKind == 'a' {
 				st.switches++
 			}
@@ -227,10 +226,10 @@ type DGAModel struct {
 }
 
 // Score returns the label's DGA score: the mean surprise of its letter
-// pairs, plus 0.4 for a run of five or more consonants, plus 0.15 per
-// letter/digit alternation beyond the first (a version number or a year
-// alternates once), less 0.5 when vowels make up a third or more of the
-// letters (pronounceable).
+// pairs (digits skipped), plus 0.15 per change between letters and digits
+// beyond the second (a version number or a year changes once or twice),
+// plus 0.4 for a run of five or more consonants, less 0.5 when vowels
+// make up a third or more of the letters (pronounceable).
 func (m DGAModel) Score(label string) float64 {
 	st := stats(label)
 	return st.dgaScore()
@@ -238,11 +237,11 @@ func (m DGAModel) Score(label string) float64 {
 
 func (st *labelStats) dgaScore() float64 {
 	s := st.surprise()
+	if st.switches > 2 {
+		s += 0.15 * float64(st.switches-2)
+	}
 	if st.maxCons >= 5 {
 		s += 0.4
-	}
-	if st.switches > 1 {
-		s += 0.15 * float64(st.switches-1)
 	}
 	if st.letters > 0 && 3*st.vowels >= st.letters {
 		s -= 0.5
