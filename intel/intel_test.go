@@ -322,3 +322,31 @@ func TestTestDomains(t *testing.T) {
 		}
 	}
 }
+
+// TestDomainCategories: the bit set answers as MatchDomain does, lists
+// and test domains alike.
+func TestDomainCategories(t *testing.T) {
+	dir := t.TempDir()
+	for c, body := range map[string]string{Phishing: "login-verify.example\n", DGA: "login-verify.example\nx7hq2.example\n", Cryptocurrency: "pool.example\n"} {
+		if err := os.WriteFile(filepath.Join(dir, c+".txt"), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := NewManaged()
+	if _, err := m.Load(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"login-verify.example", "a.login-verify.example.", "x7hq2.example", "pool.example", "eu.pool.example",
+		"example", "crypto.guarddutyc2activityb.com", "c2.guarddutyc2activityb.com", "guarddutydgaactivity.com", "other.example"} {
+		var want uint32
+		for _, c := range m.MatchDomain(name) {
+			want |= 1 << slices.Index(Categories, c)
+		}
+		if got := m.DomainCategories(name); got != want {
+			t.Errorf("%s: %b, MatchDomain says %b", name, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { m.DomainCategories("a.b.login-verify.example") }); n != 0 {
+		t.Errorf("%v allocations per lookup", n)
+	}
+}

@@ -203,9 +203,7 @@ func (a *Analysis) analyse(w *work, r *ingest.DNSQuery, f *facts) {
 		_, f.freeZone = freeZones[f.domain[i+1:]]
 	}
 	if m := a.e.managed; m != nil {
-		for _, c := range m.MatchDomain(r.Name) {
-			f.cats |= categoryBit(c)
-		}
+		f.cats = m.DomainCategories(r.Name)
 	}
 	if l, ok := a.e.svc.ThreatListDomain(w.scope, w.detector, r.Name); ok {
 		f.customList = l.ListName
