@@ -1,10 +1,11 @@
 package dnsquery
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -133,7 +134,7 @@ func (s *state) observe(cfg *Config, b Burst, key string, h uint64, t int64) bur
 	w := s.Windows[key]
 	if w == nil {
 		if len(s.Windows) >= cfg.MaxWindows {
-			s.evict()
+			s.evict(cfg)
 		}
 		w = &window{}
 		s.Windows[key] = w
@@ -179,17 +180,43 @@ func (s *state) observe(cfg *Config, b Burst, key string, h uint64, t int64) bur
 	return burstHit{hit: true, count: n, first: first}
 }
 
-// evict drops the window least recently active (ties: the smallest key),
-// making room under MaxWindows.
-func (s *state) evict() {
-	var victim string
-	var last int64
+// evict makes room under MaxWindows: it drops the expired windows and,
+// if that is not enough, the least recently active tenth (ties: the
+// smallest key), so that a stream of new keys costs a sort per tenth of
+// the cap, not a scan per key.
+func (s *state) evict(cfg *Config) {
+	s.sweep(cfg)
+	if len(s.Windows) < cfg.MaxWindows {
+		return
+	}
+	type aged struct {
+		key  string
+		last int64
+	}
+	all := make([]aged, 0, len(s.Windows))
 	for k, w := range s.Windows {
-		if victim == "" || w.Last < last || w.Last == last && k < victim {
-			victim, last = k, w.Last
+		all = append(all, aged{k, w.Last})
+	}
+	slices.SortFunc(all, func(a, b aged) int {
+		if a.last != b.last {
+			return cmp.Compare(a.last, b.last)
+		}
+		return strings.Compare(a.key, b.key)
+	})
+	for _, a := range all[:max(1, len(all)/10)] {
+		delete(s.Windows, a.key)
+	}
+}
+
+// sweep drops the windows whose last query is older than the longest
+// window before the latest event time, unless a burst keeps them active.
+func (s *state) sweep(cfg *Config) {
+	span := int64(max(cfg.DGABurst.Window, cfg.ExfilBurst.Window))
+	for k, w := range s.Windows {
+		if w.Last < s.Watermark-span && w.Active < s.Watermark {
+			delete(s.Windows, k)
 		}
 	}
-	delete(s.Windows, victim)
 }
 
 // tick counts one analysed record at event time t and sweeps the expired
@@ -199,15 +226,8 @@ func (s *state) tick(cfg *Config, t int64) {
 		s.Watermark = t
 	}
 	s.Records++
-	if s.Records%sweepEvery != 0 {
-		return
-	}
-	span := int64(max(cfg.DGABurst.Window, cfg.ExfilBurst.Window))
-	for _, k := range slices.Collect(maps.Keys(s.Windows)) {
-		w := s.Windows[k]
-		if w.Last < s.Watermark-span && w.Active < s.Watermark {
-			delete(s.Windows, k)
-		}
+	if s.Records%sweepEvery == 0 {
+		s.sweep(cfg)
 	}
 }
 
