@@ -3,9 +3,9 @@ package dnsquery
 import (
 	"context"
 	"os"
-	"syscall"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"testing"
 
 	"github.com/guardpost/guardpost/intel"
