@@ -144,7 +144,6 @@ func (a *Analysis) workFor(ctx context.Context, scope guardpost.Scope, detectorI
 // facts are what the rules ask of one query, computed once.
 type facts struct {
 	rec        *ingest.DNSQuery
-	name       string
 	domain     string // registered domain
 	cats       uint32 // managed categories holding the name (bit per intel.Categories index)
 	test       string // the reputation test name the query is, or is under
@@ -195,7 +194,7 @@ func (a *Analysis) analyse(w *work, r *ingest.DNSQuery, f *facts) {
 	cfg := &a.e.cfg
 	t := r.Time.UnixNano()
 	w.st.tick(cfg, t)
-	*f = facts{rec: r, name: r.Name}
+	*f = facts{rec: r}
 	f.test = testName(r.Name)
 	var label string
 	f.domain, label = registered(r.Name)

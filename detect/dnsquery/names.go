@@ -74,16 +74,6 @@ var freeZones = map[string]struct{}{
 	"trycloudflare.com": {},
 }
 
-// inFreeZone reports whether name is under one of freeZones.
-func inFreeZone(name string) bool {
-	d, _ := registered(name)
-	if i := strings.IndexByte(d, '.'); i >= 0 {
-		_, ok := freeZones[d[i+1:]]
-		return ok
-	}
-	return false
-}
-
 // exemptParents are the registered domains whose subdomains carry hashes
 // or encoded data by design, which the exfiltration model never counts:
 // AWS's own names (bucket, endpoint and load balancer hostnames), CDNs,
