@@ -299,3 +299,54 @@ func TestCIDRSetIPv6Blocks(t *testing.T) {
 		t.Error("an address below every range is contained")
 	}
 }
+
+// TestTestDomains: GuardDuty's test domains match their category with no
+// list loaded, the most specific name deciding.
+func TestTestDomains(t *testing.T) {
+	m := NewManaged()
+	for name, want := range map[string]string{
+		"guarddutyc2activityb.com":              CommandAndControl,
+		"c2.guarddutyc2activityb.com.":          CommandAndControl,
+		"crypto.guarddutyc2activityb.com":       Cryptocurrency,
+		"x.crypto.guarddutyc2activityb.com":     Cryptocurrency,
+		"GuardDutyDropPointActivity.com":        DropPoint,
+		"www.guarddutyblackholeactivity.com":    Blackhole,
+		"guarddutyphishingactivity.com":         Phishing,
+		"guarddutydgaactivity.com":              DGA,
+		"notguarddutyc2activityb.com":           "",
+		"guarddutyc2activityb.com.evil.example": "",
+	} {
+		got := m.MatchDomain(name)
+		if want == "" && len(got) != 0 || want != "" && (len(got) != 1 || got[0] != want) {
+			t.Errorf("%s: %v, want %q", name, got, want)
+		}
+	}
+}
+
+// TestDomainCategories: the bit set answers as MatchDomain does, lists
+// and test domains alike.
+func TestDomainCategories(t *testing.T) {
+	dir := t.TempDir()
+	for c, body := range map[string]string{Phishing: "login-verify.example\n", DGA: "login-verify.example\nx7hq2.example\n", Cryptocurrency: "pool.example\n"} {
+		if err := os.WriteFile(filepath.Join(dir, c+".txt"), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := NewManaged()
+	if _, err := m.Load(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"login-verify.example", "a.login-verify.example.", "x7hq2.example", "pool.example", "eu.pool.example",
+		"example", "crypto.guarddutyc2activityb.com", "c2.guarddutyc2activityb.com", "guarddutydgaactivity.com", "other.example"} {
+		var want uint32
+		for _, c := range m.MatchDomain(name) {
+			want |= 1 << slices.Index(Categories, c)
+		}
+		if got := m.DomainCategories(name); got != want {
+			t.Errorf("%s: %b, MatchDomain says %b", name, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { m.DomainCategories("a.b.login-verify.example") }); n != 0 {
+		t.Errorf("%v allocations per lookup", n)
+	}
+}

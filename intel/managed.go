@@ -41,9 +41,18 @@ var Categories = []string{TorExit, TorRelay, MaliciousIP, Scanner, Cryptocurrenc
 // TestDomains are GuardDuty's documented test domains, which match their
 // category with no list at all so that a pipeline can be checked end to
 // end as against AWS: the user guide's Backdoor:EC2/C&CActivity.B!DNS
-// description names guarddutyc2activityb.com.
+// description names guarddutyc2activityb.com, and AWS's
+// amazon-guardduty-tester (lib/common/testResources/definitions.json)
+// queries the others for the finding types of their categories. The most
+// specific name wins: crypto.guarddutyc2activityb.com is cryptocurrency,
+// not command and control.
 var TestDomains = map[string]string{
-	"guarddutyc2activityb.com": CommandAndControl,
+	"guarddutyc2activityb.com":        CommandAndControl,
+	"crypto.guarddutyc2activityb.com": Cryptocurrency,
+	"guarddutydroppointactivity.com":  DropPoint,
+	"guarddutyblackholeactivity.com":  Blackhole,
+	"guarddutyphishingactivity.com":   Phishing,
+	"guarddutydgaactivity.com":        DGA,
 }
 
 // Managed holds the managed categories and swaps them atomically when the
@@ -56,6 +65,66 @@ type managedSnapshot struct {
 	lists  map[string]*Matcher
 	mtimes map[string]time.Time
 	sizes  map[string]int64
+	// domains holds every category's domains with the categories that
+	// list each (bit i: Categories[i]), so that DomainCategories looks a
+	// name up once per label instead of once per label and category.
+	// The keys are the category sets' own strings.
+	domains map[string]uint32
+}
+
+// categoryIndex is each category's bit position (Categories order).
+var categoryIndex = func() map[string]int {
+	m := map[string]int{}
+	for i, c := range Categories {
+		m[c] = i
+	}
+	return m
+}()
+
+// indexDomains builds managedSnapshot.domains.
+func indexDomains(lists map[string]*Matcher) map[string]uint32 {
+	n := 0
+	for _, l := range lists {
+		n += l.Domains.Len()
+	}
+	idx := make(map[string]uint32, n)
+	for c, l := range lists {
+		if l.Domains == nil {
+			continue
+		}
+		for d := range l.Domains.m {
+			idx[d] |= 1 << categoryIndex[c]
+		}
+	}
+	return idx
+}
+
+// DomainCategories is MatchDomain as a bit set (bit i: Categories[i]),
+// without allocating: one hash lookup per label of name, however many
+// categories hold domains. It is what per-query detection asks.
+func (m *Managed) DomainCategories(name string) uint32 {
+	s := m.snap.Load()
+	d := lower(strings.TrimSuffix(name, "."))
+	var bits uint32
+	test := false
+	for d != "" {
+		if !test {
+			// The most specific test domain decides (see TestDomains).
+			if c, ok := TestDomains[d]; ok {
+				bits |= 1 << categoryIndex[c]
+				test = true
+			}
+		}
+		if len(s.domains) > 0 {
+			bits |= s.domains[d]
+		}
+		i := strings.IndexByte(d, '.')
+		if i < 0 {
+			break
+		}
+		d = d[i+1:]
+	}
+	return bits
 }
 
 // NewManaged returns a Managed with only the built-in test domains.
@@ -151,6 +220,7 @@ func (m *Managed) Load(dir string) (skipped int, err error) {
 		skipped += n
 		next.lists[c], next.mtimes[c], next.sizes[c] = l, fi.ModTime(), fi.Size()
 	}
+	next.domains = indexDomains(next.lists)
 	m.snap.Store(next)
 	return skipped, nil
 }
