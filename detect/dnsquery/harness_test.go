@@ -110,7 +110,7 @@ func (e *env) entitySet(name string, domains ...string) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		g, err := e.gd.GetThreatEntitySet(ctx, &guardduty.GetThreatEntitySetInput{DetectorId: &e.det, ThreatEntitySetId: out.ThreatEntitySetId})
 		if err != nil {

@@ -160,7 +160,7 @@ func newEnv(t testing.TB, opts network.Options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	for deadline := time.Now().Add(60 * time.Second); ; {
 		a, err := client.GetThreatIntelSet(ctx, &guardduty.GetThreatIntelSetInput{DetectorId: &e.det, ThreatIntelSetId: ts.ThreatIntelSetId})
 		if err != nil {
 			t.Fatal(err)
