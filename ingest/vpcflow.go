@@ -373,6 +373,18 @@ func nextToken(line []byte, i int) ([]byte, int) {
 type flowParser struct {
 	format []flowField
 	in     interner
+	last   [12]string // per string field, its value on the line before
+}
+
+// get returns a string field's value: the line before's when equal (an
+// account, a VPC, an interface's run of records), else interned.
+func (p *flowParser) get(k int, tok []byte) string {
+	if string(tok) == p.last[k] {
+		return p.last[k]
+	}
+	v := p.in.get(tok)
+	p.last[k] = v
+	return v
 }
 
 // parse fills rec from line; it returns what is wrong, or "".
@@ -429,9 +441,9 @@ func (p *flowParser) field(f flowField, tok []byte, rec *FlowRecord) string {
 		v, ok = parseUint(tok, 1<<16)
 		rec.Version = int(v)
 	case fAccountID:
-		rec.AccountID, ok = p.in.get(tok), true
+		rec.AccountID, ok = p.get(0, tok), true
 	case fInterfaceID:
-		rec.InterfaceID, ok = p.in.get(tok), true
+		rec.InterfaceID, ok = p.get(1, tok), true
 	case fSrcAddr:
 		rec.SrcAddr, ok = parseAddr(tok)
 	case fDstAddr:
@@ -483,29 +495,29 @@ func (p *flowParser) field(f flowField, tok []byte, rec *FlowRecord) string {
 			rec.LogStatus, ok = FlowSkipData, true
 		}
 	case fVPCID:
-		rec.VPCID, ok = p.in.get(tok), true
+		rec.VPCID, ok = p.get(2, tok), true
 	case fSubnetID:
-		rec.SubnetID, ok = p.in.get(tok), true
+		rec.SubnetID, ok = p.get(3, tok), true
 	case fInstanceID:
-		rec.InstanceID, ok = p.in.get(tok), true
+		rec.InstanceID, ok = p.get(4, tok), true
 	case fTCPFlags:
 		var v uint64
 		v, ok = parseUint(tok, 1<<16-1)
 		rec.TCPFlags = uint16(v)
 	case fType:
-		rec.Type, ok = p.in.get(tok), true
+		rec.Type, ok = p.get(5, tok), true
 	case fRegion:
-		rec.Region, ok = p.in.get(tok), true
+		rec.Region, ok = p.get(6, tok), true
 	case fAZID:
-		rec.AZID, ok = p.in.get(tok), true
+		rec.AZID, ok = p.get(7, tok), true
 	case fSublocationType:
-		rec.SublocationType, ok = p.in.get(tok), true
+		rec.SublocationType, ok = p.get(8, tok), true
 	case fSublocationID:
-		rec.SublocationID, ok = p.in.get(tok), true
+		rec.SublocationID, ok = p.get(9, tok), true
 	case fPktSrcAWSService:
-		rec.PktSrcAWSService, ok = p.in.get(tok), true
+		rec.PktSrcAWSService, ok = p.get(10, tok), true
 	case fPktDstAWSService:
-		rec.PktDstAWSService, ok = p.in.get(tok), true
+		rec.PktDstAWSService, ok = p.get(11, tok), true
 	case fFlowDirection:
 		switch string(tok) {
 		case "ingress":
