@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/guardduty"
+
+	"github.com/guardpost/guardpost"
+	"github.com/guardpost/guardpost/httpapi"
+)
+
+// ingestLogs posts body to a log ingest endpoint as key's account in
+// region and returns the answer, failing unless it is 200.
+func (s *testServer) ingestLogs(t *testing.T, path, key, secret, region string, body []byte, header map[string]string) ctResult {
+	t.Helper()
+	r := s.postSigned(path, key, secret, region, body, header)
+	if r.Status != http.StatusOK {
+		t.Fatalf("ingest %s: %d %s", path, r.Status, r.Body)
+	}
+	var out ctResult
+	if err := json.Unmarshal(r.Body, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// flowLine is a default-format (v2) flow record of account's interface.
+func flowLine(account, eni, src, dst string, srcPort, dstPort int, action string) string {
+	return fmt.Sprintf("2 %s %s %s %s %d %d 6 10 840 1773480413 1773480473 %s OK\n", account, eni, src, dst, srcPort, dstPort, action)
+}
+
+// setFeature sets a detector's foundational data source on or off in the
+// store (the API, as GuardDuty's, does not let them be turned off).
+func setFeature(t *testing.T, s *testServer, det, name, status string) {
+	t.Helper()
+	err := s.service.Store.UpdateDetector(context.Background(), guardpost.Scope{AccountID: accountA, Region: "us-east-1"}, det, func(d *guardpost.Detector) error {
+		for i := range d.Features {
+			if d.Features[i].Name == name {
+				d.Features[i].Status = status
+				return nil
+			}
+		}
+		d.Features = append(d.Features, guardpost.DetectorFeature{Name: name, Status: status})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestVPCFlowIngest: flow logs in the default format and in custom formats
+// (v3 to v5 fields in any order) are read and counted; gzip is read;
+// another account's records are rejected, another region's skipped; a
+// malformed line or header is a 400 naming it; FLOW_LOGS off accepts the
+// records and analyses none; the caller needs a detector and a signature.
+func TestVPCFlowIngest(t *testing.T) {
+	s := startServer(t)
+	a := s.clientA()
+	det := createDetector(t, a)
+	ingest := func(body string, header map[string]string) ctResult {
+		t.Helper()
+		return s.ingestLogs(t, httpapi.IngestVPCFlowPath, keyA, secretA, "us-east-1", []byte(body), header)
+	}
+
+	// Default format, no header: two flows, a NODATA and a SKIPDATA
+	// record (counted, no flow), one record of account B (rejected).
+	body := flowLine(accountA, "eni-0a1b2c3d4e5f60718", "10.0.1.5", "198.51.100.7", 443, 51234, "ACCEPT") +
+		flowLine(accountA, "eni-0a1b2c3d4e5f60718", "203.0.113.9", "10.0.1.5", 40000, 22, "REJECT") +
+		"2 " + accountA + " eni-0a1b2c3d4e5f60718 - - - - - - - 1773480413 1773480473 - NODATA\n" +
+		"2 " + accountA + " eni-0a1b2c3d4e5f60718 - - - - - - - 1773480413 1773480473 - SKIPDATA\n" +
+		flowLine(accountB, "eni-0bbbbbbbbbbbbbbbb", "10.9.0.1", "10.9.0.2", 1, 2, "ACCEPT")
+	if got := ingest(body, nil); got != (ctResult{Records: 5, Accepted: 4, Rejected: 1}) {
+		t.Fatalf("default format: %+v", got)
+	}
+	// The same with the default header, gzip.
+	if got := ingest(string(gzipped(t, []byte("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"+body))),
+		map[string]string{"Content-Encoding": "gzip"}); got != (ctResult{Records: 5, Accepted: 4, Rejected: 1}) {
+		t.Fatalf("gzip with header: %+v", got)
+	}
+
+	// Custom v5 format in an odd order: region says which detector
+	// analyses each record (eu-west-1's is skipped here); a record
+	// without account-id is the caller's.
+	v5 := "flow-direction dstport instance-id region srcaddr account-id dstaddr pkt-dst-aws-service action traffic-path srcport interface-id log-status tcp-flags protocol start end\n" +
+		"ingress 22 i-0abcd1234ef567890 us-east-1 203.0.113.9 " + accountA + " 10.0.1.5 - REJECT - 40001 eni-0a1b2c3d4e5f60718 OK 2 6 1773480413 1773480473\n" +
+		"egress 443 i-0abcd1234ef567890 us-east-1 10.0.1.5 - 52.94.1.1 S3 ACCEPT 8 51000 eni-0a1b2c3d4e5f60718 OK 19 6 1773480413 1773480473\n" +
+		"egress 443 i-0eu00000000000000 eu-west-1 10.1.1.5 " + accountA + " 52.94.1.1 - ACCEPT 1 51000 eni-0eu0000000000000 OK 19 6 1773480413 1773480473\n"
+	if got := ingest(v5, nil); got != (ctResult{Records: 3, Accepted: 2, Skipped: 1}) {
+		t.Fatalf("custom v5 format: %+v", got)
+	}
+	// v3 fields, then a second header (files concatenated).
+	v3 := "version vpc-id subnet-id instance-id interface-id account-id type srcaddr dstaddr srcport dstport pkt-srcaddr pkt-dstaddr protocol bytes packets start end action tcp-flags log-status\n" +
+		"3 vpc-0123 subnet-0456 i-0abcd1234ef567890 eni-0a1b2c3d4e5f60718 " + accountA + " IPv4 10.0.1.5 10.0.2.9 40000 5432 10.0.1.5 10.0.2.9 6 5000 10 1773480413 1773480473 ACCEPT 3 OK\n" +
+		"srcaddr dstaddr\n10.0.1.5 10.0.2.9\n"
+	if got := ingest(v3, nil); got != (ctResult{Records: 2, Accepted: 2}) {
+		t.Fatalf("custom v3 format: %+v", got)
+	}
+
+	// Malformed: a 400 naming the line, in the AWS shape.
+	for _, c := range []struct{ body, want string }{
+		{flowLine(accountA, "eni-1", "10.0.0.1", "10.0.0.2", 1, 2, "ACCEPT") + "2 " + accountA + " eni-1 10.0.0.1 10.0.0.2 1 2 6 10 840 1773480413 1773480473 ACCEPT\n",
+			"Line 2: the record has 13 fields; the format has 14"},
+		{"version account-id colour\n", `Line 1: the header names fields VPC Flow Logs does not have: "colour".`},
+		{flowLine(accountA, "eni-1", "10.0.0.1", "10.0.0.999", 1, 2, "ACCEPT"), `Line 1: dstaddr "10.0.0.999" is not an IPv4 or IPv6 address.`},
+	} {
+		r := s.postSigned(httpapi.IngestVPCFlowPath, keyA, secretA, "us-east-1", []byte(c.body), nil)
+		if typ, msg := r.errorBody(t); r.Status != http.StatusBadRequest || typ != "BadRequestException" || !strings.HasPrefix(msg, c.want) {
+			t.Errorf("%q: %d %s %q, want 400 %q", c.body, r.Status, typ, msg, c.want)
+		}
+	}
+	r := s.postSigned(httpapi.IngestVPCFlowPath, keyA, secretA, "us-east-1", []byte(body), map[string]string{"Content-Encoding": "gzip"})
+	if typ, msg := r.errorBody(t); r.Status != http.StatusBadRequest || typ != "BadRequestException" || !strings.Contains(msg, "not gzip") {
+		t.Errorf("gzip header, plain body: %d %s %s", r.Status, typ, msg)
+	}
+
+	// FLOW_LOGS off: the records are accepted (they are the caller's) and
+	// analysed by nothing, as GuardDuty drops a disabled source's logs.
+	setFeature(t, s, det, "FLOW_LOGS", guardpost.DetectorDisabled)
+	if got := ingest(body, nil); got != (ctResult{Records: 5, Accepted: 4, Rejected: 1}) {
+		t.Fatalf("FLOW_LOGS disabled: %+v", got)
+	}
+
+	// Account B has no detector: its own ingest is refused.
+	r = s.postSigned(httpapi.IngestVPCFlowPath, keyB, secretB, "us-east-1", []byte(flowLine(accountB, "eni-0b", "10.9.0.1", "10.9.0.2", 1, 2, "ACCEPT")), nil)
+	if typ, msg := r.errorBody(t); r.Status != http.StatusBadRequest || typ != "BadRequestException" || !strings.Contains(msg, "has no detector") {
+		t.Errorf("no detector: %d %s %s", r.Status, typ, msg)
+	}
+	// Unsigned.
+	if r := s.send(mustRequest(t, http.MethodPost, s.endpoint()+httpapi.IngestVPCFlowPath)); r.Status != http.StatusForbidden {
+		t.Errorf("unsigned: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestVPCFlowAdministeredAccount: an administrator sends its member's flow
+// logs; the member cannot send its administrator's.
+func TestVPCFlowAdministeredAccount(t *testing.T) {
+	s := startServer(t)
+	a, b := s.clientA(), s.clientB()
+	detA, detB := createDetector(t, a), createDetector(t, b)
+	associate(t, a, detA, accountA, b, detB, accountB)
+	body := []byte(flowLine(accountB, "eni-0b", "10.9.0.1", "10.9.0.2", 1, 2, "ACCEPT") + flowLine(accountA, "eni-0a", "10.0.0.1", "10.0.0.2", 1, 2, "ACCEPT"))
+	if got := s.ingestLogs(t, httpapi.IngestVPCFlowPath, keyA, secretA, "us-east-1", body, nil); got != (ctResult{Records: 2, Accepted: 2}) {
+		t.Fatalf("administrator: %+v", got)
+	}
+	if got := s.ingestLogs(t, httpapi.IngestVPCFlowPath, keyB, secretB, "us-east-1", body, nil); got != (ctResult{Records: 2, Accepted: 1, Rejected: 1}) {
+		t.Fatalf("member: %+v", got)
+	}
+}
+
+// dnsLine is a query log record (the Route 53 developer guide's fields)
+// of account's VPC in region.
+func dnsLine(account, region, name, srcaddr string) string {
+	return fmt.Sprintf(`{"version":"1.100000","account_id":"%s","region":"%s","vpc_id":"vpc-0a1b2c3d","query_timestamp":"2026-03-14T09:26:53Z","query_name":"%s","query_type":"A","query_class":"IN","rcode":"NOERROR","answers":[{"Rdata":"93.184.216.34","Type":"A","Class":"IN"}],"srcaddr":"%s","srcport":"53211","transport":"UDP","srcids":{"instance":"i-0abcd1234ef567890"}}`+"\n",
+		account, region, name, srcaddr)
+}
+
+// TestDNSIngest: query logs are read and counted as flow logs are, with
+// the same account, region, error and data source rules.
+func TestDNSIngest(t *testing.T) {
+	s := startServer(t)
+	a := s.clientA()
+	det := createDetector(t, a)
+	ingest := func(body string, header map[string]string) ctResult {
+		t.Helper()
+		return s.ingestLogs(t, httpapi.IngestDNSPath, keyA, secretA, "us-east-1", []byte(body), header)
+	}
+	body := dnsLine(accountA, "us-east-1", "www.example.com.", "10.0.1.5") +
+		dnsLine(accountA, "us-east-1", "d111111abcdef8.cloudfront.net.", "10.0.1.6") +
+		"\n" +
+		dnsLine(accountA, "eu-west-1", "www.example.com.", "10.1.1.5") +
+		dnsLine(accountB, "us-east-1", "www.example.com.", "10.9.1.5")
+	want := ctResult{Records: 4, Accepted: 2, Rejected: 1, Skipped: 1}
+	if got := ingest(body, nil); got != want {
+		t.Fatalf("query logs: %+v", got)
+	}
+	if got := ingest(string(gzipped(t, []byte(body))), map[string]string{"Content-Encoding": "gzip"}); got != want {
+		t.Fatalf("gzip: %+v", got)
+	}
+	for _, c := range []struct{ body, want string }{
+		{dnsLine(accountA, "us-east-1", "a.example.", "10.0.0.1") + `{"query_name":"b.example.","query_timestamp":"yesterday"}` + "\n",
+			`Line 2: query_timestamp "yesterday" is not an ISO 8601 time`},
+		{dnsLine(accountA, "us-east-1", "a.example.", "10.0.0.1") + "\n" + `{"query_name": "b.example.",` + "\n", "Line 3: the JSON object ends early"},
+	} {
+		r := s.postSigned(httpapi.IngestDNSPath, keyA, secretA, "us-east-1", []byte(c.body), nil)
+		if typ, msg := r.errorBody(t); r.Status != http.StatusBadRequest || typ != "BadRequestException" || !strings.HasPrefix(msg, c.want) {
+			t.Errorf("%q: %d %s %q, want 400 %q", c.body, r.Status, typ, msg, c.want)
+		}
+	}
+	setFeature(t, s, det, "DNS_LOGS", guardpost.DetectorDisabled)
+	if got := ingest(body, nil); got != want {
+		t.Fatalf("DNS_LOGS disabled: %+v", got)
+	}
+	if _, err := a.UpdateDetector(context.Background(), &guardduty.UpdateDetectorInput{DetectorId: &det, Enable: aws.Bool(false)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ingest(body, nil); got != want {
+		t.Fatalf("detector disabled: %+v", got)
+	}
+}
