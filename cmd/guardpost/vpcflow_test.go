@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -201,5 +204,49 @@ func TestDNSIngest(t *testing.T) {
 	}
 	if got := ingest(body, nil); got != want {
 		t.Fatalf("detector disabled: %+v", got)
+	}
+}
+
+// TestENIMap: serve --eni-map reads the operator's pairs (a bad file
+// stops the start, naming the line), and CloudTrail ingests teach the
+// server the interfaces RunInstances reports, for the caller's account
+// only.
+func TestENIMap(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "enis.txt")
+	if err := os.WriteFile(file, []byte("# bastion\neni-0bastion00000000 i-0bastion0000000\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, "--eni-map", file)
+	a := s.clientA()
+	createDetector(t, a)
+	run := func(account string) map[string]any {
+		return ctRecord("ec2.amazonaws.com", "RunInstances", "alice", 0, map[string]any{"recipientAccountId": account,
+			"responseElements": map[string]any{"instancesSet": map[string]any{"items": []any{map[string]any{"instanceId": "i-0web" + account,
+				"networkInterfaceSet": map[string]any{"items": []any{map[string]any{"networkInterfaceId": "eni-0web" + account}}}}}}}})
+	}
+	s.ingestCloudTrail(t, keyA, secretA, "us-east-1", logFile(t, run(accountA), run(accountB)))
+	for _, c := range []struct{ account, eni, want string }{
+		{accountA, "eni-0bastion00000000", "i-0bastion0000000"},
+		{accountA, "eni-0web" + accountA, "i-0web" + accountA},
+		{accountB, "eni-0web" + accountB, "eni-0web" + accountB}, // a rejected record teaches nothing
+	} {
+		if got := s.ENIs.Instance(c.account, c.eni); got != c.want {
+			t.Errorf("Instance(%s, %s) = %s, want %s", c.account, c.eni, got, c.want)
+		}
+	}
+
+	bad := filepath.Join(dir, "bad.txt")
+	if err := os.WriteFile(bad, []byte("eni-0a i-0a\neni-0b\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m := NewMain()
+	m.DataDir, m.Listen, m.ENIMapFile, m.Stderr = t.TempDir(), "127.0.0.1:0", bad, io.Discard
+	err := m.Run(context.Background())
+	if err == nil {
+		m.Close()
+	}
+	if err == nil || !strings.Contains(err.Error(), "--eni-map") || !strings.Contains(err.Error(), "line 2") {
+		t.Fatalf("a bad --eni-map file: %v", err)
 	}
 }
