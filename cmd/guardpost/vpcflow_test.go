@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -248,5 +249,65 @@ func TestENIMap(t *testing.T) {
 	}
 	if err == nil || !strings.Contains(err.Error(), "--eni-map") || !strings.Contains(err.Error(), "line 2") {
 		t.Fatalf("a bad --eni-map file: %v", err)
+	}
+}
+
+// TestLogIngestCommand: guardpost ingest --source vpcflow and dns send
+// directories in the layouts AWS delivers (gzip, a header per flow log
+// file, or none) and plain files, a few lines per request (each flow
+// request carrying its file's header), and sum the answers; a malformed
+// line is named by file and line.
+func TestLogIngestCommand(t *testing.T) {
+	s := startServer(t)
+	createDetector(t, s.clientA())
+	s.useOnlyCredentialsFile(t)
+	dir := t.TempDir()
+	write := fileWriter(t, dir)
+	run := func(args ...string) (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		code := runIngest(context.Background(), append([]string{"--endpoint", s.endpoint(), "--profile", "a", "--region", "us-east-1"}, args...), &stdout, &stderr)
+		return code, stdout.String(), stderr.String()
+	}
+
+	// Flow logs: a custom-format file (v5 fields, region us-east-1 and
+	// eu-west-1), a default-format file without header, a record of
+	// account B; --batch 2 splits each file across requests.
+	day := "AWSLogs/" + accountA + "/vpcflowlogs/us-east-1/2026/03/14/"
+	custom := "region account-id interface-id srcaddr dstaddr dstport action log-status\n" +
+		"us-east-1 " + accountA + " eni-0a 10.0.1.5 198.51.100.7 443 ACCEPT OK\n" +
+		"\n" +
+		"us-east-1 " + accountA + " eni-0a 10.0.1.5 198.51.100.8 443 ACCEPT OK\n" +
+		"eu-west-1 " + accountA + " eni-0e 10.1.1.5 198.51.100.8 443 ACCEPT OK\n"
+	write(day+accountA+"_vpcflowlogs_us-east-1_fl-0a1b2c3d_20260314T0925Z_1a2b3c4d.log.gz", gzipped(t, []byte(custom)))
+	write(day+accountA+"_vpcflowlogs_us-east-1_fl-0a1b2c3d_20260314T0930Z_5e6f7a8b.log.gz", gzipped(t, []byte(
+		flowLine(accountA, "eni-0a", "10.0.1.5", "198.51.100.9", 51000, 443, "ACCEPT")+
+			"2 "+accountA+" eni-0a - - - - - - - 1773480413 1773480473 - NODATA\n"+
+			flowLine(accountB, "eni-0b", "10.9.0.1", "10.9.0.2", 1, 2, "ACCEPT"))))
+	plain := write("more.log", []byte(flowLine(accountA, "eni-0a", "10.0.1.5", "198.51.100.10", 51000, 443, "ACCEPT")))
+	code, stdout, stderr := run("--source", "vpcflow", "--batch", "2", filepath.Join(dir, "AWSLogs"), plain)
+	if code != 0 || !strings.HasPrefix(stdout, "3 files, 7 records: 5 accepted, 1 rejected, 1 skipped; findings: 0 created, 0 updated in ") {
+		t.Fatalf("vpcflow: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+
+	// A malformed line in the second request of a file is named in the file.
+	bad := write("bad.log", []byte(custom+"us-east-1 "+accountA+" eni-0a 10.0.1.5 198.51.100.7 443 ACCEPT SOMETIMES\n"))
+	code, _, stderr = run("--source", "vpcflow", "--batch", "2", bad)
+	if code != 1 || !strings.Contains(stderr, bad+`, line 6: log-status "SOMETIMES" is not OK, NODATA or SKIPDATA.`) {
+		t.Fatalf("malformed flow log: exit %d, stderr %q", code, stderr)
+	}
+
+	// Query logs, in their S3 layout, and a bad line.
+	qday := "AWSLogs/" + accountA + "/vpcdnsquerylogs/vpc-0a1b2c3d/2026/03/14/"
+	write(qday+"vpc-0a1b2c3d_vpcdnsquerylogs_"+accountA+"_20260314T0925Z_1a2b3c4d.log.gz", gzipped(t, []byte(
+		dnsLine(accountA, "us-east-1", "www.example.com.", "10.0.1.5")+dnsLine(accountA, "us-east-1", "api.example.com.", "10.0.1.5")+
+			dnsLine(accountA, "eu-west-1", "www.example.com.", "10.1.1.5"))))
+	code, stdout, stderr = run("--source", "dns", "--batch", "2", filepath.Join(dir, "AWSLogs", accountA, "vpcdnsquerylogs"))
+	if code != 0 || !strings.HasPrefix(stdout, "1 files, 3 records: 2 accepted, 0 rejected, 1 skipped; findings: 0 created, 0 updated in ") {
+		t.Fatalf("dns: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	badDNS := write("bad.jsonl", []byte(dnsLine(accountA, "us-east-1", "a.example.", "10.0.0.1")+"\n"+dnsLine(accountA, "us-east-1", "b.example.", "10.0.0.1")+`{"query_name":1}`+"\n"))
+	code, _, stderr = run("--source", "dns", "--batch", "2", badDNS)
+	if code != 1 || !strings.Contains(stderr, badDNS+", line 4: a string expected at column 15") {
+		t.Fatalf("malformed query log: exit %d, stderr %q", code, stderr)
 	}
 }
