@@ -82,7 +82,9 @@ func (s *Server) ingestVPCFlow(w http.ResponseWriter, r *http.Request) {
 // ingestLog is the one path of the log ingest endpoints: read the body in
 // batches, hand each to the analysis, and write what it made only once the
 // whole body was read; a malformed body is answered 400 naming its line,
-// and nothing is written.
+// and nothing is written. Reading (gunzip and parse) and analysis run on
+// two goroutines, a few batches apart, so that on two cores neither waits
+// for the other.
 func ingestLog[R any](s *Server, w http.ResponseWriter, r *http.Request,
 	read func(io.Reader, int, func([]R) error) error,
 	begin func(guardpost.Scope) logAnalysis[R], fill func(recs []R, account string)) {
@@ -93,13 +95,13 @@ func ingestLog[R any](s *Server, w http.ResponseWriter, r *http.Request,
 	}
 	scope := guardpost.Scope{AccountID: id.AccountID, Region: id.Region}
 	an := begin(scope)
-	var addErr error
-	err := read(content, logBatch, func(recs []R) error {
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	addErr, err := pipeline(ctx, content, read, func(recs []R) error {
 		fill(recs, scope.AccountID)
-		addErr = an.Add(r.Context(), recs)
-		return addErr
+		return an.Add(ctx, recs)
 	})
-	if err != nil {
+	if err != nil || addErr != nil {
 		an.Abort()
 		var line *ingest.LineError
 		switch {
@@ -126,4 +128,55 @@ func ingestLog[R any](s *Server, w http.ResponseWriter, r *http.Request,
 	out, _ := json.Marshal(cloudTrailResult{Records: report.Records, Accepted: report.Accepted, Rejected: report.Rejected,
 		Skipped: report.Skipped, FindingsCreated: report.Created, FindingsUpdated: report.Updated})
 	s.writeResult(w, r, http.StatusOK, rawJSON(out))
+}
+
+// pipelineDepth is how many batches the reader may run ahead of the
+// analysis: enough to ride out a slow batch, few enough to bound memory
+// (each is logBatch records).
+const pipelineDepth = 2
+
+// pipeline reads content with read on its own goroutine and calls add with
+// each batch, in order, on the caller's. It returns add's error (after
+// which reading stops) and the reader's; both are nil when the body was
+// read and analysed to its end. Every goroutine has ended when it returns.
+func pipeline[R any](ctx context.Context, content io.Reader, read func(io.Reader, int, func([]R) error) error, add func([]R) error) (addErr, readErr error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// pipelineDepth+1 buffers: one with the analysis, the others queued,
+	// so that neither send below ever blocks for long.
+	full := make(chan []R, pipelineDepth)
+	free := make(chan []R, pipelineDepth+1)
+	for range pipelineDepth + 1 {
+		free <- make([]R, 0, logBatch)
+	}
+	done := make(chan error, 1)
+	go func() {
+		defer close(full)
+		done <- read(content, logBatch, func(recs []R) error {
+			var buf []R
+			select {
+			case buf = <-free:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			// The reader reuses recs: the analysis gets its own copy.
+			full <- append(buf[:0], recs...)
+			return nil
+		})
+	}()
+	for recs := range full {
+		if addErr != nil {
+			continue // the reader stops once out of buffers
+		}
+		if addErr = add(recs); addErr != nil {
+			cancel()
+			continue
+		}
+		free <- recs
+	}
+	readErr = <-done
+	if addErr != nil {
+		readErr = nil
+	}
+	return addErr, readErr
 }

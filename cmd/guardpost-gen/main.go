@@ -1,84 +1,50 @@
-// Command guardpost-gen writes realistic GuardDuty findings for loading
-// into guardpost (guardpost ingest), so that a bulk-load measurement can be
-// repeated:
+// Command guardpost-gen writes the logs of an ordinary, healthy VPC (see
+// internal/loggen) as AWS delivers them to S3, gzip-compressed: the
+// background detection must stay silent on, and the load of the ingest
+// benchmarks.
 //
-//	guardpost-gen --findings 100000 --out /tmp/findings.jsonl.gz [--seed 1]
-//
-// The findings come from package findinggen (guardpost-load --load uses the
-// same generator). The output is JSON lines in the wire form (camelCase),
-// gzipped when the file name ends in .gz. The same seed gives the same file.
+//	guardpost-gen --out /tmp/vpc --flows 1000000 --dns 200000 --seed 1
+//	guardpost ingest --source vpcflow /tmp/vpc/AWSLogs/111122223333/vpcflowlogs
+//	guardpost ingest --source dns /tmp/vpc/AWSLogs/111122223333/vpcdnsquerylogs
 package main
 
 import (
-	"bufio"
-	"compress/gzip"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
-	"strings"
+	"time"
 
-	"github.com/guardpost/guardpost/internal/findinggen"
+	"github.com/guardpost/guardpost/internal/loggen"
 )
 
 func main() {
-	fs := flag.NewFlagSet("guardpost-gen", flag.ContinueOnError)
-	n := fs.Int("findings", 1000, "number of findings to write")
-	out := fs.String("out", "", "output file (.jsonl, or .jsonl.gz to gzip it); - for stdout")
-	seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same findings")
-	if err := fs.Parse(os.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
+	var cfg loggen.Config
+	out := flag.String("out", "", "`directory` to write AWSLogs/... under (required)")
+	flag.Uint64Var(&cfg.Seed, "seed", 1, "seed: the same seed writes the same logs")
+	flag.IntVar(&cfg.Flows, "flows", 1_000_000, "flow log records")
+	flag.IntVar(&cfg.DNSQueries, "dns", 200_000, "query log records")
+	flag.StringVar(&cfg.Account, "account", "111122223333", "account owning the VPC")
+	flag.StringVar(&cfg.Region, "region", "us-east-1", "region of the VPC")
+	flag.DurationVar(&cfg.Duration, "duration", 24*time.Hour, "time the records span")
+	flag.IntVar(&cfg.Files, "files", 0, "files per log (default: one per hour)")
+	start := flag.String("start", "2026-03-14T00:00:00Z", "time of the first record (RFC 3339)")
+	flag.Parse()
+	if *out == "" {
+		fmt.Fprintln(os.Stderr, "guardpost-gen: --out is required")
+		flag.Usage()
 		os.Exit(2)
 	}
-	if *out == "" || fs.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "usage: guardpost-gen --findings N --out FILE [--seed S]")
+	t, err := time.Parse(time.RFC3339, *start)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "guardpost-gen: --start:", err)
 		os.Exit(2)
 	}
-	if err := write(*out, *n, *seed); err != nil {
+	cfg.Start = t
+	flows, dns, err := loggen.WriteTree(*out, cfg)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "guardpost-gen:", err)
 		os.Exit(1)
 	}
-}
-
-func write(name string, n int, seed uint64) (err error) {
-	var w io.Writer = os.Stdout
-	if name != "-" {
-		f, err := os.Create(name)
-		if err != nil {
-			return err
-		}
-		defer func() {
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-		}()
-		w = f
-	}
-	bw := bufio.NewWriterSize(w, 1<<20)
-	var dst io.Writer = bw
-	var zw *gzip.Writer
-	if strings.HasSuffix(name, ".gz") {
-		zw = gzip.NewWriter(bw)
-		dst = zw
-	}
-	g := findinggen.New(seed)
-	for range n {
-		b, err := g.Next()
-		if err != nil {
-			return err
-		}
-		dst.Write(b)
-		if _, err := dst.Write([]byte{'\n'}); err != nil {
-			return err
-		}
-	}
-	if zw != nil {
-		if err := zw.Close(); err != nil {
-			return err
-		}
-	}
-	return bw.Flush()
+	fmt.Printf("flow logs: %d files, %d records (%d NODATA), %d bytes uncompressed\n", flows.Files, flows.Records, flows.NoData, flows.Bytes)
+	fmt.Printf("query logs: %d files, %d records, %d bytes uncompressed\n", dns.Files, dns.Records, dns.Bytes)
 }
