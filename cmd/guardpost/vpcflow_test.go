@@ -17,6 +17,7 @@ import (
 
 	"github.com/guardpost/guardpost"
 	"github.com/guardpost/guardpost/httpapi"
+	"github.com/guardpost/guardpost/internal/loggen"
 )
 
 // ingestLogs posts body to a log ingest endpoint as key's account in
@@ -309,5 +310,44 @@ func TestLogIngestCommand(t *testing.T) {
 	code, _, stderr = run("--source", "dns", "--batch", "2", badDNS)
 	if code != 1 || !strings.Contains(stderr, badDNS+", line 4: a string expected at column 15") {
 		t.Fatalf("malformed query log: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestGeneratedLogsIngest: a reduced run of loggen's ordinary VPC (the
+// benchmarks' load) is ingested whole by guardpost ingest from the tree
+// it writes, every record accepted; no finding is made of it (with the
+// detection engines in place, this is the check that their rules stay
+// silent on ordinary traffic).
+func TestGeneratedLogsIngest(t *testing.T) {
+	s := startServer(t)
+	a := s.clientA()
+	det := createDetector(t, a)
+	s.useOnlyCredentialsFile(t)
+	dir := t.TempDir()
+	flows, dns, err := loggen.WriteTree(dir, loggen.Config{Seed: 3, Account: accountA, Flows: 40_000, DNSQueries: 8_000, Files: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		source, dir string
+		counts      loggen.Counts
+	}{
+		{"vpcflow", filepath.Join(dir, "AWSLogs", accountA, "vpcflowlogs"), flows},
+		{"dns", filepath.Join(dir, "AWSLogs", accountA, "vpcdnsquerylogs"), dns},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := runIngest(context.Background(), []string{"--endpoint", s.endpoint(), "--profile", "a", "--region", "us-east-1",
+			"--source", c.source, "--batch", "15000", c.dir}, &stdout, &stderr)
+		want := fmt.Sprintf("4 files, %d records: %d accepted, 0 rejected, 0 skipped; findings: 0 created, 0 updated in ", c.counts.Records, c.counts.Records)
+		if code != 0 || !strings.HasPrefix(stdout.String(), want) {
+			t.Fatalf("%s: exit %d\nstdout: %s\nstderr: %s\nwant: %s", c.source, code, &stdout, &stderr, want)
+		}
+	}
+	out, err := a.ListFindings(context.Background(), &guardduty.ListFindingsInput{DetectorId: &det})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.FindingIds) != 0 {
+		t.Fatalf("ordinary traffic made %d findings", len(out.FindingIds))
 	}
 }
