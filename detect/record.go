@@ -38,6 +38,9 @@ type Record struct {
 	RecipientAccountID string          `json:"recipientAccountId"`
 	UserIdentity       UserIdentity    `json:"userIdentity"`
 	RequestParameters  json.RawMessage `json:"requestParameters"`
+	// ResponseElements is read only by ENIMap.Learn (the interfaces
+	// RunInstances and CreateNetworkInterface report).
+	ResponseElements json.RawMessage `json:"responseElements"`
 
 	time time.Time  // EventTime parsed
 	ip   netip.Addr // SourceIPAddress when it is an address

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -56,7 +57,24 @@ func (s *Server) ingestCloudTrail(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
+	if s.enis != nil {
+		s.enis.Learn(records, s.mayAnalyse(r.Context(), scope))
+	}
 	out, _ := json.Marshal(cloudTrailResult{Records: report.Records, Accepted: report.Accepted, Rejected: report.Rejected,
 		Skipped: report.Skipped, FindingsCreated: report.Created, FindingsUpdated: report.Updated})
 	s.writeResult(w, r, http.StatusOK, rawJSON(out))
+}
+
+// mayAnalyse returns whether the caller may send an account's records:
+// its own, or a member's it administers (answers cached for one request).
+func (s *Server) mayAnalyse(ctx context.Context, caller guardpost.Scope) func(account string) bool {
+	known := map[string]bool{caller.AccountID: true}
+	return func(account string) bool {
+		ok, seen := known[account]
+		if !seen {
+			ok, _ = s.service.Administers(ctx, caller, account)
+			known[account] = ok
+		}
+		return ok
+	}
 }

@@ -18,6 +18,9 @@ import (
 	"time"
 
 	"github.com/guardpost/guardpost"
+	"github.com/guardpost/guardpost/detect"
+	"github.com/guardpost/guardpost/detect/dnsquery"
+	"github.com/guardpost/guardpost/detect/network"
 	"github.com/guardpost/guardpost/httpapi/wire"
 	"github.com/guardpost/guardpost/intel"
 	"github.com/guardpost/guardpost/sigv4"
@@ -38,7 +41,14 @@ type Server struct {
 	sts      http.Handler   // STS on the same endpoint (HandleSTS); nil: none
 	audit    *auditor       // the audit log (HandleAudit); nil: none
 	intel    *intel.Managed // managed threat intelligence (SetIntel); nil: none
-	edge     edge           // limits and their state (edge.go)
+
+	// The engines of the flow and DNS log endpoints (vpcflow.go), and the
+	// ENI-to-instance mapping CloudTrail ingests keep current.
+	flowEngine  *network.Engine
+	dnsEngine   *dnsquery.Engine
+	enginesOnce sync.Once
+	enis        *detect.ENIMap
+	edge        edge // limits and their state (edge.go)
 
 	// ObserveRequest, when set, is told about every answered request: the
 	// operation name (as in the request log), the status and the latency.
@@ -107,6 +117,8 @@ func New(service *guardpost.Service, verifier *sigv4.Verifier, log *slog.Logger)
 	})))
 	s.mux.Handle("POST "+IngestFindingsPath, named("guardpost:IngestFindings", http.HandlerFunc(s.ingestFindings)))
 	s.mux.Handle("POST "+IngestCloudTrailPath, named("guardpost:IngestCloudTrail", http.HandlerFunc(s.ingestCloudTrail)))
+	s.mux.Handle("POST "+IngestVPCFlowPath, named("guardpost:IngestVPCFlow", http.HandlerFunc(s.ingestVPCFlow)))
+	s.mux.Handle("POST "+IngestDNSPath, named("guardpost:IngestDNS", http.HandlerFunc(s.ingestDNS)))
 	s.mux.HandleFunc("/", s.unknown)
 	return s
 }

@@ -45,7 +45,7 @@ const (
 )
 
 // ingestSources are the kinds of records guardpost ingest can send.
-var ingestSources = []string{"findings", "cloudtrail"}
+var ingestSources = []string{"findings", "cloudtrail", "vpcflow", "dns"}
 
 // ingestOptions is the command line of guardpost ingest.
 type ingestOptions struct {
@@ -62,14 +62,14 @@ func ingestFlags(o *ingestOptions) *flag.FlagSet {
 	fs.StringVar(&o.profile, "profile", "", "AWS shared-credentials profile (default: AWS_PROFILE, else \"default\")")
 	fs.StringVar(&o.region, "region", firstEnv("AWS_REGION", "AWS_DEFAULT_REGION"), "region of the detector to write to (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's)")
 	fs.StringVar(&o.source, "source", "findings", "what the files hold: "+strings.Join(ingestSources, ", "))
-	fs.IntVar(&o.batch, "batch", defaultIngestBatch, "records per request")
+	fs.IntVar(&o.batch, "batch", defaultIngestBatch, "records per request (default for vpcflow and dns: 200000 lines)")
 	fs.IntVar(&o.inflight, "inflight", defaultIngestInflight, "requests in flight at once")
 	fs.BoolVar(&o.gzip, "gzip", true, "send request bodies gzip-compressed (over loopback, --gzip=false saves CPU on both sides)")
 	return fs
 }
 
 func ingestUsage(w io.Writer) {
-	fmt.Fprint(w, `usage: guardpost ingest --endpoint URL [--profile P] [--region R] [--source findings|cloudtrail] [--batch N] [--inflight N] [--gzip=false] FILE|DIR...
+	fmt.Fprint(w, `usage: guardpost ingest --endpoint URL [--profile P] [--region R] [--source findings|cloudtrail|vpcflow|dns] [--batch N] [--inflight N] [--gzip=false] FILE|DIR...
 
 Sends records to a guardpost server's ingest endpoint, signed with SigV4 like
 an API call, into the caller's detector in the region. Files are .json (one
@@ -84,6 +84,16 @@ AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/ layout, or .jsonl of
 records), sent one file per request for the detector of the region to
 analyse; the summary counts records accepted, rejected (another account)
 and skipped (another region) and the findings made.
+
+With --source vpcflow the files are VPC Flow Logs as delivered to S3
+(AWSLogs/<account>/vpcflowlogs/<region>/YYYY/MM/DD/*.log.gz: a header line
+naming the fields, then one record per line; a file without a header is in
+the default format), with --source dns Route 53 Resolver query logs (one
+JSON object per line, as delivered to S3 under AWSLogs/<account>/
+vpcdnsquerylogs/...). Directories are read recursively for .log, .txt,
+.jsonl, .json and .gz files, whatever the layout. Lines are sent --batch at
+a time (each file's header repeated in every request that holds its lines);
+an error names the file and its line.
 
 Each request is written all or nothing. With more than one request in
 flight, a request sent after one that fails may still be written: every
@@ -109,6 +119,9 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return ingestUsageError(stderr, err, ingestUsage)
 	}
 	o.paths = fs.Args()
+	if (o.source == "vpcflow" || o.source == "dns") && !flagSet(fs, "batch") {
+		o.batch = defaultLogBatch
+	}
 	switch {
 	case o.endpoint == "":
 		return ingestUsageError(stderr, errors.New("--endpoint is required (or set AWS_ENDPOINT_URL)"), ingestUsage)
@@ -149,6 +162,7 @@ type batch struct {
 	gzipped bool
 	origins []origin
 	file    string
+	lines   *lineOrigins // a log batch: where each of its lines comes from
 }
 
 // ingestTotals is what the run has done so far.
@@ -159,12 +173,16 @@ type ingestTotals struct {
 }
 
 func ingestFiles(ctx context.Context, o ingestOptions, stdout, stderr io.Writer) error {
-	files, size, err := ingestFileList(o.paths)
+	exts := []string{".json", ".jsonl", ".gz"}
+	if o.source == "vpcflow" || o.source == "dns" {
+		exts = logExtensions
+	}
+	files, size, err := ingestFileList(o.paths, exts)
 	if err != nil {
 		return err
 	}
 	if len(files) == 0 {
-		return errors.New("no .json, .jsonl or .gz files found")
+		return fmt.Errorf("no %s files found", strings.Join(exts, ", "))
 	}
 	opts := []func(*config.LoadOptions) error{}
 	if o.region != "" {
@@ -187,8 +205,13 @@ func ingestFiles(ctx context.Context, o ingestOptions, stdout, stderr io.Writer)
 		return fmt.Errorf("loading AWS credentials: %w", err)
 	}
 	path, noun := httpapi.IngestFindingsPath, "findings"
-	if o.source == "cloudtrail" {
+	switch o.source {
+	case "cloudtrail":
 		path, noun = httpapi.IngestCloudTrailPath, "records"
+	case "vpcflow":
+		path, noun = httpapi.IngestVPCFlowPath, "records"
+	case "dns":
+		path, noun = httpapi.IngestDNSPath, "records"
 	}
 	url := strings.TrimRight(o.endpoint, "/") + path
 
@@ -199,8 +222,12 @@ func ingestFiles(ctx context.Context, o ingestOptions, stdout, stderr io.Writer)
 	readErr := make(chan error, 1)
 	go func() {
 		defer close(batches)
-		if o.source == "cloudtrail" {
+		switch o.source {
+		case "cloudtrail":
 			readErr <- readWholeFiles(ctx, files, o.gzip, &totals, batches)
+			return
+		case "vpcflow", "dns":
+			readErr <- readLogBatches(ctx, files, o.source == "vpcflow", o.batch, o.gzip, &totals, batches)
 			return
 		}
 		readErr <- readBatches(ctx, files, o.batch, o.gzip, &totals, batches)
@@ -248,7 +275,7 @@ func ingestFiles(ctx context.Context, o ingestOptions, stdout, stderr io.Writer)
 	progress.stop()
 	elapsed := time.Since(start)
 	n := totals.records.Load()
-	if o.source == "cloudtrail" {
+	if o.source != "findings" {
 		fmt.Fprintf(stdout, "%d files, %d records: %d accepted, %d rejected, %d skipped; findings: %d created, %d updated in %.1f s (%.0f records/s)\n",
 			totals.files.Load(), n, totals.accepted.Load(), totals.rejected.Load(), totals.skipped.Load(), totals.created.Load(), totals.updated.Load(),
 			elapsed.Seconds(), float64(n)/max(elapsed.Seconds(), 1e-9))
@@ -266,9 +293,9 @@ func ingestFiles(ctx context.Context, o ingestOptions, stdout, stderr io.Writer)
 }
 
 // ingestFileList expands the command line's paths: files as given,
-// directories recursively to their .json, .jsonl and .gz files, in lexical
+// directories recursively to their files with one of exts, in lexical
 // order. It also returns their total size, for the progress line.
-func ingestFileList(paths []string) ([]string, int64, error) {
+func ingestFileList(paths []string, exts []string) ([]string, int64, error) {
 	var files []string
 	var size int64
 	for _, p := range paths {
@@ -285,8 +312,7 @@ func ingestFileList(paths []string) ([]string, int64, error) {
 			if err != nil || d.IsDir() {
 				return err
 			}
-			switch strings.ToLower(filepath.Ext(path)) {
-			case ".json", ".jsonl", ".gz":
+			if slices.Contains(exts, strings.ToLower(filepath.Ext(path))) {
 				info, err := d.Info()
 				if err != nil {
 					return err
@@ -428,6 +454,9 @@ type ingestResponse struct {
 // recordPrefix finds the record a server error names.
 var recordPrefix = regexp.MustCompile(`^Record (\d+): `)
 
+// linePrefix finds the line a log ingest error names.
+var linePrefix = regexp.MustCompile(`^Line (\d+): `)
+
 // sendBatch posts one batch, signed with SigV4 over its real payload hash.
 func sendBatch(ctx context.Context, client *http.Client, url string, provider aws.CredentialsProvider, region string, b batch) (ingestResponse, error) {
 	// Per batch: the provider caches, and renews credentials that expire
@@ -470,6 +499,12 @@ func sendBatch(ctx context.Context, client *http.Client, url string, provider aw
 		msg := e.Message
 		if b.file != "" {
 			msg = b.file + ": " + msg
+		} else if m := linePrefix.FindStringSubmatch(msg); m != nil && b.lines != nil {
+			if i, _ := strconv.Atoi(m[1]); i >= 1 {
+				if file, n, ok := b.lines.origin(i); ok {
+					msg = fmt.Sprintf("%s, line %d: %s", file, n, msg[len(m[0]):])
+				}
+			}
 		} else if m := recordPrefix.FindStringSubmatch(msg); m != nil {
 			if i, _ := strconv.Atoi(m[1]); i >= 1 && i <= len(b.origins) {
 				o := b.origins[i-1]

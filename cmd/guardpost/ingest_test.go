@@ -630,14 +630,14 @@ func TestIngestCommand(t *testing.T) {
 	t.Run("usage", func(t *testing.T) {
 		for _, args := range [][]string{
 			{"--region", "us-east-1", one},
-			{"--endpoint", s.endpoint(), "--source", "vpcflow", one},
+			{"--endpoint", s.endpoint(), "--source", "syslog", one},
 			{"--endpoint", s.endpoint()},
 		} {
 			var stdout, stderr bytes.Buffer
 			if code := runIngest(context.Background(), args, &stdout, &stderr); code != 2 {
 				t.Errorf("%v: exit %d", args, code)
 			}
-			if args[len(args)-2] == "vpcflow" && !strings.Contains(stderr.String(), "supported sources: findings, cloudtrail") {
+			if args[len(args)-2] == "syslog" && !strings.Contains(stderr.String(), "supported sources: findings, cloudtrail, vpcflow, dns") {
 				t.Errorf("%v: %s", args, &stderr)
 			}
 		}

@@ -25,6 +25,9 @@ import (
 
 	"github.com/guardpost/guardpost"
 	"github.com/guardpost/guardpost/audit"
+	"github.com/guardpost/guardpost/detect"
+	"github.com/guardpost/guardpost/detect/dnsquery"
+	"github.com/guardpost/guardpost/detect/network"
 	"github.com/guardpost/guardpost/httpapi"
 	"github.com/guardpost/guardpost/intel"
 	"github.com/guardpost/guardpost/intel/fetch"
@@ -122,6 +125,12 @@ type Main struct {
 	ListSync time.Duration
 	// Intel is the managed threat intelligence, once Run has started.
 	Intel *intel.Managed
+	// ENIMapFile, when set, is a file of network interface to instance
+	// pairs (see detect.ENIMap.Load) for flow logs whose format lacks
+	// instance-id. ENIs is the mapping once Run has started: those pairs
+	// and the ones learned from ingested CloudTrail.
+	ENIMapFile string
+	ENIs       *detect.ENIMap
 	// Stderr receives the start instructions (and the log, unless Logger is
 	// set). Logger, when set before Run, is used as it is: --log-level and
 	// --log-format then do not apply.
@@ -178,6 +187,7 @@ func (m *Main) flagSet() *flag.FlagSet {
 	fs.StringVar(&m.ListFileRoot, "list-file-root", m.ListFileRoot, "`directory` under which threat lists may have file:// locations (default: file:// refused)")
 	fs.DurationVar(&m.ListSync, "list-sync", m.ListSync, "how often to pick up threat list changes other nodes on the same database made")
 	fs.StringVar(&m.S3Region, "s3-region", m.S3Region, "`region` to sign S3 requests for (default us-east-1)")
+	fs.StringVar(&m.ENIMapFile, "eni-map", m.ENIMapFile, "`file` of network interface to instance pairs, one \"eni-… i-…\" a line (# comments), for flow logs without instance-id; pairs learned from ingested CloudTrail RunInstances, CreateNetworkInterface and AttachNetworkInterface records add to it")
 	fs.StringVar(&m.CredentialsFile, "credentials", m.CredentialsFile, "AWS shared-credentials `file` with aws_account_id per profile (default: <data-dir>/credentials, generated on first start)")
 	fs.Func("log-level", "log `level`: debug, info, warn or error (default info; info logs one line per request)", func(s string) error {
 		levels := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
@@ -308,6 +318,17 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	api := httpapi.New(svc, &sigv4.Verifier{Credentials: creds, Sessions: sessions, Service: "guardduty", Now: m.Now}, m.Logger)
 	api.SetLimits(m.Limits)
 	api.SetIntel(m.Intel)
+	m.ENIs = detect.NewENIMap()
+	if m.ENIMapFile != "" {
+		if m.ENIs, err = detect.LoadENIMapFile(m.ENIMapFile); err != nil {
+			return fmt.Errorf("--eni-map: %w", err)
+		}
+	}
+	api.SetENIMap(m.ENIs)
+	// One engine per log source for the server's life: their windows and
+	// baselines outlive a request.
+	api.SetNetworkEngine(network.New(svc, m.Intel))
+	api.SetDNSEngine(dnsquery.New(svc, m.Intel))
 	mayAssume := m.MayAssume
 	if mayAssume == nil {
 		// As AWS's multi-account scripts expect: a GuardDuty administrator
