@@ -327,7 +327,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	api.SetENIMap(m.ENIs)
 	// One engine per log source for the server's life: their windows and
 	// baselines outlive a request.
-	api.SetNetworkEngine(network.New(svc, m.Intel))
+	enis := m.ENIs
+	api.SetNetworkEngine(network.NewEngine(svc, m.Intel, network.Options{InstanceOf: func(account, eni string) string {
+		if instance := enis.Instance(account, eni); instance != eni {
+			return instance
+		}
+		return "" // unknown: the finding names the interface
+	}}))
 	api.SetDNSEngine(dnsquery.New(svc, m.Intel))
 	mayAssume := m.MayAssume
 	if mayAssume == nil {
