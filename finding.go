@@ -204,6 +204,7 @@ type FindingStore interface {
 type Store interface {
 	DetectorStore
 	FindingStore
+	DetectionStateStore
 	FilterStore
 	TagStore
 	ThreatListStore

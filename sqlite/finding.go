@@ -126,6 +126,13 @@ func (db *DB) MergeFindings(ctx context.Context, scope guardpost.Scope, detector
 	if len(findings) == 0 {
 		return nil, nil
 	}
+	return db.mergeDetections(ctx, scope, detectorID, findings, nil, newMerge)
+}
+
+// mergeDetections is MergeFindings writing state too (MergeDetections):
+// the detection state's rows are written in the same transaction, after
+// the detector's existence is checked.
+func (db *DB) mergeDetections(ctx context.Context, scope guardpost.Scope, detectorID string, findings []*guardpost.Finding, state map[string][]byte, newMerge func([]*guardpost.Filter) guardpost.MergeFunc) ([]guardpost.FindingChange, error) {
 	// Statements first: preparing needs a connection, and the writer pool's
 	// only one is the transaction's once it has begun.
 	var stmts [5]*sql.Stmt
@@ -166,12 +173,16 @@ func (db *DB) MergeFindings(ctx context.Context, scope guardpost.Scope, detector
 	}
 	bw.in(ctx, tx)
 	exists, byKey, byID, existing, del := stmts[0], stmts[1], stmts[2], stmts[3], stmts[4]
+	at := db.nowMS()
 	var n int
 	if err := exists.QueryRowContext(ctx, scope.AccountID, scope.Region, detectorID).Scan(&n); err != nil {
 		return nil, wrap("merge findings", err)
 	}
 	if n == 0 {
 		return nil, guardpost.Errorf(guardpost.ENOTFOUND, "detector %s not found", detectorID)
+	}
+	if err := writeState(ctx, tx, scope, detectorID, state, at); err != nil {
+		return nil, wrap("merge findings", err)
 	}
 	filters, err := queryFilters(ctx, tx, scope, detectorID, "", 0)
 	if err != nil {
@@ -186,7 +197,6 @@ func (db *DB) MergeFindings(ctx context.Context, scope guardpost.Scope, detector
 	}
 	written := make(map[string]bool, len(findings))
 	merge := newMerge(filters)
-	at := db.nowMS()
 	iw := indexWrite{db: db}
 	if err := iw.begin(ctx, tx); err != nil {
 		return nil, wrap("merge findings", err)

@@ -91,6 +91,7 @@ func Run(t *testing.T, open func(t *testing.T) guardpost.Store) {
 		t.Run("Criteria", s.listCriteria)
 		t.Run("CriteriaMatch", s.listCriteriaMatch)
 	})
+	t.Run("DetectionState", s.detectionState)
 	t.Run("FindingStatistics", s.statistics)
 	t.Run("Filters", s.filters)
 	t.Run("ThreatLists", s.threatLists)
