@@ -146,6 +146,10 @@ func (db *DB) mergeDetections(ctx context.Context, scope guardpost.Scope, detect
 	if err != nil {
 		return nil, wrap("merge findings", err)
 	}
+	ew, err := newEvidenceWrite(ctx, db, findings)
+	if err != nil {
+		return nil, wrap("merge findings", err)
+	}
 	// Most findings are written as they come (new ones, replacements by
 	// id): compress them now, on every core, rather than under the lock.
 	encoded, err := encodeAll(db.codec, findings)
@@ -172,6 +176,9 @@ func (db *DB) mergeDetections(ctx context.Context, scope guardpost.Scope, detect
 		stmts[i] = tx.StmtContext(ctx, stmts[i])
 	}
 	bw.in(ctx, tx)
+	if ew != nil {
+		ew.in(ctx, tx)
+	}
 	exists, byKey, byID, existing, del := stmts[0], stmts[1], stmts[2], stmts[3], stmts[4]
 	at := db.nowMS()
 	var n int
@@ -244,6 +251,12 @@ func (db *DB) mergeDetections(ctx context.Context, scope guardpost.Scope, detect
 			if _, err := del.ExecContext(ctx, old.AccountID, old.Region, old.DetectorID, old.ID); err != nil {
 				return nil, wrap("merge findings", err)
 			}
+			if err := moveEvidence(ctx, tx, ew, old, write); err != nil {
+				return nil, wrap("merge findings", err)
+			}
+		}
+		if err := ew.append(ctx, write, in, old != nil); err != nil {
+			return nil, wrap("merge findings", err)
 		}
 		enc, ok := encoded[write]
 		if !ok {

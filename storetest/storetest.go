@@ -92,6 +92,7 @@ func Run(t *testing.T, open func(t *testing.T) guardpost.Store) {
 		t.Run("CriteriaMatch", s.listCriteriaMatch)
 	})
 	t.Run("DetectionState", s.detectionState)
+	t.Run("Evidence", s.evidence)
 	t.Run("FindingStatistics", s.statistics)
 	t.Run("Filters", s.filters)
 	t.Run("ThreatLists", s.threatLists)
