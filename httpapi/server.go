@@ -107,6 +107,7 @@ func New(service *guardpost.Service, verifier *sigv4.Verifier, log *slog.Logger)
 	})))
 	s.mux.Handle("POST "+IngestFindingsPath, named("guardpost:IngestFindings", http.HandlerFunc(s.ingestFindings)))
 	s.mux.Handle("POST "+IngestCloudTrailPath, named("guardpost:IngestCloudTrail", http.HandlerFunc(s.ingestCloudTrail)))
+	s.mux.Handle("GET "+EvidencePattern, named("guardpost:GetFindingEvidence", http.HandlerFunc(s.getFindingEvidence)))
 	s.mux.HandleFunc("/", s.unknown)
 	return s
 }
