@@ -149,7 +149,9 @@ type WriteReport struct {
 // aggregated (one with an AggregationKey folds into the stored finding of
 // the same type and key, see mergeOccurrence; one without replaces the
 // stored finding with its id, keeping its feedback comments) and archived
-// when one of the detector's ARCHIVE filters matches it.
+// when one of the detector's ARCHIVE filters matches it. A finding's
+// Evidence is appended, in the same transaction, to what the finding it
+// lands on keeps (see EvidenceStore).
 func (s *Service) WriteFindings(ctx context.Context, caller Scope, detectorID string, findings []*Finding) (WriteReport, error) {
 	return s.writeFindings(ctx, caller, detectorID, findings, nil)
 }
