@@ -12,11 +12,13 @@ import (
 //
 //   - streamed: parse, which decodes one record at a time and takes its
 //     bytes from the decoder's offsets (what Parse does);
+//
 //   - whole: one Decode of the file into []Record, which gives no record's
 //     bytes (what Parse did before evidence);
+//
 //   - raw: a Decode into []json.RawMessage, then an Unmarshal of each.
 //
-//	go test -run '^$' -bench BenchmarkParse -benchmem ./detect
+//     go test -run '^$' -bench BenchmarkParse -benchmem ./detect
 func BenchmarkParse(b *testing.B) {
 	var recs []map[string]any
 	for i := range 20_000 {
