@@ -10,15 +10,13 @@ import (
 // BenchmarkParse measures the ways of reading a CloudTrail log file's
 // Records array, 20,000 records of about 800 bytes:
 //
-//   - streamed: parse, which decodes one record at a time and takes its
-//     bytes from the decoder's offsets (what Parse does);
+//	go test -run '^$' -bench BenchmarkParse -benchmem ./detect
 //
-//   - whole: one Decode of the file into []Record, which gives no record's
-//     bytes (what Parse did before evidence);
-//
-//   - raw: a Decode into []json.RawMessage, then an Unmarshal of each.
-//
-//     go test -run '^$' -bench BenchmarkParse -benchmem ./detect
+// "streamed" is parse, which decodes one record at a time and takes its
+// bytes from the decoder's offsets (what Parse does); "whole" is one
+// Decode of the file into []Record, which gives no record's bytes (what
+// Parse did before evidence); "raw" is a Decode into []json.RawMessage,
+// then an Unmarshal of each.
 func BenchmarkParse(b *testing.B) {
 	var recs []map[string]any
 	for i := range 20_000 {
