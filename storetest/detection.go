@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -161,6 +162,7 @@ func (s *suite) evidence(t *testing.T) {
 	t.Run("RollbackOnMergeError", s.evidenceRollback)
 	t.Run("ScopeIsolation", s.evidenceScopeIsolation)
 	t.Run("DeletedWithDetector", s.evidenceDeletedWithDetector)
+	t.Run("ConcurrentOccurrences", s.evidenceConcurrent)
 }
 
 // records returns n distinct records numbered from first.
@@ -354,4 +356,57 @@ func (s *suite) evidenceDeletedWithDetector(t *testing.T) {
 	// A finding of the new detector with the old id starts afresh.
 	must(t, mergeAll(ctx, st, []*guardpost.Finding{withEvidence(newDoc(scopeA, det, "f1").keyed(t, "k"), records(5, 1), 0)}, nil), "MergeFindings")
 	wantEvidence(t, st, scopeA, det, "f1", 1, seqs(nil, 0, 1, 5))
+}
+
+// keepStored is a merge safe for concurrent use: the incoming document
+// under the stored finding's id.
+func keepStored(stored, in *guardpost.Finding) (*guardpost.Finding, error) {
+	var d map[string]any
+	if err := json.Unmarshal(in.Document, &d); err != nil {
+		return nil, err
+	}
+	d["id"] = stored.ID
+	b, err := json.Marshal(d)
+	if err != nil {
+		return nil, err
+	}
+	f, err := guardpost.ParseFinding(b)
+	if err != nil {
+		return nil, err
+	}
+	f.AggregationKey = in.AggregationKey
+	return f, nil
+}
+
+// evidenceConcurrent: occurrences of one key written at once all count,
+// and the finding keeps exactly the first and latest five positions.
+func (s *suite) evidenceConcurrent(t *testing.T) {
+	st, det := s.withDetector(t)
+	ctx := context.Background()
+	const writers = 16
+	errs := together(writers, func(i int) error {
+		f := withEvidence(newDoc(scopeA, det, fmt.Sprintf("f%02d", i)).keyed(t, "k"), records(i, 1), 0)
+		return mergeAll(ctx, st, []*guardpost.Finding{f}, keepStored)
+	})
+	for _, err := range errs {
+		must(t, err, "concurrent MergeFindings")
+	}
+	ids := listAll(t, st, scopeA, det)
+	if len(ids) != 1 {
+		t.Fatalf("findings %v, want one", ids)
+	}
+	ev, err := st.Evidence(ctx, scopeA, det, ids[0])
+	must(t, err, "Evidence")
+	var seqs []int64
+	seen := map[string]bool{}
+	for _, r := range ev.Records {
+		seqs = append(seqs, r.Seq)
+		if seen[string(r.Data)] {
+			t.Fatalf("record %s kept twice", r.Data)
+		}
+		seen[string(r.Data)] = true
+	}
+	if ev.Total != writers || !slices.Equal(seqs, []int64{0, 1, 2, 3, 4, 11, 12, 13, 14, 15}) {
+		t.Fatalf("evidence after %d concurrent occurrences: total %d, positions %v", writers, ev.Total, seqs)
+	}
 }
