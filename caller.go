@@ -149,9 +149,17 @@ type WriteReport struct {
 // aggregated (one with an AggregationKey folds into the stored finding of
 // the same type and key, see mergeOccurrence; one without replaces the
 // stored finding with its id, keeping its feedback comments) and archived
-// when one of the detector's ARCHIVE filters matches it.
+// when one of the detector's ARCHIVE filters matches it. A finding's
+// Evidence is appended, in the same transaction, to what the finding it
+// lands on keeps (see EvidenceStore).
 func (s *Service) WriteFindings(ctx context.Context, caller Scope, detectorID string, findings []*Finding) (WriteReport, error) {
-	if len(findings) == 0 {
+	return s.writeFindings(ctx, caller, detectorID, findings, nil)
+}
+
+// writeFindings is WriteFindings, writing the detection state too when
+// state is not empty (see WriteDetections).
+func (s *Service) writeFindings(ctx context.Context, caller Scope, detectorID string, findings []*Finding, state map[string][]byte) (WriteReport, error) {
+	if len(findings) == 0 && len(state) == 0 {
 		_, err := s.detector(ctx, caller, detectorID)
 		return WriteReport{}, err
 	}
@@ -177,7 +185,12 @@ func (s *Service) WriteFindings(ctx context.Context, caller Scope, detectorID st
 	}
 	// The store checks that the detector exists inside its transaction;
 	// no separate read is needed for the real service's answer.
-	changes, err := s.Store.MergeFindings(ctx, caller, detectorID, findings, newMerge)
+	var changes []FindingChange
+	if len(state) == 0 {
+		changes, err = s.Store.MergeFindings(ctx, caller, detectorID, findings, newMerge)
+	} else {
+		changes, err = s.Store.MergeDetections(ctx, caller, detectorID, findings, state, newMerge)
+	}
 	if ErrorKind(err) == ENOTFOUND {
 		return WriteReport{}, Errorf(EINVALID, msgDetectorNotOwned)
 	}

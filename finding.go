@@ -44,6 +44,11 @@ type Finding struct {
 	// pipeline keeps the first and the latest few across occurrences (see
 	// the evidence endpoint); other producers leave it nil.
 	Evidence [][]byte
+	// EvidenceSkipped is how many more records made this occurrence than
+	// Evidence holds: a producer that folded many hits into one occurrence
+	// keeps only the first EvidenceKept of Evidence and its latest, and
+	// the skipped records lie between them (see PlanEvidence).
+	EvidenceSkipped int
 	// FeedbackComments are the comments of the last UpdateFindingsFeedback.
 	// The Finding object has no member for them, so they live beside the
 	// document and survive every rewrite of it.
@@ -204,6 +209,8 @@ type FindingStore interface {
 type Store interface {
 	DetectorStore
 	FindingStore
+	DetectionStateStore
+	EvidenceStore
 	FilterStore
 	TagStore
 	ThreatListStore
@@ -295,6 +302,9 @@ func mergeOccurrence(stored, incoming *Finding) (*Finding, error) {
 		}
 	}
 	svc["count"] = count
+	if id, ok := doc["id"].(string); ok {
+		mergeEvidenceSummary(oldSvc, svc, stored.DetectorID, id)
+	}
 	merged, err := reencode(doc, incoming.AggregationKey)
 	if err != nil {
 		return nil, err

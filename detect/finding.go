@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"encoding/json"
 	"net/netip"
 	"sort"
 	"strings"
@@ -19,6 +20,45 @@ type Occurrence struct {
 	Latest    *Record   // the latest hit: the finding shows its details
 	ListName  string    // the custom threat list of the latest hit
 	firstSeen int       // order of first hit, for a stable output
+
+	// The hits kept as evidence, in the order they came: the first
+	// guardpost.EvidenceKept, and the latest ones in a ring (next is where
+	// the next latest goes).
+	firstHits  []*Record
+	latestHits []*Record
+	next       int
+	earliest   *Record // the hit with the earliest eventTime
+}
+
+// hit records rec as one more hit of o for its evidence.
+func (o *Occurrence) hit(rec *Record) {
+	if o.earliest == nil || rec.time.Before(o.earliest.time) {
+		o.earliest = rec
+	}
+	if len(o.firstHits) < guardpost.EvidenceKept {
+		o.firstHits = append(o.firstHits, rec)
+		return
+	}
+	if len(o.latestHits) < guardpost.EvidenceKept {
+		o.latestHits = append(o.latestHits, rec)
+		return
+	}
+	o.latestHits[o.next] = rec
+	o.next = (o.next + 1) % guardpost.EvidenceKept
+}
+
+// Evidence returns the records kept as the occurrence's evidence, in the
+// order they came, and how many hits between the first and the latest
+// were left out (see guardpost.Finding.EvidenceSkipped).
+func (o *Occurrence) Evidence() (records [][]byte, skipped int) {
+	records = make([][]byte, 0, len(o.firstHits)+len(o.latestHits))
+	for _, rec := range o.firstHits {
+		records = append(records, rec.Raw)
+	}
+	for i := range o.latestHits {
+		records = append(records, o.latestHits[(o.next+i)%len(o.latestHits)].Raw)
+	}
+	return records, o.Count - len(records)
 }
 
 // Analyse runs every rule over records and folds the hits into
@@ -51,6 +91,7 @@ func Analyse(l *Lookups, trusted func(netip.Addr) bool, records []*Record) []*Oc
 				byKey[id] = o
 			}
 			o.Count++
+			o.hit(rec)
 			if rec.time.Before(o.First) {
 				o.First = rec.time
 			}
@@ -135,7 +176,7 @@ func (o *Occurrence) Document(account, region, detectorID, id string, now time.T
 		"resourceRole":   "TARGET",
 		"featureName":    feature,
 		"action":         obj{"actionType": "AWS_API_CALL", "awsApiCallAction": call},
-		"additionalInfo": obj{"type": "default", "value": `{"eventID":"` + jsonText(rec.EventID) + `"}`},
+		"additionalInfo": obj{"type": "default", "value": o.summary(detectorID, id)},
 	}
 	if o.Rule.ThreatList != "" {
 		list := o.Rule.ThreatList
@@ -208,8 +249,25 @@ func (o *Occurrence) text(template string) string {
 	).Replace(template)
 }
 
-// jsonText escapes s for a JSON string (event ids are plain, but a
-// record is outside input).
-func jsonText(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s)
+// summary is the occurrence's service.additionalInfo value: the latest
+// and the first event's ids and what the evidence endpoint holds, in the
+// form the pipeline keeps true across occurrences (see
+// guardpost.mergeEvidenceSummary).
+func (o *Occurrence) summary(detectorID, id string) string {
+	first := o.Latest
+	if o.earliest != nil {
+		first = o.earliest
+	}
+	b, _ := json.Marshal(struct {
+		EventID      string `json:"eventID"`
+		FirstEventID string `json:"firstEventID"`
+		Evidence     struct {
+			Records int    `json:"records"`
+			Path    string `json:"path"`
+		} `json:"evidence"`
+	}{EventID: o.Latest.EventID, FirstEventID: first.EventID, Evidence: struct {
+		Records int    `json:"records"`
+		Path    string `json:"path"`
+	}{o.Count, guardpost.EvidencePath(detectorID, id)}})
+	return string(b)
 }

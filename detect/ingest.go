@@ -58,6 +58,7 @@ func Ingest(ctx context.Context, svc *guardpost.Service, managed *intel.Managed,
 				return Report{}, err
 			}
 			f.AggregationKey = o.Key
+			f.Evidence, f.EvidenceSkipped = o.Evidence()
 			w.Findings = append(w.Findings, f)
 		}
 		if err := ctx.Err(); err != nil {

@@ -10,7 +10,6 @@ package detect
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -42,6 +41,10 @@ type Record struct {
 	// RunInstances and CreateNetworkInterface report).
 	ResponseElements json.RawMessage `json:"responseElements"`
 
+	// Raw is the record as it was received (a slice of the body): what
+	// a finding keeps as evidence.
+	Raw []byte `json:"-"`
+
 	time time.Time  // EventTime parsed
 	ip   netip.Addr // SourceIPAddress when it is an address
 	n    int        // 1-based position in the body
@@ -68,81 +71,132 @@ type UserIdentity struct {
 	} `json:"sessionContext"`
 }
 
-// logValue is one top-level JSON value of a body: a CloudTrail log file
-// ({"Records": [...]}, as CloudTrail writes it to S3) or one record (JSON
-// lines). One decode serves both.
-type logValue[R any] struct {
-	Records []R `json:"Records"`
+// logValue is one top-level JSON value of a body that is not a log file
+// in CloudTrail's own layout (see logFile): a file whose Records member
+// is not first, or one record (JSON lines). One decode serves both.
+type logValue struct {
+	Records []json.RawMessage `json:"Records"`
 	Record
 }
 
-// Parse reads a body of CloudTrail log files and/or records, in order.
-// An error names the record that is malformed ("Record n: ...", counting
+// Parse reads a body of CloudTrail log files and/or records, in order,
+// keeping each record's bytes as received (Record.Raw) for evidence. An
+// error names the record that is malformed ("Record n: ...", counting
 // records from 1 across the body).
 func Parse(r io.Reader) ([]Record, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, err
 	}
-	// A file's records decode straight into place; only when that fails is
-	// the body read again one record at a time, to name the record.
-	out, err := parse[Record](data)
-	if err != nil {
-		if _, exact := parse[json.RawMessage](data); exact != nil {
-			return nil, exact
-		}
-	}
-	return out, err
+	return parse(data)
 }
 
-// parse decodes data with a file's records as R: Record, or
-// json.RawMessage to decode (and fail) one record at a time.
-func parse[R any](data []byte) ([]Record, error) {
+// parse decodes data. A log file as CloudTrail writes it ({"Records":
+// [...]}) is streamed one record at a time, each decoded straight into
+// place: the decoder's offsets around each record give its bytes, at no
+// extra pass over the body (see BenchmarkParse for the alternatives).
+func parse(data []byte) ([]Record, error) {
 	d := json.NewDecoder(bytes.NewReader(data))
 	var out []Record
 	for {
-		var v logValue[R]
-		start := d.InputOffset()
-		err := d.Decode(&v)
-		size := int(d.InputOffset() - start)
-		if errors.Is(err, io.EOF) {
+		start := int(d.InputOffset())
+		pos := start + len(data[start:]) - len(bytes.TrimLeft(data[start:], " \t\r\n"))
+		if pos == len(data) {
 			return out, nil
 		}
+		if logFile(data[pos:]) {
+			var err error
+			if out, err = parseFile(d, data, out); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		var v logValue
+		err := d.Decode(&v)
 		if err != nil {
 			return nil, fmt.Errorf("Record %d: %v", len(out)+1, err)
 		}
+		end := int(d.InputOffset())
 		if v.Records == nil {
-			if err := v.Record.prepare(len(out) + 1); err != nil {
+			if err := v.Record.prepare(len(out)+1, data[pos:end], end-start); err != nil {
 				return nil, err
 			}
-			v.Record.size = size
 			out = append(out, v.Record)
 			continue
 		}
-		for i := range v.Records {
-			var rec *Record
-			switch x := any(&v.Records[i]).(type) {
-			case *Record:
-				rec = x
-			case *json.RawMessage:
-				rec = new(Record)
-				if err := json.Unmarshal(*x, rec); err != nil {
-					return nil, fmt.Errorf("Record %d: %v", len(out)+1, err)
-				}
+		for _, raw := range v.Records {
+			var rec Record
+			if err := json.Unmarshal(raw, &rec); err != nil {
+				return nil, fmt.Errorf("Record %d: %v", len(out)+1, err)
 			}
-			if err := rec.prepare(len(out) + 1); err != nil {
+			if err := rec.prepare(len(out)+1, raw, len(raw)); err != nil {
 				return nil, err
 			}
-			rec.size = size / len(v.Records)
-			out = append(out, *rec)
+			out = append(out, rec)
 		}
 	}
+}
+
+// logFile reports whether b starts a log file in CloudTrail's layout: an
+// object whose first member is the Records array.
+func logFile(b []byte) bool {
+	for _, want := range [...]string{"{", `"Records"`, ":", "["} {
+		b = bytes.TrimLeft(b, " \t\r\n")
+		if !bytes.HasPrefix(b, []byte(want)) {
+			return false
+		}
+		b = b[len(want):]
+	}
+	return true
+}
+
+// parseFile decodes the log file d is at (logFile), appending its records
+// to out.
+func parseFile(d *json.Decoder, data []byte, out []Record) ([]Record, error) {
+	for range 3 { // {, "Records", [
+		if _, err := d.Token(); err != nil {
+			return nil, fmt.Errorf("Record %d: %v", len(out)+1, err)
+		}
+	}
+	for d.More() {
+		start := int(d.InputOffset())
+		out = append(out, Record{})
+		rec := &out[len(out)-1]
+		if err := d.Decode(rec); err != nil {
+			return nil, fmt.Errorf("Record %d: %v", len(out), err)
+		}
+		end := int(d.InputOffset())
+		// The record's bytes follow the separator (a comma) and spaces.
+		raw := bytes.TrimLeft(data[start:end], ", \t\r\n")
+		if err := rec.prepare(len(out), raw, end-start); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := d.Token(); err != nil { // ]
+		return nil, fmt.Errorf("Record %d: %v", len(out)+1, err)
+	}
+	// Members after Records (CloudTrail writes none) are read past.
+	for d.More() {
+		var skip json.RawMessage
+		if _, err := d.Token(); err != nil {
+			return nil, fmt.Errorf("Record %d: %v", len(out)+1, err)
+		}
+		if err := d.Decode(&skip); err != nil {
+			return nil, fmt.Errorf("Record %d: %v", len(out)+1, err)
+		}
+	}
+	if _, err := d.Token(); err != nil { // }
+		return nil, fmt.Errorf("Record %d: %v", len(out)+1, err)
+	}
+	return out, nil
 }
 
 // prepare checks the members every record has and parses the ones rules
 // compare.
-func (rec *Record) prepare(n int) error {
-	rec.n = n
+// raw is the record's bytes as received and size the bytes of the body
+// it took (with separators).
+func (rec *Record) prepare(n int, raw []byte, size int) error {
+	rec.n, rec.Raw, rec.size = n, raw, size
 	for _, m := range [...]struct{ name, v string }{
 		{"eventTime", rec.EventTime}, {"eventSource", rec.EventSource}, {"eventName", rec.EventName},
 		{"awsRegion", rec.AWSRegion}, {"recipientAccountId", rec.RecipientAccountID},

@@ -198,16 +198,17 @@ type Findings struct {
 	State map[string][]byte
 }
 
-// Write writes each detector's findings through the service's one
-// findings pipeline (one transaction per detector) and counts them in rep.
-// Callers analyse everything before writing anything, so that a malformed
-// or refused body writes nothing.
+// Write writes each detector's findings and detection state through the
+// service's one findings pipeline (one transaction per detector, see
+// Service.WriteDetections) and counts them in rep. Callers analyse
+// everything before writing anything, so that a malformed or refused body
+// writes nothing.
 func Write(ctx context.Context, svc *guardpost.Service, out []Findings, rep *Report) error {
 	for _, w := range out {
-		if len(w.Findings) == 0 {
+		if len(w.Findings) == 0 && len(w.State) == 0 {
 			continue
 		}
-		wr, err := svc.WriteFindings(ctx, w.Scope, w.DetectorID, w.Findings)
+		wr, err := svc.WriteDetections(ctx, w.Scope, w.DetectorID, w.Findings, w.State)
 		if err != nil {
 			return err
 		}

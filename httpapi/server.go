@@ -119,6 +119,7 @@ func New(service *guardpost.Service, verifier *sigv4.Verifier, log *slog.Logger)
 	s.mux.Handle("POST "+IngestCloudTrailPath, named("guardpost:IngestCloudTrail", http.HandlerFunc(s.ingestCloudTrail)))
 	s.mux.Handle("POST "+IngestVPCFlowPath, named("guardpost:IngestVPCFlow", http.HandlerFunc(s.ingestVPCFlow)))
 	s.mux.Handle("POST "+IngestDNSPath, named("guardpost:IngestDNS", http.HandlerFunc(s.ingestDNS)))
+	s.mux.Handle("GET "+EvidencePattern, named("guardpost:GetFindingEvidence", http.HandlerFunc(s.getFindingEvidence)))
 	s.mux.HandleFunc("/", s.unknown)
 	return s
 }

@@ -29,6 +29,7 @@ func (m *Metrics) Store(next guardpost.Store) guardpost.Store {
 		updateThreatList: o("UpdateThreatList"), finishThreatList: o("FinishThreatList"),
 		threatListEntries: o("ThreatListEntries"), unsettledThreatLists: o("UnsettledThreatLists"),
 		organizationConfigs: o("OrganizationConfigs"), changeOrganization: o("ChangeOrganization"),
+		mergeDetections: o("MergeDetections"), detectionState: o("DetectionState"), evidence: o("Evidence"),
 	}
 }
 
@@ -48,6 +49,7 @@ type store struct {
 	createThreatList, threatList, threatLists, updateThreatList              prometheus.Observer
 	finishThreatList, threatListEntries, unsettledThreatLists                prometheus.Observer
 	organizationConfigs, changeOrganization                                  prometheus.Observer
+	mergeDetections, detectionState, evidence                                prometheus.Observer
 }
 
 func (s *store) CreateThreatList(ctx context.Context, scope guardpost.Scope, detectorID string, kind guardpost.ThreatListKind, decide func([]*guardpost.ThreatList) (*guardpost.ThreatList, error)) error {
@@ -120,6 +122,21 @@ func (s *store) DeleteDetector(ctx context.Context, scope guardpost.Scope, id st
 func (s *store) MergeFindings(ctx context.Context, scope guardpost.Scope, detectorID string, findings []*guardpost.Finding, newMerge func(filters []*guardpost.Filter) guardpost.MergeFunc) ([]guardpost.FindingChange, error) {
 	defer observe(s.mergeFindings, time.Now())
 	return s.next.MergeFindings(ctx, scope, detectorID, findings, newMerge)
+}
+
+func (s *store) MergeDetections(ctx context.Context, scope guardpost.Scope, detectorID string, findings []*guardpost.Finding, state map[string][]byte, newMerge func(filters []*guardpost.Filter) guardpost.MergeFunc) ([]guardpost.FindingChange, error) {
+	defer observe(s.mergeDetections, time.Now())
+	return s.next.MergeDetections(ctx, scope, detectorID, findings, state, newMerge)
+}
+
+func (s *store) DetectionState(ctx context.Context, scope guardpost.Scope, detectorID, name string) ([]byte, error) {
+	defer observe(s.detectionState, time.Now())
+	return s.next.DetectionState(ctx, scope, detectorID, name)
+}
+
+func (s *store) Evidence(ctx context.Context, scope guardpost.Scope, detectorID, findingID string) (guardpost.Evidence, error) {
+	defer observe(s.evidence, time.Now())
+	return s.next.Evidence(ctx, scope, detectorID, findingID)
 }
 
 func (s *store) Findings(ctx context.Context, vis guardpost.Visibility, ids []string) ([]*guardpost.Finding, error) {

@@ -235,18 +235,21 @@ func (db *DB) UpdateDetector(ctx context.Context, scope guardpost.Scope, id stri
 	return wrap("update detector", tx.Commit())
 }
 
-// DeleteDetector implements guardpost.DetectorStore: the detector and its
-// findings go in one transaction. (The foreign key would cascade anyway;
-// deleting the findings explicitly keeps that visible here.)
+// DeleteDetector implements guardpost.DetectorStore: the detector, its
+// findings, their evidence and its detection state go in one transaction.
+// (The foreign keys would cascade anyway; deleting explicitly keeps that
+// visible here.)
 func (db *DB) DeleteDetector(ctx context.Context, scope guardpost.Scope, id string) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return wrap("delete detector", err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM findings WHERE account_id = ? AND region = ? AND detector_id = ?`,
-		scope.AccountID, scope.Region, id); err != nil {
-		return wrap("delete detector", err)
+	for _, table := range []string{"findings", "finding_evidence", "detection_state"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE account_id = ? AND region = ? AND detector_id = ?`,
+			scope.AccountID, scope.Region, id); err != nil {
+			return wrap("delete detector", err)
+		}
 	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM detectors WHERE account_id = ? AND region = ? AND id = ?`,
 		scope.AccountID, scope.Region, id)

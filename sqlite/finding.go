@@ -126,6 +126,13 @@ func (db *DB) MergeFindings(ctx context.Context, scope guardpost.Scope, detector
 	if len(findings) == 0 {
 		return nil, nil
 	}
+	return db.mergeDetections(ctx, scope, detectorID, findings, nil, newMerge)
+}
+
+// mergeDetections is MergeFindings writing state too (MergeDetections):
+// the detection state's rows are written in the same transaction, after
+// the detector's existence is checked.
+func (db *DB) mergeDetections(ctx context.Context, scope guardpost.Scope, detectorID string, findings []*guardpost.Finding, state map[string][]byte, newMerge func([]*guardpost.Filter) guardpost.MergeFunc) ([]guardpost.FindingChange, error) {
 	// Statements first: preparing needs a connection, and the writer pool's
 	// only one is the transaction's once it has begun.
 	var stmts [5]*sql.Stmt
@@ -136,6 +143,10 @@ func (db *DB) MergeFindings(ctx context.Context, scope guardpost.Scope, detector
 		}
 	}
 	bw, err := newBatchWriter(ctx, db)
+	if err != nil {
+		return nil, wrap("merge findings", err)
+	}
+	ew, err := newEvidenceWrite(ctx, db, findings)
 	if err != nil {
 		return nil, wrap("merge findings", err)
 	}
@@ -165,13 +176,20 @@ func (db *DB) MergeFindings(ctx context.Context, scope guardpost.Scope, detector
 		stmts[i] = tx.StmtContext(ctx, stmts[i])
 	}
 	bw.in(ctx, tx)
+	if ew != nil {
+		ew.in(ctx, tx)
+	}
 	exists, byKey, byID, existing, del := stmts[0], stmts[1], stmts[2], stmts[3], stmts[4]
+	at := db.nowMS()
 	var n int
 	if err := exists.QueryRowContext(ctx, scope.AccountID, scope.Region, detectorID).Scan(&n); err != nil {
 		return nil, wrap("merge findings", err)
 	}
 	if n == 0 {
 		return nil, guardpost.Errorf(guardpost.ENOTFOUND, "detector %s not found", detectorID)
+	}
+	if err := writeState(ctx, tx, scope, detectorID, state, at); err != nil {
+		return nil, wrap("merge findings", err)
 	}
 	filters, err := queryFilters(ctx, tx, scope, detectorID, "", 0)
 	if err != nil {
@@ -186,7 +204,6 @@ func (db *DB) MergeFindings(ctx context.Context, scope guardpost.Scope, detector
 	}
 	written := make(map[string]bool, len(findings))
 	merge := newMerge(filters)
-	at := db.nowMS()
 	iw := indexWrite{db: db}
 	if err := iw.begin(ctx, tx); err != nil {
 		return nil, wrap("merge findings", err)
@@ -234,6 +251,12 @@ func (db *DB) MergeFindings(ctx context.Context, scope guardpost.Scope, detector
 			if _, err := del.ExecContext(ctx, old.AccountID, old.Region, old.DetectorID, old.ID); err != nil {
 				return nil, wrap("merge findings", err)
 			}
+			if err := moveEvidence(ctx, tx, ew, old, write); err != nil {
+				return nil, wrap("merge findings", err)
+			}
+		}
+		if err := ew.append(ctx, write, in, old != nil); err != nil {
+			return nil, wrap("merge findings", err)
 		}
 		enc, ok := encoded[write]
 		if !ok {

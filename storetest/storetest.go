@@ -22,6 +22,11 @@
 //     it) and writes nothing.
 //   - ListFindings with a Limit of 0 returns everything, and resumes after
 //     q.After even when the finding it names no longer exists.
+//   - A finding's Evidence is appended to the finding written, by its
+//     final id, as guardpost.PlanEvidence says, in the same transaction
+//     (rolled back with it); concurrent occurrences all count.
+//   - MergeDetections writes state with or without findings; a nil blob
+//     deletes its name, an empty one is kept as empty.
 package storetest
 
 import (
@@ -91,6 +96,8 @@ func Run(t *testing.T, open func(t *testing.T) guardpost.Store) {
 		t.Run("Criteria", s.listCriteria)
 		t.Run("CriteriaMatch", s.listCriteriaMatch)
 	})
+	t.Run("DetectionState", s.detectionState)
+	t.Run("Evidence", s.evidence)
 	t.Run("FindingStatistics", s.statistics)
 	t.Run("Filters", s.filters)
 	t.Run("ThreatLists", s.threatLists)

@@ -54,6 +54,12 @@ var isolationCases = []isolationCase{
 	{"GetFindings of the caller's detector", func(r resources, own string) (string, string, string) {
 		return "POST", "/detector/" + own + "/findings/get", `{"findingIds":["` + r.finding + `"]}`
 	}},
+	{"guardpost:GetFindingEvidence", func(r resources, _ string) (string, string, string) {
+		return "GET", guardpost.EvidencePath(r.detector, r.finding), ""
+	}},
+	{"guardpost:GetFindingEvidence of the caller's detector", func(r resources, own string) (string, string, string) {
+		return "GET", guardpost.EvidencePath(own, r.finding), ""
+	}},
 	{"ListFindings", func(r resources, _ string) (string, string, string) {
 		return "POST", "/detector/" + r.detector + "/findings", `{}`
 	}},

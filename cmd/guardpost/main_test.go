@@ -23,6 +23,9 @@ import (
 // TestMain lets the test binary act as the guardpost binary, so crash
 // tests can run a real server process and kill it.
 func TestMain(m *testing.M) {
+	if stateChildMain() {
+		os.Exit(0)
+	}
 	if args := os.Getenv("GUARDPOST_TEST_MAIN_ARGS"); args != "" {
 		os.Args = append([]string{"guardpost"}, strings.Split(args, "\x1f")...)
 		main()
