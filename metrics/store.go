@@ -29,6 +29,7 @@ func (m *Metrics) Store(next guardpost.Store) guardpost.Store {
 		updateThreatList: o("UpdateThreatList"), finishThreatList: o("FinishThreatList"),
 		threatListEntries: o("ThreatListEntries"), unsettledThreatLists: o("UnsettledThreatLists"),
 		organizationConfigs: o("OrganizationConfigs"), changeOrganization: o("ChangeOrganization"),
+		usage: newUsageObservers(o),
 	}
 }
 
@@ -48,6 +49,7 @@ type store struct {
 	createThreatList, threatList, threatLists, updateThreatList              prometheus.Observer
 	finishThreatList, threatListEntries, unsettledThreatLists                prometheus.Observer
 	organizationConfigs, changeOrganization                                  prometheus.Observer
+	usage                                                                    usageObservers
 }
 
 func (s *store) CreateThreatList(ctx context.Context, scope guardpost.Scope, detectorID string, kind guardpost.ThreatListKind, decide func([]*guardpost.ThreatList) (*guardpost.ThreatList, error)) error {
