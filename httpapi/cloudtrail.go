@@ -51,7 +51,11 @@ func (s *Server) ingestCloudTrail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	scope := guardpost.Scope{AccountID: id.AccountID, Region: id.Region}
-	report, err := detect.Ingest(r.Context(), s.service, s.intel, scope, records, time.Now())
+	now := time.Now()
+	report, err := detect.Ingest(r.Context(), s.service, s.intel, scope, records, now)
+	if err == nil {
+		err = s.recordUsage(r.Context(), report, now)
+	}
 	if err = s.storageError(r, err); err != nil {
 		writeError(w, r, s.log, err)
 		return
