@@ -53,13 +53,11 @@ func (s *Server) ingestCloudTrail(w http.ResponseWriter, r *http.Request) {
 	scope := guardpost.Scope{AccountID: id.AccountID, Region: id.Region}
 	now := time.Now()
 	report, err := detect.Ingest(r.Context(), s.service, s.intel, scope, records, now)
-	if err == nil {
-		err = s.recordUsage(r.Context(), report, now)
-	}
 	if err = s.storageError(r, err); err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
+	s.recordUsage(r, report, now)
 	out, _ := json.Marshal(cloudTrailResult{Records: report.Records, Accepted: report.Accepted, Rejected: report.Rejected,
 		Skipped: report.Skipped, FindingsCreated: report.Created, FindingsUpdated: report.Updated})
 	s.writeResult(w, r, http.StatusOK, rawJSON(out))

@@ -1,7 +1,7 @@
 package httpapi
 
 import (
-	"context"
+	"net/http"
 	"time"
 
 	"github.com/guardpost/guardpost"
@@ -58,19 +58,22 @@ func (s *Server) getUsageStatistics(req *request) (any, error) {
 // recordUsage adds what an ingest analysed (report.Analysed: per
 // detector, data source, records and bytes) to the detectors' usage,
 // dated now. The CloudTrail, VPC Flow Logs and DNS ingests call it once
-// their findings are written; a detector deleted meanwhile is skipped.
-func (s *Server) recordUsage(ctx context.Context, report detect.Report, now time.Time) error {
+// their findings are written. A failure is logged, not answered: the
+// findings are durable, and an error would have the client send the logs
+// again and count their occurrences twice. A detector deleted meanwhile
+// has no usage to add to.
+func (s *Server) recordUsage(r *http.Request, report detect.Report, now time.Time) {
 	for _, a := range report.Analysed {
 		if a.Records == 0 {
 			continue
 		}
-		err := s.service.RecordUsage(ctx, a.Scope, a.DetectorID, now,
+		err := s.service.RecordUsage(r.Context(), a.Scope, a.DetectorID, now,
 			[]guardpost.UsageRecord{{Feature: a.DataSource, Records: a.Records, Bytes: a.Bytes}})
 		if err != nil && guardpost.ErrorKind(err) != guardpost.ENOTFOUND {
-			return err
+			s.log.ErrorContext(r.Context(), "usage not recorded", "account", a.Scope.AccountID, "detector", a.DetectorID,
+				"dataSource", a.DataSource, "records", a.Records, "bytes", a.Bytes, "err", err)
 		}
 	}
-	return nil
 }
 
 // getRemainingFreeTrialDays answers as a free service would: every data
