@@ -58,6 +58,7 @@ func (s *Server) ingestCloudTrail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.recordUsage(r, report, now)
+	s.observeCloudTrail(r, scope, records, report)
 	out, _ := json.Marshal(cloudTrailResult{Records: report.Records, Accepted: report.Accepted, Rejected: report.Rejected,
 		Skipped: report.Skipped, FindingsCreated: report.Created, FindingsUpdated: report.Updated})
 	s.writeResult(w, r, http.StatusOK, rawJSON(out))

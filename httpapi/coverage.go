@@ -1,9 +1,13 @@
 package httpapi
 
 import (
+	"net/http"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/guardpost/guardpost"
+	"github.com/guardpost/guardpost/detect"
 	"github.com/guardpost/guardpost/httpapi/wire"
 )
 
@@ -81,4 +85,68 @@ func (s *Server) getCoverageStatistics(req *request) (any, error) {
 	}
 	return &wire.GetCoverageStatisticsResponse{CoverageStatistics: &wire.CoverageStatistics{
 		CountByResourceType: st.ByResourceType, CountByCoverageStatus: st.ByCoverageStatus}}, nil
+}
+
+// observeCloudTrail records as covered the EC2 instances whose
+// instance-profile credentials made the calls of an ingest (the session
+// of an assumed role is named after the instance, as EC2 names it), each
+// for the detector that analysed the record, last seen at the latest
+// record's time. A failure is logged, as recordUsage's is.
+func (s *Server) observeCloudTrail(r *http.Request, caller guardpost.Scope, records []detect.Record, report detect.Report) {
+	analysing := map[string]detect.Analysed{}
+	for _, a := range report.Analysed {
+		analysing[a.Scope.AccountID] = a
+	}
+	seen := map[string]map[string]time.Time{} // account → instance → last seen
+	for i := range records {
+		rec := &records[i]
+		if _, ok := analysing[rec.RecipientAccountID]; !ok || (rec.AWSRegion != caller.Region && !rec.Global()) {
+			continue
+		}
+		id := sessionInstance(&rec.UserIdentity)
+		if id == "" {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339, rec.EventTime)
+		if err != nil {
+			continue
+		}
+		m := seen[rec.RecipientAccountID]
+		if m == nil {
+			m = map[string]time.Time{}
+			seen[rec.RecipientAccountID] = m
+		}
+		if at.After(m[id]) {
+			m[id] = at
+		}
+	}
+	for account, instances := range seen {
+		a := analysing[account]
+		rs := make([]guardpost.ObservedResource, 0, len(instances))
+		for id, at := range instances {
+			rs = append(rs, guardpost.ObservedResource{Type: guardpost.CoverageEC2, ID: id, LastSeen: at})
+		}
+		if err := s.service.ObserveResources(r.Context(), a.Scope, a.DetectorID, rs); err != nil && guardpost.ErrorKind(err) != guardpost.ENOTFOUND {
+			s.log.ErrorContext(r.Context(), "coverage not recorded", "account", account, "detector", a.DetectorID, "err", err)
+		}
+	}
+}
+
+// sessionInstance is the instance id an assumed role's session is named
+// after ("assumed-role/<role>/i-…"), "" for any other identity. (The
+// same test as detect's InstanceCredentialExfiltration rule.)
+func sessionInstance(u *detect.UserIdentity) string {
+	if u.Type != "AssumedRole" {
+		return ""
+	}
+	id := u.ARN[strings.LastIndexByte(u.ARN, '/')+1:]
+	if !strings.HasPrefix(id, "i-") || len(id) < 10 {
+		return ""
+	}
+	for _, c := range id[2:] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return ""
+		}
+	}
+	return id
 }

@@ -228,3 +228,36 @@ func TestCoverageValidation(t *testing.T) {
 	_, err = s.clientB().ListCoverage(ctx, &guardduty.ListCoverageInput{DetectorId: &det})
 	wantAPIError(t, err, "BadRequestException", msgNotOwned)
 }
+
+// TestCoverageFromCloudTrail: the instances whose instance-profile
+// credentials made calls in ingested CloudTrail records are covered,
+// last seen at their latest record; records of another region, or of a
+// user, cover nothing.
+func TestCoverageFromCloudTrail(t *testing.T) {
+	s := startServer(t)
+	a := s.clientA()
+	det := createDetector(t, a)
+	recent := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	at := func(t time.Time, more map[string]any) map[string]any {
+		return with(with(instanceRole, map[string]any{"eventTime": t.Format(time.RFC3339)}), more)
+	}
+	other := "arn:aws:sts::" + accountA + ":assumed-role/app-server-role/i-0fedcba9876543210"
+	body := logFile(t,
+		ctRecord("ec2.amazonaws.com", "DescribeInstances", "app", 0, at(recent.Add(-time.Hour), nil)),
+		ctRecord("ec2.amazonaws.com", "DescribeInstances", "app", 0, at(recent, nil)),
+		ctRecord("ec2.amazonaws.com", "DescribeInstances", "app", 0, at(recent, map[string]any{"awsRegion": "eu-west-1", "userIdentity.arn": other})),
+		ctRecord("ec2.amazonaws.com", "DescribeInstances", "alice", 0, nil))
+	if got := s.ingestCloudTrail(t, keyA, secretA, "us-east-1", body); got.Accepted != 3 || got.Skipped != 1 {
+		t.Fatalf("ingest: %+v", got)
+	}
+	rs := listCoverage(t, a, det, nil, nil, 0)
+	if len(rs) != 1 {
+		t.Fatalf("coverage %v, want the one instance", resourceIDs(rs))
+	}
+	r := rs[0]
+	if aws.ToString(r.ResourceId) != "i-0abcd1234ef567890" || r.ResourceDetails.ResourceType != types.ResourceTypeEc2 ||
+		!aws.ToTime(r.UpdatedAt).Equal(recent) || r.CoverageStatus != types.CoverageStatusHealthy {
+		t.Fatalf("instance %s %s updated %v %s, want i-0abcd1234ef567890 EC2 %v HEALTHY", aws.ToString(r.ResourceId),
+			r.ResourceDetails.ResourceType, aws.ToTime(r.UpdatedAt), r.CoverageStatus, recent)
+	}
+}
