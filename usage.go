@@ -30,11 +30,12 @@ type UsageRecord struct {
 }
 
 // UsageTotal is what a detector analysed of one feature and resource on
-// one UTC day: the row a store keeps, whatever the number of ingests.
+// one UTC day (the row a store keeps, whatever the number of ingests), or
+// from one day on.
 type UsageTotal struct {
 	AccountID  string
 	DetectorID string
-	Day        time.Time // UTC midnight
+	Day        time.Time // UTC midnight: the day, or the first day summed
 	Feature    string
 	ResourceID string
 	Records    int64
@@ -49,7 +50,8 @@ type UsageStore interface {
 	// exist in scope.
 	AddUsage(ctx context.Context, scope Scope, detectorID string, day time.Time, usage []UsageRecord) error
 	// Usage returns the totals of the detectors of region from day since
-	// on, in no particular order.
+	// on, summed over the days: one total per detector, feature and
+	// resource (Day is since), in no particular order.
 	Usage(ctx context.Context, region string, detectors []DetectorRef, since time.Time) ([]UsageTotal, error)
 }
 

@@ -33,13 +33,15 @@ func (db *DB) AddUsage(ctx context.Context, scope guardpost.Scope, detectorID st
 	return wrap("add usage", tx.Commit())
 }
 
-// Usage implements guardpost.UsageStore.
+// Usage implements guardpost.UsageStore, summing the days in SQL: an
+// answer has a row per detector, feature and resource, not per day.
 func (db *DB) Usage(ctx context.Context, region string, detectors []guardpost.DetectorRef, since time.Time) ([]guardpost.UsageTotal, error) {
 	if len(detectors) == 0 {
 		return nil, nil
 	}
-	q, args := detectorsQuery(`SELECT account_id, detector_id, day, feature, resource_id, records, bytes FROM usage
+	q, args := detectorsQuery(`SELECT account_id, detector_id, feature, resource_id, sum(records), sum(bytes) FROM usage
 		WHERE region = ? AND day >= ? AND `, []any{region, ms(since)}, detectors)
+	q += ` GROUP BY account_id, detector_id, feature, resource_id`
 	rows, err := db.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, wrap("usage", err)
@@ -47,12 +49,10 @@ func (db *DB) Usage(ctx context.Context, region string, detectors []guardpost.De
 	defer rows.Close()
 	var out []guardpost.UsageTotal
 	for rows.Next() {
-		var t guardpost.UsageTotal
-		var day int64
-		if err := rows.Scan(&t.AccountID, &t.DetectorID, &day, &t.Feature, &t.ResourceID, &t.Records, &t.Bytes); err != nil {
+		t := guardpost.UsageTotal{Day: since.UTC()}
+		if err := rows.Scan(&t.AccountID, &t.DetectorID, &t.Feature, &t.ResourceID, &t.Records, &t.Bytes); err != nil {
 			return nil, wrap("usage", err)
 		}
-		t.Day = fromMS(day)
 		out = append(out, t)
 	}
 	return out, wrap("usage", rows.Err())

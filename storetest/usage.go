@@ -11,7 +11,8 @@ import (
 )
 
 // usage checks UsageStore: totals add up per (day, feature, resource)
-// across calls, reads are bounded by day and by the detectors asked for,
+// across calls, reads sum the days from the one asked and are bounded by
+// the detectors asked for,
 // an unknown detector takes nothing, and deleting a detector forgets its
 // usage.
 func (s *suite) usage(t *testing.T) {
@@ -38,7 +39,7 @@ func (s *suite) usage(t *testing.T) {
 	wantKind(t, err, guardpost.ENOTFOUND, "AddUsage in another region")
 
 	key := func(u guardpost.UsageTotal) string {
-		return strings.Join([]string{u.AccountID, u.DetectorID, u.Day.Format(time.DateOnly), u.Feature, u.ResourceID}, "|")
+		return strings.Join([]string{u.AccountID, u.DetectorID, u.Feature, u.ResourceID}, "|")
 	}
 	read := func(detectors []guardpost.DetectorRef, since time.Time) map[string][2]int64 {
 		t.Helper()
@@ -47,30 +48,34 @@ func (s *suite) usage(t *testing.T) {
 		out := map[string][2]int64{}
 		for _, u := range us {
 			if _, dup := out[key(u)]; dup {
-				t.Fatalf("Usage returned %s twice: one row per day, feature and resource", key(u))
+				t.Fatalf("Usage returned %s twice: one total per detector, feature and resource", key(u))
 			}
-			if !u.Day.Equal(u.Day.UTC()) || u.Day.Location() != time.UTC {
-				t.Fatalf("Usage day %v is not UTC", u.Day)
+			if !u.Day.Equal(since) || u.Day.Location() != time.UTC {
+				t.Fatalf("Usage day %v, want %v in UTC", u.Day, since)
 			}
 			out[key(u)] = [2]int64{u.Records, u.Bytes}
 		}
 		return out
 	}
 	a := []guardpost.DetectorRef{{AccountID: scopeA.AccountID, DetectorID: det}}
-	got := read(a, prev)
-	d, p := day.Format(time.DateOnly), prev.Format(time.DateOnly)
+	ofA := scopeA.AccountID + "|" + det + "|"
+	sameUsage(t, read(a, prev), map[string][2]int64{
+		ofA + "CLOUD_TRAIL|":   {20, 1370}, // both days summed
+		ofA + "FLOW_LOGS|i-0a": {5, 500},
+		ofA + "FLOW_LOGS|i-0b": {1, 100},
+	}, "usage of A since the previous day")
 	want := map[string][2]int64{
-		scopeA.AccountID + "|" + det + "|" + d + "|CLOUD_TRAIL|":   {13, 1300},
-		scopeA.AccountID + "|" + det + "|" + d + "|FLOW_LOGS|i-0a": {5, 500},
-		scopeA.AccountID + "|" + det + "|" + d + "|FLOW_LOGS|i-0b": {1, 100},
-		scopeA.AccountID + "|" + det + "|" + p + "|CLOUD_TRAIL|":   {7, 70},
+		ofA + "CLOUD_TRAIL|":   {13, 1300},
+		ofA + "FLOW_LOGS|i-0a": {5, 500},
+		ofA + "FLOW_LOGS|i-0b": {1, 100},
 	}
-	sameUsage(t, got, want, "usage of A since the previous day")
-	delete(want, scopeA.AccountID+"|"+det+"|"+p+"|CLOUD_TRAIL|")
 	sameUsage(t, read(a, day), want, "usage of A since today")
 	both := append(slices.Clone(a), guardpost.DetectorRef{AccountID: scopeOther.AccountID, DetectorID: detOther})
-	want[scopeOther.AccountID+"|"+detOther+"|"+d+"|DNS_LOGS|"] = [2]int64{2, 20}
+	want[scopeOther.AccountID+"|"+detOther+"|DNS_LOGS|"] = [2]int64{2, 20}
 	sameUsage(t, read(both, day), want, "usage of both detectors")
+	if got := read(a, day.AddDate(0, 0, 1)); len(got) != 0 {
+		t.Fatalf("usage since tomorrow: %v, want none", got)
+	}
 	if us, err := st.Usage(ctx, scopeEU.Region, a, prev); err != nil || len(us) != 0 {
 		t.Fatalf("Usage in another region = %v, %v; want nothing", us, err)
 	}
