@@ -15,6 +15,10 @@ import (
 // included).
 const UsageWindow = 30
 
+// UsageKept is how many days of usage a store keeps: the window, and a
+// few days' margin for nodes whose clocks disagree.
+const UsageKept = UsageWindow + 5
+
 // UsageRecord is what one ingest analysed of one feature, for one
 // resource or for none.
 type UsageRecord struct {
@@ -46,8 +50,9 @@ type UsageTotal struct {
 type UsageStore interface {
 	// AddUsage adds each record's counts to the detector's totals of day
 	// (one row per day, feature and resource, whatever the number of
-	// ingests), in one transaction. ENOTFOUND when the detector does not
-	// exist in scope.
+	// ingests), in one transaction, and forgets the detector's totals of
+	// the days before day minus UsageKept days. ENOTFOUND when the
+	// detector does not exist in scope.
 	AddUsage(ctx context.Context, scope Scope, detectorID string, day time.Time, usage []UsageRecord) error
 	// Usage returns the totals of the detectors of region from day since
 	// on, summed over the days: one total per detector, feature and

@@ -10,8 +10,9 @@ import (
 )
 
 // AddUsage implements guardpost.UsageStore: one UPSERT per record, all in
-// one transaction with the detector's existence check, so an ingest adds
-// a few rows' worth of writes however many records it analysed.
+// one transaction with the detector's existence check and the forgetting
+// of old days, so an ingest adds a few rows' worth of writes however many
+// records it analysed.
 func (db *DB) AddUsage(ctx context.Context, scope guardpost.Scope, detectorID string, day time.Time, usage []guardpost.UsageRecord) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -21,10 +22,16 @@ func (db *DB) AddUsage(ctx context.Context, scope guardpost.Scope, detectorID st
 	if err := detectorExists(ctx, tx, scope, detectorID); err != nil {
 		return err
 	}
+	// Through usage_days, a seek that finds nothing on all but the first
+	// ingest of a day.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM usage WHERE account_id = ? AND region = ? AND detector_id = ? AND day < ?`,
+		scope.AccountID, scope.Region, detectorID, ms(day.AddDate(0, 0, -guardpost.UsageKept))); err != nil {
+		return wrap("add usage", err)
+	}
 	for _, u := range usage {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO usage (account_id, region, detector_id, day, feature, resource_id, records, bytes)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (account_id, region, detector_id, day, feature, resource_id)
+			ON CONFLICT (account_id, region, detector_id, feature, resource_id, day)
 			DO UPDATE SET records = records + excluded.records, bytes = bytes + excluded.bytes`,
 			scope.AccountID, scope.Region, detectorID, ms(day), u.Feature, u.ResourceID, u.Records, u.Bytes); err != nil {
 			return wrap("add usage", err)
@@ -39,8 +46,11 @@ func (db *DB) Usage(ctx context.Context, region string, detectors []guardpost.De
 	if len(detectors) == 0 {
 		return nil, nil
 	}
+	// +day keeps the planner off usage_days: the key, read in order,
+	// groups without a sort (at 90,000 rows, 0.19 s instead of 3.7 s
+	// on the shared 2-core machine).
 	q, args := detectorsQuery(`SELECT account_id, detector_id, feature, resource_id, sum(records), sum(bytes) FROM usage
-		WHERE region = ? AND day >= ? AND `, []any{region, ms(since)}, detectors)
+		WHERE region = ? AND +day >= ? AND `, []any{region, ms(since)}, detectors)
 	q += ` GROUP BY account_id, detector_id, feature, resource_id`
 	rows, err := db.read.QueryContext(ctx, q, args...)
 	if err != nil {

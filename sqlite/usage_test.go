@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -33,5 +34,58 @@ func TestUsageOneRowPerDay(t *testing.T) {
 	}
 	if rows != 2 || records != 200*5001 || bytes != 200*400080 {
 		t.Fatalf("%d rows, %d records, %d bytes; want 2 rows, %d records, %d bytes", rows, records, bytes, 200*5001, 200*400080)
+	}
+}
+
+// usageDB is a store with 30 days of flow-log usage of 1,000 instances
+// and CloudTrail and DNS totals: 90,000 stored rows.
+func usageDB(b *testing.B) (*DB, guardpost.Scope, string, time.Time) {
+	db := openTemp(b)
+	ctx := context.Background()
+	scope := guardpost.Scope{AccountID: "111122223333", Region: "us-east-1"}
+	det := guardpost.NewID()
+	if err := db.InsertDetector(ctx, &guardpost.Detector{AccountID: scope.AccountID, Region: scope.Region, ID: det, Status: guardpost.DetectorEnabled,
+		CreatedAt: time.Now(), UpdatedAt: time.Now()}); err != nil {
+		b.Fatal(err)
+	}
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	for d := range 30 {
+		var us []guardpost.UsageRecord
+		for i := range 1000 {
+			id := fmt.Sprintf("i-%017x", i)
+			us = append(us, guardpost.UsageRecord{Feature: "FLOW_LOGS", ResourceID: id, Records: 1000, Bytes: 80000},
+				guardpost.UsageRecord{Feature: "DNS_LOGS", ResourceID: id, Records: 100, Bytes: 20000},
+				guardpost.UsageRecord{Feature: "CLOUD_TRAIL", ResourceID: id, Records: 10, Bytes: 15000})
+		}
+		if err := db.AddUsage(ctx, scope, det, today.AddDate(0, 0, -d), us); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return db, scope, det, today
+}
+
+// BenchmarkUsageRead reads 30 days of usage of 1,000 instances (90,000
+// rows summed to 3,000 totals), what every GetUsageStatistics reads.
+func BenchmarkUsageRead(b *testing.B) {
+	db, scope, det, today := usageDB(b)
+	refs := []guardpost.DetectorRef{{AccountID: scope.AccountID, DetectorID: det}}
+	b.ResetTimer()
+	for b.Loop() {
+		us, err := db.Usage(context.Background(), scope.Region, refs, today.AddDate(0, 0, -29))
+		if err != nil || len(us) != 3000 {
+			b.Fatalf("%d totals, %v", len(us), err)
+		}
+	}
+}
+
+// BenchmarkUsageAdd is what an ingest's usage costs the store: one
+// transaction adding to an existing day's total.
+func BenchmarkUsageAdd(b *testing.B) {
+	db, scope, det, today := usageDB(b)
+	b.ResetTimer()
+	for b.Loop() {
+		if err := db.AddUsage(context.Background(), scope, det, today, []guardpost.UsageRecord{{Feature: "CLOUD_TRAIL", Records: 200000, Bytes: 300000000}}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

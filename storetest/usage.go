@@ -13,8 +13,8 @@ import (
 // usage checks UsageStore: totals add up per (day, feature, resource)
 // across calls, reads sum the days from the one asked and are bounded by
 // the detectors asked for,
-// an unknown detector takes nothing, and deleting a detector forgets its
-// usage.
+// an unknown detector takes nothing, days more than UsageKept before the
+// latest are forgotten, and deleting a detector forgets its usage.
 func (s *suite) usage(t *testing.T) {
 	const det, detOther = "d0000000000000000000000000000001", "d0000000000000000000000000000002"
 	st, ctx := s.store(t), context.Background()
@@ -81,6 +81,17 @@ func (s *suite) usage(t *testing.T) {
 	}
 	if us, err := st.Usage(ctx, scopeA.Region, nil, prev); err != nil || len(us) != 0 {
 		t.Fatalf("Usage of no detectors = %v, %v; want nothing", us, err)
+	}
+
+	// A day more than UsageKept days after the oldest forgets it.
+	old := day.AddDate(0, 0, -guardpost.UsageKept-1)
+	must(t, st.AddUsage(ctx, scopeA, det, old, []guardpost.UsageRecord{{Feature: "DNS_LOGS", Records: 4, Bytes: 40}}), "AddUsage long ago")
+	if got := read(a, old); got[ofA+"DNS_LOGS|"] != [2]int64{4, 40} {
+		t.Fatalf("usage of a day %d days ago: %v", guardpost.UsageKept+1, got)
+	}
+	must(t, st.AddUsage(ctx, scopeA, det, day, []guardpost.UsageRecord{{Feature: "CLOUD_TRAIL", Records: 1, Bytes: 1}}), "AddUsage today")
+	if got := read(a, old); got[ofA+"DNS_LOGS|"] != [2]int64{} || got[ofA+"CLOUD_TRAIL|"] != [2]int64{21, 1371} {
+		t.Fatalf("after a day %d days later: %v, want the old day forgotten and the others kept", guardpost.UsageKept+1, got)
 	}
 
 	must(t, st.DeleteDetector(ctx, scopeA, det), "DeleteDetector")

@@ -4,7 +4,9 @@
 -- usage holds one row per detector, UTC day, feature and resource, whatever
 -- the number of ingests: an ingest adds to its rows (UPSERT), so a million
 -- records cost a handful of rows. resource_id '' is volume no resource was
--- named for. day is the day's first millisecond (UTC).
+-- named for. day is the day's first millisecond (UTC). The key puts day
+-- last, so that summing a window's days per feature and resource reads the
+-- key in order (no sort); usage_days finds the days past keeping.
 CREATE TABLE usage (
     account_id  TEXT    NOT NULL,
     region      TEXT    NOT NULL,
@@ -14,10 +16,11 @@ CREATE TABLE usage (
     resource_id TEXT    NOT NULL,
     records     INTEGER NOT NULL,
     bytes       INTEGER NOT NULL,
-    PRIMARY KEY (account_id, region, detector_id, day, feature, resource_id),
+    PRIMARY KEY (account_id, region, detector_id, feature, resource_id, day),
     FOREIGN KEY (account_id, region, detector_id)
         REFERENCES detectors (account_id, region, id) ON DELETE CASCADE
 ) STRICT, WITHOUT ROWID;
+CREATE INDEX usage_days ON usage (account_id, region, detector_id, day);
 
 -- coverage holds one row per detector and observed resource (type EC2 or
 -- EKS, id an instance id or a cluster name); last_seen is the latest
