@@ -177,6 +177,11 @@ func (s *Service) GetUsageStatistics(ctx context.Context, caller Scope, detector
 	if err != nil {
 		return nil, err
 	}
+	switch q.Type {
+	case UsageSumByAccount, UsageSumByDataSource, UsageSumByResource, UsageTopResources, UsageSumByFeatures, UsageTopAccountsByFeature:
+	default:
+		return nil, Errorf(EINVALID, "The request is rejected because usageStatisticsType %q is not valid: use SUM_BY_ACCOUNT, SUM_BY_DATA_SOURCE, SUM_BY_RESOURCE, TOP_RESOURCES, SUM_BY_FEATURES or TOP_ACCOUNTS_BY_FEATURE.", q.Type)
+	}
 	features, err := usageFeatures(q)
 	if err != nil {
 		return nil, err

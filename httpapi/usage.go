@@ -25,7 +25,23 @@ func (s *Server) getUsageStatistics(req *request) (any, error) {
 		return nil, err
 	}
 	total := func(r guardpost.UsageRow) *wire.Total { return &wire.Total{Amount: ptr(r.Amount), Unit: ptr(st.Unit)} }
+	// The asked statistic is a list, empty when nothing was analysed; the
+	// others are absent (null), as the real service answers.
 	out := &wire.UsageStatistics{}
+	switch st.Type {
+	case guardpost.UsageSumByAccount:
+		out.SumByAccount = []wire.UsageAccountResult{}
+	case guardpost.UsageSumByDataSource:
+		out.SumByDataSource = []wire.UsageDataSourceResult{}
+	case guardpost.UsageSumByFeatures:
+		out.SumByFeature = []wire.UsageFeatureResult{}
+	case guardpost.UsageSumByResource:
+		out.SumByResource = []wire.UsageResourceResult{}
+	case guardpost.UsageTopResources:
+		out.TopResources = []wire.UsageResourceResult{}
+	case guardpost.UsageTopAccountsByFeature:
+		out.TopAccountsByFeature = []wire.UsageTopAccountsResult{}
+	}
 	for _, r := range st.Rows {
 		switch st.Type {
 		case guardpost.UsageSumByAccount:

@@ -187,6 +187,12 @@ func TestUsageStatisticsAfterIngest(t *testing.T) {
 	sameTotals(t, "unrelated account's usage", got, map[string]string{accountC: "4"})
 	_, got = usageTotals(t, c, detC, types.UsageStatisticTypeSumByDataSource, types.UsageCriteria{DataSources: []types.DataSource{types.DataSourceFlowLogs}}, "RECORDS", 0)
 	sameTotals(t, "a data source nothing analysed", got, map[string]string{})
+	// The asked statistic is an empty list then, the others absent.
+	raw := s.doAs(keyC, secretC, "us-east-1", "guardduty", "POST", "/detector/"+detC+"/usage/statistics",
+		`{"usageStatisticsType":"SUM_BY_DATA_SOURCE","usageCriteria":{"dataSources":["FLOW_LOGS"]}}`)
+	if raw.Status != http.StatusOK || string(raw.Body) != `{"usageStatistics":{"sumByDataSource":[]}}` {
+		t.Fatalf("empty statistic: %d %s", raw.Status, raw.Body)
+	}
 
 	// Accounts the caller does not see are refused, not silently empty.
 	for _, tc := range []struct {
