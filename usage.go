@@ -359,3 +359,88 @@ func usageRows(typ, unit string, totals []UsageTotal) []UsageRow {
 	}
 	return rows
 }
+
+// UsageTally gathers what one ingest analysed, per detector, feature and
+// resource, and the resources it saw, so that an engine adds to it per
+// record and writes it once at the end (Record): one RecordUsage and one
+// ObserveResources per detector. Not safe for concurrent use.
+type UsageTally struct {
+	detectors map[tallyDetector]*tally
+}
+
+type tallyDetector struct {
+	scope      Scope
+	detectorID string
+}
+
+type tally struct {
+	usage     map[[2]string]*UsageRecord // by feature, resource
+	resources map[[2]string]*ObservedResource
+}
+
+func (t *UsageTally) of(scope Scope, detectorID string) *tally {
+	if t.detectors == nil {
+		t.detectors = map[tallyDetector]*tally{}
+	}
+	k := tallyDetector{scope, detectorID}
+	d := t.detectors[k]
+	if d == nil {
+		d = &tally{usage: map[[2]string]*UsageRecord{}, resources: map[[2]string]*ObservedResource{}}
+		t.detectors[k] = d
+	}
+	return d
+}
+
+// Add counts records and bytes of feature analysed by the detector for
+// resourceID ("" for none).
+func (t *UsageTally) Add(scope Scope, detectorID, feature, resourceID string, records, bytes int64) {
+	d := t.of(scope, detectorID)
+	k := [2]string{feature, resourceID}
+	u := d.usage[k]
+	if u == nil {
+		u = &UsageRecord{Feature: feature, ResourceID: resourceID}
+		d.usage[k] = u
+	}
+	u.Records += records
+	u.Bytes += bytes
+}
+
+// Observe notes that a record the detector analysed named r.
+func (t *UsageTally) Observe(scope Scope, detectorID string, r ObservedResource) {
+	d := t.of(scope, detectorID)
+	k := [2]string{r.Type, r.ID}
+	o := d.resources[k]
+	if o == nil {
+		d.resources[k] = &r
+		return
+	}
+	o.LastSeen = later(o.LastSeen, r.LastSeen)
+	o.InstanceType = cmp.Or(r.InstanceType, o.InstanceType)
+	o.ClusterName = cmp.Or(r.ClusterName, o.ClusterName)
+}
+
+// Record writes the tally (usage dated at) and empties it. A detector
+// deleted meanwhile is skipped; the first other error is returned after
+// the other detectors are written.
+func (t *UsageTally) Record(ctx context.Context, svc *Service, at time.Time) error {
+	var first error
+	keep := func(err error) {
+		if err != nil && ErrorKind(err) != ENOTFOUND && first == nil {
+			first = err
+		}
+	}
+	for k, d := range t.detectors {
+		us := make([]UsageRecord, 0, len(d.usage))
+		for _, u := range d.usage {
+			us = append(us, *u)
+		}
+		keep(svc.RecordUsage(ctx, k.scope, k.detectorID, at, us))
+		rs := make([]ObservedResource, 0, len(d.resources))
+		for _, r := range d.resources {
+			rs = append(rs, *r)
+		}
+		keep(svc.ObserveResources(ctx, k.scope, k.detectorID, rs))
+	}
+	t.detectors = nil
+	return first
+}

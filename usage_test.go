@@ -1,8 +1,10 @@
 package guardpost
 
 import (
+	"context"
 	"fmt"
 	"testing"
+	"time"
 )
 
 // TestUsageRows checks how totals are grouped and ordered: sums by key,
@@ -58,5 +60,77 @@ func TestCoverageCriteria(t *testing.T) {
 		if got := matchCoverage(c, tc.criteria); got != tc.want {
 			t.Errorf("%+v: %v, want %v", tc.criteria, got, tc.want)
 		}
+	}
+}
+
+// usageFake keeps what AddUsage and ObserveResources are given; every
+// other Store method panics.
+type usageFake struct {
+	Store
+	added    map[string][]UsageRecord
+	observed map[string][]ObservedResource
+	days     []time.Time
+}
+
+func (f *usageFake) AddUsage(_ context.Context, scope Scope, det string, day time.Time, us []UsageRecord) error {
+	if det == "gone" {
+		return Errorf(ENOTFOUND, "detector %s not found", det)
+	}
+	f.added[scope.AccountID+"/"+det] = append(f.added[scope.AccountID+"/"+det], us...)
+	f.days = append(f.days, day)
+	return nil
+}
+
+func (f *usageFake) ObserveResources(_ context.Context, scope Scope, det string, rs []ObservedResource) error {
+	f.observed[scope.AccountID+"/"+det] = append(f.observed[scope.AccountID+"/"+det], rs...)
+	return nil
+}
+
+// TestUsageTally: an engine's per-record additions become one write per
+// detector, summed by feature and resource, resources merged to their
+// latest sighting; a deleted detector is skipped.
+func TestUsageTally(t *testing.T) {
+	f := &usageFake{added: map[string][]UsageRecord{}, observed: map[string][]ObservedResource{}}
+	svc := &Service{Store: f}
+	a, b := Scope{AccountID: "111122223333", Region: "us-east-1"}, Scope{AccountID: "444455556666", Region: "us-east-1"}
+	t0 := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	var tl UsageTally
+	for i := range 1000 {
+		tl.Add(a, "da", "FLOW_LOGS", fmt.Sprintf("i-%d", i%3), 1, 80)
+		tl.Observe(a, "da", ObservedResource{Type: CoverageEC2, ID: fmt.Sprintf("i-%d", i%3), LastSeen: t0.Add(time.Duration(i) * time.Second)})
+	}
+	tl.Observe(a, "da", ObservedResource{Type: CoverageEC2, ID: "i-0", InstanceType: "m5.large", LastSeen: t0})
+	tl.Add(b, "db", "DNS_LOGS", "", 5, 500)
+	tl.Add(b, "gone", "DNS_LOGS", "", 5, 500)
+	if err := tl.Record(context.Background(), svc, t0.Add(90*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	sum := map[string]int64{}
+	for _, u := range f.added[a.AccountID+"/da"] {
+		if u.Feature != "FLOW_LOGS" || u.Bytes != 80*u.Records {
+			t.Fatalf("usage %+v", u)
+		}
+		sum[u.ResourceID] += u.Records
+	}
+	if len(f.added[a.AccountID+"/da"]) != 3 || sum["i-0"] != 334 || sum["i-1"] != 333 || sum["i-2"] != 333 {
+		t.Fatalf("A's usage %+v", f.added[a.AccountID+"/da"])
+	}
+	if got := f.added[b.AccountID+"/db"]; len(got) != 1 || got[0] != (UsageRecord{Feature: "DNS_LOGS", Records: 5, Bytes: 500}) {
+		t.Fatalf("B's usage %+v", got)
+	}
+	for _, d := range f.days {
+		if !d.Equal(t0.Truncate(24 * time.Hour)) {
+			t.Fatalf("usage dated %v, want the day of %v", d, t0)
+		}
+	}
+	seen := map[string]ObservedResource{}
+	for _, r := range f.observed[a.AccountID+"/da"] {
+		seen[r.ID] = r
+	}
+	if len(seen) != 3 || seen["i-0"].InstanceType != "m5.large" || !seen["i-0"].LastSeen.Equal(t0.Add(999*time.Second)) {
+		t.Fatalf("A's resources %+v", seen)
+	}
+	if tl.detectors != nil {
+		t.Fatal("the tally is not empty after Record")
 	}
 }
