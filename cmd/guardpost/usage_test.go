@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -362,4 +363,47 @@ func TestRemainingFreeTrialDays(t *testing.T) {
 	}
 	_, err = c.GetRemainingFreeTrialDays(ctx, &guardduty.GetRemainingFreeTrialDaysInput{DetectorId: &detA, AccountIds: []string{accountC}})
 	wantAPIError(t, err, "BadRequestException", msgNotOwned)
+}
+
+// TestAWSCLIUsage: the stock AWS CLI asks guardpost's unit extension
+// (--unit BYTES) and reads the bytes ingested; the default unit answers
+// the cost, 0 USD.
+func TestAWSCLIUsage(t *testing.T) {
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Skip("the AWS CLI (aws) is not installed")
+	}
+	s := startServer(t)
+	det := createDetector(t, s.clientA())
+	body := ctLines(t, accountA, 12)
+	if got := s.ingestCloudTrail(t, keyA, secretA, "us-east-1", body); got.Accepted != 12 {
+		t.Fatalf("ingest: %+v", got)
+	}
+	usage := func(args ...string) []map[string]any {
+		t.Helper()
+		cmd := exec.Command("aws", append([]string{"--endpoint-url", s.endpoint(), "--output", "json", "guardduty", "get-usage-statistics",
+			"--detector-id", det, "--usage-statistic-type", "SUM_BY_DATA_SOURCE", "--usage-criteria", `{"DataSources":["CLOUD_TRAIL"]}`}, args...)...)
+		cmd.Env = append(s.awsEnv(), "AWS_PROFILE=a")
+		b, err := cmd.Output()
+		if err != nil {
+			stderr := ""
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = string(ee.Stderr)
+			}
+			t.Fatalf("aws get-usage-statistics %v: %v\n%s", args, err, stderr)
+		}
+		var out struct {
+			UsageStatistics struct{ SumByDataSource []map[string]any }
+		}
+		if err := json.Unmarshal(b, &out); err != nil {
+			t.Fatalf("output %q: %v", b, err)
+		}
+		return out.UsageStatistics.SumByDataSource
+	}
+	want := fmt.Sprintf(`[{"DataSource":"CLOUD_TRAIL","Total":{"Amount":"%d","Unit":"BYTES"}}]`, len(body))
+	if got, _ := json.Marshal(usage("--unit", "BYTES")); string(got) != want {
+		t.Fatalf("--unit BYTES: %s, want %s", got, want)
+	}
+	if got, _ := json.Marshal(usage()); string(got) != `[{"DataSource":"CLOUD_TRAIL","Total":{"Amount":"0","Unit":"USD"}}]` {
+		t.Fatalf("default unit: %s", got)
+	}
 }
