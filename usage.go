@@ -205,14 +205,24 @@ func (s *Service) GetUsageStatistics(ctx context.Context, caller Scope, detector
 	}
 	binding := fmt.Sprintf("usage|%s|%s|%s|%s|%s|%s|%s|%s", caller.AccountID, caller.Region, detectorID, q.Type, unit,
 		strings.Join(q.AccountIDs, ","), strings.Join(features, ","), strings.Join(q.Resources, ","))
+	// A page of sums resumes after the last key listed (keys are in
+	// order, so a key that appears meanwhile is listed once or not at
+	// all); a page of tops, whose order moves with the volumes, at the
+	// position reached.
+	top := q.Type == UsageTopResources || q.Type == UsageTopAccountsByFeature
+	var after *string
 	offset := 0
 	if q.NextToken != "" {
 		cur, err := s.Tokens.decode(binding, q.NextToken)
 		if err != nil {
 			return nil, err
 		}
-		if offset, err = strconv.Atoi(cur.ID); err != nil || offset < 0 {
-			return nil, Errorf(EINVALID, msgInvalidToken)
+		if top {
+			if offset, err = strconv.Atoi(cur.ID); err != nil || offset < 0 {
+				return nil, Errorf(EINVALID, msgInvalidToken)
+			}
+		} else {
+			after = &cur.ID
 		}
 	}
 	since := usageDay(s.now()).AddDate(0, 0, -(UsageWindow - 1))
@@ -229,9 +239,15 @@ func (s *Service) GetUsageStatistics(ctx context.Context, caller Scope, detector
 	if limit <= 0 {
 		limit = 50
 	}
-	if offset > len(rows) {
-		offset = len(rows)
+	if after != nil {
+		offset, _ = slices.BinarySearchFunc(rows, *after, func(r UsageRow, key string) int {
+			if r.Key <= key {
+				return -1
+			}
+			return 1
+		})
 	}
+	offset = min(offset, len(rows))
 	end := min(offset+limit, len(rows))
 	if q.Type == UsageTopAccountsByFeature {
 		// A page holds limit whole features.
@@ -245,7 +261,11 @@ func (s *Service) GetUsageStatistics(ctx context.Context, caller Scope, detector
 	}
 	out.Rows = rows[offset:end]
 	if end < len(rows) {
-		out.NextToken = s.Tokens.encode(binding, FindingCursor{ID: strconv.Itoa(end)})
+		cur := FindingCursor{ID: strconv.Itoa(end)}
+		if !top {
+			cur.ID = rows[end-1].Key
+		}
+		out.NextToken = s.Tokens.encode(binding, cur)
 	}
 	return out, nil
 }

@@ -251,6 +251,22 @@ func TestUsageStatisticsByResource(t *testing.T) {
 	if !slices.IsSorted(order) {
 		t.Fatalf("sum by resource not in resource order: %v", order)
 	}
+	// A page resumes after the last resource listed, even when a resource
+	// sorting before it appeared meanwhile.
+	first, err := a.GetUsageStatistics(context.Background(), &guardduty.GetUsageStatisticsInput{DetectorId: &det,
+		UsageStatisticType: types.UsageStatisticTypeSumByResource, UsageCriteria: &flow, MaxResults: aws.Int32(2)})
+	if err != nil || len(first.UsageStatistics.SumByResource) != 2 || first.NextToken == nil {
+		t.Fatalf("first page: %v %+v", err, first)
+	}
+	if err := s.service.RecordUsage(context.Background(), scope, det, now,
+		[]guardpost.UsageRecord{{Feature: "FLOW_LOGS", ResourceID: "i-0005", Records: 1, Bytes: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	second, err := a.GetUsageStatistics(context.Background(), &guardduty.GetUsageStatisticsInput{DetectorId: &det,
+		UsageStatisticType: types.UsageStatisticTypeSumByResource, UsageCriteria: &flow, MaxResults: aws.Int32(2), NextToken: first.NextToken})
+	if err != nil || aws.ToString(second.UsageStatistics.SumByResource[0].Resource) != "i-002" {
+		t.Fatalf("second page after i-0005 appeared: %v %+v", err, second)
+	}
 	order, got = usageTotals(t, a, det, types.UsageStatisticTypeTopResources, flow, "BYTES", 0)
 	if len(order) != 50 || order[0] != "i-000" || order[49] != "i-049" || got["i-000"] != "10001" {
 		t.Fatalf("top resources: %d, first %v, i-000 %q", len(order), order[:min(3, len(order))], got["i-000"])
