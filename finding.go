@@ -217,6 +217,8 @@ type Store interface {
 	OutboxStore
 	MemberStore
 	OrganizationStore
+	UsageStore
+	CoverageStore
 	// TokenKey returns the key that signs page tokens, created with the
 	// database: every node on one database signs and checks alike.
 	TokenKey(ctx context.Context) ([]byte, error)

@@ -52,7 +52,8 @@ func (s *Server) ingestCloudTrail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	scope := guardpost.Scope{AccountID: id.AccountID, Region: id.Region}
-	report, err := detect.Ingest(r.Context(), s.service, s.intel, scope, records, time.Now())
+	now := time.Now()
+	report, err := detect.Ingest(r.Context(), s.service, s.intel, scope, records, now)
 	if err = s.storageError(r, err); err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -60,6 +61,8 @@ func (s *Server) ingestCloudTrail(w http.ResponseWriter, r *http.Request) {
 	if s.enis != nil {
 		s.enis.Learn(records, s.mayAnalyse(r.Context(), scope))
 	}
+	s.recordUsage(r, report, now)
+	s.observeCloudTrail(r, scope, records, report)
 	out, _ := json.Marshal(cloudTrailResult{Records: report.Records, Accepted: report.Accepted, Rejected: report.Rejected,
 		Skipped: report.Skipped, FindingsCreated: report.Created, FindingsUpdated: report.Updated})
 	s.writeResult(w, r, http.StatusOK, rawJSON(out))

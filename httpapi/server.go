@@ -207,6 +207,11 @@ func (s *Server) handlers() map[string]handler {
 		"DescribeOrganizationConfiguration": s.describeOrganizationConfiguration,
 		"UpdateOrganizationConfiguration":   s.updateOrganizationConfiguration,
 		"GetOrganizationStatistics":         s.getOrganizationStatistics,
+
+		"GetUsageStatistics":        s.getUsageStatistics,
+		"GetRemainingFreeTrialDays": s.getRemainingFreeTrialDays,
+		"ListCoverage":              s.listCoverage,
+		"GetCoverageStatistics":     s.getCoverageStatistics,
 	}
 }
 

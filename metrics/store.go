@@ -30,6 +30,7 @@ func (m *Metrics) Store(next guardpost.Store) guardpost.Store {
 		threatListEntries: o("ThreatListEntries"), unsettledThreatLists: o("UnsettledThreatLists"),
 		organizationConfigs: o("OrganizationConfigs"), changeOrganization: o("ChangeOrganization"),
 		mergeDetections: o("MergeDetections"), detectionState: o("DetectionState"), evidence: o("Evidence"),
+		usage: newUsageObservers(o),
 	}
 }
 
@@ -50,6 +51,7 @@ type store struct {
 	finishThreatList, threatListEntries, unsettledThreatLists                prometheus.Observer
 	organizationConfigs, changeOrganization                                  prometheus.Observer
 	mergeDetections, detectionState, evidence                                prometheus.Observer
+	usage                                                                    usageObservers
 }
 
 func (s *store) CreateThreatList(ctx context.Context, scope guardpost.Scope, detectorID string, kind guardpost.ThreatListKind, decide func([]*guardpost.ThreatList) (*guardpost.ThreatList, error)) error {

@@ -108,6 +108,8 @@ func Run(t *testing.T, open func(t *testing.T) guardpost.Store) {
 	t.Run("Visibility", s.visibility)
 	t.Run("Members", s.members)
 	t.Run("Organizations", s.organizations)
+	t.Run("Usage", s.usage)
+	t.Run("Coverage", s.coverage)
 	t.Run("TokenKey", s.tokenKey)
 }
 

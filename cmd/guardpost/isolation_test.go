@@ -174,6 +174,18 @@ var isolationCases = []isolationCase{
 	{"ListThreatEntitySets", func(r resources, _ string) (string, string, string) {
 		return "GET", "/detector/" + r.detector + "/threatentityset", ""
 	}},
+	{"GetUsageStatistics", func(r resources, _ string) (string, string, string) {
+		return "POST", "/detector/" + r.detector + "/usage/statistics", `{"usageStatisticsType":"SUM_BY_ACCOUNT","usageCriteria":{"features":["CLOUD_TRAIL"]},"unit":"RECORDS"}`
+	}},
+	{"GetRemainingFreeTrialDays", func(r resources, _ string) (string, string, string) {
+		return "POST", "/detector/" + r.detector + "/freeTrial/daysRemaining", `{"accountIds":["` + accountA + `"]}`
+	}},
+	{"ListCoverage", func(r resources, _ string) (string, string, string) {
+		return "POST", "/detector/" + r.detector + "/coverage", `{}`
+	}},
+	{"GetCoverageStatistics", func(r resources, _ string) (string, string, string) {
+		return "POST", "/detector/" + r.detector + "/coverage/statistics", `{"statisticsType":["COUNT_BY_RESOURCE_TYPE"]}`
+	}},
 	// The destructive ones last, so that a failure of isolation shows in
 	// the comparisons above before it destroys the fixtures.
 	{"DeleteIPSet", func(r resources, _ string) (string, string, string) {
