@@ -18,6 +18,10 @@ type Report struct {
 	// Analysed is, per detector that analysed records, what it analysed:
 	// the volumes usage statistics report.
 	Analysed []Analysed
+	// Usage is, for engines that know which resource each record is
+	// about, the same volumes by resource, and the resources seen (nil:
+	// only Analysed).
+	Usage *Usage
 }
 
 // Analysed is what one detector analysed of one ingest.

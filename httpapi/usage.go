@@ -79,6 +79,12 @@ func (s *Server) getUsageStatistics(req *request) (any, error) {
 // again and count their occurrences twice. A detector deleted meanwhile
 // has no usage to add to.
 func (s *Server) recordUsage(r *http.Request, report detect.Report, now time.Time) {
+	if report.Usage != nil {
+		if err := report.Usage.Record(r.Context(), s.service, now); err != nil {
+			s.log.ErrorContext(r.Context(), "usage not recorded", "dataSource", report.Usage.Feature, "err", err)
+		}
+		return
+	}
 	for _, a := range report.Analysed {
 		if a.Records == 0 {
 			continue

@@ -125,6 +125,7 @@ func ingestLog[R any](s *Server, w http.ResponseWriter, r *http.Request,
 		writeError(w, r, s.log, err)
 		return
 	}
+	s.recordUsage(r, report, time.Now())
 	out, _ := json.Marshal(cloudTrailResult{Records: report.Records, Accepted: report.Accepted, Rejected: report.Rejected,
 		Skipped: report.Skipped, FindingsCreated: report.Created, FindingsUpdated: report.Updated})
 	s.writeResult(w, r, http.StatusOK, rawJSON(out))

@@ -63,6 +63,7 @@ type Analysis struct {
 	now    time.Time
 	work   map[detectorKey]*work
 	order  []*work
+	usage  detect.Usage
 }
 
 // work is what one analysis made so far for one detector.
@@ -81,7 +82,8 @@ func (e *Engine) Begin(caller guardpost.Scope, now time.Time) *Analysis {
 	origin := func(r *ingest.DNSQuery) detect.Origin {
 		return detect.Origin{Account: r.AccountID, Region: r.Region, Size: r.Size}
 	}
-	return &Analysis{e: e, router: detect.NewRouter(e.svc, caller, "DNS_LOGS", origin), now: now, work: map[detectorKey]*work{}}
+	return &Analysis{e: e, router: detect.NewRouter(e.svc, caller, "DNS_LOGS", origin), now: now, work: map[detectorKey]*work{},
+		usage: detect.Usage{Feature: "DNS_LOGS"}}
 }
 
 // Add analyses one batch of query log records. The caller may reuse records once
@@ -99,6 +101,7 @@ func (a *Analysis) Add(ctx context.Context, records []ingest.DNSQuery) error {
 		var f facts
 		for _, r := range b.Records {
 			a.analyse(w, r, &f)
+			a.usage.Add(b.Scope, b.Detector.ID, r.InstanceID, r.Size, r.Time)
 		}
 	}
 	return ctx.Err()
@@ -381,6 +384,7 @@ func (a *Analysis) Finish(ctx context.Context) (detect.Report, error) {
 	}
 	a.e.mu.Unlock()
 	a.work, a.order = nil, nil
+	rep.Usage = &a.usage
 	return rep, nil
 }
 

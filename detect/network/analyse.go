@@ -45,7 +45,7 @@ type conn struct {
 }
 
 // record analyses one flow record for detector d.
-func (a *Analysis) record(d *detState, r *ingest.FlowRecord) {
+func (a *Analysis) record(d *detState, r *ingest.FlowRecord) (instance string) {
 	if r.LogStatus != ingest.FlowOK || r.Action == ingest.FlowActionNone || !r.SrcAddr.IsValid() || !r.DstAddr.IsValid() {
 		return // NODATA and SKIPDATA records carry no flow
 	}
@@ -70,6 +70,7 @@ func (a *Analysis) record(d *detState, r *ingest.FlowRecord) {
 		ifc.vpc, ifc.subnet = r.VPCID, r.SubnetID
 	}
 	c.instance = a.instance(ifc, r)
+	instance = c.instance
 
 	c.egress = localIsSource(ifc, r, src4, dst4)
 	if c.egress {
@@ -180,6 +181,7 @@ func (a *Analysis) record(d *detState, r *ingest.FlowRecord) {
 	if c.egress {
 		a.volume(d, &c)
 	}
+	return instance
 }
 
 // iface returns the state of the record's interface, creating it.

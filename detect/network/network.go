@@ -106,6 +106,7 @@ type Analysis struct {
 	occs    map[occKey]*occurrence
 	order   []*occurrence
 	done    bool
+	usage   detect.Usage
 }
 
 // Begin starts an ingest on behalf of caller, analysed by the detectors
@@ -115,7 +116,8 @@ func (e *Engine) Begin(caller guardpost.Scope, now time.Time) *Analysis {
 	origin := func(r *ingest.FlowRecord) detect.Origin {
 		return detect.Origin{Account: r.AccountID, Region: r.Region, Size: r.Size}
 	}
-	return &Analysis{e: e, router: detect.NewRouter(e.svc, caller, "FLOW_LOGS", origin), now: now, occs: map[occKey]*occurrence{}}
+	return &Analysis{e: e, router: detect.NewRouter(e.svc, caller, "FLOW_LOGS", origin), now: now, occs: map[occKey]*occurrence{},
+		usage: detect.Usage{Feature: "FLOW_LOGS"}}
 }
 
 // Add analyses one batch of flow records. The caller may reuse records once
@@ -135,7 +137,7 @@ func (a *Analysis) Add(ctx context.Context, records []ingest.FlowRecord) error {
 			return err
 		}
 		for _, r := range b.Records {
-			a.record(d, r)
+			a.usage.Add(b.Scope, b.Detector.ID, a.record(d, r), r.Size, time.Unix(r.End, 0))
 		}
 	}
 	return ctx.Err()
@@ -229,6 +231,7 @@ func (a *Analysis) Finish(ctx context.Context) (detect.Report, error) {
 	for i, d := range a.touched {
 		d.durable = states[i]
 	}
+	rep.Usage = &a.usage
 	return rep, nil
 }
 
