@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -311,7 +312,11 @@ func (db *DB) saveSnapshot(ctx context.Context, k detectorKey) (saved bool, err 
 			os.Remove(tmp)
 		}
 	}()
-	if err := index.WriteSnapshot(f, x, b); err != nil {
+	var w io.Writer = f
+	if snapshotWriteHook != nil {
+		w = snapshotWriteHook(f)
+	}
+	if err := index.WriteSnapshot(w, x, b); err != nil {
 		return false, err
 	}
 	tx.Rollback() // the index is written: writes may go on
@@ -333,6 +338,10 @@ func (db *DB) saveSnapshot(ctx context.Context, k detectorKey) (saved bool, err 
 	s.mu.Unlock()
 	return true, nil
 }
+
+// snapshotWriteHook, when set (by tests), wraps the file a snapshot is
+// written to.
+var snapshotWriteHook func(io.Writer) io.Writer
 
 // tempPrefix names this process's files being written, so that a start
 // removes only those of processes that died.

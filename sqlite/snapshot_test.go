@@ -1,12 +1,15 @@
 package sqlite
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -324,4 +327,98 @@ func copyFile(t *testing.T, from, to string) {
 	for _, ext := range []string{"-wal", "-shm"} {
 		os.Remove(to + ext)
 	}
+}
+
+// snapshotCrashEnv, when set, makes TestIndexSnapshotCrash the child: it
+// names the database and the snapshot directory.
+const snapshotCrashEnv = "GUARDPOST_SQLITE_SNAPSHOT_CRASH_CHILD"
+
+// TestIndexSnapshotCrash kills (SIGKILL) a process halfway through
+// writing a snapshot over an older one. The next start reads the older
+// snapshot, replays what changed since and answers as a build does; the
+// dead process's half-written file is removed.
+func TestIndexSnapshotCrash(t *testing.T) {
+	if env := os.Getenv(snapshotCrashEnv); env != "" {
+		path, dir, _ := strings.Cut(env, "|")
+		snapshotCrashChild(t, path, dir)
+		return
+	}
+	if testing.Short() {
+		t.Skip("spawns and kills a child process")
+	}
+	path, dir, gen := newSnapshotDB(t, 300)
+	db, _ := openLoaded(t, path, dir)
+	db.saveSnapshots(context.Background(), false)
+	writeSome(t, db, gen, 120) // past the snapshot
+	db.snaps = nil
+	db.Close()
+	file := snapshotFile(t, dir)
+	old, _ := os.ReadFile(file)
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestIndexSnapshotCrash$", "-test.count=1", "-test.timeout=2m")
+	cmd.Env = append(os.Environ(), snapshotCrashEnv+"="+path+"|"+dir)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	timer := time.AfterFunc(90*time.Second, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+	sc := bufio.NewScanner(out)
+	killed := false
+	for sc.Scan() {
+		if sc.Text() == "mid-write" && !killed {
+			if err := cmd.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			killed = true
+		}
+	}
+	cmd.Wait()
+	if !killed {
+		t.Fatal("the child never got halfway through a snapshot")
+	}
+	temps, _ := filepath.Glob(filepath.Join(dir, ".tmp-*"))
+	if len(temps) != 1 {
+		t.Fatalf("half-written files after the kill: %v", temps)
+	}
+	if now, _ := os.ReadFile(file); !bytes.Equal(now, old) {
+		t.Fatal("the snapshot in place changed though its replacement was never finished")
+	}
+
+	want := builtAnswers(t, path)
+	db, log := openLoaded(t, path, dir)
+	defer db.Close()
+	if !strings.Contains(log.String(), "index read from its snapshot") || strings.Contains(log.String(), "replayed=0") {
+		t.Fatalf("the older snapshot was not read and replayed:\n%s", log)
+	}
+	if got := answers(t, db); got != want {
+		t.Fatal("answers differ after the crash")
+	}
+	if temps, _ := filepath.Glob(filepath.Join(dir, ".tmp-*")); len(temps) != 0 {
+		t.Fatalf("the dead process's file stayed: %v", temps)
+	}
+}
+
+// snapshotCrashChild loads the index (from the older snapshot) and writes
+// a snapshot that stops halfway, saying so, until it is killed.
+func snapshotCrashChild(t *testing.T, path, dir string) {
+	snapshotWriteHook = func(w io.Writer) io.Writer { return &stallingWriter{w: w} }
+	db, _ := openLoaded(t, path, dir)
+	db.saveSnapshots(context.Background(), true)
+	t.Fatal("the snapshot was written whole")
+}
+
+// stallingWriter writes half of the first write it is given, says so on
+// stdout, and blocks.
+type stallingWriter struct{ w io.Writer }
+
+func (s *stallingWriter) Write(p []byte) (int, error) {
+	s.w.Write(p[:len(p)/2])
+	fmt.Println("mid-write") // os.Stdout is unbuffered
+	time.Sleep(time.Hour)
+	return 0, nil
 }
