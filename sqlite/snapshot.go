@@ -137,6 +137,38 @@ func (db *DB) indexFromSnapshot(ctx context.Context, k detectorKey) (*index.Inde
 	if err != nil {
 		return nil, err
 	}
+	// Meanwhile, on another core, a read transaction counts the
+	// detector's findings: the replay below runs in it, and the count
+	// must agree with the index's after it.
+	type position struct {
+		tx         *sql.Tx
+		now, count int64
+		err        error
+	}
+	posc := make(chan position, 1)
+	go func() {
+		var p position
+		if p.tx, p.err = db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}); p.err == nil {
+			if p.err = p.tx.QueryRowContext(ctx, qLastChange).Scan(&p.now); p.err == nil {
+				p.err = p.tx.QueryRowContext(ctx, `SELECT count(*) FROM findings WHERE account_id = ? AND region = ? AND detector_id = ?`,
+					k.account, k.region, k.detector).Scan(&p.count)
+			}
+		}
+		posc <- p
+	}()
+	var p position
+	taken := false
+	take := func() position {
+		if !taken {
+			p, taken = <-posc, true
+		}
+		return p
+	}
+	defer func() {
+		if p := take(); p.tx != nil {
+			p.tx.Rollback()
+		}
+	}()
 	var stamp snapshotStamp
 	x, err := index.ReadSnapshot(f, st.Size(), func(b []byte) error {
 		if err := json.Unmarshal(b, &stamp); err != nil {
@@ -156,7 +188,22 @@ func (db *DB) indexFromSnapshot(ctx context.Context, k detectorKey) (*index.Inde
 		return nil, err
 	}
 	read := time.Since(start)
+	if p := take(); p.err != nil {
+		return nil, p.err
+	}
+	if err := checkStamp(ctx, p.tx, &stamp, p.now); err != nil {
+		return nil, err
+	}
+	changed, err := db.replay(ctx, p.tx, x, k, stamp.Seq)
+	if err != nil {
+		return nil, err
+	}
+	if int64(x.Len()) != p.count {
+		return nil, errSnapshotStale{fmt.Sprintf("%d findings after the replay, the store has %d", x.Len(), p.count)}
+	}
 
+	// Catch up under the write lock with what was committed since, and
+	// register.
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -166,37 +213,37 @@ func (db *DB) indexFromSnapshot(ctx context.Context, k detectorKey) (*index.Inde
 	if err := tx.QueryRowContext(ctx, qLastChange).Scan(&now); err != nil {
 		return nil, err
 	}
-	if err := checkStamp(ctx, tx, &stamp, now); err != nil {
-		return nil, err
-	}
-	changed, err := changedSince(ctx, tx, k, stamp.Seq)
+	more, err := db.replay(ctx, tx, x, k, p.now)
 	if err != nil {
 		return nil, err
-	}
-	x.Forget(changed)
-	docs, err := db.docsOf(ctx, tx, k, changed)
-	if err != nil {
-		return nil, err
-	}
-	x.PutNew(docs)
-	var count int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM findings WHERE account_id = ? AND region = ? AND detector_id = ?`,
-		k.account, k.region, k.detector).Scan(&count); err != nil {
-		return nil, err
-	}
-	if count != x.Len() {
-		return nil, errSnapshotStale{fmt.Sprintf("%d findings after the replay, the store has %d", x.Len(), count)}
 	}
 	db.indexes.register(k, x, now)
 	s.mu.Lock()
 	s.saved[k] = stamp.Seq
-	if len(changed) >= resnapshotAfter {
+	if changed+more >= resnapshotAfter {
 		s.stale[k] = true
 	}
 	s.mu.Unlock()
 	db.log.Info("index read from its snapshot", "account", k.account, "region", k.region, "detector", k.detector,
-		"findings", count, "replayed", len(changed), "readSeconds", read.Seconds(), "seconds", time.Since(start).Seconds())
+		"findings", x.Len(), "replayed", changed+more, "readSeconds", read.Seconds(), "seconds", time.Since(start).Seconds())
 	return x, nil
+}
+
+// replay brings x from outbox position seq to where q sees the store:
+// the findings changed since are forgotten and put as they are now. It
+// returns how many findings it replayed.
+func (db *DB) replay(ctx context.Context, q querier, x *index.Index, k detectorKey, seq int64) (int, error) {
+	changed, err := changedSince(ctx, q, k, seq)
+	if err != nil || len(changed) == 0 {
+		return 0, err
+	}
+	x.Forget(changed)
+	docs, err := db.docsOf(ctx, q, k, changed)
+	if err != nil {
+		return 0, err
+	}
+	x.PutNew(docs)
+	return len(changed), nil
 }
 
 // checkStamp checks, under the write lock (now is the outbox's position),
