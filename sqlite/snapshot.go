@@ -50,8 +50,9 @@ type snapshots struct {
 	// or replayed from a snapshot far behind.
 	stale map[detectorKey]bool
 
-	stop chan struct{}
-	done chan struct{}
+	stop   chan struct{}
+	done   chan struct{}
+	closed bool // under mu: Close wrote the last ones
 }
 
 // WithIndexSnapshots keeps index snapshots in dir (created if missing).
@@ -410,6 +411,12 @@ func (db *DB) saveSnapshots(ctx context.Context, all bool) {
 	if db.snaps == nil {
 		return
 	}
+	db.snaps.mu.Lock()
+	closed := db.snaps.closed
+	db.snaps.mu.Unlock()
+	if closed {
+		return
+	}
 	db.indexes.mu.Lock()
 	seen := db.indexes.seen
 	keys := make([]detectorKey, 0, len(db.indexes.m))
@@ -471,6 +478,9 @@ func (db *DB) closeSnapshots() {
 		s.stop = nil
 	}
 	db.saveSnapshots(context.Background(), true)
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
 }
 
 // tidySnapshots removes the snapshots of detectors that are gone and the
