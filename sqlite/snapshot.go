@@ -195,7 +195,7 @@ func (db *DB) indexFromSnapshot(ctx context.Context, k detectorKey) (*index.Inde
 	if err := checkStamp(ctx, p.tx, &stamp, p.now); err != nil {
 		return nil, err
 	}
-	changed, err := db.replay(ctx, p.tx, x, k, stamp.Seq)
+	changed, err := db.replay(ctx, p.tx, x, k, stamp.Seq, max(resnapshotAfter, x.Len()/4))
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +214,7 @@ func (db *DB) indexFromSnapshot(ctx context.Context, k detectorKey) (*index.Inde
 	if err := tx.QueryRowContext(ctx, qLastChange).Scan(&now); err != nil {
 		return nil, err
 	}
-	more, err := db.replay(ctx, tx, x, k, p.now)
+	more, err := db.replay(ctx, tx, x, k, p.now, -1)
 	if err != nil {
 		return nil, err
 	}
@@ -232,11 +232,15 @@ func (db *DB) indexFromSnapshot(ctx context.Context, k detectorKey) (*index.Inde
 
 // replay brings x from outbox position seq to where q sees the store:
 // the findings changed since are forgotten and put as they are now. It
-// returns how many findings it replayed.
-func (db *DB) replay(ctx context.Context, q querier, x *index.Index, k detectorKey, seq int64) (int, error) {
+// returns how many findings it replayed. Past most (if not negative),
+// it refuses: each costs a store read, and a build reads them all faster.
+func (db *DB) replay(ctx context.Context, q querier, x *index.Index, k detectorKey, seq int64, most int) (int, error) {
 	changed, err := changedSince(ctx, q, k, seq)
 	if err != nil || len(changed) == 0 {
 		return 0, err
+	}
+	if most >= 0 && len(changed) > most {
+		return 0, errSnapshotStale{fmt.Sprintf("%d findings changed since, more than a build costs", len(changed))}
 	}
 	x.Forget(changed)
 	docs, err := db.docsOf(ctx, q, k, changed)
