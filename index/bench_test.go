@@ -204,3 +204,26 @@ func BenchmarkSnapshot(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(fs)), "ns/finding")
 	})
 }
+
+// BenchmarkReadSnapshotFile reads a snapshot file a server wrote
+// (GUARDPOST_SNAPSHOT_FILE; skipped without it), the stamp unchecked.
+func BenchmarkReadSnapshotFile(b *testing.B) {
+	path := os.Getenv("GUARDPOST_SNAPSHOT_FILE")
+	if path == "" {
+		b.Skip("GUARDPOST_SNAPSHOT_FILE names no snapshot")
+	}
+	for b.Loop() {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		st, _ := f.Stat()
+		x, err := ReadSnapshot(f, st.Size(), nil)
+		f.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(x.Len()), "findings")
+		b.SetBytes(st.Size())
+	}
+}

