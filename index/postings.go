@@ -221,6 +221,7 @@ func (p *postings) forget(gone *roaring.Bitmap, mark []bool) {
 				return post
 			}
 			b.AndNot(gone)
+			b.RunOptimize() // AndNot leaves run containers as bitmaps
 			switch b.GetCardinality() {
 			case 0:
 				p.freeBitmap(i)
