@@ -33,7 +33,8 @@ import (
 // that entry's finding and time, which a restored or rewound database
 // would not have), the detector's creation time (a detector deleted and
 // made again takes its findings without outbox entries), the database's
-// identity and the attribute registry. At load, the stamp is checked
+// identity, the attribute registry and the schema version (a migration
+// may rewrite records). At load, the stamp is checked
 // under the write lock, the findings changed since are forgotten and put
 // as they are now, and the index's count is compared with the table's.
 // Any disagreement means a build from the store, as without snapshots:
@@ -78,6 +79,7 @@ const resnapshotAfter = 10_000
 type snapshotStamp struct {
 	Database        string `json:"database"` // a hash of the database's token key
 	Registry        string `json:"registry"` // a hash of the attribute registry
+	Schema          int64  `json:"schema"`   // the newest migration: one may rewrite records
 	Account         string `json:"account"`
 	Region          string `json:"region"`
 	Detector        string `json:"detector"`
@@ -114,6 +116,9 @@ func (db *DB) databaseID(ctx context.Context) (string, error) {
 	return hex.EncodeToString(h[:16]), nil
 }
 
+// qSchemaVersion is the newest migration applied.
+const qSchemaVersion = `SELECT coalesce(max(version), 0) FROM schema_migrations`
+
 // errSnapshotStale says why a snapshot was not used.
 type errSnapshotStale struct{ why string }
 
@@ -137,6 +142,10 @@ func (db *DB) indexFromSnapshot(ctx context.Context, k detectorKey) (*index.Inde
 		return nil, err
 	}
 	defer f.Close()
+	var schema int64
+	if err := db.read.QueryRowContext(ctx, qSchemaVersion).Scan(&schema); err != nil {
+		return nil, err
+	}
 	r, size, err := openCompressed(f)
 	if err != nil {
 		return nil, err
@@ -184,6 +193,8 @@ func (db *DB) indexFromSnapshot(ctx context.Context, k detectorKey) (*index.Inde
 			return errSnapshotStale{"written for another database"}
 		case stamp.Registry != registryHash():
 			return errSnapshotStale{"written under another attribute registry"}
+		case stamp.Schema != schema:
+			return errSnapshotStale{"written under another schema version"}
 		case stamp.Account != k.account || stamp.Region != k.region || stamp.Detector != k.detector:
 			return errSnapshotStale{"written for another detector"}
 		}
@@ -343,15 +354,9 @@ func (db *DB) saveSnapshot(ctx context.Context, k detectorKey) (saved bool, err 
 	if x == nil || seen != now {
 		return false, nil // not built, or behind another process's writes
 	}
-	stamp := snapshotStamp{Database: dbID, Registry: registryHash(), Account: k.account, Region: k.region, Detector: k.detector, Seq: now}
-	if err := tx.QueryRowContext(ctx, `SELECT created_at FROM detectors WHERE account_id = ? AND region = ? AND id = ?`,
-		k.account, k.region, k.detector).Scan(&stamp.DetectorCreated); err != nil {
+	stamp, err := stampAt(ctx, tx, dbID, k, now)
+	if err != nil {
 		return false, err
-	}
-	if now > 0 {
-		if err := tx.QueryRowContext(ctx, `SELECT finding_id, at FROM finding_changes WHERE seq = ?`, now).Scan(&stamp.SeqFinding, &stamp.SeqAt); err != nil {
-			return false, err
-		}
 	}
 	b, err := json.Marshal(stamp)
 	if err != nil {
@@ -455,6 +460,25 @@ func openCompressed(f *os.File) (io.ReadCloser, int64, error) {
 // snapshotWriteHook, when set (by tests), wraps the file a snapshot is
 // written to.
 var snapshotWriteHook func(io.Writer) io.Writer
+
+// stampAt is the stamp of the detector's index at outbox position now,
+// as q (the write transaction) sees the store.
+func stampAt(ctx context.Context, q querier, dbID string, k detectorKey, now int64) (snapshotStamp, error) {
+	stamp := snapshotStamp{Database: dbID, Registry: registryHash(), Account: k.account, Region: k.region, Detector: k.detector, Seq: now}
+	if err := q.QueryRowContext(ctx, qSchemaVersion).Scan(&stamp.Schema); err != nil {
+		return stamp, err
+	}
+	if err := q.QueryRowContext(ctx, `SELECT created_at FROM detectors WHERE account_id = ? AND region = ? AND id = ?`,
+		k.account, k.region, k.detector).Scan(&stamp.DetectorCreated); err != nil {
+		return stamp, err
+	}
+	if now > 0 {
+		if err := q.QueryRowContext(ctx, `SELECT finding_id, at FROM finding_changes WHERE seq = ?`, now).Scan(&stamp.SeqFinding, &stamp.SeqAt); err != nil {
+			return stamp, err
+		}
+	}
+	return stamp, nil
+}
 
 // tempPrefix names this process's files being written, so that a start
 // removes only those of processes that died.

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/guardpost/guardpost"
+	"github.com/guardpost/guardpost/index"
 	"github.com/guardpost/guardpost/internal/findinggen"
 )
 
@@ -297,6 +298,41 @@ func TestIndexSnapshotRefused(t *testing.T) {
 	want = builtAnswers(t, path)
 	os.WriteFile(file, newer, 0o600)
 	check("history diverged", "differs")
+
+	// Another schema version (a migration may rewrite records), and
+	// another detector made under the same id: stamps that say so.
+	for _, c := range []struct {
+		name, reason string
+		change       func(*snapshotStamp)
+	}{
+		{"another schema", "another schema version", func(s *snapshotStamp) { s.Schema-- }},
+		{"detector made again", "made again", func(s *snapshotStamp) { s.DetectorCreated-- }},
+		{"another registry", "another attribute registry", func(s *snapshotStamp) { s.Registry = "x" }},
+	} {
+		db, _ := openLoaded(t, path, "")
+		ctx := context.Background()
+		k := detectorKey{snapScope.AccountID, snapScope.Region, "det"}
+		x, err := db.index(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var now int64
+		db.read.QueryRow(qLastChange).Scan(&now)
+		id, _ := db.databaseID(ctx)
+		stamp, err := stampAt(ctx, db.read, id, k, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.change(&stamp)
+		b, _ := json.Marshal(stamp)
+		var out bytes.Buffer
+		if err := writeCompressed(&out, func(w io.Writer) error { return index.WriteSnapshot(w, x, b) }); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		os.WriteFile(file, out.Bytes(), 0o600)
+		check(c.name, c.reason)
+	}
 
 	// Another database with the same detector.
 	other, otherDir, _ := newSnapshotDB(t, 100)
