@@ -359,7 +359,7 @@ func (db *DB) LoadIndexes() {
 		db.log.Info("indexes loaded", "detectors", len(keys), "seconds", time.Since(start).Seconds())
 		// Then the snapshots of the indexes that were built, so that the
 		// next start reads them (writes wait while each is written).
-		db.saveSnapshots(ctx, false)
+		db.saveSnapshots(ctx, 0)
 		db.keepSnapshots()
 	}()
 }

@@ -493,10 +493,10 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// saveSnapshots writes the snapshot of every built index that changed
-// since its last one (all: also those stale only by the outbox's moving)
-// or, with all false, of those marked stale.
-func (db *DB) saveSnapshots(ctx context.Context, all bool) {
+// saveSnapshots writes the snapshot of every built index that has none,
+// was marked stale, or (after > 0) is that many outbox entries behind
+// (all detectors' entries: a bound, not a count of the detector's).
+func (db *DB) saveSnapshots(ctx context.Context, after int64) {
 	if db.snaps == nil {
 		return
 	}
@@ -516,7 +516,7 @@ func (db *DB) saveSnapshots(ctx context.Context, all bool) {
 	for _, k := range keys {
 		db.snaps.mu.Lock()
 		saved, has := db.snaps.saved[k]
-		want := db.snaps.stale[k] || !has || all && saved != seen
+		want := db.snaps.stale[k] || !has || after > 0 && seen-saved >= after
 		db.snaps.mu.Unlock()
 		if !want {
 			continue
@@ -532,7 +532,10 @@ func (db *DB) saveSnapshots(ctx context.Context, all bool) {
 	}
 }
 
-// keepSnapshots writes changed snapshots every period until Close.
+// keepSnapshots checks every period, until Close, for snapshots far
+// enough behind to rewrite: a rewrite holds the write lock (about 2 s at
+// a million findings), a replay at the next start costs a store read per
+// finding changed.
 func (db *DB) keepSnapshots() {
 	s := db.snaps
 	if s == nil || s.every <= 0 {
@@ -548,7 +551,7 @@ func (db *DB) keepSnapshots() {
 			case <-s.stop:
 				return
 			case <-t.C:
-				db.saveSnapshots(context.Background(), true)
+				db.saveSnapshots(context.Background(), resnapshotAfter)
 			}
 		}
 	}()
@@ -566,7 +569,7 @@ func (db *DB) closeSnapshots() {
 		<-s.done
 		s.stop = nil
 	}
-	db.saveSnapshots(context.Background(), true)
+	db.saveSnapshots(context.Background(), 1)
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()

@@ -199,7 +199,7 @@ func TestIndexSnapshotStart(t *testing.T) {
 	if got := answers(t, db); got != want {
 		t.Fatal("built index answers differently")
 	}
-	db.saveSnapshots(context.Background(), false) // as LoadIndexes does once loaded
+	db.saveSnapshots(context.Background(), 0) // as LoadIndexes does once loaded
 	file := snapshotFile(t, dir)
 	old, err := os.ReadFile(file)
 	if err != nil {
@@ -247,7 +247,7 @@ func TestIndexSnapshotStart(t *testing.T) {
 func TestIndexSnapshotRefused(t *testing.T) {
 	path, dir, gen := newSnapshotDB(t, 300)
 	db, _ := openLoaded(t, path, dir)
-	db.saveSnapshots(context.Background(), false)
+	db.saveSnapshots(context.Background(), 0)
 	db.snaps = nil
 	db.Close()
 	file := snapshotFile(t, dir)
@@ -384,7 +384,7 @@ func TestIndexSnapshotCrash(t *testing.T) {
 	}
 	path, dir, gen := newSnapshotDB(t, 300)
 	db, _ := openLoaded(t, path, dir)
-	db.saveSnapshots(context.Background(), false)
+	db.saveSnapshots(context.Background(), 0)
 	writeSome(t, db, gen, 120) // past the snapshot
 	db.snaps = nil
 	db.Close()
@@ -444,7 +444,7 @@ func TestIndexSnapshotCrash(t *testing.T) {
 func snapshotCrashChild(t *testing.T, path, dir string) {
 	snapshotWriteHook = func(w io.Writer) io.Writer { return &stallingWriter{w: w} }
 	db, _ := openLoaded(t, path, dir)
-	db.saveSnapshots(context.Background(), true)
+	db.saveSnapshots(context.Background(), 1)
 	t.Fatal("the snapshot was written whole")
 }
 

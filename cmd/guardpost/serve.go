@@ -186,7 +186,7 @@ func (m *Main) flagSet() *flag.FlagSet {
 	fs.DurationVar(&m.ListSync, "list-sync", m.ListSync, "how often to pick up threat list changes other nodes on the same database made")
 	fs.StringVar(&m.S3Region, "s3-region", m.S3Region, "`region` to sign S3 requests for (default us-east-1)")
 	fs.StringVar(&m.IndexSnapshots, "index-snapshots", m.IndexSnapshots, "`directory` of this node's index snapshots, read at start instead of building the indexes from every finding (default <data-dir>/index; off: none, build at every start)")
-	fs.DurationVar(&m.IndexSnapshotEvery, "index-snapshot-every", m.IndexSnapshotEvery, "how often to rewrite the snapshots of indexes that changed (writes wait while one is written: about a second at 1,000,000 findings); they are also written after loading and at shutdown; 0: only then")
+	fs.DurationVar(&m.IndexSnapshotEvery, "index-snapshot-every", m.IndexSnapshotEvery, "how often to check for index snapshots 10,000 or more changes behind, and rewrite them (writes wait while one is written: 2–3 s at 1,000,000 findings); they are also written after loading and at shutdown; 0: only then")
 	fs.StringVar(&m.CredentialsFile, "credentials", m.CredentialsFile, "AWS shared-credentials `file` with aws_account_id per profile (default: <data-dir>/credentials, generated on first start)")
 	fs.Func("log-level", "log `level`: debug, info, warn or error (default info; info logs one line per request)", func(s string) error {
 		levels := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
