@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -100,11 +101,21 @@ func TestIndexSnapshotAcrossRestarts(t *testing.T) {
 		t.Fatalf("index snapshots after a clean stop: %v", snaps)
 	}
 
+	before, err := os.Stat(snaps[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	s = startServerWith(t, s.dir, s.credFile)
 	waitReady(t, s)
 	c = s.clientA()
 	if got := findingAnswers(t, c, det); got != want {
 		t.Fatalf("after a restart from the snapshot:\n%s\nwant\n%s", got, want)
+	}
+	// Read, not built: a build would have written a new file (renamed
+	// into place) once loaded.
+	if now, err := os.Stat(snaps[0]); err != nil || !os.SameFile(before, now) {
+		t.Fatalf("the snapshot was replaced after a restart with nothing to replay: %v", err)
 	}
 	if _, err := c.UnarchiveFindings(ctx, &guardduty.UnarchiveFindingsInput{DetectorId: &det, FindingIds: ids[:2]}); err != nil {
 		t.Fatal(err)
