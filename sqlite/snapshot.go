@@ -34,9 +34,10 @@ import (
 // would not have), the detector's creation time (a detector deleted and
 // made again takes its findings without outbox entries), the database's
 // identity, the attribute registry and the schema version (a migration
-// may rewrite records). At load, the stamp is checked
-// under the write lock, the findings changed since are forgotten and put
-// as they are now, and the index's count is compared with the table's.
+// may rewrite records). At load, in one read transaction, the stamp is
+// checked, the findings changed since are forgotten and put as they are
+// now, and the index's count is compared with the table's; then, under
+// the write lock, what was committed meanwhile is replayed the same way.
 // Any disagreement means a build from the store, as without snapshots:
 // correctness never depends on a snapshot, only start-up time does.
 //
@@ -124,8 +125,8 @@ type errSnapshotStale struct{ why string }
 
 func (e errSnapshotStale) Error() string { return "snapshot does not match the database: " + e.why }
 
-// indexFromSnapshot reads the detector's snapshot and brings it up to the
-// store under the write lock, then registers it. It returns nil (and why,
+// indexFromSnapshot reads the detector's snapshot, brings it up to the
+// store and registers it. It returns nil (and why,
 // for the log) when there is no usable snapshot; the caller builds.
 func (db *DB) indexFromSnapshot(ctx context.Context, k detectorKey) (*index.Index, error) {
 	s := db.snaps
@@ -266,8 +267,8 @@ func (db *DB) replay(ctx context.Context, q querier, x *index.Index, k detectorK
 	return len(changed), nil
 }
 
-// checkStamp checks, under the write lock (now is the outbox's position),
-// that the database still has the history the stamp reflects.
+// checkStamp checks, in a transaction that sees the outbox at now, that
+// the database still has the history the stamp reflects.
 func checkStamp(ctx context.Context, tx *sql.Tx, s *snapshotStamp, now int64) error {
 	if s.Seq > now {
 		return errSnapshotStale{fmt.Sprintf("stamped at outbox %d, the store is at %d", s.Seq, now)}
