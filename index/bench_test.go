@@ -1,6 +1,7 @@
 package index
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -163,4 +164,66 @@ func BenchmarkImportBatch(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*100), "ns/finding")
+}
+
+// BenchmarkSnapshot writes the corpus's index to a snapshot and reads it
+// back (in memory: the file system's cost is not the index's).
+func BenchmarkSnapshot(b *testing.B) {
+	fs, _ := benchCorpus()
+	x := New()
+	for i := 0; i < len(fs); i += 8192 {
+		docs := make([]Doc, 0, 8192)
+		for _, f := range fs[i:min(i+8192, len(fs))] {
+			docs = append(docs, DocOf(f))
+		}
+		x.Load(docs)
+	}
+	x.Loaded()
+	var buf bytes.Buffer
+	if err := WriteSnapshot(&buf, x, nil); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	b.Run("write", func(b *testing.B) {
+		for b.Loop() {
+			buf.Reset()
+			if err := WriteSnapshot(&buf, x, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.SetBytes(int64(len(data)))
+		b.ReportMetric(float64(len(data))/float64(len(fs)), "B/finding")
+	})
+	b.Run("read", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := ReadSnapshot(bytes.NewReader(data), int64(len(data)), nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.SetBytes(int64(len(data)))
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(fs)), "ns/finding")
+	})
+}
+
+// BenchmarkReadSnapshotFile reads a snapshot file a server wrote
+// (GUARDPOST_SNAPSHOT_FILE; skipped without it), the stamp unchecked.
+func BenchmarkReadSnapshotFile(b *testing.B) {
+	path := os.Getenv("GUARDPOST_SNAPSHOT_FILE")
+	if path == "" {
+		b.Skip("GUARDPOST_SNAPSHOT_FILE names no snapshot")
+	}
+	for b.Loop() {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		st, _ := f.Stat()
+		x, err := ReadSnapshot(f, st.Size(), nil)
+		f.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(x.Len()), "findings")
+		b.SetBytes(st.Size())
+	}
 }

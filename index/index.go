@@ -323,6 +323,49 @@ func (x *Index) Delete(id string, previous []guardpost.AttributeValue) {
 	x.free = append(x.free, n)
 }
 
+// Forget removes the findings with the given ids (those it holds),
+// whatever values they have in the index. A replay onto a snapshot knows
+// which findings changed since it was written, not the values the
+// snapshot has for them: Forget, then Put the findings as they are now.
+// It visits every posting once, so it is for many ids at a time.
+func (x *Index) Forget(ids []string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	gone := roaring.New()
+	for _, id := range ids {
+		if n, ok := x.ids.lookup(id); ok {
+			gone.Add(n)
+		}
+	}
+	if gone.IsEmpty() {
+		return
+	}
+	mark := make([]bool, x.ids.len())
+	it := gone.Iterator()
+	for it.HasNext() {
+		mark[it.Next()] = true
+	}
+	x.shard(func(w, shards int) {
+		for a := range x.attrs {
+			if a%shards == w {
+				x.attrs[a].forget(gone, mark)
+			}
+		}
+	}, nil)
+	it = gone.Iterator()
+	for it.HasNext() {
+		n := it.Next()
+		for i := range x.sorts {
+			x.sorts[i].set(n, nil)
+		}
+		delete(x.statsOdd, n)
+		x.alive.Remove(n)
+		x.ids.remove(n)
+		x.free = append(x.free, n)
+	}
+	x.changed()
+}
+
 // changed marks what was computed from the findings as they were as
 // stale: the permutations (repaired on next use) and the query results
 // (dropped). The caller holds the write lock.

@@ -202,6 +202,61 @@ func (p *postings) remove(v value, doc uint32) {
 	}
 }
 
+// forget takes the docs of gone (marked in mark) out of every posting.
+func (p *postings) forget(gone *roaring.Bitmap, mark []bool) {
+	if p.pending() > 0 {
+		p.merge()
+	}
+	p.blocks = nil
+	if p.self != nil {
+		p.self.docs.AndNot(gone)
+	}
+	drop := func(post posting) posting {
+		switch {
+		case post == noDocs:
+		case post&sharedFlag != 0:
+			i := uint32(post &^ sharedFlag)
+			b := p.bitmaps[i]
+			if !b.Intersects(gone) {
+				return post
+			}
+			b.AndNot(gone)
+			b.RunOptimize() // AndNot leaves run containers as bitmaps
+			switch b.GetCardinality() {
+			case 0:
+				p.freeBitmap(i)
+				return noDocs
+			case 1:
+				p.freeBitmap(i)
+				return posting(b.Minimum())
+			}
+		case int(post) < len(mark) && mark[post]:
+			return noDocs
+		}
+		return post
+	}
+	for _, posts := range [][]posting{p.strs.post, p.nums.post} {
+		for i, q := range posts {
+			if q != noDocs {
+				if posts[i] = drop(q); posts[i] == noDocs {
+					p.dead++
+				}
+			}
+		}
+	}
+	for v, k := range p.delta {
+		if p.deltaPost[k] = drop(p.deltaPost[k]); p.deltaPost[k] == noDocs {
+			delete(p.delta, v)
+			if p.oddInDelta(v) {
+				p.deltaOdd--
+			}
+		}
+	}
+	if p.dead > 0 && p.dead >= mergeThreshold(p.runLen()) {
+		p.merge()
+	}
+}
+
 // addDoc returns p with doc added.
 func (p *postings) addDoc(post posting, doc uint32) posting {
 	switch {

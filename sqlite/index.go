@@ -82,6 +82,18 @@ func (db *DB) indexAsOf(ctx context.Context, k detectorKey, version int64) (*ind
 	if x := db.indexes.built(k); x != nil {
 		return x, nil
 	}
+	if db.snaps != nil {
+		x, err := db.indexFromSnapshot(ctx, k)
+		switch {
+		case x != nil:
+			return x, nil
+		case err != nil && ctx.Err() != nil:
+			return nil, wrap("build index", err)
+		case err != nil:
+			db.log.Warn("index snapshot not used: building the index from the store", "account", k.account, "region", k.region,
+				"detector", k.detector, "reason", err)
+		}
+	}
 	snap, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, wrap("build index", err)
@@ -129,21 +141,31 @@ func (db *DB) indexAsOf(ctx context.Context, k detectorKey, version int64) (*ind
 			x.Delete(id, previous)
 		}
 	}
-	// Still under the write lock: the outbox cannot move. The other
-	// indexes are current only if nothing was written since they last
-	// were (by another process: this one's writes advance seen).
 	var now int64
 	if err := tx.QueryRowContext(ctx, qLastChange).Scan(&now); err != nil {
 		return nil, wrap("build index", err)
 	}
-	db.indexes.mu.Lock()
-	if db.indexes.m == nil || db.indexes.seen != now {
-		db.indexes.m = map[detectorKey]*index.Index{}
+	db.indexes.register(k, x, now)
+	if db.snaps != nil {
+		db.snaps.mu.Lock()
+		db.snaps.stale[k] = true
+		db.snaps.mu.Unlock()
 	}
-	db.indexes.m[k] = x
-	db.indexes.seen = now
-	db.indexes.mu.Unlock()
 	return x, nil
+}
+
+// register makes x the detector's index, current as of outbox position
+// now. The caller holds the write lock: the outbox cannot move. The other
+// indexes are current only if nothing was written since they last were
+// (by another process: this one's writes advance seen).
+func (ix *indexes) register(k detectorKey, x *index.Index, now int64) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.m == nil || ix.seen != now {
+		ix.m = map[detectorKey]*index.Index{}
+	}
+	ix.m[k] = x
+	ix.seen = now
 }
 
 // current drops every index when the outbox has moved past what they
@@ -315,6 +337,9 @@ func (db *DB) LoadIndexes() {
 			keys = append(keys, k)
 		}
 		rows.Close()
+		if db.snaps != nil {
+			db.snaps.tidy(keys)
+		}
 		start := time.Now()
 		for _, k := range keys {
 			if _, err := db.index(ctx, k); err != nil {
@@ -332,6 +357,10 @@ func (db *DB) LoadIndexes() {
 		debug.FreeOSMemory()
 		db.ready.Store(true)
 		db.log.Info("indexes loaded", "detectors", len(keys), "seconds", time.Since(start).Seconds())
+		// Then the snapshots of the indexes that were built, so that the
+		// next start reads them (writes wait while each is written).
+		db.saveSnapshots(ctx, 0)
+		db.keepSnapshots()
 	}()
 }
 

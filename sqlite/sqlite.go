@@ -105,6 +105,8 @@ type DB struct {
 	Now func() time.Time
 
 	indexes indexes
+	// snaps, when set, keeps the indexes in snapshot files (snapshot.go).
+	snaps *snapshots
 	// loading is LoadIndexes' background work; ready is set when it is done.
 	loading struct {
 		sync.Mutex
@@ -290,6 +292,7 @@ func (db *DB) init() error {
 // Close closes both pools. Closing the last connection checkpoints the WAL.
 func (db *DB) Close() error {
 	db.stopLoading()
+	db.closeSnapshots()
 	errs := []error{db.readStmts.close(), db.writeStmts.close()}
 	if db.read != nil {
 		errs = append(errs, db.read.Close())

@@ -123,6 +123,12 @@ type Main struct {
 	// ListSync is how often the threat lists in memory are checked against
 	// the database, for changes other nodes made.
 	ListSync time.Duration
+	// IndexSnapshots is the directory of this node's index snapshots
+	// (read at start instead of building the indexes; see
+	// sqlite.WithIndexSnapshots): empty means <DataDir>/index, "off"
+	// none. IndexSnapshotEvery is how often changed ones are rewritten.
+	IndexSnapshots     string
+	IndexSnapshotEvery time.Duration
 	// Intel is the managed threat intelligence, once Run has started.
 	Intel *intel.Managed
 	// ENIMapFile, when set, is a file of network interface to instance
@@ -161,7 +167,8 @@ type Main struct {
 func NewMain() *Main {
 	return &Main{Listen: "127.0.0.1:4747", DataDir: "./guardpost-data", LogLevel: slog.LevelInfo, LogFormat: "text", Stderr: os.Stderr,
 		FindingCacheMiB: guardpost.DefaultFindingCacheBytes >> 20, Audit: true, AuditMaxBytes: audit.DefaultMaxBytes,
-		Limits: httpapi.DefaultLimits(), IntelPoll: 5 * time.Second, ListSync: guardpost.DefaultThreatListSync}
+		Limits: httpapi.DefaultLimits(), IntelPoll: 5 * time.Second, ListSync: guardpost.DefaultThreatListSync,
+		IndexSnapshotEvery: 10 * time.Minute}
 }
 
 func (m *Main) flagSet() *flag.FlagSet {
@@ -188,6 +195,8 @@ func (m *Main) flagSet() *flag.FlagSet {
 	fs.DurationVar(&m.ListSync, "list-sync", m.ListSync, "how often to pick up threat list changes other nodes on the same database made")
 	fs.StringVar(&m.S3Region, "s3-region", m.S3Region, "`region` to sign S3 requests for (default us-east-1)")
 	fs.StringVar(&m.ENIMapFile, "eni-map", m.ENIMapFile, "`file` of network interface to instance pairs, one \"eni-… i-…\" a line (# comments), for flow logs without instance-id; pairs learned from ingested CloudTrail RunInstances, CreateNetworkInterface and AttachNetworkInterface records add to it")
+	fs.StringVar(&m.IndexSnapshots, "index-snapshots", m.IndexSnapshots, "`directory` of this node's index snapshots, read at start instead of building the indexes from every finding (default <data-dir>/index; off: none, build at every start)")
+	fs.DurationVar(&m.IndexSnapshotEvery, "index-snapshot-every", m.IndexSnapshotEvery, "how often to check for index snapshots 10,000 or more changes behind, and rewrite them (writes wait while one is written: 2–3 s at 1,000,000 findings); they are also written after loading and at shutdown; 0: only then")
 	fs.StringVar(&m.CredentialsFile, "credentials", m.CredentialsFile, "AWS shared-credentials `file` with aws_account_id per profile (default: <data-dir>/credentials, generated on first start)")
 	fs.Func("log-level", "log `level`: debug, info, warn or error (default info; info logs one line per request)", func(s string) error {
 		levels := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
@@ -273,7 +282,15 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	if m.store, err = sqlite.Open(filepath.Join(m.DataDir, "guardpost.db"), sqlite.WithLogger(m.Logger)); err != nil {
+	opts := []sqlite.Option{sqlite.WithLogger(m.Logger)}
+	switch m.IndexSnapshots {
+	case "off":
+	case "":
+		opts = append(opts, sqlite.WithIndexSnapshots(filepath.Join(m.DataDir, "index"), m.IndexSnapshotEvery))
+	default:
+		opts = append(opts, sqlite.WithIndexSnapshots(m.IndexSnapshots, m.IndexSnapshotEvery))
+	}
+	if m.store, err = sqlite.Open(filepath.Join(m.DataDir, "guardpost.db"), opts...); err != nil {
 		return fmt.Errorf("open database: %w (choose another directory with --data-dir)", err)
 	}
 	// The page-token key lives in the database, so that every node on one
