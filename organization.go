@@ -270,9 +270,9 @@ func (s *Service) EnableOrganizationAdminAccount(ctx context.Context, caller Sco
 	// managed through it (the user guide: an organization account is
 	// managed by the delegated administrator, not by invitation).
 	orgAccounts := s.Organizations.Accounts(org.OrganizationID)
-	return s.Store.ChangeMemberships(ctx, caller.Region, []string{adminID}, func(current []*Membership) ([]*Membership, []*Membership, error) {
-		set := newMembershipSet(current)
-		for _, m := range current {
+	return s.changeMemberships(ctx, MembershipChange{Region: caller.Region, Administrator: adminID}, func(read *MembershipsRead) ([]*Membership, []*Membership, error) {
+		set := newMembershipSet(read)
+		for _, m := range read.Memberships {
 			if m.AdministratorID == adminID && m.associated() && slices.Contains(orgAccounts, m.AccountID) && !m.viaOrganization() {
 				c := *m
 				c.InvitationID, c.InvitedAt, c.UpdatedAt = "", time.Time{}, now
@@ -305,9 +305,9 @@ func (s *Service) DisableOrganizationAdminAccount(ctx context.Context, caller Sc
 		return err
 	}
 	orgAccounts := s.Organizations.Accounts(org.OrganizationID)
-	return s.Store.ChangeMemberships(ctx, caller.Region, []string{adminID}, func(current []*Membership) ([]*Membership, []*Membership, error) {
-		set := newMembershipSet(current)
-		for _, m := range current {
+	return s.changeMemberships(ctx, MembershipChange{Region: caller.Region, Administrator: adminID}, func(read *MembershipsRead) ([]*Membership, []*Membership, error) {
+		set := newMembershipSet(read)
+		for _, m := range read.Memberships {
 			// Organization memberships: associated without an invitation, or
 			// organization accounts never invited (disassociated since).
 			if m.AdministratorID == adminID && slices.Contains(orgAccounts, m.AccountID) && m.InvitationID == "" {
@@ -641,9 +641,10 @@ func (s *Service) enableOrganizationMember(ctx context.Context, org *Organizatio
 	}
 	now := s.now()
 	result, member := "", false
-	err = s.Store.ChangeMemberships(ctx, org.Region, []string{admin, account}, func(current []*Membership) ([]*Membership, []*Membership, error) {
+	change := MembershipChange{Region: org.Region, Accounts: []string{admin, account}}
+	err = s.changeMemberships(ctx, change, func(read *MembershipsRead) ([]*Membership, []*Membership, error) {
 		result, member = "", false
-		set := newMembershipSet(current)
+		set := newMembershipSet(read)
 		if other := set.administratorOf(account); other != nil && other.AdministratorID != admin {
 			result = msgMemberOfOther
 			return nil, nil, nil

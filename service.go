@@ -36,8 +36,9 @@ type Service struct {
 	// credentials file); nil knows none.
 	Organizations *Organizations
 
-	findings findingCache
-	lists    threatLists
+	findings   findingCache
+	lists      threatLists
+	listAdmins listAdmins
 }
 
 func (s *Service) now() time.Time {
