@@ -379,6 +379,10 @@ func (s *Server) operation(op wire.Operation, h handler) http.Handler {
 			return
 		}
 		auditInput(w, in)
+		if err := checkAccountList(in); err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
 		if err := in.Validate(); err != nil {
 			writeError(w, r, s.log, err)
 			return
