@@ -210,7 +210,7 @@ func (au *auditor) userIdentity(v *sigv4.Verifier, id sigv4.Identity) audit.User
 	if ok {
 		return u
 	}
-	cred := v.Credentials[id.AccessKeyID]
+	cred, _ := v.Credential(id.AccessKeyID)
 	c := sts.CallerOf(cred, id.Region)
 	u = audit.UserIdentity{Type: "IAMUser", PrincipalID: c.UserID, ARN: c.Arn, AccountID: id.AccountID,
 		AccessKeyID: id.AccessKeyID, UserName: cred.Profile}

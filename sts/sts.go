@@ -266,7 +266,7 @@ func (h *Handler) getCallerIdentity(w http.ResponseWriter, r *http.Request, id s
 	if s := id.Session; s != nil {
 		c = Caller{UserID: s.UserID, Account: s.AccountID, Arn: s.Arn}
 	} else {
-		c = CallerOf(h.Verifier.Credentials[id.AccessKeyID], id.Region)
+		c = CallerOf(h.caller(id.AccessKeyID), id.Region)
 	}
 	// The element order is the one STS sends: Arn, UserId, Account.
 	type result struct {
@@ -349,4 +349,11 @@ func account(w http.ResponseWriter, id string) {
 	if x, ok := w.(interface{ SetAccount(string) }); ok {
 		x.SetAccount(id)
 	}
+}
+
+// caller returns the long-term credential of an access key (the zero
+// Credential for a temporary key, whose caller comes from its session).
+func (h *Handler) caller(accessKeyID string) sigv4.Credential {
+	c, _ := h.Verifier.Credential(accessKeyID)
+	return c
 }
