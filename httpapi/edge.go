@@ -211,6 +211,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, limit int6
 	if id, err = s.verifier.Verify(r, body); err != nil {
 		return nil, id, a, err
 	}
+	identify(w, id)
 	if !s.edge.inFlight.take(1, int64(s.edge.limits.MaxInFlight)) {
 		return nil, id, a, throttled
 	}

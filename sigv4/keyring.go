@@ -1,6 +1,7 @@
 package sigv4
 
 import (
+	"net/http"
 	"sync/atomic"
 )
 
@@ -38,4 +39,16 @@ func (v *Verifier) Credential(accessKeyID string) (Credential, bool) {
 	}
 	c, ok := creds[accessKeyID]
 	return c, ok
+}
+
+// Claimed returns the access key id and region a request's signature
+// names (Authorization header or presigned URL), unverified, "" for what
+// it does not name or names malformed: what an audit record can tell of a
+// caller it refused.
+func Claimed(r *http.Request) (accessKeyID, region string) {
+	sig, err := parseSignature(r)
+	if err != nil {
+		return "", ""
+	}
+	return sig.ah.accessKeyID, sig.ah.region
 }

@@ -180,6 +180,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	account(w, id.AccountID)
+	if x, ok := w.(interface{ SetIdentity(sigv4.Identity) }); ok {
+		x.SetIdentity(id) // an audit record's userIdentity
+	}
 
 	params := r.URL.Query()
 	if r.Method == http.MethodPost && isForm(r.Header.Get("Content-Type")) {
@@ -206,6 +209,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name(w, "sts:"+action)
+	if x, ok := w.(interface{ SetRequestParameters(url.Values) }); ok {
+		x.SetRequestParameters(params) // an audit record's requestParameters
+	}
 	switch action {
 	case "GetCallerIdentity":
 		h.getCallerIdentity(w, r, id)
@@ -339,6 +345,9 @@ func requestID(w http.ResponseWriter) string {
 
 // name and account tell the server's request log and metrics the operation
 // and caller, when the writer can hear it (httpapi's does).
+// name, account and the SetIdentity and SetRequestParameters calls tell
+// the writer, when it wants to know (the request log, the audit log), what
+// the request turned out to be.
 func name(w http.ResponseWriter, op string) {
 	if x, ok := w.(interface{ SetOperation(string) }); ok {
 		x.SetOperation(op)
