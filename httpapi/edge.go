@@ -189,6 +189,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, limit int6
 	a = &admission{s: s}
 	if r.ContentLength < 0 || r.ContentLength > s.preauthBody() {
 		if err := s.verifier.Precheck(r); err != nil {
+			// Closing the connection keeps net/http from reading the
+			// unread body (up to 256 KiB) before it sends the refusal.
+			w.Header().Set("Connection", "close")
 			return nil, id, a, err
 		}
 	}

@@ -141,6 +141,17 @@ var authCodes = map[string]string{
 // ServeHTTP answers one STS request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name(w, "sts:unknown")
+	// Every check that needs no body first (a missing or malformed
+	// signature, an unknown key, a stale date), as the GuardDuty edge does:
+	// a client without credentials is refused on its header alone, before
+	// the server reads (and holds) up to MaxBodyBytes of its body.
+	if err := h.Verifier.Precheck(r); err != nil {
+		// Closing the connection keeps net/http from reading the unread
+		// body (up to 256 KiB) before it sends the refusal.
+		w.Header().Set("Connection", "close")
+		h.refuse(w, r, err)
+		return
+	}
 	// net/http closes the connection after a body too large only when the
 	// limit is set on its own writer, not a wrapper.
 	limited := w
@@ -162,21 +173,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// learns nothing about actions.
 	id, err := h.Verifier.Verify(r, body)
 	if err != nil {
-		var au *sigv4.AuthError
-		if errors.As(err, &au) {
-			code, msg, status := authCodes[au.Code], au.Message, http.StatusForbidden
-			switch code {
-			case "":
-				code = au.Code
-			case "IncompleteSignature":
-				status = http.StatusBadRequest // STS's status for it, unlike restJson1's 403
-			case "MissingAuthenticationToken":
-				msg = "Request is missing Authentication Token" // STS's wording
-			}
-			h.writeError(w, r, sender(status, code, msg))
-			return
-		}
-		h.writeError(w, r, err)
+		h.refuse(w, r, err)
 		return
 	}
 	account(w, id.AccountID)
@@ -358,6 +355,25 @@ func account(w http.ResponseWriter, id string) {
 	if x, ok := w.(interface{ SetAccount(string) }); ok {
 		x.SetAccount(id)
 	}
+}
+
+// refuse answers an authentication failure in STS's codes and statuses.
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	var au *sigv4.AuthError
+	if !errors.As(err, &au) {
+		h.writeError(w, r, err)
+		return
+	}
+	code, msg, status := authCodes[au.Code], au.Message, http.StatusForbidden
+	switch code {
+	case "":
+		code = au.Code
+	case "IncompleteSignature":
+		status = http.StatusBadRequest // STS's status for it, unlike restJson1's 403
+	case "MissingAuthenticationToken":
+		msg = "Request is missing Authentication Token" // STS's wording
+	}
+	h.writeError(w, r, sender(status, code, msg))
 }
 
 // caller returns the long-term credential of an access key (the zero
