@@ -543,13 +543,27 @@ const maxClaimed = 128
 
 // claimedIdentity is a refused caller as far as its request tells: the
 // access key and region its signature claims, and, when that key is one
-// of the credentials, the key's IAM user and account (type Unknown
-// otherwise, as CloudTrail names a caller it cannot identify).
+// of the credentials, the key's IAM user and account, or, when it comes
+// with a session token this server issued for it, the session's role or
+// user (type Unknown otherwise, as CloudTrail names a caller it cannot
+// identify).
 func (au *auditor) claimedIdentity(v *sigv4.Verifier, r *http.Request) (sigv4.Identity, audit.UserIdentity) {
 	key, region := sigv4.Claimed(r)
 	key, region = strings.ToValidUTF8(key[:min(len(key), maxClaimed)], ""), strings.ToValidUTF8(region[:min(len(region), maxClaimed)], "")
 	id := sigv4.Identity{AccessKeyID: key, Region: region}
 	cred, ok := v.Credential(key)
+	if !ok && key != "" && v.Sessions != nil {
+		// Temporary credentials (expired ones included): their session
+		// token, sealed by this server, names the session.
+		token := r.Header.Get("X-Amz-Security-Token")
+		if token == "" {
+			token = r.URL.Query().Get("X-Amz-Security-Token")
+		}
+		if s, err := v.Sessions.Open(token); err == nil && s.AccessKeyID == key {
+			id.AccountID, id.Profile, id.Session = s.AccountID, s.Profile, &s
+			return id, sessionIdentity(id)
+		}
+	}
 	if !ok || key == "" {
 		return id, audit.UserIdentity{Type: "Unknown", AccessKeyID: key}
 	}

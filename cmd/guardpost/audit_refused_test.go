@@ -42,6 +42,13 @@ func TestAuditSTSIngestAndRefused(t *testing.T) {
 	if err == nil {
 		t.Fatal("STS with a wrong secret answered")
 	}
+	// The assumed role's key and token with a wrong secret.
+	cr := assumed.Credentials
+	_, err = s.sdkClient(static(aws.ToString(cr.AccessKeyId), "wrong"+aws.ToString(cr.SecretAccessKey), aws.ToString(cr.SessionToken)), "us-east-1", nil).
+		GetDetector(ctx, &guardduty.GetDetectorInput{DetectorId: &det})
+	if err == nil {
+		t.Fatal("a wrong secret for temporary credentials answered")
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -93,6 +100,11 @@ func TestAuditSTSIngestAndRefused(t *testing.T) {
 	if wrong.ErrorCode != "InvalidSignatureException" || wrong.UserIdentity.Type != "IAMUser" || wrong.UserIdentity.AccessKeyID != keyB ||
 		wrong.UserIdentity.AccountID != accountB || wrong.RecipientAccountID != accountB || string(wrong.RequestParameters) != "null" {
 		t.Errorf("refused call with a wrong secret: %+v", wrong)
+	}
+	role := one("guardduty.amazonaws.com GetDetector")
+	if role.ErrorCode != "InvalidSignatureException" || role.UserIdentity.Type != "AssumedRole" || role.UserIdentity.ARN != aws.ToString(assumed.AssumedRoleUser.Arn) ||
+		role.UserIdentity.AccessKeyID != aws.ToString(assumed.Credentials.AccessKeyId) || role.RecipientAccountID != accountA {
+		t.Errorf("refused call with temporary credentials: %+v", role)
 	}
 	stsWrong := one("sts.amazonaws.com unknown")
 	if stsWrong.ErrorCode != "SignatureDoesNotMatch" || stsWrong.UserIdentity.AccessKeyID != keyB || stsWrong.UserIdentity.AccountID != accountB {
