@@ -75,7 +75,12 @@ type DetectorStore interface {
 	// has no detector with that id; an error from update is returned as it is.
 	UpdateDetector(ctx context.Context, scope Scope, id string, update func(*Detector) error) error
 	// DeleteDetector removes a detector and, in the same transaction, all its
-	// findings. ENOTFOUND when it does not exist in the scope.
+	// findings and every membership the scope's account administers in the
+	// region. ENOTFOUND when it does not exist in the scope; ECONFLICT, and
+	// nothing deleted, when one of those memberships is invited (status
+	// Invited) or associated (invitation accepted). One transaction, so an
+	// invitation sent while the detector goes either stops the deletion or
+	// is deleted with it.
 	DeleteDetector(ctx context.Context, scope Scope, id string) error
 }
 
@@ -235,19 +240,15 @@ func (s *Service) UpdateDetector(ctx context.Context, scope Scope, id string, se
 
 // DeleteDetector deletes a detector and its findings. A detector with
 // invited or associated members cannot be deleted (the real service's
-// rule, which Terraform retries on); its other members go with it. (The
-// check and the deletion are two store calls: an invitation sent between
-// them survives the detector.)
+// rule, which Terraform retries on); its other members go with it, in the
+// store's one transaction.
 func (s *Service) DeleteDetector(ctx context.Context, scope Scope, id string) error {
-	if _, err := s.detector(ctx, scope, id); err != nil {
-		return err
-	}
-	if err := s.forgetMembersOfDetector(ctx, scope); err != nil {
-		return err
-	}
 	err := s.Store.DeleteDetector(ctx, scope, id)
-	if ErrorKind(err) == ENOTFOUND {
+	switch ErrorKind(err) {
+	case ENOTFOUND:
 		return Errorf(EINVALID, msgDetectorNotOwned)
+	case ECONFLICT:
+		return Errorf(EINVALID, msgDeleteDetectorMembers)
 	}
 	if err == nil {
 		s.dropDetectorLists(scope, id) // the store deleted them with the detector

@@ -122,6 +122,11 @@ func (s *Service) CreateFilter(ctx context.Context, scope Scope, detectorID stri
 	if f.Action == "" {
 		f.Action = FilterNoop
 	}
+	if f.Action == FilterArchive {
+		if err := s.refuseMember(ctx, scope, msgMemberManagesSuppression); err != nil {
+			return "", err
+		}
+	}
 	if f.Rank < 0 {
 		return "", Errorf(EINVALID, "%s The filter rank must be at least 1.", msgInvalidInput)
 	}
@@ -193,7 +198,15 @@ func (s *Service) UpdateFilter(ctx context.Context, scope Scope, detectorID, nam
 			return "", err
 		}
 	}
-	err := s.Store.UpdateFilter(ctx, scope, detectorID, name, func(f *Filter) error {
+	// A member may keep its saved filters, not touch a suppression rule.
+	member, err := s.associatedWith(ctx, scope)
+	if err != nil {
+		return "", err
+	}
+	err = s.Store.UpdateFilter(ctx, scope, detectorID, name, func(f *Filter) error {
+		if member != nil && (f.Action == FilterArchive || settings.Action != nil && *settings.Action == FilterArchive) {
+			return Errorf(EINVALID, "%s", msgMemberManagesSuppression)
+		}
 		if settings.Description != nil {
 			f.Description = *settings.Description
 		}
@@ -222,7 +235,19 @@ func (s *Service) DeleteFilter(ctx context.Context, scope Scope, detectorID, nam
 	if _, err := s.detector(ctx, scope, detectorID); err != nil {
 		return err
 	}
-	err := s.Store.DeleteFilter(ctx, scope, detectorID, name)
+	f, err := s.Store.Filter(ctx, scope, detectorID, name)
+	if ErrorKind(err) == ENOTFOUND {
+		return Errorf(EINVALID, "%s", msgFilterNotFound(name))
+	}
+	if err != nil {
+		return err
+	}
+	if f.Action == FilterArchive {
+		if err := s.refuseMember(ctx, scope, msgMemberManagesSuppression); err != nil {
+			return err
+		}
+	}
+	err = s.Store.DeleteFilter(ctx, scope, detectorID, name)
 	if ErrorKind(err) == ENOTFOUND {
 		return Errorf(EINVALID, "%s", msgFilterNotFound(name))
 	}

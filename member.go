@@ -74,14 +74,58 @@ type MemberStore interface {
 	// InvitationNone), whose administrator id sorts after `after`, in
 	// administrator id order. A limit of 0 or less means no limit.
 	Invitations(ctx context.Context, member Scope, after string, limit int) ([]*Membership, error)
-	// ChangeMemberships reads, in one write transaction, every membership
-	// of the region in which one of accounts is the administrator or the
-	// member, passes them to change, and stores what change returns: put
-	// is inserted or replaces the membership of the same administrator,
-	// account and region; del is removed. Each must involve one of
-	// accounts. An error from change is returned as it is and nothing is
+	// ChangeMemberships reads, in one write transaction, what c names
+	// (see MembershipChange), passes it to change, and stores what change
+	// returns: put is inserted or replaces the membership of the same
+	// administrator, account and region; del is removed. Each must have its
+	// member account among c.Accounts or c.Administrator as its
+	// administrator. ENOTFOUND when c names a detector that does not exist;
+	// an error from change is returned as it is. Either way nothing is
 	// written.
-	ChangeMemberships(ctx context.Context, region string, accounts []string, change func(current []*Membership) (put, del []*Membership, err error)) error
+	ChangeMemberships(ctx context.Context, c MembershipChange, change func(read *MembershipsRead) (put, del []*Membership, err error)) error
+}
+
+// MembershipChange says what one ChangeMemberships reads under its write
+// lock. It names accounts rather than asking for an administrator's whole
+// set, so that a member operation costs the same with 5 members or 50,000.
+type MembershipChange struct {
+	Region string
+	// Accounts: every membership of the region in which one of them is the
+	// member account is read (its invitations and administrator), and how
+	// many members each of them administers.
+	Accounts []string
+	// Administrator, when set, has every membership it administers in the
+	// region read as well: for the changes that touch all of them.
+	Administrator string
+	// Detector, when DetectorID is set, must exist under the write lock:
+	// an administrator's change then cannot land after DeleteDetector,
+	// which removes the administrator's memberships with its detector.
+	Detector   Scope
+	DetectorID string
+}
+
+// MembershipsRead is what ChangeMemberships read.
+type MembershipsRead struct {
+	Memberships []*Membership
+	// Administered counts, for each account of MembershipChange.Accounts
+	// that administers any, its members.
+	Administered map[string]MemberCounts
+}
+
+// MemberCounts counts an administrator's memberships in a region.
+type MemberCounts struct {
+	Members int // all of them: what the limit counts
+	Active  int // Created, Invited, Enabled or Disabled: what keeps the administrator from becoming a member
+}
+
+// activeStatus reports whether a membership of that status keeps its
+// administrator from becoming a member itself (AcceptAdministratorInvitation).
+func activeStatus(status string) bool {
+	switch status {
+	case RelationshipCreated, RelationshipInvited, RelationshipEnabled, RelationshipDisabled:
+		return true
+	}
+	return false
 }
 
 // UnprocessedAccount is an account a member operation skipped, and why (in
@@ -152,17 +196,22 @@ func (s *Service) maxMembers() int {
 
 // membershipSet indexes the memberships ChangeMemberships read, and
 // collects what a change writes, so that later accounts of one request see
-// the effect of earlier ones.
+// the effect of earlier ones (in the counts too).
 type membershipSet struct {
 	byPair map[[2]string]*Membership
+	counts map[string]MemberCounts
 	put    map[[2]string]*Membership
 	del    map[[2]string]*Membership
 }
 
-func newMembershipSet(current []*Membership) *membershipSet {
-	ms := &membershipSet{byPair: map[[2]string]*Membership{}, put: map[[2]string]*Membership{}, del: map[[2]string]*Membership{}}
-	for _, m := range current {
+func newMembershipSet(read *MembershipsRead) *membershipSet {
+	ms := &membershipSet{byPair: map[[2]string]*Membership{}, counts: map[string]MemberCounts{},
+		put: map[[2]string]*Membership{}, del: map[[2]string]*Membership{}}
+	for _, m := range read.Memberships {
 		ms.byPair[[2]string{m.AdministratorID, m.AccountID}] = m
+	}
+	for a, c := range read.Administered {
+		ms.counts[a] = c
 	}
 	return ms
 }
@@ -177,8 +226,22 @@ func (ms *membershipSet) get(admin, account string) *Membership {
 	return &c
 }
 
+// count moves the counts of m's administrator by d (1 added, -1 removed).
+func (ms *membershipSet) count(m *Membership, d int) {
+	c := ms.counts[m.AdministratorID]
+	c.Members += d
+	if activeStatus(m.Status) {
+		c.Active += d
+	}
+	ms.counts[m.AdministratorID] = c
+}
+
 func (ms *membershipSet) store(m *Membership) {
 	k := [2]string{m.AdministratorID, m.AccountID}
+	if old := ms.byPair[k]; old != nil {
+		ms.count(old, -1)
+	}
+	ms.count(m, 1)
 	ms.byPair[k] = m
 	ms.put[k] = m
 	delete(ms.del, k)
@@ -186,6 +249,9 @@ func (ms *membershipSet) store(m *Membership) {
 
 func (ms *membershipSet) remove(m *Membership) {
 	k := [2]string{m.AdministratorID, m.AccountID}
+	if old := ms.byPair[k]; old != nil {
+		ms.count(old, -1)
+	}
 	delete(ms.byPair, k)
 	delete(ms.put, k)
 	ms.del[k] = m
@@ -214,33 +280,17 @@ func (ms *membershipSet) administratorOf(account string) *Membership {
 
 // hasMembers reports whether account administers created, invited or
 // associated members: what keeps it from becoming a member itself.
-func (ms *membershipSet) hasMembers(account string) bool {
-	for _, m := range ms.byPair {
-		if m.AdministratorID == account {
-			switch m.Status {
-			case RelationshipCreated, RelationshipInvited, RelationshipEnabled, RelationshipDisabled:
-				return true
-			}
-		}
-	}
-	return false
-}
+func (ms *membershipSet) hasMembers(account string) bool { return ms.counts[account].Active > 0 }
 
-func (ms *membershipSet) countMembers(admin string) int {
-	n := 0
-	for _, m := range ms.byPair {
-		if m.AdministratorID == admin {
-			n++
-		}
-	}
-	return n
-}
+func (ms *membershipSet) countMembers(admin string) int { return ms.counts[admin].Members }
 
 // perAccount runs one member operation for each account of ids in one
 // store transaction: each returns "" when done, else the text reported in
 // unprocessedAccounts. Account ids that are not 12 digits are reported
-// without reaching the store.
-func (s *Service) perAccount(ctx context.Context, caller Scope, ids []string, op func(ms *membershipSet, id string) string) ([]UnprocessedAccount, error) {
+// without reaching the store. An administrator's operation names its
+// detector (detectorID), which must still exist when the transaction
+// writes; a member's names none.
+func (s *Service) perAccount(ctx context.Context, caller Scope, detectorID string, ids []string, op func(ms *membershipSet, id string) string) ([]UnprocessedAccount, error) {
 	accounts := []string{caller.AccountID}
 	for _, id := range ids {
 		if validAccountID(id) && !slices.Contains(accounts, id) {
@@ -248,9 +298,10 @@ func (s *Service) perAccount(ctx context.Context, caller Scope, ids []string, op
 		}
 	}
 	var unprocessed []UnprocessedAccount
-	err := s.Store.ChangeMemberships(ctx, caller.Region, accounts, func(current []*Membership) ([]*Membership, []*Membership, error) {
+	change := MembershipChange{Region: caller.Region, Accounts: accounts, Detector: caller, DetectorID: detectorID}
+	err := s.changeMemberships(ctx, change, func(read *MembershipsRead) ([]*Membership, []*Membership, error) {
 		unprocessed = nil // a retried transaction starts over
-		ms := newMembershipSet(current)
+		ms := newMembershipSet(read)
 		for _, id := range ids {
 			result := msgInvalidInput
 			if validAccountID(id) {
@@ -263,6 +314,18 @@ func (s *Service) perAccount(ctx context.Context, caller Scope, ids []string, op
 		return ms.result()
 	})
 	return unprocessed, err
+}
+
+// changeMemberships is Store.ChangeMemberships with a missing detector
+// answered as the real service answers a detector id the caller does not
+// own. Every membership change goes through it.
+func (s *Service) changeMemberships(ctx context.Context, c MembershipChange, change func(read *MembershipsRead) (put, del []*Membership, err error)) error {
+	err := s.Store.ChangeMemberships(ctx, c, change)
+	s.forgetListAdmins() // detection's view of who administers whom
+	if c.DetectorID != "" && ErrorKind(err) == ENOTFOUND {
+		return Errorf(EINVALID, msgDetectorNotOwned)
+	}
+	return err
 }
 
 // CreateMembers makes the accounts members of the caller (status Created).
@@ -287,7 +350,7 @@ func (s *Service) CreateMembers(ctx context.Context, caller Scope, detectorID st
 	}
 	now := s.now()
 	limit := s.maxMembers()
-	unprocessed, err := s.perAccount(ctx, caller, ids, func(ms *membershipSet, id string) string {
+	unprocessed, err := s.perAccount(ctx, caller, detectorID, ids, func(ms *membershipSet, id string) string {
 		switch {
 		case ms.administratorOf(caller.AccountID) != nil:
 			return msgCreateWhileMember
@@ -314,7 +377,7 @@ func (s *Service) InviteMembers(ctx context.Context, caller Scope, detectorID st
 		return nil, err
 	}
 	now := s.now()
-	return s.perAccount(ctx, caller, accountIDs, func(ms *membershipSet, id string) string {
+	return s.perAccount(ctx, caller, detectorID, accountIDs, func(ms *membershipSet, id string) string {
 		if id == caller.AccountID {
 			return msgInviteSelf
 		}
@@ -349,8 +412,9 @@ func (s *Service) AcceptAdministratorInvitation(ctx context.Context, caller Scop
 		return Errorf(EINVALID, msgInvalidInput)
 	}
 	now := s.now()
-	return s.Store.ChangeMemberships(ctx, caller.Region, []string{caller.AccountID, administratorID}, func(current []*Membership) ([]*Membership, []*Membership, error) {
-		ms := newMembershipSet(current)
+	change := MembershipChange{Region: caller.Region, Accounts: []string{caller.AccountID, administratorID}}
+	return s.changeMemberships(ctx, change, func(read *MembershipsRead) ([]*Membership, []*Membership, error) {
+		ms := newMembershipSet(read)
 		if ms.hasMembers(caller.AccountID) {
 			return nil, nil, Errorf(EINVALID, msgAcceptWithMembers)
 		}
@@ -377,7 +441,7 @@ func (s *Service) AcceptAdministratorInvitation(ctx context.Context, caller Scop
 // given administrators. The administrator then sees the member as Resigned.
 func (s *Service) DeclineInvitations(ctx context.Context, caller Scope, administratorIDs []string) ([]UnprocessedAccount, error) {
 	now := s.now()
-	return s.perAccount(ctx, caller, administratorIDs, func(ms *membershipSet, admin string) string {
+	return s.perAccount(ctx, caller, "", administratorIDs, func(ms *membershipSet, admin string) string {
 		m := ms.get(admin, caller.AccountID)
 		switch {
 		case m == nil || m.Invitation == InvitationNone:
@@ -397,7 +461,7 @@ func (s *Service) DeclineInvitations(ctx context.Context, caller Scope, administ
 // from the given administrators. A pending one counts as declined.
 func (s *Service) DeleteInvitations(ctx context.Context, caller Scope, administratorIDs []string) ([]UnprocessedAccount, error) {
 	now := s.now()
-	return s.perAccount(ctx, caller, administratorIDs, func(ms *membershipSet, admin string) string {
+	return s.perAccount(ctx, caller, "", administratorIDs, func(ms *membershipSet, admin string) string {
 		m := ms.get(admin, caller.AccountID)
 		switch {
 		case m == nil || m.Invitation == InvitationNone:
@@ -471,16 +535,7 @@ func (s *Service) GetAdministratorAccount(ctx context.Context, caller Scope, det
 	if _, err := s.detector(ctx, caller, detectorID); err != nil {
 		return nil, err
 	}
-	ms, err := s.Store.Invitations(ctx, caller, "", 0)
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range ms {
-		if m.associated() {
-			return m, nil
-		}
-	}
-	return nil, nil
+	return s.associatedWith(ctx, caller)
 }
 
 // DisassociateFromAdministratorAccount ends the caller's membership: its
@@ -493,8 +548,9 @@ func (s *Service) DisassociateFromAdministratorAccount(ctx context.Context, call
 		return err
 	}
 	now := s.now()
-	return s.Store.ChangeMemberships(ctx, caller.Region, []string{caller.AccountID}, func(current []*Membership) ([]*Membership, []*Membership, error) {
-		ms := newMembershipSet(current)
+	change := MembershipChange{Region: caller.Region, Accounts: []string{caller.AccountID}}
+	return s.changeMemberships(ctx, change, func(read *MembershipsRead) ([]*Membership, []*Membership, error) {
+		ms := newMembershipSet(read)
 		m := ms.administratorOf(caller.AccountID)
 		if m == nil {
 			return nil, nil, Errorf(EINVALID, msgNotAssociated)
@@ -588,7 +644,7 @@ func (s *Service) DisassociateMembers(ctx context.Context, caller Scope, detecto
 	}
 	keepsAll := org != nil && org.AutoEnable == AutoEnableAll
 	now := s.now()
-	return s.perAccount(ctx, caller, ids, func(ms *membershipSet, id string) string {
+	return s.perAccount(ctx, caller, detectorID, ids, func(ms *membershipSet, id string) string {
 		m := ms.get(caller.AccountID, id)
 		if m == nil {
 			return msgNotAssociatedMember
@@ -610,7 +666,7 @@ func (s *Service) DeleteMembers(ctx context.Context, caller Scope, detectorID st
 	if _, err := s.detector(ctx, caller, detectorID); err != nil {
 		return nil, err
 	}
-	return s.perAccount(ctx, caller, ids, func(ms *membershipSet, id string) string {
+	return s.perAccount(ctx, caller, detectorID, ids, func(ms *membershipSet, id string) string {
 		m := ms.get(caller.AccountID, id)
 		if m == nil {
 			return msgNotAssociatedMember
@@ -627,7 +683,7 @@ func (s *Service) setMonitoring(ctx context.Context, caller Scope, detectorID st
 		return nil, err
 	}
 	now := s.now()
-	return s.perAccount(ctx, caller, ids, func(ms *membershipSet, id string) string {
+	return s.perAccount(ctx, caller, detectorID, ids, func(ms *membershipSet, id string) string {
 		m := ms.get(caller.AccountID, id)
 		if m == nil || !m.associated() {
 			return msgNotAssociatedMember
@@ -706,39 +762,16 @@ func (s *Service) UpdateMemberDetectors(ctx context.Context, caller Scope, detec
 	return unprocessed, nil
 }
 
-// forgetMembersOfDetector refuses to let the caller delete its detector
-// while it has invited or associated members, and otherwise forgets its
-// other members (created, removed, resigned): they belong to that detector.
-func (s *Service) forgetMembersOfDetector(ctx context.Context, caller Scope) error {
-	return s.Store.ChangeMemberships(ctx, caller.Region, []string{caller.AccountID}, func(current []*Membership) ([]*Membership, []*Membership, error) {
-		ms := newMembershipSet(current)
-		for _, m := range current {
-			if m.AdministratorID != caller.AccountID {
-				continue
-			}
-			if m.Status == RelationshipInvited || m.associated() {
-				return nil, nil, Errorf(EINVALID, msgDeleteDetectorMembers)
-			}
-			ms.remove(m)
-		}
-		return ms.result()
-	})
-}
-
 // administratorFilters returns the filters of the detector of the
 // caller's administrator in the region (none when the caller is not an
 // associated member): the user guide's suppression rules, which an
 // administrator sets for all its members.
 func (s *Service) administratorFilters(ctx context.Context, caller Scope) ([]*Filter, error) {
-	ms, err := s.Store.Invitations(ctx, caller, "", 0)
-	if err != nil {
+	m, err := s.associatedWith(ctx, caller)
+	if err != nil || m == nil {
 		return nil, err
 	}
-	i := slices.IndexFunc(ms, (*Membership).associated)
-	if i < 0 {
-		return nil, nil
-	}
-	admin := Scope{AccountID: ms[i].AdministratorID, Region: caller.Region}
+	admin := Scope{AccountID: m.AdministratorID, Region: caller.Region}
 	ds, err := s.Store.Detectors(ctx, admin, "", 1)
 	if err != nil || len(ds) == 0 {
 		return nil, err
@@ -759,4 +792,53 @@ func (s *Service) Administers(ctx context.Context, admin Scope, account string) 
 		return false, err
 	}
 	return slices.ContainsFunc(ms, func(m *Membership) bool { return m.associated() && m.AdministratorID == admin.AccountID }), nil
+}
+
+// What the user guide ("Understanding the relationship between GuardDuty
+// administrator account and member accounts") reserves for the
+// administrator: suppression rules, trusted IP lists and threat lists
+// are configured by the administrator for all its members, and "a member
+// account can't update this configuration". The first text is the one the
+// GuardDuty API reference documents for the IP set and threat intel set
+// operations; the API reference documents none for entity sets and
+// filters, so those two are guardpost's wording in the same style.
+const (
+	msgMemberManagesLists       = "The request is rejected. Member accounts cannot manage IPSets or ThreatIntelSets."
+	msgMemberManagesEntitySets  = "The request is rejected. Member accounts cannot manage TrustedEntitySets or ThreatEntitySets."
+	msgMemberManagesSuppression = "The request is rejected. Member accounts cannot manage suppression rules (filters whose action is ARCHIVE): their administrator account's apply to them."
+)
+
+// associatedWith returns the membership through which the caller is an
+// associated member (monitored or not), nil when it is none.
+func (s *Service) associatedWith(ctx context.Context, caller Scope) (*Membership, error) {
+	ms, err := s.Store.Invitations(ctx, caller, "", 0)
+	if err != nil {
+		return nil, err
+	}
+	if i := slices.IndexFunc(ms, (*Membership).associated); i >= 0 {
+		return ms[i], nil
+	}
+	return nil, nil
+}
+
+// refuseMember answers msg when the caller is an associated member.
+func (s *Service) refuseMember(ctx context.Context, caller Scope, msg string) error {
+	m, err := s.associatedWith(ctx, caller)
+	if err != nil {
+		return err
+	}
+	if m != nil {
+		return Errorf(EINVALID, "%s", msg)
+	}
+	return nil
+}
+
+// refuseMemberLists refuses an associated member any change to its threat
+// lists of kind.
+func (s *Service) refuseMemberLists(ctx context.Context, caller Scope, kind ThreatListKind) error {
+	msg := msgMemberManagesLists
+	if listRules[kind].domains {
+		msg = msgMemberManagesEntitySets
+	}
+	return s.refuseMember(ctx, caller, msg)
 }

@@ -178,7 +178,7 @@ func (m *Membership) viaOrganization() bool { return m.associated() && m.Invitat
 // management returns the caller's organization when the caller is its
 // management account, else the real service's 400.
 func (s *Service) management(caller Scope) (OrganizationAccount, error) {
-	org, ok := s.Organizations.Of(caller.AccountID)
+	org, ok := s.organizations().Of(caller.AccountID)
 	if !ok || !org.Management {
 		return OrganizationAccount{}, Errorf(EINVALID, msgNotManagement)
 	}
@@ -203,7 +203,7 @@ func (s *Service) organizationConfig(ctx context.Context, organizationID, region
 // delegatedAdministration returns the organization the caller is the
 // delegated administrator of in its region, nil when none.
 func (s *Service) delegatedAdministration(ctx context.Context, caller Scope) (*OrganizationConfig, error) {
-	org, ok := s.Organizations.Of(caller.AccountID)
+	org, ok := s.organizations().Of(caller.AccountID)
 	if !ok {
 		return nil, nil
 	}
@@ -241,7 +241,7 @@ func (s *Service) EnableOrganizationAdminAccount(ctx context.Context, caller Sco
 	if !validAccountID(adminID) {
 		return Errorf(EINVALID, msgInvalidInput)
 	}
-	if a, ok := s.Organizations.Of(adminID); !ok || a.OrganizationID != org.OrganizationID {
+	if a, ok := s.organizations().Of(adminID); !ok || a.OrganizationID != org.OrganizationID {
 		return Errorf(EINVALID, msgNotInOrganization)
 	}
 	// An associated member of another administrator cannot administer.
@@ -260,7 +260,7 @@ func (s *Service) EnableOrganizationAdminAccount(ctx context.Context, caller Sco
 		return &OrganizationConfig{
 			OrganizationID: org.OrganizationID, Region: caller.Region, AdministratorID: adminID,
 			AutoEnable: AutoEnableNone, Features: defaultOrganizationFeatures(),
-			KnownAccounts: slices.Clone(s.Organizations.Accounts(org.OrganizationID)), EnabledAt: now, UpdatedAt: now,
+			KnownAccounts: slices.Clone(s.organizations().Accounts(org.OrganizationID)), EnabledAt: now, UpdatedAt: now,
 		}, nil
 	})
 	if err != nil {
@@ -269,10 +269,10 @@ func (s *Service) EnableOrganizationAdminAccount(ctx context.Context, caller Sco
 	// Members by invitation that are accounts of the organization are now
 	// managed through it (the user guide: an organization account is
 	// managed by the delegated administrator, not by invitation).
-	orgAccounts := s.Organizations.Accounts(org.OrganizationID)
-	return s.Store.ChangeMemberships(ctx, caller.Region, []string{adminID}, func(current []*Membership) ([]*Membership, []*Membership, error) {
-		set := newMembershipSet(current)
-		for _, m := range current {
+	orgAccounts := s.organizations().Accounts(org.OrganizationID)
+	return s.changeMemberships(ctx, MembershipChange{Region: caller.Region, Administrator: adminID}, func(read *MembershipsRead) ([]*Membership, []*Membership, error) {
+		set := newMembershipSet(read)
+		for _, m := range read.Memberships {
 			if m.AdministratorID == adminID && m.associated() && slices.Contains(orgAccounts, m.AccountID) && !m.viaOrganization() {
 				c := *m
 				c.InvitationID, c.InvitedAt, c.UpdatedAt = "", time.Time{}, now
@@ -304,10 +304,10 @@ func (s *Service) DisableOrganizationAdminAccount(ctx context.Context, caller Sc
 	if err != nil {
 		return err
 	}
-	orgAccounts := s.Organizations.Accounts(org.OrganizationID)
-	return s.Store.ChangeMemberships(ctx, caller.Region, []string{adminID}, func(current []*Membership) ([]*Membership, []*Membership, error) {
-		set := newMembershipSet(current)
-		for _, m := range current {
+	orgAccounts := s.organizations().Accounts(org.OrganizationID)
+	return s.changeMemberships(ctx, MembershipChange{Region: caller.Region, Administrator: adminID}, func(read *MembershipsRead) ([]*Membership, []*Membership, error) {
+		set := newMembershipSet(read)
+		for _, m := range read.Memberships {
 			// Organization memberships: associated without an invitation, or
 			// organization accounts never invited (disassociated since).
 			if m.AdministratorID == adminID && slices.Contains(orgAccounts, m.AccountID) && m.InvitationID == "" {
@@ -345,11 +345,11 @@ func (s *Service) ManagesOrganizationAccount(admin Scope, account string) bool {
 	if account == admin.AccountID {
 		return false
 	}
-	m, ok := s.Organizations.Of(admin.AccountID)
+	m, ok := s.organizations().Of(admin.AccountID)
 	if !ok || !m.Management {
 		return false
 	}
-	a, ok := s.Organizations.Of(account)
+	a, ok := s.organizations().Of(account)
 	return ok && a.OrganizationID == m.OrganizationID
 }
 
@@ -467,7 +467,7 @@ func (s *Service) UpdateOrganizationConfiguration(ctx context.Context, caller Sc
 		return err
 	}
 	if updated.AutoEnable == AutoEnableAll {
-		for _, id := range s.Organizations.Accounts(updated.OrganizationID) {
+		for _, id := range s.organizations().Accounts(updated.OrganizationID) {
 			if _, err := s.enableOrganizationMember(ctx, updated, id, "", false, true); err != nil {
 				return err
 			}
@@ -565,7 +565,7 @@ func (s *Service) syncOrganization(ctx context.Context, caller Scope) error {
 
 func (s *Service) syncConfig(ctx context.Context, c *OrganizationConfig) error {
 	var joined []string
-	for _, id := range s.Organizations.Accounts(c.OrganizationID) {
+	for _, id := range s.organizations().Accounts(c.OrganizationID) {
 		if !slices.Contains(c.KnownAccounts, id) {
 			joined = append(joined, id)
 		}
@@ -600,7 +600,7 @@ func (s *Service) syncConfig(ctx context.Context, c *OrganizationConfig) error {
 // directory (accounts added to the credentials file since the last start
 // joined their organization): run at start.
 func (s *Service) SyncOrganizations(ctx context.Context) error {
-	for _, id := range s.Organizations.IDs() {
+	for _, id := range s.organizations().IDs() {
 		cs, err := s.Store.OrganizationConfigs(ctx, id)
 		if err != nil {
 			return err
@@ -627,7 +627,7 @@ func (s *Service) enableOrganizationMember(ctx context.Context, org *Organizatio
 	if account == admin {
 		return msgMemberOfItself, nil
 	}
-	a, ok := s.Organizations.Of(account)
+	a, ok := s.organizations().Of(account)
 	if !ok || a.OrganizationID != org.OrganizationID {
 		return msgOrganizationNotFound, nil
 	}
@@ -641,9 +641,10 @@ func (s *Service) enableOrganizationMember(ctx context.Context, org *Organizatio
 	}
 	now := s.now()
 	result, member := "", false
-	err = s.Store.ChangeMemberships(ctx, org.Region, []string{admin, account}, func(current []*Membership) ([]*Membership, []*Membership, error) {
+	change := MembershipChange{Region: org.Region, Accounts: []string{admin, account}}
+	err = s.changeMemberships(ctx, change, func(read *MembershipsRead) ([]*Membership, []*Membership, error) {
 		result, member = "", false
-		set := newMembershipSet(current)
+		set := newMembershipSet(read)
 		if other := set.administratorOf(account); other != nil && other.AdministratorID != admin {
 			result = msgMemberOfOther
 			return nil, nil, nil
@@ -705,7 +706,7 @@ func (s *Service) createOrganizationMembers(ctx context.Context, caller Scope, d
 	}
 	seen := map[string]bool{}
 	for _, d := range details {
-		a, ok := s.Organizations.Of(d.AccountID)
+		a, ok := s.organizations().Of(d.AccountID)
 		if !ok || a.OrganizationID != org.OrganizationID || d.AccountID == caller.AccountID {
 			rest = append(rest, d)
 			continue
@@ -757,7 +758,7 @@ func (s *Service) GetOrganizationStatistics(ctx context.Context, caller Scope) (
 	if err := s.syncConfig(ctx, c); err != nil {
 		return nil, err
 	}
-	orgAccounts := s.Organizations.Accounts(c.OrganizationID)
+	orgAccounts := s.organizations().Accounts(c.OrganizationID)
 	// Updated: when the configuration or a membership last changed, so
 	// that two reads with no change between them answer alike.
 	st := &OrganizationStatistics{TotalAccounts: len(orgAccounts), UpdatedAt: c.UpdatedAt}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"sync/atomic"
 	"time"
 )
 
@@ -33,11 +34,27 @@ type Service struct {
 	// against the store (other nodes' changes); 0: DefaultThreatListSync.
 	ThreatListSync time.Duration
 	// Organizations is the directory of AWS Organizations (from the
-	// credentials file); nil knows none.
+	// credentials file); nil knows none. SetOrganizations replaces it
+	// while the service runs.
 	Organizations *Organizations
 
-	findings findingCache
-	lists    threatLists
+	findings   findingCache
+	lists      threatLists
+	listAdmins listAdmins
+	orgs       atomic.Pointer[Organizations] // set by SetOrganizations; nil: Organizations
+}
+
+// SetOrganizations replaces the directory of organizations (the
+// credentials file changed) while requests run; SyncOrganizations then
+// brings the organizations' members up to date with it.
+func (s *Service) SetOrganizations(o *Organizations) { s.orgs.Store(o) }
+
+// organizations is the directory in use.
+func (s *Service) organizations() *Organizations {
+	if o := s.orgs.Load(); o != nil {
+		return o
+	}
+	return s.Organizations
 }
 
 func (s *Service) now() time.Time {

@@ -183,6 +183,9 @@ func (s *Service) CreateThreatList(ctx context.Context, scope Scope, detectorID 
 	if _, err := s.detector(ctx, scope, detectorID); err != nil {
 		return "", err
 	}
+	if err := s.refuseMemberLists(ctx, scope, l.Kind); err != nil {
+		return "", err
+	}
 	if err := checkListName(l.Name); err != nil {
 		return "", err
 	}
@@ -254,6 +257,9 @@ func (s *Service) UpdateThreatList(ctx context.Context, scope Scope, detectorID 
 	if _, err := s.detector(ctx, scope, detectorID); err != nil {
 		return err
 	}
+	if err := s.refuseMemberLists(ctx, scope, kind); err != nil {
+		return err
+	}
 	if set.Name != nil {
 		if err := checkListName(*set.Name); err != nil {
 			return err
@@ -311,6 +317,9 @@ func (s *Service) UpdateThreatList(ctx context.Context, scope Scope, detectorID 
 // entries are gone from detection.
 func (s *Service) DeleteThreatList(ctx context.Context, scope Scope, detectorID string, kind ThreatListKind, id string) error {
 	if _, err := s.detector(ctx, scope, detectorID); err != nil {
+		return err
+	}
+	if err := s.refuseMemberLists(ctx, scope, kind); err != nil {
 		return err
 	}
 	var work *ThreatList
@@ -620,12 +629,16 @@ type ThreatListMatch struct {
 // lookup runs match over the detector's ACTIVE lists whose kind trusted
 // or not as asked, and returns the first hit (by list name, for a stable
 // answer).
+//
+// An associated member's findings meet its administrator's lists instead
+// of its own (see listOwnerOf).
 func (s *Service) lookup(scope Scope, detectorID string, trusted bool, match func(*intel.Matcher) bool) (ThreatListMatch, bool) {
+	owner := s.listOwnerOf(scope, detectorID)
 	s.lists.mu.RLock()
 	defer s.lists.mu.RUnlock()
 	var best ThreatListMatch
 	found := false
-	for id, a := range s.lists.active[listOwner{scope.AccountID, scope.Region, detectorID}] {
+	for id, a := range s.lists.active[owner] {
 		if a.kind.Trusted() != trusted || !match(a.matcher) {
 			continue
 		}
@@ -661,4 +674,84 @@ func (s *Service) ThreatListIP(scope Scope, detectorID string, ip netip.Addr) (T
 // that holds name or a domain it is under.
 func (s *Service) ThreatListDomain(scope Scope, detectorID, name string) (ThreatListMatch, bool) {
 	return s.lookup(scope, detectorID, false, func(m *intel.Matcher) bool { return m.MatchDomain(name) })
+}
+
+// listAdmins remembers, for detection, whose lists apply to each scope's
+// findings, so that the store is not read for every record: an entry
+// lives listAdminTTL (long enough for a batch of records, short enough
+// that another node's membership change reaches detection soon), and this
+// node's own membership changes clear every entry at once.
+type listAdmins struct {
+	mu sync.Mutex
+	m  map[Scope]listAdmin
+}
+
+type listAdmin struct {
+	owner listOwner // the administrator's detector; zero: the scope's own lists
+	at    time.Time
+}
+
+const (
+	listAdminTTL = 10 * time.Second
+	// listAdminMax bounds the entries: past it the map starts over.
+	listAdminMax = 100_000
+)
+
+func (s *Service) forgetListAdmins() {
+	s.listAdmins.mu.Lock()
+	s.listAdmins.m = nil
+	s.listAdmins.mu.Unlock()
+}
+
+// listOwnerOf returns whose ACTIVE lists apply to the findings of the
+// detector: while its account is an associated member, its
+// administrator's detector's. The user guide: the administrator's trusted
+// IP lists and threat lists are imposed on its members' findings, and a
+// member's own lists are disabled until it leaves. A store error leaves
+// the detector with its own lists (and is not remembered).
+func (s *Service) listOwnerOf(scope Scope, detectorID string) listOwner {
+	own := listOwner{scope.AccountID, scope.Region, detectorID}
+	if s.Store == nil { // a Service for detection alone knows no members
+		return own
+	}
+	now := time.Now()
+	s.listAdmins.mu.Lock()
+	e, ok := s.listAdmins.m[scope]
+	s.listAdmins.mu.Unlock()
+	if !ok || now.Sub(e.at) > listAdminTTL {
+		admin, err := s.listAdministrator(scope)
+		if err != nil {
+			slog.Default().Warn("threat lists: reading the membership of a detection scope failed; its own lists apply",
+				"account", scope.AccountID, "region", scope.Region, "err", err)
+			return own
+		}
+		e = listAdmin{owner: admin, at: now}
+		s.listAdmins.mu.Lock()
+		if s.listAdmins.m == nil || len(s.listAdmins.m) >= listAdminMax {
+			s.listAdmins.m = map[Scope]listAdmin{}
+		}
+		s.listAdmins.m[scope] = e
+		s.listAdmins.mu.Unlock()
+	}
+	if e.owner == (listOwner{}) {
+		return own
+	}
+	return e.owner
+}
+
+// listAdministrator returns the detector of the scope's administrator,
+// zero when the scope's account is no associated member or its
+// administrator has no detector.
+func (s *Service) listAdministrator(scope Scope) (listOwner, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	m, err := s.associatedWith(ctx, scope)
+	if err != nil || m == nil {
+		return listOwner{}, err
+	}
+	ds, err := s.Store.Detectors(ctx, Scope{AccountID: m.AdministratorID, Region: scope.Region}, "", 1)
+	if err != nil || len(ds) == 0 {
+		return listOwner{}, err
+	}
+	return listOwner{ds[0].AccountID, ds[0].Region, ds[0].ID}, nil
 }

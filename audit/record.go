@@ -18,8 +18,11 @@ const (
 	// guardpost fills (tlsDetails the latest of them) exists since 1.08, so
 	// a reader that checks the minor version with >= accepts the records.
 	EventVersion = "1.08"
-	// EventSource is the service the calls went to.
+	// EventSource is the service the calls went to (guardpost's own
+	// ingest endpoints included: they are the GuardDuty server's).
 	EventSource = "guardduty.amazonaws.com"
+	// EventSourceSTS is the eventSource of STS's calls.
+	EventSourceSTS = "sts.amazonaws.com"
 	// EventTypeAPICall is the eventType of an API call's record.
 	EventTypeAPICall = "AwsApiCall"
 	// EventCategoryManagement is the eventCategory of management events,

@@ -138,12 +138,17 @@ func TestAuditRecords(t *testing.T) {
 		t.Errorf("bad JSON record: %+v", r)
 	}
 
-	// A request that fails SigV4 has no identity and no record.
+	// A request that fails SigV4 is recorded with its error and the
+	// caller its signature claims (the key exists: its user and account).
 	bad := signedAs(t, http.MethodPost, "/detector/"+det+"/findings/archive", `{"findingIds":["a"]}`)
 	bad.Header.Set("Authorization", strings.Replace(bad.Header.Get("Authorization"), "Signature=", "Signature=0", 1))
 	n = len(records())
-	if w := serve(bad); w.Code != http.StatusForbidden || len(records()) != n {
-		t.Errorf("bad signature: %d, %d records", w.Code, len(records())-n)
+	if w := serve(bad); w.Code != http.StatusForbidden || len(records()) != n+1 {
+		t.Fatalf("bad signature: %d, %d records", w.Code, len(records())-n)
+	}
+	if r := last(); r.ErrorCode != "InvalidSignatureException" || r.UserIdentity.Type != "IAMUser" || r.UserIdentity.AccessKeyID != "AKIDTEST" ||
+		r.RecipientAccountID != "111122223333" || r.AWSRegion != "eu-west-3" || string(r.RequestParameters) != "null" {
+		t.Errorf("bad signature record: %+v", r)
 	}
 
 	// Reads are not recorded unless asked for.

@@ -189,6 +189,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, limit int6
 	a = &admission{s: s}
 	if r.ContentLength < 0 || r.ContentLength > s.preauthBody() {
 		if err := s.verifier.Precheck(r); err != nil {
+			// Closing the connection keeps net/http from reading the
+			// unread body (up to 256 KiB) before it sends the refusal.
+			w.Header().Set("Connection", "close")
 			return nil, id, a, err
 		}
 	}
@@ -211,6 +214,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, limit int6
 	if id, err = s.verifier.Verify(r, body); err != nil {
 		return nil, id, a, err
 	}
+	identify(w, id)
 	if !s.edge.inFlight.take(1, int64(s.edge.limits.MaxInFlight)) {
 		return nil, id, a, throttled
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/guardpost/guardpost"
+	"github.com/guardpost/guardpost/audit"
 	"github.com/guardpost/guardpost/detect"
 	"github.com/guardpost/guardpost/detect/dnsquery"
 	"github.com/guardpost/guardpost/detect/network"
@@ -115,10 +116,10 @@ func New(service *guardpost.Service, verifier *sigv4.Verifier, log *slog.Logger)
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"status":"ok"}`))
 	})))
-	s.mux.Handle("POST "+IngestFindingsPath, named("guardpost:IngestFindings", http.HandlerFunc(s.ingestFindings)))
-	s.mux.Handle("POST "+IngestCloudTrailPath, named("guardpost:IngestCloudTrail", http.HandlerFunc(s.ingestCloudTrail)))
-	s.mux.Handle("POST "+IngestVPCFlowPath, named("guardpost:IngestVPCFlow", http.HandlerFunc(s.ingestVPCFlow)))
-	s.mux.Handle("POST "+IngestDNSPath, named("guardpost:IngestDNS", http.HandlerFunc(s.ingestDNS)))
+	s.mux.Handle("POST "+IngestFindingsPath, named("guardpost:IngestFindings", s.audited("IngestFindings", s.ingestFindings)))
+	s.mux.Handle("POST "+IngestCloudTrailPath, named("guardpost:IngestCloudTrail", s.audited("IngestCloudTrail", s.ingestCloudTrail)))
+	s.mux.Handle("POST "+IngestVPCFlowPath, named("guardpost:IngestVPCFlow", s.audited("IngestVPCFlow", s.ingestVPCFlow)))
+	s.mux.Handle("POST "+IngestDNSPath, named("guardpost:IngestDNS", s.audited("IngestDNS", s.ingestDNS)))
 	s.mux.Handle("GET "+EvidencePattern, named("guardpost:GetFindingEvidence", http.HandlerFunc(s.getFindingEvidence)))
 	s.mux.HandleFunc("/", s.unknown)
 	return s
@@ -128,7 +129,7 @@ func New(service *guardpost.Service, verifier *sigv4.Verifier, log *slog.Logger)
 // meant for STS (sts.IsRequest) goes there, anything else is unknown.
 func (s *Server) unknown(w http.ResponseWriter, r *http.Request) {
 	if s.sts != nil && sts.IsRequest(r) {
-		s.sts.ServeHTTP(w, r)
+		s.auditSTS(w, r, s.sts)
 		return
 	}
 	writeError(w, r, s.log, &apiError{Status: http.StatusNotFound, Type: "UnknownOperationException",
@@ -372,6 +373,12 @@ func (s *Server) operation(op wire.Operation, h handler) http.Handler {
 		if x != nil {
 			x.operation = op.Name
 		}
+		if s.audit != nil {
+			// Before authentication: a refused call is recorded too.
+			a := s.auditing(w, r, op.Name, audit.EventSource, readOnly(op.Name))
+			w = a
+			defer a.finish()
+		}
 		body, id, admitted, err := s.authenticate(w, r, s.edge.limits.MaxBodyBytes, &s.edge.bodies, s.edge.limits.MaxBufferedBodyBytes, 0)
 		defer admitted.release()
 		if err != nil {
@@ -380,12 +387,6 @@ func (s *Server) operation(op wire.Operation, h handler) http.Handler {
 		}
 		if x != nil {
 			x.account = id.AccountID
-		}
-		if s.audit != nil {
-			w = s.auditing(w, r, op, id)
-			if a, ok := w.(*auditWriter); ok {
-				defer a.finish()
-			}
 		}
 		in := op.NewInput()
 		if err := in.BindHTTP(r.PathValue, r.URL.Query(), r.Header); err != nil {
@@ -397,6 +398,10 @@ func (s *Server) operation(op wire.Operation, h handler) http.Handler {
 			return
 		}
 		auditInput(w, in)
+		if err := checkAccountList(in); err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
 		if err := in.Validate(); err != nil {
 			writeError(w, r, s.log, err)
 			return

@@ -219,9 +219,9 @@ func (s *store) Invitations(ctx context.Context, member guardpost.Scope, after s
 	return s.next.Invitations(ctx, member, after, limit)
 }
 
-func (s *store) ChangeMemberships(ctx context.Context, region string, accounts []string, change func(current []*guardpost.Membership) (put, del []*guardpost.Membership, err error)) error {
+func (s *store) ChangeMemberships(ctx context.Context, c guardpost.MembershipChange, change func(read *guardpost.MembershipsRead) (put, del []*guardpost.Membership, err error)) error {
 	defer observe(s.changeMemberships, time.Now())
-	return s.next.ChangeMemberships(ctx, region, accounts, change)
+	return s.next.ChangeMemberships(ctx, c, change)
 }
 
 func (s *store) OrganizationConfigs(ctx context.Context, organizationID string) ([]*guardpost.OrganizationConfig, error) {

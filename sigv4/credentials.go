@@ -69,6 +69,12 @@ func LoadCredentials(path string) (map[string]Credential, error) {
 	return parseCredentials(path, data)
 }
 
+// ParseCredentials is LoadCredentials of a file's bytes, path naming the
+// file in errors.
+func ParseCredentials(path string, data []byte) (map[string]Credential, error) {
+	return parseCredentials(path, data)
+}
+
 func parseCredentials(path string, data []byte) (map[string]Credential, error) {
 	errorf := func(line int, format string, args ...any) error {
 		return fmt.Errorf("%s:%d: %s", path, line, fmt.Sprintf(format, args...))

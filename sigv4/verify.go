@@ -85,6 +85,9 @@ const (
 type Verifier struct {
 	// Credentials are the accepted long-term keys, by access key id.
 	Credentials map[string]Credential
+	// Keys, when set, replaces Credentials with a set that may change
+	// while the verifier runs (the credentials file reloaded).
+	Keys *KeyRing
 	// Sessions opens the session tokens of temporary credentials issued by
 	// guardpost's STS; nil accepts none.
 	Sessions *SessionKeys
@@ -344,7 +347,7 @@ func (v *Verifier) verify(r *http.Request, body []byte, headersOnly bool) (Ident
 // nothing about keys that are not theirs.
 func (v *Verifier) credential(accessKeyID, token string, tokenSent bool, now time.Time) (string, Identity, *AuthError) {
 	invalid := authErr(codeUnrecognizedClient, msgInvalidToken)
-	if cred, ok := v.Credentials[accessKeyID]; ok {
+	if cred, ok := v.Credential(accessKeyID); ok {
 		if cred.SessionToken == "" && tokenSent ||
 			cred.SessionToken != "" && (!tokenSent || subtle.ConstantTimeCompare([]byte(token), []byte(cred.SessionToken)) != 1) {
 			return "", Identity{}, invalid

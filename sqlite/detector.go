@@ -236,8 +236,11 @@ func (db *DB) UpdateDetector(ctx context.Context, scope guardpost.Scope, id stri
 }
 
 // DeleteDetector implements guardpost.DetectorStore: the detector, its
-// findings, their evidence and its detection state go in one transaction.
-// (The foreign keys would cascade anyway; deleting explicitly keeps that
+// findings, their evidence, its detection state and the account's
+// memberships as administrator go in one transaction, after the check
+// that none of those memberships is invited or associated (under the
+// write lock, so no invitation slips in between). (The foreign keys would
+// cascade the findings' rows anyway; deleting them explicitly keeps that
 // visible here.)
 func (db *DB) DeleteDetector(ctx context.Context, scope guardpost.Scope, id string) error {
 	tx, err := db.write.BeginTx(ctx, nil)
@@ -245,23 +248,30 @@ func (db *DB) DeleteDetector(ctx context.Context, scope guardpost.Scope, id stri
 		return wrap("delete detector", err)
 	}
 	defer tx.Rollback()
-	for _, table := range []string{"findings", "finding_evidence", "detection_state"} {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE account_id = ? AND region = ? AND detector_id = ?`,
-			scope.AccountID, scope.Region, id); err != nil {
+	var exists, members bool
+	if err := tx.QueryRowContext(ctx, `SELECT
+		EXISTS (SELECT 1 FROM detectors WHERE account_id = ? AND region = ? AND id = ?),
+		EXISTS (SELECT 1 FROM members WHERE administrator_id = ? AND region = ?
+			AND (relationship_status = 'Invited' OR invitation = 'ACCEPTED'))`,
+		scope.AccountID, scope.Region, id, scope.AccountID, scope.Region).Scan(&exists, &members); err != nil {
+		return wrap("delete detector", err)
+	}
+	if !exists {
+		return guardpost.Errorf(guardpost.ENOTFOUND, "detector %s not found", id)
+	}
+	if members {
+		return guardpost.Errorf(guardpost.ECONFLICT, "account %s has invited or associated members in %s", scope.AccountID, scope.Region)
+	}
+	for _, q := range []string{
+		`DELETE FROM members WHERE administrator_id = ?1 AND region = ?2`,
+		`DELETE FROM findings WHERE account_id = ?1 AND region = ?2 AND detector_id = ?3`,
+		`DELETE FROM finding_evidence WHERE account_id = ?1 AND region = ?2 AND detector_id = ?3`,
+		`DELETE FROM detection_state WHERE account_id = ?1 AND region = ?2 AND detector_id = ?3`,
+		`DELETE FROM detectors WHERE account_id = ?1 AND region = ?2 AND id = ?3`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, scope.AccountID, scope.Region, id); err != nil {
 			return wrap("delete detector", err)
 		}
-	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM detectors WHERE account_id = ? AND region = ? AND id = ?`,
-		scope.AccountID, scope.Region, id)
-	if err != nil {
-		return wrap("delete detector", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return wrap("delete detector", err)
-	}
-	if n == 0 {
-		return guardpost.Errorf(guardpost.ENOTFOUND, "detector %s not found", id)
 	}
 	if err := tx.Commit(); err != nil {
 		return wrap("delete detector", err)

@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -113,33 +115,75 @@ func (db *DB) Invitations(ctx context.Context, member guardpost.Scope, after str
 // ChangeMemberships implements guardpost.MemberStore in one BEGIN
 // IMMEDIATE transaction: change sees the memberships as they are under
 // the write lock, so the one-administrator rule and the member limit hold
-// against concurrent requests.
-func (db *DB) ChangeMemberships(ctx context.Context, region string, accounts []string, change func(current []*guardpost.Membership) (put, del []*guardpost.Membership, err error)) error {
-	if len(accounts) == 0 {
+// against concurrent requests. It reads by index only what c names (the
+// member side of each account, member_counts for the counts), so its cost
+// does not grow with the administrator's members, unless c asks for all
+// of them (c.Administrator).
+func (db *DB) ChangeMemberships(ctx context.Context, c guardpost.MembershipChange, change func(read *guardpost.MembershipsRead) (put, del []*guardpost.Membership, err error)) error {
+	if len(c.Accounts) == 0 && c.Administrator == "" {
 		return nil
 	}
+	region, accounts := c.Region, c.Accounts
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return wrap("change members", err)
 	}
 	defer tx.Rollback()
-	in := placeholders(len(accounts))
-	args := []any{region}
-	for range 2 {
+	if c.DetectorID != "" {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM detectors WHERE account_id = ? AND region = ? AND id = ?`,
+			c.Detector.AccountID, c.Detector.Region, c.DetectorID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return guardpost.Errorf(guardpost.ENOTFOUND, "detector %s not found", c.DetectorID)
+		}
+		if err != nil {
+			return wrap("change members", err)
+		}
+	}
+	read := &guardpost.MembershipsRead{Administered: map[string]guardpost.MemberCounts{}}
+	if len(accounts) > 0 {
+		in := placeholders(len(accounts))
+		args := []any{region}
 		for _, a := range accounts {
 			args = append(args, a)
 		}
+		if read.Memberships, err = queryMemberships(ctx, tx, memberSelect+` WHERE m.region = ? AND m.account_id IN (`+in+`)`, args...); err != nil {
+			return wrap("change members", err)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT administrator_id, members, active FROM member_counts
+			WHERE region = ? AND administrator_id IN (`+in+`)`, args...)
+		if err != nil {
+			return wrap("change members", err)
+		}
+		for rows.Next() {
+			var (
+				admin string
+				n     guardpost.MemberCounts
+			)
+			if err := rows.Scan(&admin, &n.Members, &n.Active); err != nil {
+				rows.Close()
+				return wrap("change members", err)
+			}
+			read.Administered[admin] = n
+		}
+		if err := rows.Close(); err != nil {
+			return wrap("change members", err)
+		}
 	}
-	current, err := queryMemberships(ctx, tx, memberSelect+` WHERE m.region = ? AND (m.administrator_id IN (`+in+`) OR m.account_id IN (`+in+`))`, args...)
-	if err != nil {
-		return wrap("change members", err)
+	if c.Administrator != "" {
+		all, err := queryMemberships(ctx, tx, memberSelect+` WHERE m.administrator_id = ? AND m.region = ?
+			AND NOT (m.account_id IN (SELECT value FROM json_each(?)))`, c.Administrator, region, jsonList(accounts))
+		if err != nil {
+			return wrap("change members", err)
+		}
+		read.Memberships = append(read.Memberships, all...)
 	}
-	put, del, err := change(current)
+	put, del, err := change(read)
 	if err != nil {
 		return err
 	}
 	involved := func(m *guardpost.Membership) error {
-		if m.Region != region || !slices.Contains(accounts, m.AdministratorID) && !slices.Contains(accounts, m.AccountID) {
+		if m.Region != region || !slices.Contains(accounts, m.AccountID) && (c.Administrator == "" || m.AdministratorID != c.Administrator) {
 			return fmt.Errorf("sqlite: change members: membership %s/%s/%s is outside the change", m.AdministratorID, m.Region, m.AccountID)
 		}
 		return nil
@@ -173,6 +217,15 @@ func (db *DB) ChangeMemberships(ctx context.Context, region string, accounts []s
 		}
 	}
 	return wrap("change members", tx.Commit())
+}
+
+// jsonList encodes ss as a JSON array, for json_each.
+func jsonList(ss []string) string {
+	if ss == nil {
+		ss = []string{}
+	}
+	b, _ := json.Marshal(ss) // strings always encode
+	return string(b)
 }
 
 // placeholders returns n comma-separated SQL parameters.

@@ -33,9 +33,9 @@ func newMembership(admin, account, region, status, invitation string) *guardpost
 func putMemberships(ctx context.Context, st guardpost.Store, ms ...*guardpost.Membership) error {
 	var accounts []string
 	for _, m := range ms {
-		accounts = append(accounts, m.AdministratorID, m.AccountID)
+		accounts = append(accounts, m.AccountID)
 	}
-	return st.ChangeMemberships(ctx, ms[0].Region, accounts, func([]*guardpost.Membership) (put, del []*guardpost.Membership, err error) {
+	return st.ChangeMemberships(ctx, guardpost.MembershipChange{Region: ms[0].Region, Accounts: accounts}, func(*guardpost.MembershipsRead) (put, del []*guardpost.Membership, err error) {
 		return ms, nil, nil
 	})
 }
@@ -145,19 +145,32 @@ func (s *suite) members(t *testing.T) {
 		east := scopeA.Region
 		m := newMembership(acctAdmin, acctMember, east, guardpost.RelationshipCreated, guardpost.InvitationNone)
 		must(t, putMemberships(ctx, st, m), "ChangeMemberships")
-		// change sees the memberships of the accounts named, on both sides.
-		var seen []*guardpost.Membership
-		must(t, st.ChangeMemberships(ctx, east, []string{acctMember}, func(cur []*guardpost.Membership) (put, del []*guardpost.Membership, err error) {
-			seen = cur
-			return nil, nil, nil
-		}), "ChangeMemberships read")
-		if len(seen) != 1 {
-			t.Errorf("ChangeMemberships by member account saw %v", membershipKeys(seen))
+		// change sees the memberships of the accounts named as members, and
+		// the counts of those that administer.
+		var seen *guardpost.MembershipsRead
+		must(t, st.ChangeMemberships(ctx, guardpost.MembershipChange{Region: east, Accounts: []string{acctMember, acctAdmin}},
+			func(read *guardpost.MembershipsRead) (put, del []*guardpost.Membership, err error) {
+				seen = read
+				return nil, nil, nil
+			}), "ChangeMemberships read")
+		want := map[string]guardpost.MemberCounts{acctAdmin: {Members: 1, Active: 1}}
+		if len(seen.Memberships) != 1 || !reflect.DeepEqual(seen.Administered, want) {
+			t.Errorf("ChangeMemberships by member account saw %v, counts %v", membershipKeys(seen.Memberships), seen.Administered)
+		}
+		// An administrator named as an account is read by its counts, not
+		// by its members.
+		must(t, st.ChangeMemberships(ctx, guardpost.MembershipChange{Region: east, Accounts: []string{acctAdmin}},
+			func(read *guardpost.MembershipsRead) (put, del []*guardpost.Membership, err error) {
+				seen = read
+				return nil, nil, nil
+			}), "ChangeMemberships read")
+		if len(seen.Memberships) != 0 || !reflect.DeepEqual(seen.Administered, want) {
+			t.Errorf("ChangeMemberships by administrator saw %v, counts %v", membershipKeys(seen.Memberships), seen.Administered)
 		}
 		// An error from change writes nothing.
 		boom := errors.New("boom")
-		err := st.ChangeMemberships(ctx, east, []string{acctAdmin}, func(cur []*guardpost.Membership) (put, del []*guardpost.Membership, err error) {
-			return []*guardpost.Membership{newMembership(acctAdmin, acctThird, east, guardpost.RelationshipCreated, "")}, cur, boom
+		err := st.ChangeMemberships(ctx, guardpost.MembershipChange{Region: east, Administrator: acctAdmin}, func(read *guardpost.MembershipsRead) (put, del []*guardpost.Membership, err error) {
+			return []*guardpost.Membership{newMembership(acctAdmin, acctThird, east, guardpost.RelationshipCreated, "")}, read.Memberships, boom
 		})
 		if !errors.Is(err, boom) {
 			t.Fatalf("ChangeMemberships returned %v, want the change's error", err)
@@ -168,7 +181,7 @@ func (s *suite) members(t *testing.T) {
 			t.Errorf("after a failed change: %v", got)
 		}
 		// A change may not write memberships of accounts it did not name.
-		err = st.ChangeMemberships(ctx, east, []string{acctThird}, func([]*guardpost.Membership) (put, del []*guardpost.Membership, err error) {
+		err = st.ChangeMemberships(ctx, guardpost.MembershipChange{Region: east, Accounts: []string{acctThird}}, func(*guardpost.MembershipsRead) (put, del []*guardpost.Membership, err error) {
 			return nil, []*guardpost.Membership{m}, nil
 		})
 		if err == nil {
@@ -183,11 +196,99 @@ func (s *suite) members(t *testing.T) {
 		if len(got) != 1 || got[0].Status != guardpost.RelationshipInvited || !got[0].UpdatedAt.Equal(up.UpdatedAt) {
 			t.Errorf("after update: %+v", got)
 		}
-		must(t, st.ChangeMemberships(ctx, east, []string{acctAdmin}, func(cur []*guardpost.Membership) (put, del []*guardpost.Membership, err error) {
-			return nil, cur, nil
+		must(t, st.ChangeMemberships(ctx, guardpost.MembershipChange{Region: east, Administrator: acctAdmin}, func(read *guardpost.MembershipsRead) (put, del []*guardpost.Membership, err error) {
+			return nil, read.Memberships, nil
 		}), "delete")
 		if got, _ := st.Memberships(ctx, scopeA, "", 0, false); len(got) != 0 {
 			t.Errorf("after delete: %v", membershipKeys(got))
+		}
+		must(t, st.ChangeMemberships(ctx, guardpost.MembershipChange{Region: east, Accounts: []string{acctAdmin}},
+			func(read *guardpost.MembershipsRead) (put, del []*guardpost.Membership, err error) {
+				seen = read
+				return nil, nil, nil
+			}), "ChangeMemberships read")
+		if c := seen.Administered[acctAdmin]; c.Members != 0 || c.Active != 0 {
+			t.Errorf("counts after delete: %+v", c)
+		}
+	})
+	t.Run("Counts", func(t *testing.T) {
+		st, ctx := s.store(t), context.Background()
+		east, west := scopeA.Region, scopeEU.Region
+		counts := func() guardpost.MemberCounts {
+			t.Helper()
+			var c guardpost.MemberCounts
+			must(t, st.ChangeMemberships(ctx, guardpost.MembershipChange{Region: east, Accounts: []string{acctAdmin}},
+				func(read *guardpost.MembershipsRead) (put, del []*guardpost.Membership, err error) {
+					c = read.Administered[acctAdmin]
+					return nil, nil, nil
+				}), "ChangeMemberships read")
+			return c
+		}
+		m := newMembership(acctAdmin, acctMember, east, guardpost.RelationshipCreated, guardpost.InvitationNone)
+		must(t, putMemberships(ctx, st, m, newMembership(acctAdmin, acctThird, east, guardpost.RelationshipInvited, guardpost.InvitationPending)), "put")
+		must(t, putMemberships(ctx, st, newMembership(acctAdmin, acctMember, west, guardpost.RelationshipCreated, guardpost.InvitationNone)), "put west")
+		if c := counts(); c != (guardpost.MemberCounts{Members: 2, Active: 2}) {
+			t.Errorf("two members: %+v", c)
+		}
+		removed := *m
+		removed.Status = guardpost.RelationshipRemoved
+		must(t, putMemberships(ctx, st, &removed), "update")
+		if c := counts(); c != (guardpost.MemberCounts{Members: 2, Active: 1}) {
+			t.Errorf("one removed: %+v", c)
+		}
+		must(t, st.ChangeMemberships(ctx, guardpost.MembershipChange{Region: east, Accounts: []string{acctMember}}, func(*guardpost.MembershipsRead) (put, del []*guardpost.Membership, err error) {
+			return nil, []*guardpost.Membership{&removed}, nil
+		}), "delete")
+		if c := counts(); c != (guardpost.MemberCounts{Members: 1, Active: 1}) {
+			t.Errorf("one deleted: %+v", c)
+		}
+	})
+	t.Run("ChangeChecksDetector", func(t *testing.T) {
+		st, ctx := s.store(t), context.Background()
+		m := newMembership(acctAdmin, acctMember, scopeA.Region, guardpost.RelationshipCreated, guardpost.InvitationNone)
+		change := guardpost.MembershipChange{Region: scopeA.Region, Accounts: []string{acctMember}, Detector: scopeA, DetectorID: "d-admin"}
+		put := func(*guardpost.MembershipsRead) (put, del []*guardpost.Membership, err error) {
+			return []*guardpost.Membership{m}, nil, nil
+		}
+		wantKind(t, st.ChangeMemberships(ctx, change, put), guardpost.ENOTFOUND, "ChangeMemberships without the detector")
+		if got, _ := st.Memberships(ctx, scopeA, "", 0, false); len(got) != 0 {
+			t.Errorf("a change refused for its detector wrote %v", membershipKeys(got))
+		}
+		must(t, st.InsertDetector(ctx, newDetector(scopeA, "d-admin")), "InsertDetector")
+		must(t, st.ChangeMemberships(ctx, change, put), "ChangeMemberships with the detector")
+	})
+	t.Run("DeleteDetectorWithMembers", func(t *testing.T) {
+		st, ctx := s.store(t), context.Background()
+		east, west := scopeA.Region, scopeEU.Region
+		must(t, st.InsertDetector(ctx, newDetector(scopeA, "d-admin")), "InsertDetector")
+		invited := newMembership(acctAdmin, acctMember, east, guardpost.RelationshipInvited, guardpost.InvitationPending)
+		must(t, putMemberships(ctx, st, invited, newMembership(acctAdmin, acctThird, east, guardpost.RelationshipCreated, guardpost.InvitationNone)), "put")
+		// Another region's membership, and one where the account is the
+		// member, are not the detector's.
+		must(t, putMemberships(ctx, st, newMembership(acctAdmin, acctMember, west, guardpost.RelationshipEnabled, guardpost.InvitationAccepted)), "put west")
+		must(t, putMemberships(ctx, st, newMembership(acctThird, acctAdmin, east, guardpost.RelationshipResigned, guardpost.InvitationDeclined)), "put member side")
+		wantKind(t, st.DeleteDetector(ctx, scopeA, "d-admin"), guardpost.ECONFLICT, "DeleteDetector with an invited member")
+		if _, err := st.Detector(ctx, scopeA, "d-admin"); err != nil {
+			t.Fatalf("the refused deletion deleted the detector: %v", err)
+		}
+		for _, status := range []string{guardpost.RelationshipEnabled, guardpost.RelationshipDisabled} {
+			assoc := *invited
+			assoc.Status, assoc.Invitation = status, guardpost.InvitationAccepted
+			must(t, putMemberships(ctx, st, &assoc), "associate")
+			wantKind(t, st.DeleteDetector(ctx, scopeA, "d-admin"), guardpost.ECONFLICT, "DeleteDetector with an associated member ("+status+")")
+		}
+		removed := *invited
+		removed.Status, removed.Invitation = guardpost.RelationshipRemoved, guardpost.InvitationNone
+		must(t, putMemberships(ctx, st, &removed), "remove")
+		must(t, st.DeleteDetector(ctx, scopeA, "d-admin"), "DeleteDetector with created and removed members")
+		if got, _ := st.Memberships(ctx, scopeA, "", 0, false); len(got) != 0 {
+			t.Errorf("members left after their detector: %v", membershipKeys(got))
+		}
+		if got, _ := st.Memberships(ctx, guardpost.Scope{AccountID: acctAdmin, Region: west}, "", 0, false); len(got) != 1 {
+			t.Errorf("another region's members: %v", membershipKeys(got))
+		}
+		if got, _ := st.Invitations(ctx, scopeA, "", 0); len(got) != 1 {
+			t.Errorf("the account's own invitations: %v", membershipKeys(got))
 		}
 	})
 	t.Run("OneAdministratorUnderConcurrency", func(t *testing.T) {
@@ -208,9 +309,9 @@ func (s *suite) members(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				err := st.ChangeMemberships(ctx, east, []string{acctMember, admin}, func(cur []*guardpost.Membership) (put, del []*guardpost.Membership, err error) {
+				err := st.ChangeMemberships(ctx, guardpost.MembershipChange{Region: east, Accounts: []string{acctMember, admin}}, func(read *guardpost.MembershipsRead) (put, del []*guardpost.Membership, err error) {
 					var mine *guardpost.Membership
-					for _, m := range cur {
+					for _, m := range read.Memberships {
 						if m.Invitation == guardpost.InvitationAccepted {
 							return nil, nil, nil
 						}

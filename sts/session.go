@@ -147,7 +147,7 @@ func (h *Handler) getSessionToken(id sigv4.Identity, params url.Values, reqID st
 	if id.Session != nil {
 		return nil, sender(http.StatusForbidden, "AccessDenied", "Cannot call GetSessionToken with session credentials")
 	}
-	c := CallerOf(h.Verifier.Credentials[id.AccessKeyID], id.Region)
+	c := CallerOf(h.caller(id.AccessKeyID), id.Region)
 	now := h.now()
 	s, token := h.Sessions.Issue(sigv4.Session{AccountID: id.AccountID, Arn: c.Arn, UserID: c.UserID,
 		Created: now, Expiration: now.Add(time.Duration(seconds) * time.Second), Profile: id.Profile, SourceAccount: id.AccountID})
@@ -309,7 +309,7 @@ func callerArn(h *Handler, id sigv4.Identity) string {
 	if id.Session != nil {
 		return id.Session.Arn
 	}
-	return CallerOf(h.Verifier.Credentials[id.AccessKeyID], id.Region).Arn
+	return CallerOf(h.caller(id.AccessKeyID), id.Region).Arn
 }
 
 // packedLimit is the plain-text size session policies and tags may take.

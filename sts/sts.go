@@ -141,6 +141,17 @@ var authCodes = map[string]string{
 // ServeHTTP answers one STS request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name(w, "sts:unknown")
+	// Every check that needs no body first (a missing or malformed
+	// signature, an unknown key, a stale date), as the GuardDuty edge does:
+	// a client without credentials is refused on its header alone, before
+	// the server reads (and holds) up to MaxBodyBytes of its body.
+	if err := h.Verifier.Precheck(r); err != nil {
+		// Closing the connection keeps net/http from reading the unread
+		// body (up to 256 KiB) before it sends the refusal.
+		w.Header().Set("Connection", "close")
+		h.refuse(w, r, err)
+		return
+	}
 	// net/http closes the connection after a body too large only when the
 	// limit is set on its own writer, not a wrapper.
 	limited := w
@@ -162,24 +173,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// learns nothing about actions.
 	id, err := h.Verifier.Verify(r, body)
 	if err != nil {
-		var au *sigv4.AuthError
-		if errors.As(err, &au) {
-			code, msg, status := authCodes[au.Code], au.Message, http.StatusForbidden
-			switch code {
-			case "":
-				code = au.Code
-			case "IncompleteSignature":
-				status = http.StatusBadRequest // STS's status for it, unlike restJson1's 403
-			case "MissingAuthenticationToken":
-				msg = "Request is missing Authentication Token" // STS's wording
-			}
-			h.writeError(w, r, sender(status, code, msg))
-			return
-		}
-		h.writeError(w, r, err)
+		h.refuse(w, r, err)
 		return
 	}
 	account(w, id.AccountID)
+	if x, ok := w.(interface{ SetIdentity(sigv4.Identity) }); ok {
+		x.SetIdentity(id) // an audit record's userIdentity
+	}
 
 	params := r.URL.Query()
 	if r.Method == http.MethodPost && isForm(r.Header.Get("Content-Type")) {
@@ -206,6 +206,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name(w, "sts:"+action)
+	if x, ok := w.(interface{ SetRequestParameters(url.Values) }); ok {
+		x.SetRequestParameters(params) // an audit record's requestParameters
+	}
 	switch action {
 	case "GetCallerIdentity":
 		h.getCallerIdentity(w, r, id)
@@ -266,7 +269,7 @@ func (h *Handler) getCallerIdentity(w http.ResponseWriter, r *http.Request, id s
 	if s := id.Session; s != nil {
 		c = Caller{UserID: s.UserID, Account: s.AccountID, Arn: s.Arn}
 	} else {
-		c = CallerOf(h.Verifier.Credentials[id.AccessKeyID], id.Region)
+		c = CallerOf(h.caller(id.AccessKeyID), id.Region)
 	}
 	// The element order is the one STS sends: Arn, UserId, Account.
 	type result struct {
@@ -339,6 +342,9 @@ func requestID(w http.ResponseWriter) string {
 
 // name and account tell the server's request log and metrics the operation
 // and caller, when the writer can hear it (httpapi's does).
+// name, account and the SetIdentity and SetRequestParameters calls tell
+// the writer, when it wants to know (the request log, the audit log), what
+// the request turned out to be.
 func name(w http.ResponseWriter, op string) {
 	if x, ok := w.(interface{ SetOperation(string) }); ok {
 		x.SetOperation(op)
@@ -349,4 +355,30 @@ func account(w http.ResponseWriter, id string) {
 	if x, ok := w.(interface{ SetAccount(string) }); ok {
 		x.SetAccount(id)
 	}
+}
+
+// refuse answers an authentication failure in STS's codes and statuses.
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	var au *sigv4.AuthError
+	if !errors.As(err, &au) {
+		h.writeError(w, r, err)
+		return
+	}
+	code, msg, status := authCodes[au.Code], au.Message, http.StatusForbidden
+	switch code {
+	case "":
+		code = au.Code
+	case "IncompleteSignature":
+		status = http.StatusBadRequest // STS's status for it, unlike restJson1's 403
+	case "MissingAuthenticationToken":
+		msg = "Request is missing Authentication Token" // STS's wording
+	}
+	h.writeError(w, r, sender(status, code, msg))
+}
+
+// caller returns the long-term credential of an access key (the zero
+// Credential for a temporary key, whose caller comes from its session).
+func (h *Handler) caller(accessKeyID string) sigv4.Credential {
+	c, _ := h.Verifier.Credential(accessKeyID)
+	return c
 }

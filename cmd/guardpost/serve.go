@@ -113,10 +113,13 @@ type Main struct {
 	// reloaded when it changes; empty: only the built-in test domains.
 	// S3Endpoint and S3Region say where threat lists at s3:// locations
 	// are read (see intel/fetch).
-	IntelDir   string
-	IntelPoll  time.Duration // how often IntelDir is checked for changes
-	S3Endpoint string
-	S3Region   string
+	IntelDir  string
+	IntelPoll time.Duration // how often IntelDir is checked for changes
+	// CredentialsPoll is how often the credentials file is checked for
+	// changes (keys and organizations apply without a restart).
+	CredentialsPoll time.Duration
+	S3Endpoint      string
+	S3Region        string
 	// ListFileRoot is the directory threat lists at file:// locations may
 	// be read from; empty: none.
 	ListFileRoot string
@@ -167,7 +170,7 @@ type Main struct {
 func NewMain() *Main {
 	return &Main{Listen: "127.0.0.1:4747", DataDir: "./guardpost-data", LogLevel: slog.LevelInfo, LogFormat: "text", Stderr: os.Stderr,
 		FindingCacheMiB: guardpost.DefaultFindingCacheBytes >> 20, Audit: true, AuditMaxBytes: audit.DefaultMaxBytes,
-		Limits: httpapi.DefaultLimits(), IntelPoll: 5 * time.Second, ListSync: guardpost.DefaultThreatListSync,
+		Limits: httpapi.DefaultLimits(), IntelPoll: 5 * time.Second, CredentialsPoll: 5 * time.Second, ListSync: guardpost.DefaultThreatListSync,
 		IndexSnapshotEvery: 10 * time.Minute}
 }
 
@@ -190,6 +193,7 @@ func (m *Main) flagSet() *flag.FlagSet {
 	fs.Int64Var(&m.AuditMaxBytes, "audit-max-bytes", m.AuditMaxBytes, "`bytes` after which the audit log starts a new file (it also starts one each UTC day)")
 	fs.StringVar(&m.IntelDir, "intel-dir", m.IntelDir, "`directory` of managed threat intelligence (<category>.txt, see guardpost intel update); reloaded when it changes")
 	fs.DurationVar(&m.IntelPoll, "intel-poll", m.IntelPoll, "how often to check --intel-dir for changed files")
+	fs.DurationVar(&m.CredentialsPoll, "credentials-poll", m.CredentialsPoll, "how often to check the credentials file for changed keys and organizations")
 	fs.StringVar(&m.S3Endpoint, "s3-endpoint", m.S3Endpoint, "`URL` of an S3-compatible service that threat lists at s3:// locations are read from (credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
 	fs.StringVar(&m.ListFileRoot, "list-file-root", m.ListFileRoot, "`directory` under which threat lists may have file:// locations (default: file:// refused)")
 	fs.DurationVar(&m.ListSync, "list-sync", m.ListSync, "how often to pick up threat list changes other nodes on the same database made")
@@ -231,8 +235,8 @@ func (m *Main) ParseFlags(args []string) error {
 	if (m.TLSCert == "") != (m.TLSKey == "") {
 		return errors.New("--tls-cert and --tls-key go together: give both, or neither")
 	}
-	if m.IntelPoll <= 0 || m.ListSync <= 0 {
-		return errors.New("--intel-poll and --list-sync must be positive durations")
+	if m.IntelPoll <= 0 || m.ListSync <= 0 || m.CredentialsPoll <= 0 {
+		return errors.New("--intel-poll, --credentials-poll and --list-sync must be positive durations")
 	}
 	return nil
 }
@@ -332,7 +336,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("session key: %w", err)
 	}
-	api := httpapi.New(svc, &sigv4.Verifier{Credentials: creds, Sessions: sessions, Service: "guardduty", Now: m.Now}, m.Logger)
+	// One key ring serves both verifiers, so that a reloaded credentials
+	// file changes GuardDuty's and STS's keys at once.
+	keys := sigv4.NewKeyRing(creds)
+	credBytes, err := os.ReadFile(credPath)
+	if err != nil {
+		return fmt.Errorf("credentials file: %w", err)
+	}
+	api := httpapi.New(svc, &sigv4.Verifier{Keys: keys, Sessions: sessions, Service: "guardduty", Now: m.Now}, m.Logger)
 	api.SetLimits(m.Limits)
 	api.SetIntel(m.Intel)
 	m.ENIs = detect.NewENIMap()
@@ -367,7 +378,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			return svc.Administers(ctx, scope, account)
 		}
 	}
-	api.HandleSTS(&sts.Handler{Verifier: &sigv4.Verifier{Credentials: creds, Sessions: sessions, Service: "sts", Now: m.Now},
+	api.HandleSTS(&sts.Handler{Verifier: &sigv4.Verifier{Keys: keys, Sessions: sessions, Service: "sts", Now: m.Now},
 		Sessions: sessions, MayAssume: mayAssume, Now: m.Now, Log: m.Logger})
 	api.ObserveRequest = met.ObserveRequest
 	api.HandleMetrics(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
@@ -401,6 +412,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	g.add("http", m.serveHTTP)
 	g.add("memory-limit", func(ctx context.Context) error { return followMemoryLimit(ctx, m.MemoryLimitMiB, m.store.Ready) })
 	g.add("threat-lists", svc.RunThreatLists)
+	g.add("credentials", func(ctx context.Context) error {
+		return watchCredentials(ctx, credPath, credBytes, m.CredentialsPoll, keys, svc, m.Logger)
+	})
 	if m.IntelDir != "" {
 		g.add("intel", func(ctx context.Context) error { return m.Intel.Watch(ctx, m.IntelDir, m.IntelPoll, m.Logger) })
 	}
