@@ -83,6 +83,8 @@ func Analyse(l *Lookups, trusted func(netip.Addr) bool, records []*Record) []*Oc
 				key += "|" + rec.SourceIPAddress
 			case byPrincipalAndBucket:
 				key += "|" + rec.requestParameter("bucketName")
+			case byPrincipalAndRemoteAccount:
+				key += "|" + rec.remoteAccount()
 			}
 			id := r.Type + "\x00" + key
 			o := byKey[id]
@@ -147,6 +149,11 @@ func (o *Occurrence) Document(account, region, detectorID, id string, now time.T
 	} else if rec.SourceIPAddress != "" {
 		call["callerType"] = "Domain"
 		call["domainDetails"] = obj{"domain": rec.SourceIPAddress}
+	}
+	if o.Rule.Aggregate == byPrincipalAndRemoteAccount {
+		// affiliated (the account is in the caller's GuardDuty
+		// organization) is not known here.
+		call["remoteAccountDetails"] = obj{"accountId": rec.remoteAccount(), "affiliated": false}
 	}
 	if trail := o.trail(); trail != "" {
 		call["affectedResources"] = obj{"AWS::CloudTrail::Trail": trail}
@@ -245,7 +252,7 @@ func (o *Occurrence) text(template string) string {
 	}
 	return strings.NewReplacer(
 		"{api}", rec.EventName, "{ip}", rec.SourceIPAddress, "{principal}", who, "{user}", who,
-		"{trail}", o.trail(), "{list}", o.ListName, "{bucket}", rec.requestParameter("bucketName"), "{account}", rec.RecipientAccountID,
+		"{trail}", o.trail(), "{list}", o.ListName, "{bucket}", rec.requestParameter("bucketName"), "{account}", rec.RecipientAccountID, "{remoteAccount}", rec.remoteAccount(), "{vpcEndpoint}", rec.VPCEndpointID,
 	).Replace(template)
 }
 

@@ -21,22 +21,26 @@ import (
 // record format of the CloudTrail user guide, "CloudTrail record
 // contents").
 type Record struct {
-	EventVersion       string          `json:"eventVersion"`
-	EventTime          string          `json:"eventTime"`
-	EventSource        string          `json:"eventSource"`
-	EventName          string          `json:"eventName"`
-	AWSRegion          string          `json:"awsRegion"`
-	SourceIPAddress    string          `json:"sourceIPAddress"`
-	UserAgent          string          `json:"userAgent"`
-	ErrorCode          string          `json:"errorCode"`
-	ReadOnly           *bool           `json:"readOnly"`
-	EventType          string          `json:"eventType"`
-	EventCategory      string          `json:"eventCategory"`
-	ManagementEvent    *bool           `json:"managementEvent"`
-	EventID            string          `json:"eventID"`
-	RecipientAccountID string          `json:"recipientAccountId"`
-	UserIdentity       UserIdentity    `json:"userIdentity"`
-	RequestParameters  json.RawMessage `json:"requestParameters"`
+	EventVersion       string `json:"eventVersion"`
+	EventTime          string `json:"eventTime"`
+	EventSource        string `json:"eventSource"`
+	EventName          string `json:"eventName"`
+	AWSRegion          string `json:"awsRegion"`
+	SourceIPAddress    string `json:"sourceIPAddress"`
+	UserAgent          string `json:"userAgent"`
+	ErrorCode          string `json:"errorCode"`
+	ReadOnly           *bool  `json:"readOnly"`
+	EventType          string `json:"eventType"`
+	EventCategory      string `json:"eventCategory"`
+	ManagementEvent    *bool  `json:"managementEvent"`
+	EventID            string `json:"eventID"`
+	RecipientAccountID string `json:"recipientAccountId"`
+	// VPCEndpointAccountID owns the VPC endpoint a call came through
+	// (CloudTrail records it for calls made through AWS PrivateLink).
+	VPCEndpointAccountID string          `json:"vpcEndpointAccountId"`
+	VPCEndpointID        string          `json:"vpcEndpointId"`
+	UserIdentity         UserIdentity    `json:"userIdentity"`
+	RequestParameters    json.RawMessage `json:"requestParameters"`
 	// ResponseElements is read only by ENIMap.Learn (the interfaces
 	// RunInstances and CreateNetworkInterface report).
 	ResponseElements json.RawMessage `json:"responseElements"`
@@ -252,6 +256,17 @@ func (rec *Record) dataEvent() bool {
 // behalf: no person's credentials were used from an address.
 func (rec *Record) byService() bool {
 	return rec.UserIdentity.Type == "AWSService" || rec.UserIdentity.InvokedBy != ""
+}
+
+// remoteAccount is the other AWS account a call came from: the owner of
+// the VPC endpoint it came through, when that is not the account called
+// ("" otherwise).
+func (rec *Record) remoteAccount() string {
+	a := rec.VPCEndpointAccountID
+	if a == "" || a == rec.RecipientAccountID || a == "AWS" {
+		return ""
+	}
+	return a
 }
 
 // requestParameter returns a string member of requestParameters.

@@ -21,6 +21,9 @@ const (
 	byPrincipalAndIP = "principal+ip"
 	// byPrincipalAndBucket: the same caller on the same bucket.
 	byPrincipalAndBucket = "principal+bucket"
+	// byPrincipalAndRemoteAccount: the same caller from the same other
+	// AWS account.
+	byPrincipalAndRemoteAccount = "principal+remote-account"
 )
 
 // Resource types a finding names.
@@ -193,6 +196,16 @@ var Rules = []Rule{
 		},
 		Title:       "Credentials for instance role {user} used from external IP address.",
 		Description: "Credentials created exclusively for an EC2 instance using instance role {user} have been used from external IP address {ip}.",
+	},
+	{
+		// Temporary credentials of an EC2 instance's role used from another
+		// AWS account: through a VPC endpoint that account owns.
+		Type: "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.InsideAWS", Severity: high, Aggregate: byPrincipalAndRemoteAccount,
+		Trigger: func(l *Lookups, rec *Record) (bool, string) {
+			return instanceID(rec) != "" && rec.remoteAccount() != "", ""
+		},
+		Title:       "Credentials for instance role {user} used from a different AWS account.",
+		Description: "Credentials created exclusively for an EC2 instance using instance role {user} have been used from AWS account {remoteAccount}, through its VPC endpoint {vpcEndpoint} from IP address {ip}.",
 	},
 	s3Discovery("Discovery:S3/TorIPCaller", medium, torExit, "",
 		"The S3 API {api} was invoked from a Tor exit node IP address.",

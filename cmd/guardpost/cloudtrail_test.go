@@ -277,6 +277,12 @@ func TestCloudTrailDetections(t *testing.T) {
 		{"UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS", 8, []map[string]any{
 			ctRecord("s3.amazonaws.com", "ListBuckets", "", 0, instanceRole),
 		}, "ListBuckets", "s3.amazonaws.com", "AssumedRole", plainIP, "", "", 1, ""},
+		{"UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.InsideAWS", 8, []map[string]any{
+			ctRecord("s3.amazonaws.com", "ListBuckets", "", 0, with(instanceRole, map[string]any{"sourceIPAddress": "10.8.3.17",
+				"vpcEndpointId": "vpce-0f1e2d3c4b5a69788", "vpcEndpointAccountId": "444455556666"})),
+			ctRecord("ec2.amazonaws.com", "DescribeInstances", "", time.Second, with(instanceRole, map[string]any{"sourceIPAddress": "10.8.3.17",
+				"vpcEndpointId": "vpce-0f1e2d3c4b5a69788", "vpcEndpointAccountId": "444455556666"})),
+		}, "DescribeInstances", "ec2.amazonaws.com", "AssumedRole", "10.8.3.17", "", "", 2, ""},
 		{"Discovery:S3/TorIPCaller", 5, []map[string]any{s3DataEvent("ListObjects", "data-lake-raw", torIP, 0)},
 			"ListObjects", "s3.amazonaws.com", "IAMUser", torIP, "", "", 1, "data-lake-raw"},
 		{"Discovery:S3/MaliciousIPCaller", 8, []map[string]any{s3DataEvent("GetObjectAcl", "data-lake-raw", maliciousIP, 0)},
@@ -310,9 +316,16 @@ func TestCloudTrailDetections(t *testing.T) {
 			if c.bucket != "" {
 				wantResource = "S3Bucket"
 			}
+			wantTitle := "Credentials for instance role app-server-role used from external IP address."
+			if strings.HasSuffix(c.findingType, ".InsideAWS") {
+				wantTitle = "Credentials for instance role app-server-role used from a different AWS account."
+				if r := call(f).RemoteAccountDetails; r == nil || aws.ToString(r.AccountId) != "444455556666" || aws.ToBool(r.Affiliated) ||
+					!strings.Contains(aws.ToString(f.Description), "AWS account 444455556666, through its VPC endpoint vpce-0f1e2d3c4b5a69788") {
+					t.Errorf("remote account %+v, description %q", r, aws.ToString(f.Description))
+				}
+			}
 			if c.userType == "AssumedRole" && (f.Resource.InstanceDetails == nil || aws.ToString(f.Resource.InstanceDetails.InstanceId) != "i-0abcd1234ef567890" ||
-				aws.ToString(f.Resource.AccessKeyDetails.UserName) != "app-server-role" ||
-				aws.ToString(f.Title) != "Credentials for instance role app-server-role used from external IP address.") {
+				aws.ToString(f.Resource.AccessKeyDetails.UserName) != "app-server-role" || aws.ToString(f.Title) != wantTitle) {
 				t.Errorf("instance %+v, user %q, title %q", f.Resource.InstanceDetails, aws.ToString(f.Resource.AccessKeyDetails.UserName), aws.ToString(f.Title))
 			}
 			if aws.ToString(f.Resource.ResourceType) != wantResource || f.Resource.AccessKeyDetails == nil || aws.ToString(f.Resource.AccessKeyDetails.UserType) != c.userType {
@@ -395,6 +408,8 @@ func TestCloudTrailNearMisses(t *testing.T) {
 		"an ordinary call":                       ctRecord("ec2.amazonaws.com", "DescribeInstances", "alice", 0, nil),
 		"instance credentials used inside AWS":   ctRecord("s3.amazonaws.com", "ListBuckets", "", 0, with(instanceRole, map[string]any{"sourceIPAddress": awsIP})),
 		"instance credentials used from the VPC": ctRecord("s3.amazonaws.com", "ListBuckets", "", 0, with(instanceRole, map[string]any{"sourceIPAddress": "10.0.3.17"})),
+		"instance credentials through the account's own VPC endpoint": ctRecord("s3.amazonaws.com", "ListBuckets", "", 0, with(instanceRole, map[string]any{
+			"sourceIPAddress": "10.0.3.17", "vpcEndpointId": "vpce-0a1b2c3d4e5f60718", "vpcEndpointAccountId": accountA})),
 		"Block Public Access turned on": ctRecord("s3.amazonaws.com", "PutBucketPublicAccessBlock", "s3admin", 0, map[string]any{"requestParameters": map[string]any{"bucketName": "b1",
 			"PublicAccessBlockConfiguration": map[string]any{"RestrictPublicBuckets": true, "BlockPublicPolicy": true, "BlockPublicAcls": true, "IgnorePublicAcls": true}}}),
 		"a public policy limited by a condition": ctRecord("s3.amazonaws.com", "PutBucketPolicy", "webdev", 0, map[string]any{"requestParameters": map[string]any{"bucketName": "b2",
