@@ -23,7 +23,7 @@ func TestRulesTable(t *testing.T) {
 		if !ok || sev != r.Severity {
 			t.Errorf("%s: severity %v, the catalogue has %v (known %v)", r.Type, r.Severity, sev, ok)
 		}
-		if r.Title == "" || r.Description == "" || r.Trigger == nil || (r.Aggregate != byPrincipal && r.Aggregate != byPrincipalAndIP && r.Aggregate != byPrincipalAndBucket) {
+		if r.Title == "" || r.Description == "" || r.Trigger == nil || (r.Aggregate != byPrincipal && r.Aggregate != byPrincipalAndIP && r.Aggregate != byPrincipalAndBucket && r.Aggregate != byPrincipalAndRemoteAccount) {
 			t.Errorf("%s: incomplete row", r.Type)
 		}
 	}

@@ -282,11 +282,14 @@ func intelCaller(findingType string, recon bool, match addressMatch, list, title
 	}
 }
 
-// instanceID is the EC2 instance whose role credentials made the call:
-// the session name of an assumed role's ARN when it is an instance id
-// (as EC2 names the sessions of instance profiles), else "".
-func instanceID(rec *Record) string {
-	u := &rec.UserIdentity
+// instanceID is the EC2 instance whose role credentials made the call
+// (see SessionInstance).
+func instanceID(rec *Record) string { return rec.UserIdentity.SessionInstance() }
+
+// SessionInstance is the EC2 instance whose role credentials these are:
+// the session name of an assumed role's ARN when it is an instance id (as
+// EC2 names the sessions of instance profiles), else "".
+func (u *UserIdentity) SessionInstance() string {
 	if u.Type != "AssumedRole" {
 		return ""
 	}

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/guardpost/guardpost"
@@ -103,7 +102,7 @@ func (s *Server) observeCloudTrail(r *http.Request, caller guardpost.Scope, reco
 		if _, ok := analysing[rec.RecipientAccountID]; !ok || (rec.AWSRegion != caller.Region && !rec.Global()) {
 			continue
 		}
-		id := sessionInstance(&rec.UserIdentity)
+		id := rec.UserIdentity.SessionInstance()
 		if id == "" {
 			continue
 		}
@@ -130,23 +129,4 @@ func (s *Server) observeCloudTrail(r *http.Request, caller guardpost.Scope, reco
 			s.log.ErrorContext(r.Context(), "coverage not recorded", "account", account, "detector", a.DetectorID, "err", err)
 		}
 	}
-}
-
-// sessionInstance is the instance id an assumed role's session is named
-// after ("assumed-role/<role>/i-…"), "" for any other identity. (The
-// same test as detect's InstanceCredentialExfiltration rule.)
-func sessionInstance(u *detect.UserIdentity) string {
-	if u.Type != "AssumedRole" {
-		return ""
-	}
-	id := u.ARN[strings.LastIndexByte(u.ARN, '/')+1:]
-	if !strings.HasPrefix(id, "i-") || len(id) < 10 {
-		return ""
-	}
-	for _, c := range id[2:] {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return ""
-		}
-	}
-	return id
 }
