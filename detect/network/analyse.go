@@ -20,6 +20,9 @@ const (
 const (
 	flagSYN    = 2
 	flagSYNACK = 18
+	// awsTCPFlags are the bits flow logs may report: FIN, SYN, RST and
+	// SYN-ACK's ACK.
+	awsTCPFlags = 1 | 2 | 4 | 16
 )
 
 // Roles of the instance in a finding (service.resourceRole).
@@ -270,7 +273,10 @@ func localIsSource(i *iface, r *ingest.FlowRecord, src, dst ip4) bool {
 // from the answerer); otherwise the opener is the side with the higher
 // (ephemeral) port, and for protocols without ports, the sender.
 func senderOpened(r *ingest.FlowRecord) bool {
-	if r.Protocol == protoTCP && r.TCPFlags != 0 {
+	// Flow logs report only FIN, SYN, RST and SYN-ACK (OR'd over the
+	// capture window); flags with other bits (PSH, a lone ACK) did not
+	// come from AWS, and then say nothing about who opened.
+	if r.Protocol == protoTCP && r.TCPFlags != 0 && r.TCPFlags&^awsTCPFlags == 0 && (r.TCPFlags&16 == 0 || r.TCPFlags&flagSYN != 0) {
 		if r.TCPFlags&flagSYNACK == flagSYNACK {
 			return false
 		}

@@ -84,7 +84,12 @@ type vpc struct {
 	s3       []netip.Addr
 }
 
-func newVPC(rng *rand.Rand) *vpc {
+// newVPC makes the VPC's hosts and the people using it. A day of more
+// flow records is a larger organisation, not the same few people working
+// harder: the bastion's administrators grow with the volume (three per
+// million records a day), so that no one of them opens more SSH sessions
+// an hour than a person does.
+func newVPC(rng *rand.Rand, flows int) *vpc {
 	v := &vpc{}
 	mk := func(role string, i int, subnet string, addr string) host {
 		return host{role: role, eni: fmt.Sprintf("eni-0%s%014x", role[:1], i), instance: fmt.Sprintf("i-0%s%014x", role[:1], i),
@@ -109,7 +114,7 @@ func newVPC(rng *rand.Rand) *vpc {
 	for range 5000 {
 		v.clients = append(v.clients, public())
 	}
-	for range 3 {
+	for range 3 * max(1, flows/1_000_000) {
 		v.admins = append(v.admins, public())
 	}
 	for range 2 {
@@ -236,7 +241,7 @@ func (g *flowGen) record(i, n int) (line []byte, nodata bool) {
 		f.bytes = f.packets * (60 + rng.IntN(200))
 	case r < 987 && rng.IntN(200) == 0: // a failed SSH login now and then (~10 a million records): a short accepted session
 		a := v.guessers[rng.IntN(len(v.guessers))]
-		f = flow{h: v.bastion, src: a, dst: v.bastion.addr, sport: 40000 + rng.IntN(20000), dport: 22, proto: 6, packets: 12 + rng.IntN(6), action: "ACCEPT", flags: 27, ingress: true}
+		f = flow{h: v.bastion, src: a, dst: v.bastion.addr, sport: 40000 + rng.IntN(20000), dport: 22, proto: 6, packets: 12 + rng.IntN(6), action: "ACCEPT", flags: 3, ingress: true}
 		f.bytes = f.packets * 90
 	default: // the internet's background: a refused connection to a closed port
 		c := v.clients[rng.IntN(len(v.clients))]
@@ -395,7 +400,7 @@ func WriteDNSLogs(w io.Writer, cfg Config) (Counts, error) {
 
 func newGens(cfg Config) (*flowGen, *dnsGen) {
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15))
-	v := newVPC(rng)
+	v := newVPC(rng, cfg.Flows)
 	return &flowGen{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 1)), v: v},
 		&dnsGen{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 2)), v: v}
 }
