@@ -191,7 +191,7 @@ func (g *flowGen) record(i, n int) (line []byte, nodata bool) {
 	case backup && r < 300: // the nightly backup: a database to S3 through its endpoint
 		h := v.db[rng.IntN(len(v.db))]
 		f = flow{h: h, src: h.addr, dst: v.s3[rng.IntN(len(v.s3))], sport: 32768 + rng.IntN(28000), dport: 443, proto: 6,
-			packets: 20000 + rng.IntN(20000), action: "ACCEPT", flags: 19, path: 7}
+			packets: 20000 + rng.IntN(20000), action: "ACCEPT", flags: 3, path: 7}
 		f.bytes = f.packets * 1400
 	case r < 560: // a visitor to a web server, and its answer
 		h := v.web[rng.IntN(len(v.web))]
@@ -208,7 +208,7 @@ func (g *flowGen) record(i, n int) (line []byte, nodata bool) {
 		h := v.web[rng.IntN(len(v.web))]
 		d := v.db[rng.IntN(len(v.db))]
 		if rng.IntN(2) == 0 {
-			f = flow{h: h, src: h.addr, dst: d.addr, sport: 40000 + rng.IntN(20000), dport: 5432, proto: 6, packets: 4 + rng.IntN(20), action: "ACCEPT", flags: 19, path: 1}
+			f = flow{h: h, src: h.addr, dst: d.addr, sport: 40000 + rng.IntN(20000), dport: 5432, proto: 6, packets: 4 + rng.IntN(20), action: "ACCEPT", flags: 3, path: 1}
 		} else {
 			f = flow{h: d, src: h.addr, dst: d.addr, sport: 40000 + rng.IntN(20000), dport: 5432, proto: 6, packets: 4 + rng.IntN(20), action: "ACCEPT", flags: 3, ingress: true}
 		}
@@ -223,9 +223,9 @@ func (g *flowGen) record(i, n int) (line []byte, nodata bool) {
 		}
 		dst := v.mirrors[rng.IntN(len(v.mirrors))]
 		if rng.IntN(2) == 0 {
-			f = flow{h: h, src: h.addr, dst: dst, sport: 32768 + rng.IntN(28000), dport: 443, proto: 6, packets: 5 + rng.IntN(50), action: "ACCEPT", flags: 19, path: 2}
+			f = flow{h: h, src: h.addr, dst: dst, sport: 32768 + rng.IntN(28000), dport: 443, proto: 6, packets: 5 + rng.IntN(50), action: "ACCEPT", flags: 3, path: 2}
 		} else {
-			f = flow{h: v.nat, src: v.nat.addr, dst: dst, sport: 1024 + rng.IntN(64000), dport: 443, proto: 6, packets: 5 + rng.IntN(50), action: "ACCEPT", flags: 19, path: 8}
+			f = flow{h: v.nat, src: v.nat.addr, dst: dst, sport: 1024 + rng.IntN(64000), dport: 443, proto: 6, packets: 5 + rng.IntN(50), action: "ACCEPT", flags: 3, path: 8}
 		}
 		f.bytes = f.packets * (80 + rng.IntN(1200))
 	case r < 960: // DNS to the VPC resolver and NTP
