@@ -192,22 +192,8 @@ func (o *Occurrence) Document(account, region, detectorID, id string, now time.T
 		}
 		service["evidence"] = obj{"threatIntelligenceDetails": []any{obj{"threatListName": list}}}
 	}
-	return obj{
-		"schemaVersion": "2.0",
-		"accountId":     account,
-		"region":        region,
-		"partition":     partition,
-		"id":            id,
-		"arn":           "arn:" + partition + ":guardduty:" + region + ":" + account + ":detector/" + detectorID + "/finding/" + id,
-		"type":          o.Rule.Type,
-		"severity":      o.Rule.Severity,
-		"title":         o.text(o.Rule.Title),
-		"description":   o.text(o.Rule.Description),
-		"createdAt":     guardpost.ISOTime(now),
-		"updatedAt":     guardpost.ISOTime(now),
-		"resource":      resource,
-		"service":       service,
-	}
+	return NewDocument(Doc{Account: account, Region: region, DetectorID: detectorID, ID: id, Type: o.Rule.Type, Severity: o.Rule.Severity,
+		Title: o.text(o.Rule.Title), Description: o.text(o.Rule.Description), Now: now, Resource: resource, Service: service})
 }
 
 // accessKeyDetails describes the credentials that made the call.

@@ -66,10 +66,9 @@ type DNSAnswer struct {
 // from line to line in ordinary traffic), so most records allocate
 // nothing.
 func ReadDNSLogs(r io.Reader, batch int, fn func([]DNSQuery) error) error {
-	batch = max(batch, 1)
 	lr := newLineReader(r)
 	d := dnsDecoder{in: interner{}}
-	recs := make([]DNSQuery, 0, batch)
+	recs := newBatcher(batch, fn)
 	for {
 		raw, err := lr.next()
 		if errors.Is(err, io.EOF) {
@@ -82,23 +81,16 @@ func ReadDNSLogs(r io.Reader, batch int, fn func([]DNSQuery) error) error {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		recs = append(recs, DNSQuery{})
-		rec := &recs[len(recs)-1]
+		rec := recs.next()
 		rec.Line, rec.Size = lr.line, len(raw)
 		if msg := d.decode(line, rec); msg != "" {
 			return &LineError{Line: lr.line, Msg: msg}
 		}
-		if len(recs) == batch {
-			if err := fn(recs); err != nil {
-				return err
-			}
-			recs = recs[:0]
+		if err := recs.done(); err != nil {
+			return err
 		}
 	}
-	if len(recs) > 0 {
-		return fn(recs)
-	}
-	return nil
+	return recs.flush()
 }
 
 // dnsDecoder decodes query log lines.

@@ -244,11 +244,10 @@ func trimEOL(b []byte) []byte {
 // the read with a *LineError naming it; an error of fn is returned as
 // it is.
 func ReadFlowLogs(r io.Reader, batch int, fn func([]FlowRecord) error) error {
-	batch = max(batch, 1)
 	p := flowParser{in: interner{}}
 	p.format, _ = parseFlowHeader(strings.Fields(DefaultFlowFormat))
 	lr := newLineReader(r)
-	recs := make([]FlowRecord, 0, batch)
+	recs := newBatcher(batch, fn)
 	first := true
 	for {
 		raw, err := lr.next()
@@ -273,23 +272,16 @@ func ReadFlowLogs(r io.Reader, batch int, fn func([]FlowRecord) error) error {
 			continue
 		}
 		first = false
-		recs = append(recs, FlowRecord{})
-		rec := &recs[len(recs)-1]
+		rec := recs.next()
 		rec.Line, rec.Size = lr.line, len(raw)
 		if msg := p.parse(line, rec); msg != "" {
 			return &LineError{Line: lr.line, Msg: msg}
 		}
-		if len(recs) == batch {
-			if err := fn(recs); err != nil {
-				return err
-			}
-			recs = recs[:0]
+		if err := recs.done(); err != nil {
+			return err
 		}
 	}
-	if len(recs) > 0 {
-		return fn(recs)
-	}
-	return nil
+	return recs.flush()
 }
 
 // isFlowHeader reports whether a line whose first token is tok is a

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/guardpost/guardpost"
+	"github.com/guardpost/guardpost/detect"
 	"github.com/guardpost/guardpost/ingest"
 )
 
@@ -51,7 +52,6 @@ func (o *occurrence) finding(scope guardpost.Scope, detectorID string, now time.
 // instance as ACTOR, featureName DnsLogs).
 func (o *occurrence) document(account, region, detectorID, id string, now time.Time) obj {
 	r := &o.latest
-	partition := guardpost.Partition(region)
 	instance := r.InstanceID
 	if instance == "" && r.SrcAddr.IsValid() {
 		instance = r.SrcAddr.String()
@@ -109,22 +109,9 @@ func (o *occurrence) document(account, region, detectorID, id string, now time.T
 		service["evidence"] = obj{"threatIntelligenceDetails": []any{obj{"threatListName": list}}}
 	}
 	text := strings.NewReplacer("{instance}", instance, "{domain}", r.Name, "{parent}", o.domain, "{list}", o.list)
-	return obj{
-		"schemaVersion": "2.0",
-		"accountId":     account,
-		"region":        region,
-		"partition":     partition,
-		"id":            id,
-		"arn":           "arn:" + partition + ":guardduty:" + region + ":" + account + ":detector/" + detectorID + "/finding/" + id,
-		"type":          o.rule.Type,
-		"severity":      o.rule.Severity,
-		"title":         text.Replace(o.rule.Title),
-		"description":   text.Replace(o.rule.Description),
-		"createdAt":     guardpost.ISOTime(now),
-		"updatedAt":     guardpost.ISOTime(now),
-		"resource":      obj{"resourceType": "Instance", "instanceDetails": details},
-		"service":       service,
-	}
+	return detect.NewDocument(detect.Doc{Account: account, Region: region, DetectorID: detectorID, ID: id, Type: o.rule.Type, Severity: o.rule.Severity,
+		Title: text.Replace(o.rule.Title), Description: text.Replace(o.rule.Description), Now: now,
+		Resource: obj{"resourceType": "Instance", "instanceDetails": details}, Service: service})
 }
 
 // queryLog is a Route 53 Resolver query log record as the service writes

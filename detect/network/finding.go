@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/guardpost/guardpost"
+	"github.com/guardpost/guardpost/detect"
 )
 
 // Evidence bounds: an occurrence keeps the first records that made it and
@@ -120,7 +121,6 @@ func (a *Analysis) finding(o *occurrence) (*guardpost.Finding, error) {
 	r := &Rules[o.key.rule]
 	d := o.key.det
 	account, region := d.scope.AccountID, d.scope.Region
-	partition := guardpost.Partition(region)
 	aggKey := o.aggregationKey()
 	id := findingID(account, region, r.Type, aggKey)
 
@@ -188,25 +188,10 @@ func (a *Analysis) finding(o *occurrence) (*guardpost.Finding, error) {
 	if o.subnet != "" {
 		nic["subnetId"] = o.subnet
 	}
-	doc := obj{
-		"schemaVersion": "2.0",
-		"accountId":     account,
-		"region":        region,
-		"partition":     partition,
-		"id":            id,
-		"arn":           "arn:" + partition + ":guardduty:" + region + ":" + account + ":detector/" + d.detectorID + "/finding/" + id,
-		"type":          r.Type,
-		"severity":      severity,
-		"title":         o.text(r.Title),
-		"description":   o.text(r.Description),
-		"createdAt":     guardpost.ISOTime(a.now),
-		"updatedAt":     guardpost.ISOTime(a.now),
-		"resource": obj{"resourceType": "Instance", "instanceDetails": obj{
-			"instanceId":        o.key.instance,
-			"networkInterfaces": []any{nic},
-		}},
-		"service": service,
-	}
+	doc := detect.NewDocument(detect.Doc{Account: account, Region: region, DetectorID: d.detectorID, ID: id, Type: r.Type, Severity: severity,
+		Title: o.text(r.Title), Description: o.text(r.Description), Now: a.now,
+		Resource: obj{"resourceType": "Instance", "instanceDetails": obj{"instanceId": o.key.instance, "networkInterfaces": []any{nic}}},
+		Service:  service})
 	b, err := json.Marshal(doc)
 	if err != nil {
 		return nil, err
