@@ -139,7 +139,10 @@ type Main struct {
 	// instance-id. ENIs is the mapping once Run has started: those pairs
 	// and the ones learned from ingested CloudTrail.
 	ENIMapFile string
-	ENIs       *detect.ENIMap
+	// DetectionConfig, when set, is a JSON file of the network and DNS
+	// engines' thresholds over their defaults (see detectionConfig).
+	DetectionConfig string
+	ENIs            *detect.ENIMap
 	// Stderr receives the start instructions (and the log, unless Logger is
 	// set). Logger, when set before Run, is used as it is: --log-level and
 	// --log-format then do not apply.
@@ -198,6 +201,7 @@ func (m *Main) flagSet() *flag.FlagSet {
 	fs.StringVar(&m.ListFileRoot, "list-file-root", m.ListFileRoot, "`directory` under which threat lists may have file:// locations (default: file:// refused)")
 	fs.DurationVar(&m.ListSync, "list-sync", m.ListSync, "how often to pick up threat list changes other nodes on the same database made")
 	fs.StringVar(&m.S3Region, "s3-region", m.S3Region, "`region` to sign S3 requests for (default us-east-1)")
+	fs.StringVar(&m.DetectionConfig, "detection-config", m.DetectionConfig, "JSON `file` of detection thresholds over the documented defaults: {\"network\": {\"SSHBruteForce\": {\"Count\": 25, \"Window\": \"10m\"}, …}, \"dns\": {\"DGABurst\": {\"Distinct\": 5, \"Window\": \"10m\"}, …}} (docs/network-detection.md, docs/dns-detection.md)")
 	fs.StringVar(&m.ENIMapFile, "eni-map", m.ENIMapFile, "`file` of network interface to instance pairs, one \"eni-… i-…\" a line (# comments), for flow logs without instance-id; pairs learned from ingested CloudTrail RunInstances, CreateNetworkInterface and AttachNetworkInterface records add to it")
 	fs.StringVar(&m.IndexSnapshots, "index-snapshots", m.IndexSnapshots, "`directory` of this node's index snapshots, read at start instead of building the indexes from every finding (default <data-dir>/index; off: none, build at every start)")
 	fs.DurationVar(&m.IndexSnapshotEvery, "index-snapshot-every", m.IndexSnapshotEvery, "how often to check for index snapshots 10,000 or more changes behind, and rewrite them (writes wait while one is written: 2–3 s at 1,000,000 findings); they are also written after loading and at shutdown; 0: only then")
@@ -355,14 +359,20 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	api.SetENIMap(m.ENIs)
 	// One engine per log source for the server's life: their windows and
 	// baselines outlive a request.
+	detection, err := loadDetectionConfig(m.DetectionConfig)
+	if err != nil {
+		return fmt.Errorf("--detection-config: %w", err)
+	}
 	enis := m.ENIs
-	api.SetNetworkEngine(network.NewEngine(svc, m.Intel, network.Options{InstanceOf: func(account, eni string) string {
+	api.SetNetworkEngine(network.NewEngine(svc, m.Intel, network.Options{Thresholds: &detection.Network, InstanceOf: func(account, eni string) string {
 		if instance := enis.Instance(account, eni); instance != eni {
 			return instance
 		}
 		return "" // unknown: the finding names the interface
 	}}))
-	api.SetDNSEngine(dnsquery.New(svc, m.Intel))
+	dns := dnsquery.New(svc, m.Intel)
+	dns.Configure(detection.DNS)
+	api.SetDNSEngine(dns)
 	mayAssume := m.MayAssume
 	if mayAssume == nil {
 		// As AWS's multi-account scripts expect: a GuardDuty administrator
