@@ -16,8 +16,9 @@ import (
 // interface: those the operator gives (a file, see Load), which win, and
 // those learned from the CloudTrail records guardpost ingests
 // (RunInstances, CreateNetworkInterface, AttachNetworkInterface, see
-// Learn). Learned pairs are kept in memory only: after a restart they
-// come back as CloudTrail is ingested again. Safe for concurrent use.
+// Learn). Learned pairs are also kept as each account's detection state
+// (ENIStateName, see Pairs and Restore), so that a restart finds them.
+// Safe for concurrent use.
 type ENIMap struct {
 	mu      sync.RWMutex
 	given   map[string]string // eni → instance, any account
@@ -125,10 +126,13 @@ func (m *ENIMap) Set(account, eni, instance string) {
 // AttachNetworkInterface's requestParameters (networkInterfaceId,
 // instanceId). Only records of accounts may accepts are read, so that a
 // caller cannot map another account's interfaces.
-func (m *ENIMap) Learn(records []Record, may func(account string) bool) {
+//
+// It returns the pairs it learned, by account, for the caller to keep.
+func (m *ENIMap) Learn(records []Record, may func(account string) bool) map[string]map[string]string {
 	if m == nil {
-		return
+		return nil
 	}
+	var learned map[string]map[string]string
 	for i := range records {
 		rec := &records[i]
 		if rec.ErrorCode != "" || rec.EventSource != "ec2.amazonaws.com" {
@@ -144,6 +148,61 @@ func (m *ENIMap) Learn(records []Record, may func(account string) bool) {
 		}
 		for _, p := range rec.interfacePairs() {
 			m.Set(rec.RecipientAccountID, p[0], p[1])
+			if learned == nil {
+				learned = map[string]map[string]string{}
+			}
+			if learned[rec.RecipientAccountID] == nil {
+				learned[rec.RecipientAccountID] = map[string]string{}
+			}
+			learned[rec.RecipientAccountID][p[0]] = p[1]
+		}
+	}
+	return learned
+}
+
+// ENIStateName names the detection state holding an account's learned
+// interface pairs (Service.DetectionState).
+const ENIStateName = "eni-map"
+
+// maxStoredPairs bounds an account's stored pairs (about 60 bytes each,
+// well under the state's size limit); past it the stored set starts over
+// from the latest ingest's.
+const maxStoredPairs = 50_000
+
+// MergePairs adds pairs to stored (an ENIStateName state, nil for none)
+// and returns the state to store.
+func MergePairs(stored []byte, pairs map[string]string) ([]byte, error) {
+	all := map[string]string{}
+	if len(stored) > 0 {
+		// An unreadable state is replaced: the pairs come back as CloudTrail
+		// reports them again.
+		_ = json.Unmarshal(stored, &all)
+	}
+	if len(all)+len(pairs) > maxStoredPairs {
+		clear(all)
+	}
+	for eni, instance := range pairs {
+		all[eni] = instance
+	}
+	return json.Marshal(all)
+}
+
+// Restore takes an account's stored pairs (an ENIStateName state) back as
+// learned ones; pairs learned since win.
+func (m *ENIMap) Restore(account string, stored []byte) {
+	if m == nil || len(stored) == 0 {
+		return
+	}
+	var pairs map[string]string
+	if json.Unmarshal(stored, &pairs) != nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for eni, instance := range pairs {
+		k := eniKey{account, eni}
+		if _, ok := m.learned[k]; !ok && len(m.learned) < maxLearned {
+			m.learned[k] = instance
 		}
 	}
 }

@@ -59,13 +59,37 @@ func (s *Server) ingestCloudTrail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.enis != nil {
-		s.enis.Learn(records, s.mayAnalyse(r.Context(), scope))
+		s.keepENIs(r, report, s.enis.Learn(records, s.mayAnalyse(r.Context(), scope)))
 	}
 	s.recordUsage(r, report, now)
 	s.observeCloudTrail(r, scope, records, report)
 	out, _ := json.Marshal(cloudTrailResult{Records: report.Records, Accepted: report.Accepted, Rejected: report.Rejected,
 		Skipped: report.Skipped, FindingsCreated: report.Created, FindingsUpdated: report.Updated})
 	s.writeResult(w, r, http.StatusOK, rawJSON(out))
+}
+
+// keepENIs stores the interface pairs an ingest taught, by account, in
+// the detection state of the account's detector that analysed its
+// records, for the network engine to find after a restart. A failure is
+// logged, as usage's is: the findings are durable, and the pairs are
+// still known in memory.
+func (s *Server) keepENIs(r *http.Request, report detect.Report, learned map[string]map[string]string) {
+	for _, a := range report.Analysed {
+		pairs := learned[a.Scope.AccountID]
+		if len(pairs) == 0 {
+			continue
+		}
+		stored, err := s.service.DetectionState(r.Context(), a.Scope, a.DetectorID, detect.ENIStateName)
+		if err == nil {
+			var state []byte
+			if state, err = detect.MergePairs(stored, pairs); err == nil {
+				_, err = s.service.WriteDetections(r.Context(), a.Scope, a.DetectorID, nil, map[string][]byte{detect.ENIStateName: state})
+			}
+		}
+		if err != nil && guardpost.ErrorKind(err) != guardpost.ENOTFOUND {
+			s.log.ErrorContext(r.Context(), "learned interfaces not stored", "account", a.Scope.AccountID, "pairs", len(pairs), "err", err)
+		}
+	}
 }
 
 // mayAnalyse returns whether the caller may send an account's records:

@@ -364,7 +364,17 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return fmt.Errorf("--detection-config: %w", err)
 	}
 	enis := m.ENIs
-	api.SetNetworkEngine(network.NewEngine(svc, m.Intel, network.Options{Thresholds: &detection.Network, InstanceOf: func(account, eni string) string {
+	// A detector the engine meets for the first time brings back its
+	// account's learned interface pairs with its windows.
+	loadState := func(ctx context.Context, scope guardpost.Scope, detectorID string) ([]byte, error) {
+		pairs, err := svc.DetectionState(ctx, scope, detectorID, detect.ENIStateName)
+		if err != nil {
+			return nil, err
+		}
+		enis.Restore(scope.AccountID, pairs)
+		return svc.DetectionState(ctx, scope, detectorID, network.StateName)
+	}
+	api.SetNetworkEngine(network.NewEngine(svc, m.Intel, network.Options{Thresholds: &detection.Network, LoadState: loadState, InstanceOf: func(account, eni string) string {
 		if instance := enis.Instance(account, eni); instance != eni {
 			return instance
 		}

@@ -351,3 +351,41 @@ func TestGeneratedLogsIngest(t *testing.T) {
 		t.Fatalf("ordinary traffic made %d findings", len(out.FindingIds))
 	}
 }
+
+// TestLearnedENIsSurviveRestart: an interface learned from CloudTrail
+// still names its instance in flow findings after the server restarts.
+func TestLearnedENIsSurviveRestart(t *testing.T) {
+	s := startServer(t)
+	det := createDetector(t, s.clientA())
+	instance, eni := "i-0feed0000000000a1", "eni-0feed0000000000a1"
+	run := ctRecord("ec2.amazonaws.com", "RunInstances", "alice", 0, map[string]any{
+		"responseElements": map[string]any{"instancesSet": map[string]any{"items": []any{map[string]any{"instanceId": instance,
+			"networkInterfaceSet": map[string]any{"items": []any{map[string]any{"networkInterfaceId": eni}}}}}}}})
+	s.ingestCloudTrail(t, keyA, secretA, "us-east-1", logFile(t, run))
+	if err := s.Main.Close(); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "detection.json")
+	if err := os.WriteFile(cfg, []byte(`{"network": {"SSHBruteForce": {"Count": 3, "Window": "10m"}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s2 := startServerWith(t, s.dir, s.credFile, "--detection-config", cfg)
+	var body strings.Builder // v2: no instance-id; three short SSH sessions from one host
+	for i := range 3 {
+		body.WriteString(flowLine(accountA, eni, "198.51.100.7", "10.0.1.5", 41000+i, 22, "ACCEPT"))
+	}
+	s2.ingestLogs(t, httpapi.IngestVPCFlowPath, keyA, secretA, "us-east-1", []byte(body.String()), nil)
+	a := s2.clientA()
+	list, err := a.ListFindings(context.Background(), &guardduty.ListFindingsInput{DetectorId: &det})
+	if err != nil || len(list.FindingIds) != 1 {
+		t.Fatalf("findings: %v %v", list, err)
+	}
+	got, err := a.GetFindings(context.Background(), &guardduty.GetFindingsInput{DetectorId: &det, FindingIds: list.FindingIds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id := aws.ToString(got.Findings[0].Resource.InstanceDetails.InstanceId); id != instance {
+		t.Fatalf("the finding names %s, want %s (learned before the restart)", id, instance)
+	}
+}
