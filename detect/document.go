@@ -1,6 +1,9 @@
 package detect
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"time"
 
 	"github.com/guardpost/guardpost"
@@ -38,4 +41,29 @@ func NewDocument(d Doc) map[string]any {
 		"resource":      d.Resource,
 		"service":       d.Service,
 	}
+}
+
+// FindingID is the id of the detection finding an aggregation key makes
+// in a scope: a digest of where it belongs, its type and its key, so that
+// the same logs make the same ids however they are sent, and replayed
+// into another store. (A scope holds one detector at a time; a deleted
+// detector's findings go with it.)
+func FindingID(scope guardpost.Scope, findingType, key string) string {
+	sum := sha256.Sum256([]byte(scope.AccountID + "\x00" + scope.Region + "\x00" + findingType + "\x00" + key))
+	return hex.EncodeToString(sum[:16])
+}
+
+// NewFinding renders d (see NewDocument) as the pipeline's Finding,
+// aggregating on key.
+func NewFinding(d Doc, key string) (*guardpost.Finding, error) {
+	b, err := json.Marshal(NewDocument(d))
+	if err != nil {
+		return nil, err
+	}
+	f, err := guardpost.ParseFinding(b)
+	if err != nil {
+		return nil, err
+	}
+	f.AggregationKey = key
+	return f, nil
 }

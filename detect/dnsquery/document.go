@@ -1,8 +1,6 @@
 package dnsquery
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -15,28 +13,14 @@ import (
 
 type obj = map[string]any
 
-// findingID is the finding's id: a digest of where it belongs, its type
-// and aggregation key, so that the same logs replayed give the same ids
-// (the first occurrence creates the finding; later ones fold into it).
-func findingID(scope guardpost.Scope, detectorID, typ, key string) string {
-	sum := sha256.Sum256([]byte(scope.AccountID + "\x00" + scope.Region + "\x00" + detectorID + "\x00" + typ + "\x00" + key))
-	return hex.EncodeToString(sum[:16])
-}
-
 // finding renders the occurrence as GuardDuty's Finding object, with the
 // query log records that made it as evidence.
 func (o *occurrence) finding(scope guardpost.Scope, detectorID string, now time.Time) (*guardpost.Finding, error) {
-	id := findingID(scope, detectorID, o.rule.Type, o.key)
-	doc := o.document(scope.AccountID, scope.Region, detectorID, id, now)
-	b, err := json.Marshal(doc)
+	id := detect.FindingID(scope, o.rule.Type, o.key)
+	f, err := detect.NewFinding(o.document(scope.AccountID, scope.Region, detectorID, id, now), o.key)
 	if err != nil {
 		return nil, err
 	}
-	f, err := guardpost.ParseFinding(b)
-	if err != nil {
-		return nil, err
-	}
-	f.AggregationKey = o.key
 	for _, r := range o.evidence() {
 		line, err := json.Marshal(queryLogRecord(&r))
 		if err != nil {
@@ -50,7 +34,7 @@ func (o *occurrence) finding(scope guardpost.Scope, detectorID string, now time.
 // document is the Finding object: the shape of GuardDuty's DNS findings
 // (resource.instanceDetails, service.action.dnsRequestAction, the
 // instance as ACTOR, featureName DnsLogs).
-func (o *occurrence) document(account, region, detectorID, id string, now time.Time) obj {
+func (o *occurrence) document(account, region, detectorID, id string, now time.Time) detect.Doc {
 	r := &o.latest
 	instance := r.InstanceID
 	if instance == "" && r.SrcAddr.IsValid() {
@@ -109,9 +93,9 @@ func (o *occurrence) document(account, region, detectorID, id string, now time.T
 		service["evidence"] = obj{"threatIntelligenceDetails": []any{obj{"threatListName": list}}}
 	}
 	text := strings.NewReplacer("{instance}", instance, "{domain}", r.Name, "{parent}", o.domain, "{list}", o.list)
-	return detect.NewDocument(detect.Doc{Account: account, Region: region, DetectorID: detectorID, ID: id, Type: o.rule.Type, Severity: o.rule.Severity,
+	return detect.Doc{Account: account, Region: region, DetectorID: detectorID, ID: id, Type: o.rule.Type, Severity: o.rule.Severity,
 		Title: text.Replace(o.rule.Title), Description: text.Replace(o.rule.Description), Now: now,
-		Resource: obj{"resourceType": "Instance", "instanceDetails": details}, Service: service})
+		Resource: obj{"resourceType": "Instance", "instanceDetails": details}, Service: service}
 }
 
 // queryLog is a Route 53 Resolver query log record as the service writes

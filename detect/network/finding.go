@@ -1,9 +1,6 @@
 package network
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -122,7 +119,7 @@ func (a *Analysis) finding(o *occurrence) (*guardpost.Finding, error) {
 	d := o.key.det
 	account, region := d.scope.AccountID, d.scope.Region
 	aggKey := o.aggregationKey()
-	id := findingID(account, region, r.Type, aggKey)
+	id := detect.FindingID(d.scope, r.Type, aggKey)
 
 	role, severity := "TARGET", r.Severity
 	if o.key.role == roleActor {
@@ -188,19 +185,13 @@ func (a *Analysis) finding(o *occurrence) (*guardpost.Finding, error) {
 	if o.subnet != "" {
 		nic["subnetId"] = o.subnet
 	}
-	doc := detect.NewDocument(detect.Doc{Account: account, Region: region, DetectorID: d.detectorID, ID: id, Type: r.Type, Severity: severity,
+	f, err := detect.NewFinding(detect.Doc{Account: account, Region: region, DetectorID: d.detectorID, ID: id, Type: r.Type, Severity: severity,
 		Title: o.text(r.Title), Description: o.text(r.Description), Now: a.now,
 		Resource: obj{"resourceType": "Instance", "instanceDetails": obj{"instanceId": o.key.instance, "networkInterfaces": []any{nic}}},
-		Service:  service})
-	b, err := json.Marshal(doc)
+		Service:  service}, aggKey)
 	if err != nil {
 		return nil, err
 	}
-	f, err := guardpost.ParseFinding(b)
-	if err != nil {
-		return nil, err
-	}
-	f.AggregationKey = aggKey
 	for _, e := range o.evidence {
 		f.Evidence = append(f.Evidence, o.line(e))
 	}
@@ -224,15 +215,6 @@ func (o *occurrence) aggregationKey() string {
 		return k + "|ACTOR"
 	}
 	return k + "|TARGET"
-}
-
-// findingID is the id of the finding an aggregation key makes: derived
-// from it, so that replaying the same logs into another store makes the
-// same ids. An account has one detector per region, so the detector id
-// adds nothing.
-func findingID(account, region, typ, key string) string {
-	h := sha256.Sum256([]byte(account + "\x00" + region + "\x00" + typ + "\x00" + key))
-	return hex.EncodeToString(h[:16])
 }
 
 // line renders a record back as a flow log line in the default (v2)
