@@ -46,7 +46,8 @@ var attrTree = sync.OnceValue(func() *attrNode {
 // attribute under networkInterfaces or tags has one value per element.
 // Values of the wrong JSON type for the attribute's kind are left out.
 func FindingAttributes(doc map[string]any) []AttributeValue {
-	var out []AttributeValue
+	scratch := attributeScratch.Get().(*[]AttributeValue)
+	out := (*scratch)[:0]
 	for _, child := range attrTree().children {
 		if v, ok := doc[child.key]; ok {
 			out = collectAttributes(child, v, out)
@@ -55,8 +56,21 @@ func FindingAttributes(doc map[string]any) []AttributeValue {
 	// Siblings are visited in table order, not attribute order; a stable
 	// sort keeps each attribute's values in document order.
 	slices.SortStableFunc(out, func(a, b AttributeValue) int { return a.Attribute - b.Attribute })
-	return out
+	var values []AttributeValue
+	if len(out) > 0 {
+		values = slices.Clone(out)
+	}
+	clear(out) // the pool must not keep documents' strings alive
+	*scratch = out[:0]
+	attributeScratch.Put(scratch)
+	return values
 }
+
+// attributeScratch holds the slices FindingAttributes collects into: a
+// finding has some seventy values, and growing a fresh slice to them cost
+// an import more allocation than any other step (and left each finding
+// with up to twice the room it needs). The result is an exact-size copy.
+var attributeScratch = sync.Pool{New: func() any { return new([]AttributeValue) }}
 
 func collectAttributes(n *attrNode, v any, out []AttributeValue) []AttributeValue {
 	if list, ok := v.([]any); ok {

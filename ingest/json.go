@@ -318,11 +318,26 @@ var memberNames = sync.OnceValue(func() map[string]string {
 
 // marshalDoc is json.Marshal for a decoded document tree.
 func marshalDoc(doc map[string]any) ([]byte, error) {
-	if b, ok := appendValue(make([]byte, 0, 4096), doc); ok {
-		return b, nil
+	scratch := docScratch.Get().(*[]byte)
+	b, ok := appendValue((*scratch)[:0], doc)
+	var out []byte
+	if ok {
+		out = slices.Clone(b)
+	}
+	*scratch = b[:0]
+	docScratch.Put(scratch)
+	if ok {
+		return out, nil
 	}
 	return json.Marshal(doc)
 }
+
+// docScratch holds the buffers marshalDoc encodes into. The encoding
+// becomes the finding's document, held until the import is written:
+// growing a fresh buffer to it left most findings with twice the room
+// they need (the generated ones are 2–6 KB), and an exact copy costs less
+// than the growth did.
+var docScratch = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
 // appendValue appends v as json.Marshal encodes it; ok is false for a
 // value it does not handle (a float64 or any other Go type, an invalid

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/guardpost/guardpost"
+	"github.com/guardpost/guardpost/findingrec"
 )
 
 var (
@@ -323,5 +324,27 @@ func BenchmarkLoadIndexes(b *testing.B) {
 			}
 		}
 		db.Close()
+	}
+}
+
+// BenchmarkEncodeFinding is the compression of one finding's record and
+// document that every write does before its transaction (encodeAll).
+func BenchmarkEncodeFinding(b *testing.B) {
+	codec, err := findingrec.Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	fs := make([]*guardpost.Finding, 256)
+	for i := range fs {
+		fs[i] = benchFinding(b, r, fmt.Sprintf("%032x", i))
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := encodeFinding(codec, fs[i%len(fs)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
 	}
 }

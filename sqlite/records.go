@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/guardpost/guardpost"
@@ -20,30 +21,44 @@ type stored struct {
 	record, document []byte
 }
 
+// encodeScratch holds the buffers encodeFinding works in. Compression
+// wants room for the worst case (more than the input) and the record is
+// thrown away once compressed: allocating them per finding cost a clear
+// of that room each time, and the blobs an import holds until its
+// transaction kept the whole room alive.
+type encodeScratch struct{ rec, out []byte }
+
+var encodeScratches = sync.Pool{New: func() any { return &encodeScratch{} }}
+
 // encodeFinding compresses f's record and document.
 func encodeFinding(c *findingrec.Codec, f *guardpost.Finding) (stored, error) {
-	rec, err := c.Append(make([]byte, 0, 2048), f)
+	sc := encodeScratches.Get().(*encodeScratch)
+	defer encodeScratches.Put(sc)
+	rec, err := c.Append(sc.rec[:0], f)
 	if err != nil {
 		return stored{}, err
 	}
+	sc.rec = rec
 	var s stored
-	if s.record, err = compressRecord(c, rec); err != nil {
+	if sc.out, err = compressRecord(c, rec, sc.out[:0]); err != nil {
 		return stored{}, err
 	}
-	if s.document, err = findingrec.Compress(nil, f.Document); err != nil {
+	s.record = slices.Clone(sc.out)
+	if sc.out, err = findingrec.Compress(sc.out[:0], f.Document); err != nil {
 		return stored{}, err
 	}
+	s.document = slices.Clone(sc.out)
 	return s, nil
 }
 
 // compressRecord compresses a record, keeping its head as it is: reads
 // that return findings need only the head (findingrec.DecompressHead).
-func compressRecord(c *findingrec.Codec, rec []byte) ([]byte, error) {
+func compressRecord(c *findingrec.Codec, rec, dst []byte) ([]byte, error) {
 	head, err := c.HeadSize(rec)
 	if err != nil {
 		return nil, err
 	}
-	return findingrec.CompressSplit(nil, rec, head)
+	return findingrec.CompressSplit(dst, rec, head)
 }
 
 // encodeAll encodes findings on every core. A write transaction calls it
@@ -292,7 +307,7 @@ func (db *DB) reindexRecords(ctx context.Context, missing []findingrec.Entry) er
 			if err != nil {
 				return err
 			}
-			batch[i].rec, err = compressRecord(c, rec)
+			batch[i].rec, err = compressRecord(c, rec, nil)
 			return err
 		})
 		if err != nil {
