@@ -20,6 +20,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/guardpost/guardpost"
+	"github.com/guardpost/guardpost/internal/cputime"
 	"github.com/guardpost/guardpost/internal/loggen"
 	"github.com/guardpost/guardpost/sigv4"
 	"github.com/guardpost/guardpost/sqlite"
@@ -76,9 +77,9 @@ func benchLogBody(b *testing.B, path string, data []byte, gzipped bool, records 
 		}
 		rec := httptest.NewRecorder()
 		b.StartTimer()
-		c0 := cpuTime()
+		c0 := cputime.Process()
 		s.ServeHTTP(rec, req)
-		cpu += cpuTime() - c0
+		cpu += cputime.Process() - c0
 		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), want) {
 			b.Fatalf("%d %s", rec.Code, rec.Body)
 		}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/guardpost/guardpost/internal/cputime"
 )
 
 func readAllDNS(t testing.TB, body string, batch int) ([]DNSQuery, error) {
@@ -101,7 +103,7 @@ func BenchmarkReadDNSLogs(b *testing.B) {
 	body := dnsBody(n)
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
-	cpu := cpuTime()
+	cpu := cputime.Process()
 	for b.Loop() {
 		if err := ReadDNSLogs(bytes.NewReader(body), 4096, func([]DNSQuery) error { return nil }); err != nil {
 			b.Fatal(err)

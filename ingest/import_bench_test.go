@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/guardpost/guardpost"
+	"github.com/guardpost/guardpost/internal/cputime"
 	"github.com/guardpost/guardpost/internal/findinggen"
 )
 
@@ -103,7 +104,7 @@ func BenchmarkImport(b *testing.B) {
 			svc := &guardpost.Service{Store: store}
 			b.SetBytes(int64(len(plain)))
 			b.ReportAllocs()
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				content, err := Open(bytes.NewReader(c.body), false, 1<<30)
 				if err != nil {
@@ -118,7 +119,7 @@ func BenchmarkImport(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/finding")
-			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N*n), "cpu-ns/finding")
+			b.ReportMetric(float64((cputime.Process()-cpu0).Nanoseconds())/float64(b.N*n), "cpu-ns/finding")
 		})
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/guardpost/guardpost/internal/cputime"
 )
 
 // readAllFlows reads a body into one slice (copies of each batch).
@@ -158,7 +160,7 @@ func BenchmarkReadFlowLogs(b *testing.B) {
 	body := flowBody(n)
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
-	cpu := cpuTime()
+	cpu := cputime.Process()
 	for b.Loop() {
 		if err := ReadFlowLogs(bytes.NewReader(body), 4096, func([]FlowRecord) error { return nil }); err != nil {
 			b.Fatal(err)
@@ -176,7 +178,7 @@ func BenchmarkReadFlowLogsGzip(b *testing.B) {
 	zw.Write(flowBody(n))
 	zw.Close()
 	b.ReportAllocs()
-	cpu := cpuTime()
+	cpu := cputime.Process()
 	for b.Loop() {
 		r, err := Open(bytes.NewReader(z.Bytes()), true, 1<<30)
 		if err != nil {
@@ -193,7 +195,7 @@ func BenchmarkReadFlowLogsGzip(b *testing.B) {
 // figure is what the work costs on a shared machine).
 func reportPerRecord(b *testing.B, n int, cpu0 time.Duration) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/record")
-	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N*n), "cpu-ns/record")
+	b.ReportMetric(float64((cputime.Process()-cpu0).Nanoseconds())/float64(b.N*n), "cpu-ns/record")
 }
 
 var _ = io.EOF

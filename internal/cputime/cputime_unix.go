@@ -1,15 +1,13 @@
 //go:build unix
 
-package httpapi
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// cpuTime is the process's CPU time (user and system, every thread): on
-// a shared machine it says what the work costs better than wall time.
-func cpuTime() time.Duration {
+func process() time.Duration {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0
