@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
+
+	"github.com/guardpost/guardpost/internal/cputime"
 )
 
 // OpsReport is the outcome of a run of ops (--mix ops or a list of them).
@@ -117,7 +119,10 @@ func runOps(ctx context.Context, cfg Config, selected []*op) (*OpsReport, error)
 	metricsClient := &http.Client{Timeout: 10 * time.Second}
 	before := readServerStats(ctx, metricsClient, base)
 	rep.RSSBefore, rep.LoadBefore = before.rss, loadAverage()
-	cpuBefore := processCPU()
+	// The load generator competes with the server for the cores, and
+	// decoding large answers can cost it more CPU than the server spends:
+	// the report says how much it took so that the figures can be judged.
+	cpuBefore := cputime.Process()
 	last := before
 	for _, o := range selected {
 		var send sender
@@ -154,7 +159,7 @@ func runOps(ctx context.Context, cfg Config, selected []*op) (*OpsReport, error)
 			break
 		}
 	}
-	rep.LoadCPU = processCPU() - cpuBefore
+	rep.LoadCPU = cputime.Process() - cpuBefore
 	rep.RSSAfter, rep.LoadAfter = last.rss, loadAverage()
 	return rep, nil
 }

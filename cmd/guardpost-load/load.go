@@ -18,6 +18,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/guardpost/guardpost/internal/cputime"
 	"github.com/guardpost/guardpost/internal/sdkhttp"
 )
 
@@ -192,7 +193,7 @@ func load(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	steps := mixes[cfg.Mix]
 	workers := make([]*worker, cfg.Concurrency)
-	cpuBefore := processCPU()
+	cpuBefore := cputime.Process()
 	start := time.Now()
 	deadline := start.Add(cfg.Duration)
 	var wg sync.WaitGroup
@@ -211,7 +212,7 @@ func load(ctx context.Context, cfg Config) (*Report, error) {
 		merged.merge(w.results)
 	}
 	report := newReport(cfg, target, elapsed, merged)
-	report.LoadCPU = processCPU() - cpuBefore
+	report.LoadCPU = cputime.Process() - cpuBefore
 	return report, nil
 }
 

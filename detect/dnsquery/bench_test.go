@@ -5,10 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"syscall"
 	"testing"
 
 	"github.com/guardpost/guardpost/intel"
+	"github.com/guardpost/guardpost/internal/cputime"
 )
 
 // BenchmarkAnalyse: ordinary queries through Begin, Add (batches of
@@ -40,7 +40,7 @@ func BenchmarkAnalyse(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	b.ResetTimer()
 	for done := 0; done < b.N; {
 		a := e.Begin(testScope, start)
@@ -64,14 +64,5 @@ func BenchmarkAnalyse(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "queries/s")
 	// CPU time of the process per query: on a shared machine the wall
 	// time says as much about the neighbours as about the engine.
-	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/query")
-}
-
-// cpuTime is the process's user and system CPU time, in nanoseconds.
-func cpuTime() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
+	b.ReportMetric(float64(cputime.Process()-cpu0)/float64(b.N), "cpu-ns/query")
 }
