@@ -3,6 +3,7 @@ package detect
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/guardpost/guardpost"
 )
@@ -76,38 +77,56 @@ type Router[R any] struct {
 	feature string
 	origin  func(*R) Origin
 	rep     Report
-	targets map[string]*target // by account; nil: may not analyse
+	targets map[string]*target[R] // by account; nil: may not analyse
+	// last is the target of the previous record's account: records of one
+	// account come in runs, and most bodies hold one account.
+	last        *target[R]
+	lastAccount string
+	// filled are the targets the current batch gave records to, and
+	// batches the slice Route answers: both reused from batch to batch, so
+	// that routing a stream allocates nothing once warm.
+	filled  []*target[R]
+	batches []Batch[R]
 }
 
 // target is an account whose records the caller may send.
-type target struct {
+type target[R any] struct {
+	account  string
 	detector *guardpost.Detector // nil: no detector analyses the records
 	analysed int                 // index in rep.Analysed, -1 for none
+	records  []*R                // the current batch's, reused
 }
 
 // NewRouter returns a router for one ingest of the data source feature
 // ("CLOUD_TRAIL", "FLOW_LOGS", "DNS_LOGS"); origin says where a record
 // comes from.
 func NewRouter[R any](svc *guardpost.Service, caller guardpost.Scope, feature string, origin func(*R) Origin) *Router[R] {
-	return &Router[R]{svc: svc, caller: caller, feature: feature, origin: origin, targets: map[string]*target{}}
+	return &Router[R]{svc: svc, caller: caller, feature: feature, origin: origin, targets: map[string]*target[R]{}}
 }
 
 // Route sorts one batch of records into the batches each detector
 // analyses, in account order, and counts them in the report. The batches
-// point into records.
+// point into records, and are valid until the next Route.
 func (rt *Router[R]) Route(ctx context.Context, records []R) ([]Batch[R], error) {
 	rt.rep.Records += len(records)
-	var byAccount map[string][]*R
+	for _, t := range rt.filled {
+		t.records = t.records[:0]
+	}
+	rt.filled = rt.filled[:0]
 	for i := range records {
 		rec := &records[i]
 		o := rt.origin(rec)
-		t, known := rt.targets[o.Account]
-		if !known {
-			var err error
-			if t, err = rt.resolve(ctx, o.Account); err != nil {
-				return nil, err
+		t := rt.last
+		if t == nil || o.Account != rt.lastAccount {
+			var known bool
+			if t, known = rt.targets[o.Account]; !known {
+				var err error
+				if t, err = rt.resolve(ctx, o.Account); err != nil {
+					return nil, err
+				}
+				rt.targets[o.Account] = t
 			}
-			rt.targets[o.Account] = t
+			rt.last, rt.lastAccount = t, o.Account
 		}
 		switch {
 		case t == nil:
@@ -122,28 +141,23 @@ func (rt *Router[R]) Route(ctx context.Context, records []R) ([]Batch[R], error)
 			a := &rt.rep.Analysed[t.analysed]
 			a.Records++
 			a.Bytes += int64(o.Size)
-			if byAccount == nil {
-				byAccount = map[string][]*R{}
+			if len(t.records) == 0 {
+				rt.filled = append(rt.filled, t)
 			}
-			byAccount[o.Account] = append(byAccount[o.Account], rec)
+			t.records = append(t.records, rec)
 		}
 	}
-	accounts := make([]string, 0, len(byAccount))
-	for a := range byAccount {
-		accounts = append(accounts, a)
+	slices.SortFunc(rt.filled, func(a, b *target[R]) int { return strings.Compare(a.account, b.account) })
+	rt.batches = rt.batches[:0]
+	for _, t := range rt.filled {
+		rt.batches = append(rt.batches, Batch[R]{Scope: rt.rep.Analysed[t.analysed].Scope, Detector: t.detector, Records: t.records})
 	}
-	slices.Sort(accounts)
-	batches := make([]Batch[R], 0, len(accounts))
-	for _, account := range accounts {
-		t := rt.targets[account]
-		batches = append(batches, Batch[R]{Scope: rt.rep.Analysed[t.analysed].Scope, Detector: t.detector, Records: byAccount[account]})
-	}
-	return batches, ctx.Err()
+	return rt.batches, ctx.Err()
 }
 
 // resolve decides what becomes of an account's records: nil when the
 // caller may not send them.
-func (rt *Router[R]) resolve(ctx context.Context, account string) (*target, error) {
+func (rt *Router[R]) resolve(ctx context.Context, account string) (*target[R], error) {
 	if account != rt.caller.AccountID {
 		ok, err := rt.svc.Administers(ctx, rt.caller, account)
 		if err != nil || !ok {
@@ -164,10 +178,10 @@ func (rt *Router[R]) resolve(ctx context.Context, account string) (*target, erro
 	}
 	d := ds[0]
 	if d.Status != guardpost.DetectorEnabled || !FeatureEnabled(d, rt.feature) {
-		return &target{analysed: -1}, nil
+		return &target[R]{account: account, analysed: -1}, nil
 	}
 	rt.rep.Analysed = append(rt.rep.Analysed, Analysed{Scope: scope, DetectorID: d.ID, DataSource: rt.feature})
-	return &target{detector: d, analysed: len(rt.rep.Analysed) - 1}, nil
+	return &target[R]{account: account, detector: d, analysed: len(rt.rep.Analysed) - 1}, nil
 }
 
 // Report returns the counts so far (Created and Updated are the writer's).
