@@ -8,8 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,13 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
-	"github.com/guardpost/guardpost"
 	"github.com/guardpost/guardpost/intel"
-	"github.com/guardpost/guardpost/sigv4"
-	"github.com/guardpost/guardpost/sqlite"
 )
 
 // BenchmarkIngestCloudTrail is the CloudTrail endpoint end to end in one
@@ -37,19 +31,7 @@ import (
 //	go test -run '^$' -bench BenchmarkIngestCloudTrail -benchtime 3x ./httpapi
 func BenchmarkIngestCloudTrail(b *testing.B) {
 	const records = 200_000
-	db, err := sqlite.Open(filepath.Join(b.TempDir(), "guardpost.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	svc := &guardpost.Service{Store: db}
-	scope := guardpost.Scope{AccountID: "111122223333", Region: "us-east-1"}
-	if _, err := svc.CreateDetector(context.Background(), scope, "", guardpost.DetectorSettings{Enable: aws.Bool(true)}, nil); err != nil {
-		b.Fatal(err)
-	}
-	verifier := &sigv4.Verifier{Service: "guardduty", Credentials: map[string]sigv4.Credential{
-		benchCreds.AccessKeyID: {AccessKeyID: benchCreds.AccessKeyID, SecretAccessKey: benchCreds.SecretAccessKey, AccountID: scope.AccountID}}}
-	s := New(svc, verifier, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s := logBenchServer(b) // account 111122223333, its detector enabled
 	intelDir := b.TempDir()
 	var tor strings.Builder
 	for i := range 2000 {
