@@ -220,6 +220,9 @@ func (rec *Record) prepare(n int, raw []byte, size int) error {
 	return nil
 }
 
+// Time is the record's eventTime, as Parse read it (UTC).
+func (rec *Record) Time() time.Time { return rec.time }
+
 // globalSources are the services whose events CloudTrail records in
 // us-east-1 whatever region was called: every region's detector analyses
 // them, as GuardDuty does.

@@ -106,10 +106,7 @@ func (s *Server) observeCloudTrail(r *http.Request, caller guardpost.Scope, reco
 		if id == "" {
 			continue
 		}
-		at, err := time.Parse(time.RFC3339, rec.EventTime)
-		if err != nil {
-			continue
-		}
+		at := rec.Time()
 		m := seen[rec.RecipientAccountID]
 		if m == nil {
 			m = map[string]time.Time{}
