@@ -104,6 +104,14 @@ func (im *FindingImport) Stamp(doc map[string]any) {
 	svc["detectorId"] = im.detectorID
 }
 
+// StampValues returns what Stamp writes into every document of this
+// import: accountId, region, partition, the arn without the finding's id
+// (arnPrefix+id is the arn) and service.detectorId. A reader that writes
+// stamped documents itself (ingest's fast path) writes exactly these.
+func (im *FindingImport) StampValues() (accountID, region, partition, arnPrefix, detectorID string) {
+	return im.caller.AccountID, im.caller.Region, im.partition, im.arnPrefix, im.detectorID
+}
+
 // MarshalError is the error of record n (1-based) whose stamped document
 // could not be encoded.
 func (im *FindingImport) MarshalError(n int, err error) error {

@@ -144,6 +144,15 @@ func (c *chunk) prepare(im *guardpost.FindingImport) {
 // encoded, checked against the model as it was before it was made the
 // caller's, and read into a stored finding from the decoded tree.
 func prepare(im *guardpost.FindingImport, rec Record) (*guardpost.Finding, error) {
+	if f, ok := fastPrepare(im, rec); ok {
+		return f, nil
+	}
+	return slowPrepare(im, rec)
+}
+
+// slowPrepare is prepare for any record: the general path, which gives
+// every error its words (see fastPrepare).
+func slowPrepare(im *guardpost.FindingImport, rec Record) (*guardpost.Finding, error) {
 	doc, err := normalized(rec.JSON)
 	if err != nil {
 		return nil, guardpost.Errorf(guardpost.EINVALID, "Record %d: %s", rec.N, err.Error())

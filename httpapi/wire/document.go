@@ -34,4 +34,26 @@ type DocMember struct {
 	JSON  string
 	Name  string
 	Shape int
+	// Required is the model's required trait: Validate reports the
+	// member's absence.
+	Required bool
+	// Check is what Validate checks of the member's value beyond its
+	// kind, when that is not a structure (nil when nothing).
+	Check *DocCheck
+}
+
+// DocCheck is the model's constraints on one value, as the generated
+// validation checks them: each predicate calls the same check function
+// Validate calls, so it accepts exactly what Validate accepts. A
+// structure's checks are its members'; a list or map element that is a
+// structure has no Elem here.
+type DocCheck struct {
+	Text    func(x string) bool  // strings and enums: length, pattern, value set
+	Blob    func(x []byte) bool  // blobs: length
+	Integer func(x int64) bool   // integers: range
+	Number  func(x float64) bool // floats and doubles: range
+	// Lists and maps: the bounds of their length (MaxLen -1: none), and
+	// the checks of their elements (map values) and map keys.
+	MinLen, MaxLen int
+	Elem, Key      *DocCheck
 }

@@ -178,7 +178,11 @@ func (t *docTable) add(id string) (int, error) {
 			if err != nil {
 				return 0, fmt.Errorf("%s$%s: %w", id, m.Name, err)
 			}
-			ms = append(ms, fmt.Sprintf("{JSON: %q, Name: %q, Shape: %d}", n, m.Name, j))
+			extra, err := t.memberChecks(s, m)
+			if err != nil {
+				return 0, fmt.Errorf("%s$%s: %w", id, m.Name, err)
+			}
+			ms = append(ms, fmt.Sprintf("{JSON: %q, Name: %q, Shape: %d%s}", n, m.Name, j, extra))
 		}
 		if err := docNamesUnique(s); err != nil {
 			return 0, err
@@ -248,4 +252,118 @@ func docNamesUnique(s *Shape) error {
 		}
 	}
 	return nil
+}
+
+// memberChecks renders the fields of a DocMember that carry the model's
+// constraints on member m of structure s: Required, and Check for a value
+// that is not a structure (a structure's own members carry its checks).
+// Each check calls the very function the member's generated validate
+// method calls, so a reader that checks a document against the table
+// accepts exactly what Validate accepts.
+func (t *docTable) memberChecks(s *Shape, m *Member) (string, error) {
+	var out string
+	if hasTrait(m.Traits, traitRequired) {
+		out += ", Required: true"
+	}
+	r, err := t.g.ref(s, m)
+	if err != nil {
+		return "", err
+	}
+	c, err := t.docCheck(r)
+	if err != nil {
+		return "", err
+	}
+	if c != "" {
+		out += ", Check: " + c
+	}
+	return out, nil
+}
+
+// docCheck renders the *DocCheck of a value, or "" when nothing about the
+// value itself can fail (a structure, or a value without constraints).
+func (t *docTable) docCheck(r valueRef) (string, error) {
+	needs, err := t.g.needs(r)
+	if err != nil || !needs {
+		return "", err
+	}
+	// call wraps the value's check function into a predicate.
+	call := func(field, param, arg string) string {
+		return fmt.Sprintf("%s: func(x %s) bool { var v violations; %s(&v, \"\", %s); return v.count == 0 }", field, param, r.fn, arg)
+	}
+	length := func() (string, error) {
+		l, err := boundsTrait(r.traits, traitLength)
+		if err != nil {
+			return "", err
+		}
+		min, max := "0", "-1"
+		if l != nil && l.Min != nil {
+			min = l.Min.String()
+		}
+		if l != nil && l.Max != nil {
+			max = l.Max.String()
+		}
+		return fmt.Sprintf("MinLen: %s, MaxLen: %s", min, max), nil
+	}
+	switch r.shape.Type {
+	case "structure", "union":
+		return "", nil
+	case "string", "enum":
+		return "&DocCheck{" + call("Text", "string", "x") + "}", nil
+	case "blob":
+		return "&DocCheck{" + call("Blob", "[]byte", "x") + "}", nil
+	case "byte", "short", "integer", "intEnum", "long":
+		gt, err := t.g.goType(r.target)
+		if err != nil {
+			return "", err
+		}
+		return "&DocCheck{" + call("Integer", "int64", gt+"(x)") + "}", nil
+	case "float", "double":
+		return "&DocCheck{" + call("Number", "float64", "x") + "}", nil
+	case "list", "set":
+		lens, err := length()
+		if err != nil {
+			return "", err
+		}
+		e, err := t.g.ref(r.shape, r.shape.Member)
+		if err != nil {
+			return "", err
+		}
+		elem, err := t.docCheck(e)
+		if err != nil {
+			return "", err
+		}
+		if elem != "" {
+			lens += ", Elem: " + elem
+		}
+		return "&DocCheck{" + lens + "}", nil
+	case "map":
+		lens, err := length()
+		if err != nil {
+			return "", err
+		}
+		k, err := t.g.ref(r.shape, r.shape.Key)
+		if err != nil {
+			return "", err
+		}
+		key, err := t.docCheck(k)
+		if err != nil {
+			return "", err
+		}
+		if key != "" {
+			lens += ", Key: " + key
+		}
+		val, err := t.g.ref(r.shape, r.shape.Value)
+		if err != nil {
+			return "", err
+		}
+		elem, err := t.docCheck(val)
+		if err != nil {
+			return "", err
+		}
+		if elem != "" {
+			lens += ", Elem: " + elem
+		}
+		return "&DocCheck{" + lens + "}", nil
+	}
+	return "", fmt.Errorf("no document checks for shape type %s", r.shape.Type)
 }

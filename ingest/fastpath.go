@@ -1,0 +1,795 @@
+package ingest
+
+import (
+	"bytes"
+	"encoding/base64"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/guardpost/guardpost"
+	"github.com/guardpost/guardpost/httpapi/wire"
+)
+
+// The fast path. prepare's general path decodes a record into a tree,
+// normalizes it, stamps it, encodes it, fills a wire.Finding from it to
+// run the model's validation and walks the tree again for the indexed
+// fields: most of an import's CPU and garbage. fastPrepare reads a record
+// in the common form (exact wire names, epoch-second timestamps, no null,
+// no unknown member: the form GetFindings returns and exports hold) in one
+// pass over its bytes, checking each value against wire.FindingDoc (kind,
+// and the model's constraints through the generated checks), writing the
+// stamped canonical document (json.Marshal's bytes: keys sorted, strings
+// escaped its way) and keeping only the values the stored finding is made
+// of (guardpost.IndexedPaths), from which FindingImport.Finding builds it
+// exactly as from the whole tree. A record it does not handle, or one
+// that fails any check, goes to the general path, which then answers as
+// it always did: the fast path never produces an error of its own.
+
+// pathNode is one step of guardpost.IndexedPaths.
+type pathNode struct {
+	children map[string]*pathNode
+}
+
+var indexedPaths = sync.OnceValue(func() *pathNode {
+	root := &pathNode{}
+	for _, p := range guardpost.IndexedPaths() {
+		n := root
+		for part := range strings.SplitSeq(p, ".") {
+			if n.children == nil {
+				n.children = map[string]*pathNode{}
+			}
+			c := n.children[part]
+			if c == nil {
+				c = &pathNode{}
+				n.children[part] = c
+			}
+			n = c
+		}
+	}
+	return root
+})
+
+// shapeInfo is what the fast path needs of each wire.FindingDoc shape.
+type shapeInfo struct {
+	members map[string]int // structures: exact wire name -> member
+	enum    bool           // strings: an enum
+}
+
+var shapeInfos = sync.OnceValue(func() []shapeInfo {
+	infos := make([]shapeInfo, len(wire.FindingDoc))
+	for i, s := range wire.FindingDoc {
+		if s.Kind == wire.DocString {
+			_, infos[i].enum = wire.EnumValues[s.Name]
+		}
+		if s.Kind == wire.DocStructure && len(s.Members) <= 64 { // seen is a uint64
+			infos[i].members = map[string]int{}
+			for j, m := range s.Members {
+				infos[i].members[m.JSON] = j
+			}
+		}
+	}
+	return infos
+})
+
+// fastDoc is the state of one record's fast reading; pooled.
+type fastDoc struct {
+	data  []byte
+	i     int
+	out   []byte // the stamped document being written
+	spans []span // stack of the members written of the objects being read
+	tmp   []byte // unescaped strings; reordered members
+	infos []shapeInfo
+	stamp stampValues
+}
+
+type stampValues struct {
+	accountID, region, partition, arnPrefix, detectorID string
+}
+
+// span is one member written to out: out[start:end] is "key":value.
+type span struct {
+	key        []byte
+	start, end int
+}
+
+var fastDocs = sync.Pool{New: func() any { return &fastDoc{out: make([]byte, 0, 16<<10)} }}
+
+// fastPrepare is prepare for a record the fast path handles; ok false
+// sends the record to the general path.
+func fastPrepare(im *guardpost.FindingImport, rec Record) (f *guardpost.Finding, ok bool) {
+	d := fastDocs.Get().(*fastDoc)
+	d.data, d.i, d.out, d.spans, d.infos = rec.JSON, 0, d.out[:0], d.spans[:0], shapeInfos()
+	d.stamp.accountID, d.stamp.region, d.stamp.partition, d.stamp.arnPrefix, d.stamp.detectorID = im.StampValues()
+	tree, ok := d.finding()
+	var doc []byte
+	if ok {
+		doc = slices.Clone(d.out) // exact size: the document is kept until written
+	}
+	clear(d.spans[:cap(d.spans)])
+	d.data = nil
+	fastDocs.Put(d)
+	if !ok {
+		return nil, false
+	}
+	f, err := im.Finding(rec.N, tree, doc)
+	if err != nil {
+		return nil, false // the general path words it
+	}
+	return f, true
+}
+
+// maxFastNesting bounds the recursion well below encoding/json's limit.
+const maxFastNesting = 100
+
+func (d *fastDoc) space() {
+	for d.i < len(d.data) {
+		switch d.data[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+// peek returns the next byte after white space, 0 at the end.
+func (d *fastDoc) peek() byte {
+	d.space()
+	if d.i >= len(d.data) {
+		return 0
+	}
+	return d.data[d.i]
+}
+
+// finding reads the record, a Finding object and nothing after it, and
+// returns the indexed values' tree.
+func (d *fastDoc) finding() (map[string]any, bool) {
+	if d.peek() != '{' {
+		return nil, false
+	}
+	tree, ok := d.object(0, indexedPaths(), 1, stampRoot)
+	if !ok || d.peek() != 0 {
+		return nil, false
+	}
+	// validateEncoded's checks beyond the model's.
+	if sev, ok := tree["severity"].(float64); ok && (sev < 1 || sev > 10) {
+		return nil, false
+	}
+	for _, t := range []any{tree["createdAt"], tree["updatedAt"]} {
+		if s, ok := t.(string); ok && !isISOTime(s) {
+			return nil, false
+		}
+	}
+	if svc, ok := tree["service"].(map[string]any); ok {
+		for _, t := range []any{svc["eventFirstSeen"], svc["eventLastSeen"]} {
+			if s, ok := t.(string); ok && !isISOTime(s) {
+				return nil, false
+			}
+		}
+	}
+	return tree, true
+}
+
+// Stamped members of the Finding object (see FindingImport.Stamp).
+var (
+	keyAccountID  = []byte("accountId")
+	keyArn        = []byte("arn")
+	keyID         = []byte("id")
+	keyPartition  = []byte("partition")
+	keyRegion     = []byte("region")
+	keyService    = []byte("service")
+	keyDetectorID = []byte("detectorId")
+)
+
+// stampMode says which members of an object the importer sets.
+type stampMode uint8
+
+const (
+	stampNone    stampMode = iota
+	stampRoot              // the Finding: accountId, arn, partition, region, id when absent
+	stampService           // its service: detectorId
+)
+
+// stamped reports whether member name of an object read in mode is set by
+// the importer: such a member is read for its kind only (validateEncoded
+// checks the caller's values, not these) and written with the caller's.
+func (mode stampMode) stamped(name string) bool {
+	switch mode {
+	case stampRoot:
+		return name == "accountId" || name == "arn" || name == "partition" || name == "region"
+	case stampService:
+		return name == "detectorId"
+	}
+	return false
+}
+
+// object reads the structure of shape si at d.i ('{'), writes it and
+// returns its indexed values (nil when node is nil: no indexed path passes
+// here).
+func (d *fastDoc) object(si int, node *pathNode, depth int, mode stampMode) (map[string]any, bool) {
+	s, info := &wire.FindingDoc[si], &d.infos[si]
+	if info.members == nil || depth > maxFastNesting {
+		return nil, false
+	}
+	var tree map[string]any
+	if node != nil {
+		tree = make(map[string]any, len(node.children))
+	}
+	d.i++ // '{'
+	objStart := len(d.out)
+	d.out = append(d.out, '{')
+	firstSpan := len(d.spans)
+	var seen uint64
+	id := ""
+	if d.peek() == '}' {
+		d.i++
+	} else {
+		for {
+			if d.peek() != '"' {
+				return nil, false
+			}
+			raw, plain, ok := d.stringLit()
+			if !ok || !plain {
+				return nil, false
+			}
+			j, known := info.members[string(raw)]
+			if !known || seen&(1<<j) != 0 {
+				return nil, false // unknown, PascalCase or repeated: the general path's
+			}
+			seen |= 1 << j
+			if d.peek() != ':' {
+				return nil, false
+			}
+			d.i++
+			m := &s.Members[j]
+			var child *pathNode
+			if node != nil {
+				child = node.children[m.JSON]
+			}
+			check := m.Check
+			stamped := mode.stamped(m.JSON)
+			if stamped {
+				check, child = nil, nil
+			}
+			childMode := stampNone
+			if mode == stampRoot && m.JSON == "service" {
+				childMode = stampService
+			}
+			mark := len(d.out)
+			if len(d.spans) > firstSpan {
+				d.out = append(d.out, ',')
+			}
+			start := len(d.out)
+			d.out = append(d.out, '"')
+			d.out = append(d.out, m.JSON...)
+			d.out = append(d.out, '"', ':')
+			v, ok := d.value(m.Shape, child, check, depth+1, childMode)
+			if !ok {
+				return nil, false
+			}
+			if mode == stampRoot && m.JSON == "id" {
+				id, _ = v.(string)
+				if n := utf8.RuneCountInString(id); n < 1 || n > 300 {
+					return nil, false
+				}
+			}
+			if stamped {
+				d.out = d.out[:mark] // written below with the caller's value
+			} else {
+				d.spans = append(d.spans, span{key: raw, start: start, end: len(d.out)})
+				if child != nil {
+					tree[m.JSON] = v
+				}
+			}
+			switch d.peek() {
+			case ',':
+				d.i++
+				continue
+			case '}':
+				d.i++
+			default:
+				return nil, false
+			}
+			break
+		}
+	}
+	for j := range s.Members {
+		m := &s.Members[j]
+		if m.Required && seen&(1<<j) == 0 && !(mode == stampRoot && (m.JSON == "id" || mode.stamped(m.JSON))) {
+			return nil, false // validateEncoded checks placeholders for the importer's
+		}
+	}
+	switch mode {
+	case stampRoot:
+		if id == "" {
+			id = guardpost.NewID()
+			d.stampMember(firstSpan, keyID, id)
+			tree["id"] = id
+		}
+		arn := d.stamp.arnPrefix + id
+		d.stampMember(firstSpan, keyAccountID, d.stamp.accountID)
+		d.stampMember(firstSpan, keyArn, arn)
+		d.stampMember(firstSpan, keyPartition, d.stamp.partition)
+		d.stampMember(firstSpan, keyRegion, d.stamp.region)
+		tree["accountId"], tree["region"], tree["partition"], tree["arn"] = d.stamp.accountID, d.stamp.region, d.stamp.partition, arn
+		if _, ok := tree["service"]; !ok {
+			if len(d.spans) > firstSpan {
+				d.out = append(d.out, ',')
+			}
+			start := len(d.out)
+			d.out = append(d.out, `"service":{"detectorId":`...)
+			d.out = appendString(d.out, d.stamp.detectorID)
+			d.out = append(d.out, '}')
+			d.spans = append(d.spans, span{key: keyService, start: start, end: len(d.out)})
+			tree["service"] = map[string]any{"detectorId": d.stamp.detectorID}
+		}
+	case stampService:
+		d.stampMember(firstSpan, keyDetectorID, d.stamp.detectorID)
+		if tree != nil {
+			tree["detectorId"] = d.stamp.detectorID
+		}
+	}
+	if !d.closeObject(objStart, firstSpan) {
+		return nil, false
+	}
+	return tree, true
+}
+
+// stampMember appends a string member to the object whose members'
+// spans begin at firstSpan.
+func (d *fastDoc) stampMember(firstSpan int, key []byte, value string) {
+	if len(d.spans) > firstSpan {
+		d.out = append(d.out, ',')
+	}
+	start := len(d.out)
+	d.out = append(d.out, '"')
+	d.out = append(d.out, key...)
+	d.out = append(d.out, '"', ':')
+	d.out = appendString(d.out, value)
+	d.spans = append(d.spans, span{key: key, start: start, end: len(d.out)})
+}
+
+// closeObject ends the object begun at out[objStart] whose members are
+// spans[firstSpan:], putting its members in json.Marshal's order (sorted
+// by key) when they are not already. false for a repeated key.
+func (d *fastDoc) closeObject(objStart, firstSpan int) bool {
+	spans := d.spans[firstSpan:]
+	sorted := true
+	for k := 1; k < len(spans); k++ {
+		c := bytes.Compare(spans[k-1].key, spans[k].key)
+		if c == 0 {
+			return false
+		}
+		if c > 0 {
+			sorted = false
+		}
+	}
+	if !sorted {
+		slices.SortFunc(spans, func(a, b span) int { return bytes.Compare(a.key, b.key) })
+		for k := 1; k < len(spans); k++ {
+			if bytes.Equal(spans[k-1].key, spans[k].key) {
+				return false
+			}
+		}
+		d.tmp = append(d.tmp[:0], d.out[objStart:]...)
+		d.out = d.out[:objStart+1]
+		for k, sp := range spans {
+			if k > 0 {
+				d.out = append(d.out, ',')
+			}
+			d.out = append(d.out, d.tmp[sp.start-objStart:sp.end-objStart]...)
+		}
+	}
+	d.out = append(d.out, '}')
+	clear(spans)
+	d.spans = d.spans[:firstSpan]
+	return true
+}
+
+// value reads and writes one value of shape si whose constraints are
+// check, and returns it for the indexed tree when node is not nil.
+func (d *fastDoc) value(si int, node *pathNode, check *wire.DocCheck, depth int, mode stampMode) (any, bool) {
+	c := d.peek()
+	if c == 'n' || c == 0 {
+		return nil, false // null is absent to the general path; its business
+	}
+	s := &wire.FindingDoc[si]
+	switch s.Kind {
+	case wire.DocStructure:
+		if c != '{' {
+			return nil, false
+		}
+		tree, ok := d.object(si, node, depth, mode)
+		if !ok || node == nil {
+			return nil, ok
+		}
+		return tree, true
+	case wire.DocList:
+		if c != '[' || depth > maxFastNesting {
+			return nil, false
+		}
+		return d.list(s.Elem, node, check, depth)
+	case wire.DocMap:
+		if c != '{' || depth > maxFastNesting {
+			return nil, false
+		}
+		return d.mapValue(s.Elem, node, check, depth)
+	case wire.DocString:
+		if c != '"' {
+			return nil, false
+		}
+		str, ok := d.stringValue()
+		if !ok || len(str) == 0 && d.infos[si].enum {
+			return nil, false // an enum's "" is absent to the general path
+		}
+		if check != nil && check.Text != nil && !check.Text(checkedString(str)) {
+			return nil, false
+		}
+		if node == nil {
+			return nil, true
+		}
+		return string(str), true
+	case wire.DocBoolean:
+		switch {
+		case d.literal("true"):
+			return true, true
+		case d.literal("false"):
+			return false, true
+		}
+		return nil, false
+	case wire.DocInteger:
+		lit, f, ok := d.number()
+		if !ok {
+			return nil, false
+		}
+		n, err := strconv.ParseInt(string(lit), 10, s.Bits)
+		if err != nil || check != nil && check.Integer != nil && !check.Integer(n) {
+			return nil, false // 5.0, say, is the general path's to rewrite
+		}
+		return f, true
+	case wire.DocNumber:
+		_, f, ok := d.number()
+		if !ok || check != nil && check.Number != nil && !check.Number(f) {
+			return nil, false
+		}
+		return f, true
+	case wire.DocTimestamp:
+		lit, f, ok := d.number() // ISO text is the general path's
+		if !ok {
+			return nil, false
+		}
+		var t wire.Timestamp
+		if t.UnmarshalJSON(lit) != nil {
+			return nil, false
+		}
+		return f, true
+	case wire.DocBlob:
+		if c != '"' {
+			return nil, false
+		}
+		str, ok := d.stringValue()
+		if !ok {
+			return nil, false
+		}
+		b, err := base64.StdEncoding.DecodeString(string(str))
+		if err != nil || check != nil && check.Blob != nil && !check.Blob(b) {
+			return nil, false
+		}
+		if node == nil {
+			return nil, true
+		}
+		return string(str), true
+	}
+	return nil, false
+}
+
+// list reads a list of elements of shape ei.
+func (d *fastDoc) list(ei int, node *pathNode, check *wire.DocCheck, depth int) (any, bool) {
+	d.i++ // '['
+	d.out = append(d.out, '[')
+	var elemCheck *wire.DocCheck
+	if check != nil {
+		elemCheck = check.Elem
+	}
+	var tree []any
+	n := 0
+	if d.peek() == ']' {
+		d.i++
+	} else {
+		for {
+			if n > 0 {
+				d.out = append(d.out, ',')
+			}
+			v, ok := d.value(ei, node, elemCheck, depth+1, stampNone)
+			if !ok {
+				return nil, false
+			}
+			n++
+			if node != nil {
+				tree = append(tree, v)
+			}
+			switch d.peek() {
+			case ',':
+				d.i++
+				continue
+			case ']':
+				d.i++
+			default:
+				return nil, false
+			}
+			break
+		}
+	}
+	d.out = append(d.out, ']')
+	if check != nil && (n < check.MinLen || check.MaxLen >= 0 && n > check.MaxLen) {
+		return nil, false
+	}
+	if node == nil {
+		return nil, true
+	}
+	if tree == nil {
+		tree = []any{}
+	}
+	return tree, true
+}
+
+// mapValue reads a map of values of shape ei.
+func (d *fastDoc) mapValue(ei int, node *pathNode, check *wire.DocCheck, depth int) (any, bool) {
+	d.i++ // '{'
+	objStart := len(d.out)
+	d.out = append(d.out, '{')
+	firstSpan := len(d.spans)
+	var elemCheck, keyCheck *wire.DocCheck
+	if check != nil {
+		elemCheck, keyCheck = check.Elem, check.Key
+	}
+	var tree map[string]any
+	if node != nil {
+		tree = map[string]any{}
+	}
+	if d.peek() == '}' {
+		d.i++
+	} else {
+		for {
+			if d.peek() != '"' {
+				return nil, false
+			}
+			raw, plain, ok := d.stringLit()
+			if !ok || !plain {
+				return nil, false
+			}
+			if keyCheck != nil && keyCheck.Text != nil && !keyCheck.Text(checkedString(raw)) {
+				return nil, false
+			}
+			if d.peek() != ':' {
+				return nil, false
+			}
+			d.i++
+			var child *pathNode
+			if node != nil {
+				child = node.children[string(raw)]
+			}
+			if len(d.spans) > firstSpan {
+				d.out = append(d.out, ',')
+			}
+			start := len(d.out)
+			d.out = appendString(d.out, raw)
+			d.out = append(d.out, ':')
+			v, ok := d.value(ei, child, elemCheck, depth+1, stampNone)
+			if !ok {
+				return nil, false
+			}
+			d.spans = append(d.spans, span{key: raw, start: start, end: len(d.out)})
+			if child != nil {
+				tree[string(raw)] = v
+			}
+			switch d.peek() {
+			case ',':
+				d.i++
+				continue
+			case '}':
+				d.i++
+			default:
+				return nil, false
+			}
+			break
+		}
+	}
+	n := len(d.spans) - firstSpan
+	if !d.closeObject(objStart, firstSpan) {
+		return nil, false // a repeated key
+	}
+	if check != nil && (n < check.MinLen || check.MaxLen >= 0 && n > check.MaxLen) {
+		return nil, false
+	}
+	if node == nil {
+		return nil, true
+	}
+	return tree, true
+}
+
+func (d *fastDoc) literal(word string) bool {
+	if len(d.data)-d.i < len(word) || string(d.data[d.i:d.i+len(word)]) != word {
+		return false
+	}
+	d.i += len(word)
+	d.out = append(d.out, word...)
+	return d.terminated()
+}
+
+// terminated reports whether what follows a literal or number ends it,
+// as encoding/json's scanner wants (1x or truex are errors there).
+func (d *fastDoc) terminated() bool {
+	if d.i < len(d.data) {
+		switch d.data[d.i] {
+		case ' ', '\t', '\n', '\r', ',', '}', ']':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// number reads and writes a number literal of JSON's grammar, which must
+// be a finite float64 (as the general path's tree holds it).
+func (d *fastDoc) number() ([]byte, float64, bool) {
+	b, i := d.data, d.i
+	start := i
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	digits := func() bool {
+		s := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		return i > s
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case !digits():
+		return nil, 0, false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if !digits() {
+			return nil, 0, false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if !digits() {
+			return nil, 0, false
+		}
+	}
+	d.i = i
+	if !d.terminated() {
+		return nil, 0, false
+	}
+	lit := b[start:i]
+	f, err := strconv.ParseFloat(string(lit), 64) // no allocation: the string does not escape
+	if err != nil || math.IsInf(f, 0) {
+		return nil, 0, false
+	}
+	d.out = append(d.out, lit...)
+	return lit, f, true
+}
+
+// stringLit reads the string literal at d.i without writing it: its
+// content, and plain when that is its value (no escape, valid UTF-8).
+// ok is false for what the fast path does not read (a control byte, an
+// unfinished literal).
+func (d *fastDoc) stringLit() (raw []byte, plain, ok bool) {
+	start := d.i + 1
+	ascii, escaped := true, false
+	for j := start; j < len(d.data); j++ {
+		switch c := d.data[j]; {
+		case c == '"':
+			d.i = j + 1
+			raw = d.data[start:j]
+			if !ascii && !utf8.Valid(raw) {
+				return nil, false, false // replaced by U+FFFD: the general path's
+			}
+			return raw, !escaped, true
+		case c == '\\':
+			escaped = true
+			j++ // the escaped byte, checked by unescape
+		case c < 0x20:
+			return nil, false, false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	return nil, false, false
+}
+
+// stringValue reads a string value, writes it as json.Marshal writes it,
+// and returns it (sharing the record's bytes or d.tmp: valid until the
+// next string; callers that keep it copy it).
+func (d *fastDoc) stringValue() ([]byte, bool) {
+	raw, plain, ok := d.stringLit()
+	if !ok {
+		return nil, false
+	}
+	if !plain {
+		if raw, ok = d.unescape(raw); !ok {
+			return nil, false
+		}
+	}
+	d.out = appendString(d.out, raw)
+	return raw, true
+}
+
+// unescape returns the value of a literal's content with escapes, in
+// d.tmp. Surrogate escapes are left to the general path (encoding/json
+// pairs or replaces them).
+func (d *fastDoc) unescape(raw []byte) ([]byte, bool) {
+	out := d.tmp[:0]
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c != '\\' {
+			out = append(out, c)
+			continue
+		}
+		i++
+		if i >= len(raw) {
+			return nil, false
+		}
+		switch raw[i] {
+		case '"', '\\', '/':
+			out = append(out, raw[i])
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			if len(raw)-i < 5 {
+				return nil, false
+			}
+			r := rune(0)
+			for _, h := range raw[i+1 : i+5] {
+				switch {
+				case '0' <= h && h <= '9':
+					r = r<<4 | rune(h-'0')
+				case 'a' <= h && h <= 'f':
+					r = r<<4 | rune(h-'a'+10)
+				case 'A' <= h && h <= 'F':
+					r = r<<4 | rune(h-'A'+10)
+				default:
+					return nil, false
+				}
+			}
+			if utf16IsSurrogate(r) {
+				return nil, false
+			}
+			out = utf8.AppendRune(out, r)
+			i += 4
+		default:
+			return nil, false
+		}
+	}
+	d.tmp = out
+	return out, true
+}
+
+func utf16IsSurrogate(r rune) bool { return 0xd800 <= r && r < 0xe000 }
+
+// checkedString is the string whose bytes are b, without a copy, for the
+// generated checks (wire.DocCheck.Text), which read their argument and
+// keep nothing of it; the bytes are the record's or d.tmp, reused later.
+func checkedString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
