@@ -55,11 +55,7 @@ func FindingAttributes(doc map[string]any) []AttributeValue {
 	}
 	// Siblings are visited in table order, not attribute order; a stable
 	// sort keeps each attribute's values in document order.
-	slices.SortStableFunc(out, func(a, b AttributeValue) int { return a.Attribute - b.Attribute })
-	var values []AttributeValue
-	if len(out) > 0 {
-		values = slices.Clone(out)
-	}
+	values := OrderAttributes(out)
 	clear(out) // the pool must not keep documents' strings alive
 	*scratch = out[:0]
 	attributeScratch.Put(scratch)
@@ -93,6 +89,28 @@ func collectAttributes(n *attrNode, v any, out []AttributeValue) []AttributeValu
 		}
 	}
 	return out
+}
+
+// OrderAttributes returns, in a slice of its own (nil when empty), the
+// values of a finding's filter attributes collected in document order, in
+// FindingAttributes' order: by attribute, and in document order within
+// one. values is sorted in place.
+func OrderAttributes(values []AttributeValue) []AttributeValue {
+	slices.SortStableFunc(values, func(a, b AttributeValue) int { return a.Attribute - b.Attribute })
+	if len(values) == 0 {
+		return nil
+	}
+	return slices.Clone(values)
+}
+
+// AttributeValueOf returns what FindingAttributes collects for filter
+// attribute attr (an index into FilterAttributes) from v, a JSON leaf on
+// its path (string, float64 or bool): ok false when v is not of the
+// attribute's kind.
+func AttributeValueOf(attr int, v any) (AttributeValue, bool) {
+	av, ok := attributeValue(FilterAttributes[attr].Kind, v)
+	av.Attribute = attr
+	return av, ok
 }
 
 // attributeValue converts one JSON leaf into the attribute's compared form.

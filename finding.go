@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -113,41 +112,6 @@ func findingFromTree(tree map[string]any, doc []byte) (*Finding, error) {
 	f.Attributes = FindingAttributes(tree)
 	f.ResourceType, f.ResourceID = resourceIdentity(tree)
 	return f, nil
-}
-
-// IndexedPaths returns the dotted paths of every value of a stamped
-// finding document that Finding (findingFromTree) reads: the finding's
-// identity and times, the sort and filter attributes and the resource's
-// identity. Lists on the way are not named (list indices are left out).
-// A tree that holds, on these paths, what the whole document holds
-// (lists whole, objects off the paths empty) gives the same Finding as
-// the whole document, so a reader may keep only these values.
-func IndexedPaths() []string {
-	paths := []string{"accountId", "region", "id", "type", "severity", "createdAt", "updatedAt",
-		"service.detectorId", "service.archived", "resource.resourceType"}
-	for _, a := range SortAttributes {
-		paths = append(paths, a.Name)
-	}
-	for _, a := range FilterAttributes {
-		if a.Path != "" {
-			paths = append(paths, a.Path)
-		} else {
-			paths = append(paths, a.Name)
-		}
-	}
-	for _, ps := range resourceIDPaths {
-		for _, p := range ps {
-			var parts []string
-			for part := range strings.SplitSeq(p, ".") {
-				if _, err := strconv.Atoi(part); err != nil {
-					parts = append(parts, part)
-				}
-			}
-			paths = append(paths, "resource."+strings.Join(parts, "."))
-		}
-	}
-	slices.Sort(paths)
-	return slices.Compact(paths)
 }
 
 // lookupPath follows a dotted attribute path through nested JSON objects.

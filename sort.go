@@ -56,6 +56,10 @@ func SortAttributeIndex(name string) int {
 	return -1
 }
 
+// SortKeyOf returns the sort key of SortAttributes[i] for v, the value
+// at its path (as the stored finding's SortKeys[i] holds it).
+func SortKeyOf(i int, v any) any { return SortAttributes[i].key(v) }
+
 // key turns a JSON value into the comparable sort key of the attribute's
 // kind: float64 for numbers, times, addresses and booleans, string for text,
 // nil when the value is absent or not of the kind.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -134,6 +135,14 @@ func resourceIdentity(tree map[string]any) (typ, id string) {
 	if res == nil {
 		return "", ""
 	}
+	return ResourceIdentity(res)
+}
+
+// ResourceIdentity returns the resource type and id a finding document's
+// resource object names ("" for what it lacks), as a stored finding's
+// ResourceType and ResourceID. It reads only the values on
+// ResourceIdentityPaths.
+func ResourceIdentity(res map[string]any) (typ, id string) {
 	typ, _ = res["resourceType"].(string)
 	paths, ok := resourceIDPaths[typ]
 	if !ok {
@@ -148,6 +157,26 @@ func resourceIdentity(tree map[string]any) (typ, id string) {
 		}
 	}
 	return typ, ""
+}
+
+// ResourceIdentityPaths returns the dotted paths, in a resource object,
+// of the values ResourceIdentity reads, without the list indices on the
+// way (a list is taken whole).
+func ResourceIdentityPaths() []string {
+	paths := []string{"resourceType"}
+	for _, ps := range resourceIDPaths {
+		for _, p := range ps {
+			var parts []string
+			for part := range strings.SplitSeq(p, ".") {
+				if _, err := strconv.Atoi(part); err != nil {
+					parts = append(parts, part)
+				}
+			}
+			paths = append(paths, strings.Join(parts, "."))
+		}
+	}
+	slices.Sort(paths)
+	return slices.Compact(paths)
 }
 
 // lookupIndexed follows a dotted path whose numeric parts index lists.

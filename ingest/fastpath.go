@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 	"unsafe"
 
@@ -21,25 +22,35 @@ import (
 // fields: most of an import's CPU and garbage. fastPrepare reads a record
 // in the common form (exact wire names, epoch-second timestamps, no null,
 // no unknown member: the form GetFindings returns and exports hold) in one
-// pass over its bytes, checking each value against wire.FindingDoc (kind,
-// and the model's constraints through the generated checks), writing the
-// stamped canonical document (json.Marshal's bytes: keys sorted, strings
-// escaped its way) and keeping only the values the stored finding is made
-// of (guardpost.IndexedPaths), from which FindingImport.Finding builds it
-// exactly as from the whole tree. A record it does not handle, or one
-// that fails any check, goes to the general path, which then answers as
-// it always did: the fast path never produces an error of its own.
+// pass over its bytes, checking each value against wire.FindingDoc (its
+// kind, and the model's constraints through the generated checks),
+// writing the stamped canonical document (json.Marshal's bytes: keys
+// sorted, strings escaped its way) and collecting on the way the values
+// the stored finding is made of: its filter attribute values and sort
+// keys (through guardpost.AttributeValueOf and SortKeyOf), its identity,
+// times and resource. A record it does not handle, or one that fails any
+// check, goes to the general path, which then answers as it always did:
+// the fast path has no error of its own.
 
-// pathNode is one step of guardpost.IndexedPaths.
+// pathNode is one step of the paths of the values a stored finding is
+// made of.
 type pathNode struct {
 	children map[string]*pathNode
+	// members are the children by member of the structure found here
+	// (see wire.FindingDoc), nil where no path goes on.
+	members []*pathNode
+	attrs   []int // the filter attributes (guardpost.FilterAttributes) whose path ends here
+	sorts   []int // the sort attributes (guardpost.SortAttributes) whose path ends here
+	// keep: on the way to what guardpost.ResourceIdentity reads, so the
+	// value is kept in the resource's tree.
+	keep bool
 }
 
 var indexedPaths = sync.OnceValue(func() *pathNode {
 	root := &pathNode{}
-	for _, p := range guardpost.IndexedPaths() {
+	add := func(path string) *pathNode {
 		n := root
-		for part := range strings.SplitSeq(p, ".") {
+		for part := range strings.SplitSeq(path, ".") {
 			if n.children == nil {
 				n.children = map[string]*pathNode{}
 			}
@@ -50,9 +61,59 @@ var indexedPaths = sync.OnceValue(func() *pathNode {
 			}
 			n = c
 		}
+		return n
 	}
+	for i, a := range guardpost.FilterAttributes {
+		path := a.Path
+		if path == "" {
+			path = a.Name
+		}
+		n := add(path)
+		n.attrs = append(n.attrs, i)
+	}
+	for i, a := range guardpost.SortAttributes {
+		n := add(a.Name)
+		n.sorts = append(n.sorts, i)
+	}
+	// What the finding itself is made of, and validateEncoded checks.
+	for _, p := range []string{"id", "type", "severity", "createdAt", "updatedAt", "service.archived",
+		"service.eventFirstSeen", "service.eventLastSeen", "service.detectorId",
+		"accountId", "region", "partition", "arn"} {
+		add(p)
+	}
+	add("resource").keep = true
+	for _, p := range guardpost.ResourceIdentityPaths() {
+		path := "resource"
+		for part := range strings.SplitSeq(p, ".") {
+			path += "." + part
+			add(path).keep = true
+		}
+	}
+	root.index(0)
 	return root
 })
+
+// index sets the members of n and of the nodes below it, n being where
+// a value of shape si is.
+func (n *pathNode) index(si int) {
+	s := &wire.FindingDoc[si]
+	switch s.Kind {
+	case wire.DocList:
+		n.index(s.Elem) // lists are not steps of a path
+	case wire.DocMap:
+		for _, c := range n.children {
+			c.index(s.Elem)
+		}
+	case wire.DocStructure:
+		n.members = make([]*pathNode, len(s.Members))
+		for j, m := range s.Members {
+			if c := n.children[m.JSON]; c != nil {
+				n.members[j] = c
+				c.index(m.Shape)
+			}
+		}
+	}
+}
 
 // shapeInfo is what the fast path needs of each wire.FindingDoc shape.
 type shapeInfo struct {
@@ -85,10 +146,25 @@ type fastDoc struct {
 	tmp   []byte // unescaped strings; reordered members
 	infos []shapeInfo
 	stamp stampValues
+
+	// What the stored finding is made of, collected on the way.
+	attrs    []guardpost.AttributeValue // in document order
+	sortKeys []any
+	arena    []byte // the bytes of the strings kept (see keep)
+	finding  foundValues
 }
 
 type stampValues struct {
 	accountID, region, partition, arnPrefix, detectorID string
+}
+
+// foundValues are the Finding object's own values the stored finding and
+// validateEncoded's checks need.
+type foundValues struct {
+	id, typ, createdAt, updatedAt, eventFirstSeen, eventLastSeen string
+	severity                                                     float64
+	hasSeverity, archived                                        bool
+	resource                                                     map[string]any
 }
 
 // span is one member written to out: out[start:end] is "key":value.
@@ -101,26 +177,18 @@ var fastDocs = sync.Pool{New: func() any { return &fastDoc{out: make([]byte, 0, 
 
 // fastPrepare is prepare for a record the fast path handles; ok false
 // sends the record to the general path.
-func fastPrepare(im *guardpost.FindingImport, rec Record) (f *guardpost.Finding, ok bool) {
+func fastPrepare(im *guardpost.FindingImport, rec Record) (*guardpost.Finding, bool) {
 	d := fastDocs.Get().(*fastDoc)
 	d.data, d.i, d.out, d.spans, d.infos = rec.JSON, 0, d.out[:0], d.spans[:0], shapeInfos()
 	d.stamp.accountID, d.stamp.region, d.stamp.partition, d.stamp.arnPrefix, d.stamp.detectorID = im.StampValues()
-	tree, ok := d.finding()
-	var doc []byte
-	if ok {
-		doc = slices.Clone(d.out) // exact size: the document is kept until written
-	}
+	d.attrs, d.finding, d.arena = d.attrs[:0], foundValues{}, nil
+	d.sortKeys = make([]any, len(guardpost.SortAttributes))
+	f, ok := d.read()
 	clear(d.spans[:cap(d.spans)])
-	d.data = nil
+	clear(d.attrs[:cap(d.attrs)])
+	d.data, d.sortKeys, d.arena, d.finding = nil, nil, nil, foundValues{}
 	fastDocs.Put(d)
-	if !ok {
-		return nil, false
-	}
-	f, err := im.Finding(rec.N, tree, doc)
-	if err != nil {
-		return nil, false // the general path words it
-	}
-	return f, true
+	return f, ok
 }
 
 // maxFastNesting bounds the recursion well below encoding/json's limit.
@@ -146,33 +214,79 @@ func (d *fastDoc) peek() byte {
 	return d.data[d.i]
 }
 
-// finding reads the record, a Finding object and nothing after it, and
-// returns the indexed values' tree.
-func (d *fastDoc) finding() (map[string]any, bool) {
+// read reads the record, a Finding object and nothing after it, and makes
+// the stored finding findingFromTree makes of it.
+func (d *fastDoc) read() (*guardpost.Finding, bool) {
 	if d.peek() != '{' {
 		return nil, false
 	}
-	tree, ok := d.object(0, indexedPaths(), 1, stampRoot)
-	if !ok || d.peek() != 0 {
+	if _, ok := d.object(0, indexedPaths(), 1, stampRoot, false); !ok || d.peek() != 0 {
 		return nil, false
 	}
+	v := &d.finding
 	// validateEncoded's checks beyond the model's.
-	if sev, ok := tree["severity"].(float64); ok && (sev < 1 || sev > 10) {
+	if v.hasSeverity && (v.severity < 1 || v.severity > 10) {
 		return nil, false
 	}
-	for _, t := range []any{tree["createdAt"], tree["updatedAt"]} {
-		if s, ok := t.(string); ok && !isISOTime(s) {
+	for _, t := range []string{v.eventFirstSeen, v.eventLastSeen} {
+		if t != "" && !isISOTime(t) {
 			return nil, false
 		}
 	}
-	if svc, ok := tree["service"].(map[string]any); ok {
-		for _, t := range []any{svc["eventFirstSeen"], svc["eventLastSeen"]} {
-			if s, ok := t.(string); ok && !isISOTime(s) {
-				return nil, false
-			}
+	// findingFromTree's.
+	if d.stamp.accountID == "" || d.stamp.region == "" || v.id == "" || v.typ == "" || !v.hasSeverity {
+		return nil, false
+	}
+	created, err := time.Parse(time.RFC3339Nano, v.createdAt)
+	if err != nil {
+		return nil, false
+	}
+	updated, err := time.Parse(time.RFC3339Nano, v.updatedAt)
+	if err != nil {
+		return nil, false
+	}
+	f := &guardpost.Finding{
+		AccountID: d.stamp.accountID, Region: d.stamp.region, DetectorID: d.stamp.detectorID,
+		ID: v.id, Type: v.typ, Severity: v.severity, Archived: v.archived,
+		CreatedAt: created.UTC(), UpdatedAt: updated.UTC(),
+		SortKeys:   d.sortKeys,
+		Attributes: guardpost.OrderAttributes(d.attrs),
+		Document:   slices.Clone(d.out), // exact size: kept until written
+	}
+	if v.resource != nil {
+		f.ResourceType, f.ResourceID = guardpost.ResourceIdentity(v.resource)
+	}
+	return f, true
+}
+
+// keep returns b as a string the finding may keep. The strings of one
+// record share a few allocations: the record's values are kept as long as
+// its finding, no longer (the index copies what it keeps).
+func (d *fastDoc) keep(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if cap(d.arena)-len(d.arena) < len(b) {
+		d.arena = make([]byte, 0, max(len(b), 2048))
+	}
+	start := len(d.arena)
+	d.arena = append(d.arena, b...) // within capacity: earlier strings stay put
+	return unsafe.String(&d.arena[start], len(b))
+}
+
+// leaf records a scalar value met at node: its filter attribute values
+// and, outside lists, its sort keys.
+func (d *fastDoc) leaf(node *pathNode, v any, inList bool) {
+	for _, a := range node.attrs {
+		if av, ok := guardpost.AttributeValueOf(a, v); ok {
+			d.attrs = append(d.attrs, av)
 		}
 	}
-	return tree, true
+	if !inList {
+		for _, i := range node.sorts {
+			d.sortKeys[i] = guardpost.SortKeyOf(i, v)
+		}
+	}
 }
 
 // Stamped members of the Finding object (see FindingImport.Stamp).
@@ -208,24 +322,23 @@ func (mode stampMode) stamped(name string) bool {
 	return false
 }
 
-// object reads the structure of shape si at d.i ('{'), writes it and
-// returns its indexed values (nil when node is nil: no indexed path passes
-// here).
-func (d *fastDoc) object(si int, node *pathNode, depth int, mode stampMode) (map[string]any, bool) {
+// object reads the structure of shape si at d.i ('{') and writes it. It
+// returns the structure's kept values when node.keep (see pathNode).
+func (d *fastDoc) object(si int, node *pathNode, depth int, mode stampMode, inList bool) (map[string]any, bool) {
 	s, info := &wire.FindingDoc[si], &d.infos[si]
 	if info.members == nil || depth > maxFastNesting {
 		return nil, false
 	}
 	var tree map[string]any
-	if node != nil {
-		tree = make(map[string]any, len(node.children))
+	if node != nil && node.keep {
+		tree = make(map[string]any)
 	}
 	d.i++ // '{'
 	objStart := len(d.out)
 	d.out = append(d.out, '{')
 	firstSpan := len(d.spans)
 	var seen uint64
-	id := ""
+	arnAt := -1
 	if d.peek() == '}' {
 		d.i++
 	} else {
@@ -249,7 +362,7 @@ func (d *fastDoc) object(si int, node *pathNode, depth int, mode stampMode) (map
 			m := &s.Members[j]
 			var child *pathNode
 			if node != nil {
-				child = node.children[m.JSON]
+				child = node.members[j]
 			}
 			check := m.Check
 			stamped := mode.stamped(m.JSON)
@@ -260,7 +373,6 @@ func (d *fastDoc) object(si int, node *pathNode, depth int, mode stampMode) (map
 			if mode == stampRoot && m.JSON == "service" {
 				childMode = stampService
 			}
-			mark := len(d.out)
 			if len(d.spans) > firstSpan {
 				d.out = append(d.out, ',')
 			}
@@ -268,23 +380,33 @@ func (d *fastDoc) object(si int, node *pathNode, depth int, mode stampMode) (map
 			d.out = append(d.out, '"')
 			d.out = append(d.out, m.JSON...)
 			d.out = append(d.out, '"', ':')
-			v, ok := d.value(m.Shape, child, check, depth+1, childMode)
+			valueAt := len(d.out)
+			v, ok := d.value(m.Shape, child, check, depth+1, childMode, inList)
 			if !ok {
 				return nil, false
 			}
-			if mode == stampRoot && m.JSON == "id" {
-				id, _ = v.(string)
-				if n := utf8.RuneCountInString(id); n < 1 || n > 300 {
-					return nil, false
-				}
-			}
 			if stamped {
-				d.out = d.out[:mark] // written below with the caller's value
-			} else {
-				d.spans = append(d.spans, span{key: raw, start: start, end: len(d.out)})
-				if child != nil {
-					tree[m.JSON] = v
+				// The caller's value, in the same place; the arn ends
+				// with the id, which may come later: it is written then.
+				d.out = d.out[:valueAt]
+				switch m.JSON {
+				case "accountId":
+					d.out = appendString(d.out, d.stamp.accountID)
+				case "partition":
+					d.out = appendString(d.out, d.stamp.partition)
+				case "region":
+					d.out = appendString(d.out, d.stamp.region)
+				case "detectorId":
+					d.out = appendString(d.out, d.stamp.detectorID)
+				case "arn":
+					arnAt = valueAt
 				}
+			} else if !d.found(mode, m.JSON, v) {
+				return nil, false
+			}
+			d.spans = append(d.spans, span{key: raw, start: start, end: len(d.out)})
+			if tree != nil && child != nil && child.keep {
+				tree[m.JSON] = v
 			}
 			switch d.peek() {
 			case ',':
@@ -304,20 +426,41 @@ func (d *fastDoc) object(si int, node *pathNode, depth int, mode stampMode) (map
 			return nil, false // validateEncoded checks placeholders for the importer's
 		}
 	}
+	member := func(name string) bool { return seen&(1<<info.members[name]) != 0 }
+	stampLeaf := func(name, v string) {
+		if c := node.children[name]; c != nil {
+			d.leaf(c, v, inList)
+		}
+	}
 	switch mode {
 	case stampRoot:
+		id := d.finding.id
 		if id == "" {
 			id = guardpost.NewID()
+			d.finding.id = id
 			d.stampMember(firstSpan, keyID, id)
-			tree["id"] = id
+			stampLeaf("id", id)
 		}
 		arn := d.stamp.arnPrefix + id
-		d.stampMember(firstSpan, keyAccountID, d.stamp.accountID)
-		d.stampMember(firstSpan, keyArn, arn)
-		d.stampMember(firstSpan, keyPartition, d.stamp.partition)
-		d.stampMember(firstSpan, keyRegion, d.stamp.region)
-		tree["accountId"], tree["region"], tree["partition"], tree["arn"] = d.stamp.accountID, d.stamp.region, d.stamp.partition, arn
-		if _, ok := tree["service"]; !ok {
+		if arnAt >= 0 {
+			d.insertString(arnAt, arn, firstSpan)
+		} else {
+			d.stampMember(firstSpan, keyArn, arn)
+		}
+		if !member("accountId") {
+			d.stampMember(firstSpan, keyAccountID, d.stamp.accountID)
+		}
+		if !member("partition") {
+			d.stampMember(firstSpan, keyPartition, d.stamp.partition)
+		}
+		if !member("region") {
+			d.stampMember(firstSpan, keyRegion, d.stamp.region)
+		}
+		stampLeaf("accountId", d.stamp.accountID)
+		stampLeaf("region", d.stamp.region)
+		stampLeaf("partition", d.stamp.partition)
+		stampLeaf("arn", arn)
+		if !member("service") {
 			if len(d.spans) > firstSpan {
 				d.out = append(d.out, ',')
 			}
@@ -326,18 +469,80 @@ func (d *fastDoc) object(si int, node *pathNode, depth int, mode stampMode) (map
 			d.out = appendString(d.out, d.stamp.detectorID)
 			d.out = append(d.out, '}')
 			d.spans = append(d.spans, span{key: keyService, start: start, end: len(d.out)})
-			tree["service"] = map[string]any{"detectorId": d.stamp.detectorID}
+			if c := node.children["service"]; c != nil {
+				if dc := c.children["detectorId"]; dc != nil {
+					d.leaf(dc, d.stamp.detectorID, inList)
+				}
+			}
 		}
 	case stampService:
-		d.stampMember(firstSpan, keyDetectorID, d.stamp.detectorID)
-		if tree != nil {
-			tree["detectorId"] = d.stamp.detectorID
+		if !member("detectorId") {
+			d.stampMember(firstSpan, keyDetectorID, d.stamp.detectorID)
+		}
+		if node != nil {
+			stampLeaf("detectorId", d.stamp.detectorID)
 		}
 	}
 	if !d.closeObject(objStart, firstSpan) {
 		return nil, false
 	}
 	return tree, true
+}
+
+// found notes the values of the Finding object and of its service that
+// make the stored finding or that validateEncoded checks. false for an id
+// GetFindings could not name.
+func (d *fastDoc) found(mode stampMode, name string, v any) bool {
+	f := &d.finding
+	switch mode {
+	case stampRoot:
+		switch name {
+		case "id":
+			f.id, _ = v.(string)
+			if n := utf8.RuneCountInString(f.id); n < 1 || n > 300 {
+				return false
+			}
+		case "type":
+			f.typ, _ = v.(string)
+		case "severity":
+			f.severity, f.hasSeverity = v.(float64)
+		case "createdAt":
+			f.createdAt, _ = v.(string)
+		case "updatedAt":
+			f.updatedAt, _ = v.(string)
+		case "resource":
+			f.resource, _ = v.(map[string]any)
+		}
+	case stampService:
+		switch name {
+		case "archived":
+			f.archived, _ = v.(bool)
+		case "eventFirstSeen":
+			f.eventFirstSeen, _ = v.(string)
+		case "eventLastSeen":
+			f.eventLastSeen, _ = v.(string)
+		}
+	}
+	return true
+}
+
+// insertString inserts value, encoded, at out[at], moving what follows
+// and the spans of the object's members (spans[firstSpan:]) after it.
+func (d *fastDoc) insertString(at int, value string, firstSpan int) {
+	d.tmp = appendString(d.tmp[:0], value)
+	n := len(d.tmp)
+	d.out = append(d.out, d.tmp...) // room
+	copy(d.out[at+n:], d.out[at:len(d.out)-n])
+	copy(d.out[at:], d.tmp)
+	for k := firstSpan; k < len(d.spans); k++ {
+		sp := &d.spans[k]
+		if sp.start >= at {
+			sp.start += n
+		}
+		if sp.end >= at {
+			sp.end += n
+		}
+	}
 }
 
 // stampMember appends a string member to the object whose members'
@@ -392,20 +597,23 @@ func (d *fastDoc) closeObject(objStart, firstSpan int) bool {
 }
 
 // value reads and writes one value of shape si whose constraints are
-// check, and returns it for the indexed tree when node is not nil.
-func (d *fastDoc) value(si int, node *pathNode, check *wire.DocCheck, depth int, mode stampMode) (any, bool) {
+// check. For a node (a path to the stored finding's values goes here) it
+// returns the value: scalars as the general path's tree holds them
+// (string, float64, bool), and structures and lists when node.keep.
+func (d *fastDoc) value(si int, node *pathNode, check *wire.DocCheck, depth int, mode stampMode, inList bool) (any, bool) {
 	c := d.peek()
 	if c == 'n' || c == 0 {
 		return nil, false // null is absent to the general path; its business
 	}
 	s := &wire.FindingDoc[si]
+	var v any
 	switch s.Kind {
 	case wire.DocStructure:
 		if c != '{' {
 			return nil, false
 		}
-		tree, ok := d.object(si, node, depth, mode)
-		if !ok || node == nil {
+		tree, ok := d.object(si, node, depth, mode, inList)
+		if !ok || tree == nil {
 			return nil, ok
 		}
 		return tree, true
@@ -418,30 +626,41 @@ func (d *fastDoc) value(si int, node *pathNode, check *wire.DocCheck, depth int,
 		if c != '{' || depth > maxFastNesting {
 			return nil, false
 		}
-		return d.mapValue(s.Elem, node, check, depth)
-	case wire.DocString:
+		return d.mapValue(s.Elem, node, check, depth, inList)
+	case wire.DocString, wire.DocBlob:
 		if c != '"' {
 			return nil, false
 		}
 		str, ok := d.stringValue()
-		if !ok || len(str) == 0 && d.infos[si].enum {
-			return nil, false // an enum's "" is absent to the general path
-		}
-		if check != nil && check.Text != nil && !check.Text(checkedString(str)) {
+		if !ok {
 			return nil, false
+		}
+		if s.Kind == wire.DocString {
+			if len(str) == 0 && d.infos[si].enum {
+				return nil, false // an enum's "" is absent to the general path
+			}
+			if check != nil && check.Text != nil && !check.Text(checkedString(str)) {
+				return nil, false
+			}
+		} else {
+			b, err := base64.StdEncoding.DecodeString(string(str))
+			if err != nil || check != nil && check.Blob != nil && !check.Blob(b) {
+				return nil, false
+			}
 		}
 		if node == nil {
 			return nil, true
 		}
-		return string(str), true
+		v = d.keep(str)
 	case wire.DocBoolean:
 		switch {
 		case d.literal("true"):
-			return true, true
+			v = true
 		case d.literal("false"):
-			return false, true
+			v = false
+		default:
+			return nil, false
 		}
-		return nil, false
 	case wire.DocInteger:
 		lit, f, ok := d.number()
 		if !ok {
@@ -451,13 +670,13 @@ func (d *fastDoc) value(si int, node *pathNode, check *wire.DocCheck, depth int,
 		if err != nil || check != nil && check.Integer != nil && !check.Integer(n) {
 			return nil, false // 5.0, say, is the general path's to rewrite
 		}
-		return f, true
+		v = f
 	case wire.DocNumber:
 		_, f, ok := d.number()
 		if !ok || check != nil && check.Number != nil && !check.Number(f) {
 			return nil, false
 		}
-		return f, true
+		v = f
 	case wire.DocTimestamp:
 		lit, f, ok := d.number() // ISO text is the general path's
 		if !ok {
@@ -467,25 +686,15 @@ func (d *fastDoc) value(si int, node *pathNode, check *wire.DocCheck, depth int,
 		if t.UnmarshalJSON(lit) != nil {
 			return nil, false
 		}
-		return f, true
-	case wire.DocBlob:
-		if c != '"' {
-			return nil, false
-		}
-		str, ok := d.stringValue()
-		if !ok {
-			return nil, false
-		}
-		b, err := base64.StdEncoding.DecodeString(string(str))
-		if err != nil || check != nil && check.Blob != nil && !check.Blob(b) {
-			return nil, false
-		}
-		if node == nil {
-			return nil, true
-		}
-		return string(str), true
+		v = f
+	default:
+		return nil, false
 	}
-	return nil, false
+	if node == nil {
+		return nil, true
+	}
+	d.leaf(node, v, inList)
+	return v, true
 }
 
 // list reads a list of elements of shape ei.
@@ -505,12 +714,12 @@ func (d *fastDoc) list(ei int, node *pathNode, check *wire.DocCheck, depth int) 
 			if n > 0 {
 				d.out = append(d.out, ',')
 			}
-			v, ok := d.value(ei, node, elemCheck, depth+1, stampNone)
+			v, ok := d.value(ei, node, elemCheck, depth+1, stampNone, true)
 			if !ok {
 				return nil, false
 			}
 			n++
-			if node != nil {
+			if node != nil && node.keep {
 				tree = append(tree, v)
 			}
 			switch d.peek() {
@@ -529,7 +738,7 @@ func (d *fastDoc) list(ei int, node *pathNode, check *wire.DocCheck, depth int) 
 	if check != nil && (n < check.MinLen || check.MaxLen >= 0 && n > check.MaxLen) {
 		return nil, false
 	}
-	if node == nil {
+	if node == nil || !node.keep {
 		return nil, true
 	}
 	if tree == nil {
@@ -539,7 +748,7 @@ func (d *fastDoc) list(ei int, node *pathNode, check *wire.DocCheck, depth int) 
 }
 
 // mapValue reads a map of values of shape ei.
-func (d *fastDoc) mapValue(ei int, node *pathNode, check *wire.DocCheck, depth int) (any, bool) {
+func (d *fastDoc) mapValue(ei int, node *pathNode, check *wire.DocCheck, depth int, inList bool) (any, bool) {
 	d.i++ // '{'
 	objStart := len(d.out)
 	d.out = append(d.out, '{')
@@ -549,7 +758,7 @@ func (d *fastDoc) mapValue(ei int, node *pathNode, check *wire.DocCheck, depth i
 		elemCheck, keyCheck = check.Elem, check.Key
 	}
 	var tree map[string]any
-	if node != nil {
+	if node != nil && node.keep {
 		tree = map[string]any{}
 	}
 	if d.peek() == '}' {
@@ -580,13 +789,13 @@ func (d *fastDoc) mapValue(ei int, node *pathNode, check *wire.DocCheck, depth i
 			start := len(d.out)
 			d.out = appendString(d.out, raw)
 			d.out = append(d.out, ':')
-			v, ok := d.value(ei, child, elemCheck, depth+1, stampNone)
+			v, ok := d.value(ei, child, elemCheck, depth+1, stampNone, inList)
 			if !ok {
 				return nil, false
 			}
 			d.spans = append(d.spans, span{key: raw, start: start, end: len(d.out)})
-			if child != nil {
-				tree[string(raw)] = v
+			if tree != nil && child != nil && child.keep {
+				tree[d.keep(raw)] = v
 			}
 			switch d.peek() {
 			case ',':
@@ -607,7 +816,7 @@ func (d *fastDoc) mapValue(ei int, node *pathNode, check *wire.DocCheck, depth i
 	if check != nil && (n < check.MinLen || check.MaxLen >= 0 && n > check.MaxLen) {
 		return nil, false
 	}
-	if node == nil {
+	if tree == nil {
 		return nil, true
 	}
 	return tree, true
