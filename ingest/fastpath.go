@@ -44,6 +44,9 @@ type pathNode struct {
 	// keep: on the way to what guardpost.ResourceIdentity reads, so the
 	// value is kept in the resource's tree.
 	keep bool
+	// found: a value of the Finding object or its service that the
+	// stored finding or validateEncoded reads (see fastDoc.found).
+	found bool
 }
 
 var indexedPaths = sync.OnceValue(func() *pathNode {
@@ -79,7 +82,7 @@ var indexedPaths = sync.OnceValue(func() *pathNode {
 	for _, p := range []string{"id", "type", "severity", "createdAt", "updatedAt", "service.archived",
 		"service.eventFirstSeen", "service.eventLastSeen", "service.detectorId",
 		"accountId", "region", "partition", "arn"} {
-		add(p)
+		add(p).found = true
 	}
 	add("resource").keep = true
 	for _, p := range guardpost.ResourceIdentityPaths() {
@@ -651,7 +654,12 @@ func (d *fastDoc) value(si int, node *pathNode, check *wire.DocCheck, depth int,
 		if node == nil {
 			return nil, true
 		}
-		v = d.keep(str)
+		kept := d.keep(str)
+		d.leaf(node, kept, inList)
+		if !node.keep && !node.found {
+			return nil, true // boxing the string would cost an allocation
+		}
+		return kept, true
 	case wire.DocBoolean:
 		switch {
 		case d.literal("true"):
@@ -694,6 +702,9 @@ func (d *fastDoc) value(si int, node *pathNode, check *wire.DocCheck, depth int,
 		return nil, true
 	}
 	d.leaf(node, v, inList)
+	if !node.keep && !node.found {
+		return nil, true
+	}
 	return v, true
 }
 
