@@ -223,7 +223,14 @@ func (d *fastDoc) read() (*guardpost.Finding, bool) {
 	if d.peek() != '{' {
 		return nil, false
 	}
-	if _, ok := d.object(0, indexedPaths(), 1, stampRoot, false); !ok || d.peek() != 0 {
+	if d.envelope() {
+		if !d.event() {
+			return nil, false
+		}
+	} else if _, ok := d.object(0, indexedPaths(), 1, stampRoot, false); !ok {
+		return nil, false
+	}
+	if d.peek() != 0 {
 		return nil, false
 	}
 	v := &d.finding
@@ -1013,3 +1020,139 @@ func utf16IsSurrogate(r rune) bool { return 0xd800 <= r && r < 0xe000 }
 // generated checks (wire.DocCheck.Text), which read their argument and
 // keep nothing of it; the bytes are the record's or d.tmp, reused later.
 func checkedString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// envelope reports whether the object at d.i begins as an EventBridge
+// event does (its first member is none of the Finding's), without
+// reading it.
+func (d *fastDoc) envelope() bool {
+	i := d.i
+	defer func() { d.i = i }()
+	d.i++
+	if d.peek() != '"' {
+		return false
+	}
+	raw, plain, ok := d.stringLit()
+	if !ok || !plain {
+		return false
+	}
+	_, finding := d.infos[0].members[string(raw)]
+	return !finding
+}
+
+// event reads an EventBridge event whose detail-type is "GuardDuty
+// Finding" and whose detail is the finding: the finding is read (and
+// written) as a record of its own, the event's other members only
+// checked to be JSON. Any other event is the general path's.
+func (d *fastDoc) event() bool {
+	d.i++ // '{'
+	var detail, detailType bool
+	if d.peek() == '}' {
+		return false
+	}
+	for {
+		if d.peek() != '"' {
+			return false
+		}
+		raw, plain, ok := d.stringLit()
+		if !ok || !plain || d.peek() != ':' {
+			return false
+		}
+		d.i++
+		switch string(raw) {
+		case "detail":
+			if detail || d.peek() != '{' {
+				return false
+			}
+			detail = true
+			if _, ok := d.object(0, indexedPaths(), 1, stampRoot, false); !ok {
+				return false
+			}
+		case "detail-type":
+			if detailType || d.peek() != '"' {
+				return false
+			}
+			detailType = true
+			dt, plain, ok := d.stringLit()
+			if !ok || !plain || string(dt) != "GuardDuty Finding" {
+				return false
+			}
+		default:
+			if !d.skip(0) {
+				return false
+			}
+		}
+		switch d.peek() {
+		case ',':
+			d.i++
+			continue
+		case '}':
+			d.i++
+			return detail && detailType
+		}
+		return false
+	}
+}
+
+// skip reads a JSON value that is not written: an EventBridge event's
+// members besides its detail. false for what encoding/json would refuse,
+// or would read with a repeated key (the last wins there).
+func (d *fastDoc) skip(depth int) bool {
+	if depth > maxFastNesting {
+		return false
+	}
+	switch c := d.peek(); {
+	case c == '{' || c == '[':
+		d.i++
+		end := byte('}')
+		if c == '[' {
+			end = ']'
+		}
+		if d.peek() == end {
+			d.i++
+			return true
+		}
+		var keys [][]byte
+		for {
+			if c == '{' {
+				if d.peek() != '"' {
+					return false
+				}
+				key, plain, ok := d.stringLit()
+				if !ok || !plain || d.peek() != ':' || slices.ContainsFunc(keys, func(k []byte) bool { return bytes.Equal(k, key) }) {
+					return false
+				}
+				keys = append(keys, key)
+				d.i++
+			}
+			if !d.skip(depth + 1) {
+				return false
+			}
+			switch d.peek() {
+			case ',':
+				d.i++
+				continue
+			case end:
+				d.i++
+				return true
+			}
+			return false
+		}
+	case c == '"':
+		raw, plain, ok := d.stringLit()
+		if ok && !plain {
+			_, ok = d.unescape(raw)
+		}
+		return ok
+	case c == '-' || c >= '0' && c <= '9':
+		mark := len(d.out)
+		_, _, ok := d.number()
+		d.out = d.out[:mark]
+		return ok
+	case c == 't' || c == 'f' || c == 'n':
+		mark := len(d.out)
+		ok := d.literal("true") || d.literal("false") || d.literal("null")
+		d.out = d.out[:mark]
+		return ok
+	}
+	return false
+}

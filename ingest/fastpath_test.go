@@ -84,6 +84,9 @@ func TestFastPathIsSlowPath(t *testing.T) {
 		if !try(doc) {
 			t.Errorf("the fast path does not take sample %s", decode(t, doc)["type"])
 		}
+		if !try(eventOf(doc)) {
+			t.Errorf("the fast path does not take sample %s in an EventBridge event", decode(t, doc)["type"])
+		}
 		p, _ := json.Marshal(pascal(decode(t, doc), 0))
 		try(p)
 	}
@@ -184,6 +187,22 @@ func fastPathEdgeCases(t testing.TB) []string {
 		minimal + `, "resource": {"resourceType": "S3Bucket", "s3BucketDetails": [{"createdAt": 1e400}]}}`,
 		`{"detail-type": "GuardDuty Finding", "source": "aws.guardduty", "detail": ` + minimal + `}}`,
 		`{"detail-type": "Other", "source": "x", "detail": {}}`,
+		`{"version": "0", "detail": ` + minimal + `}}`,
+		`{"version": "0", "source": "aws.guardduty", "detail": ` + minimal + `}}`,
+		`{"version": "0", "detail-type": 5, "source": "aws.guardduty", "detail": ` + minimal + `}}`,
+		`{"version": "0", "detail-type": "GuardDuty Finding", "detail": ` + minimal + `}, "detail-type": "GuardDuty Finding"}`,
+		`{"version": "0", "detail-type": "GuardDuty Finding", "detail": ` + minimal + `}, "detail": ` + minimal + `}}`,
+		`{"version": "0", "detail-type": "GuardDuty Finding", "detail": ` + minimal + `, "title": null}}`,
+		`{"version": "0", "detail-type": "GuardDuty\u0020Finding", "detail": ` + minimal + `}}`,
+		`{"version": "0", "detail-type": "GuardDuty Finding", "x": {"a": [1, -2.5e3, true, false, null, "\u00e9\n", {}], "a": 1}, "detail": ` + minimal + `}}`,
+		`{"version": "0", "detail-type": "GuardDuty Finding", "x": {"a": [1, -2.5e3, true, false, null, "\u00e9\n", {}]}, "detail": ` + minimal + `}}`,
+		`{"version": "0", "detail-type": "GuardDuty Finding", "x": {"\u0061": 1}, "detail": ` + minimal + `}}`,
+		`{"version": "0", "detail-type": "GuardDuty Finding", "x": [01], "detail": ` + minimal + `}}`,
+		`{"version": "0", "detail-type": "GuardDuty Finding", "x": "\x", "detail": ` + minimal + `}}`,
+		`{"version": "0", "detail-type": "GuardDuty Finding", "x": nul, "detail": ` + minimal + `}}`,
+		`{"version": "0", "detail-type": "GuardDuty Finding", "detail": []}`,
+		`{"version": "0", "detail-type": "GuardDuty Finding"}`,
+		`{"unknownFirst": 1, "schemaVersion": "2.0"}`,
 		`[` + minimal + `}]`,
 		`7`,
 		``,
@@ -220,6 +239,14 @@ func fastPathEdgeCases(t testing.TB) []string {
 	b, _ := json.MarshalIndent(doc, "", " ")
 	cases = append(cases, reverseMembers(string(b)))
 	return cases
+}
+
+// eventOf wraps a finding in an EventBridge event, as EventBridge
+// delivers it.
+func eventOf(finding []byte) []byte {
+	return []byte(`{"version":"0","id":"6f5b1b8c-0000-4000-8000-000000000000","detail-type":"GuardDuty Finding",` +
+		`"source":"aws.guardduty","account":"123456789012","time":"2026-01-01T00:00:00Z","region":"us-east-1",` +
+		`"resources":[],"detail":` + string(finding) + `}`)
 }
 
 // reverseMembers writes a JSON object's members in reverse order, at the
