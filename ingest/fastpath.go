@@ -84,7 +84,8 @@ var indexedPaths = sync.OnceValue(func() *pathNode {
 		"accountId", "region", "partition", "arn"} {
 		add(p).found = true
 	}
-	add("resource").keep = true
+	res := add("resource")
+	res.keep, res.found = true, true
 	for _, p := range guardpost.ResourceIdentityPaths() {
 		path := "resource"
 		for part := range strings.SplitSeq(p, ".") {
@@ -155,6 +156,16 @@ type fastDoc struct {
 	sortKeys []any
 	arena    []byte // the bytes of the strings kept (see keep)
 	finding  foundValues
+	last     scalar // the last scalar read at a node
+}
+
+// scalar is a scalar value of a document: kind is its shape's kind
+// (DocString and DocBlob: str, DocBoolean: b, the numbers: num).
+type scalar struct {
+	kind wire.DocKind
+	str  string
+	num  float64
+	b    bool
 }
 
 type stampValues struct {
@@ -411,7 +422,7 @@ func (d *fastDoc) object(si int, node *pathNode, depth int, mode stampMode, inLi
 				case "arn":
 					arnAt = valueAt
 				}
-			} else if !d.found(mode, m.JSON, v) {
+			} else if child != nil && child.found && !d.found(mode, m.JSON, v) {
 				return nil, false
 			}
 			d.spans = append(d.spans, span{key: raw, start: start, end: len(d.out)})
@@ -502,35 +513,44 @@ func (d *fastDoc) object(si int, node *pathNode, depth int, mode stampMode, inLi
 // found notes the values of the Finding object and of its service that
 // make the stored finding or that validateEncoded checks. false for an id
 // GetFindings could not name.
+//
+// v is the value read when it is a structure or a list; a scalar is
+// d.last (not boxed into v: that would cost an allocation each).
 func (d *fastDoc) found(mode stampMode, name string, v any) bool {
-	f := &d.finding
+	f, last := &d.finding, &d.last
+	str := func() string {
+		if last.kind == wire.DocString {
+			return last.str
+		}
+		return ""
+	}
 	switch mode {
 	case stampRoot:
 		switch name {
 		case "id":
-			f.id, _ = v.(string)
+			f.id = str()
 			if n := utf8.RuneCountInString(f.id); n < 1 || n > 300 {
 				return false
 			}
 		case "type":
-			f.typ, _ = v.(string)
+			f.typ = str()
 		case "severity":
-			f.severity, f.hasSeverity = v.(float64)
+			f.severity, f.hasSeverity = last.num, last.kind == wire.DocNumber
 		case "createdAt":
-			f.createdAt, _ = v.(string)
+			f.createdAt = str()
 		case "updatedAt":
-			f.updatedAt, _ = v.(string)
+			f.updatedAt = str()
 		case "resource":
 			f.resource, _ = v.(map[string]any)
 		}
 	case stampService:
 		switch name {
 		case "archived":
-			f.archived, _ = v.(bool)
+			f.archived = last.kind == wire.DocBoolean && last.b
 		case "eventFirstSeen":
-			f.eventFirstSeen, _ = v.(string)
+			f.eventFirstSeen = str()
 		case "eventLastSeen":
-			f.eventLastSeen, _ = v.(string)
+			f.eventLastSeen = str()
 		}
 	}
 	return true
@@ -616,7 +636,6 @@ func (d *fastDoc) value(si int, node *pathNode, check *wire.DocCheck, depth int,
 		return nil, false // null is absent to the general path; its business
 	}
 	s := &wire.FindingDoc[si]
-	var v any
 	switch s.Kind {
 	case wire.DocStructure:
 		if c != '{' {
@@ -662,17 +681,18 @@ func (d *fastDoc) value(si int, node *pathNode, check *wire.DocCheck, depth int,
 			return nil, true
 		}
 		kept := d.keep(str)
+		d.last = scalar{kind: s.Kind, str: kept}
 		d.leaf(node, kept, inList)
-		if !node.keep && !node.found {
+		if !node.keep {
 			return nil, true // boxing the string would cost an allocation
 		}
 		return kept, true
 	case wire.DocBoolean:
 		switch {
 		case d.literal("true"):
-			v = true
+			d.last = scalar{kind: s.Kind, b: true}
 		case d.literal("false"):
-			v = false
+			d.last = scalar{kind: s.Kind}
 		default:
 			return nil, false
 		}
@@ -685,13 +705,13 @@ func (d *fastDoc) value(si int, node *pathNode, check *wire.DocCheck, depth int,
 		if err != nil || check != nil && check.Integer != nil && !check.Integer(n) {
 			return nil, false // 5.0, say, is the general path's to rewrite
 		}
-		v = f
+		d.last = scalar{kind: s.Kind, num: f}
 	case wire.DocNumber:
 		_, f, ok := d.number()
 		if !ok || check != nil && check.Number != nil && !check.Number(f) {
 			return nil, false
 		}
-		v = f
+		d.last = scalar{kind: s.Kind, num: f}
 	case wire.DocTimestamp:
 		lit, f, ok := d.number() // ISO text is the general path's
 		if !ok {
@@ -701,18 +721,26 @@ func (d *fastDoc) value(si int, node *pathNode, check *wire.DocCheck, depth int,
 		if t.UnmarshalJSON(lit) != nil {
 			return nil, false
 		}
-		v = f
+		d.last = scalar{kind: s.Kind, num: f}
 	default:
 		return nil, false
 	}
 	if node == nil {
 		return nil, true
 	}
-	d.leaf(node, v, inList)
-	if !node.keep && !node.found {
+	// Boxed only where kept: a float64 in an interface is an allocation.
+	if d.last.kind == wire.DocBoolean {
+		d.leaf(node, d.last.b, inList)
+		if node.keep {
+			return d.last.b, true
+		}
 		return nil, true
 	}
-	return v, true
+	d.leaf(node, d.last.num, inList)
+	if node.keep {
+		return d.last.num, true
+	}
+	return nil, true
 }
 
 // list reads a list of elements of shape ei.
