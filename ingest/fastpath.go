@@ -153,6 +153,7 @@ type fastDoc struct {
 
 	// What the stored finding is made of, collected on the way.
 	attrs    []guardpost.AttributeValue // in document order
+	order    []uint32                   // see orderedAttributes
 	sortKeys []any
 	arena    []byte // the bytes of the strings kept (see keep)
 	finding  foundValues
@@ -271,13 +272,35 @@ func (d *fastDoc) read() (*guardpost.Finding, bool) {
 		ID: v.id, Type: v.typ, Severity: v.severity, Archived: v.archived,
 		CreatedAt: created.UTC(), UpdatedAt: updated.UTC(),
 		SortKeys:   d.sortKeys,
-		Attributes: guardpost.OrderAttributes(d.attrs),
+		Attributes: d.orderedAttributes(),
 		Document:   slices.Clone(d.out), // exact size: kept until written
 	}
 	if v.resource != nil {
 		f.ResourceType, f.ResourceID = guardpost.ResourceIdentity(v.resource)
 	}
 	return f, true
+}
+
+// orderedAttributes returns the attribute values collected, in a slice of
+// their own, in guardpost.OrderAttributes' order (by attribute, document
+// order within one). It sorts their positions rather than the values:
+// moving a value (it holds a string) costs a write barrier each time
+// while the collector runs, which made a stable sort of the values a
+// quarter of the fast path's time.
+func (d *fastDoc) orderedAttributes() []guardpost.AttributeValue {
+	if len(d.attrs) == 0 || len(d.attrs) >= 1<<20 || len(guardpost.FilterAttributes) >= 1<<11 {
+		return guardpost.OrderAttributes(d.attrs)
+	}
+	d.order = d.order[:0]
+	for i, av := range d.attrs {
+		d.order = append(d.order, uint32(av.Attribute)<<20|uint32(i)) // unique: a sort by attribute, then position
+	}
+	slices.Sort(d.order)
+	out := make([]guardpost.AttributeValue, len(d.attrs))
+	for i, k := range d.order {
+		out[i] = d.attrs[k&(1<<20-1)]
+	}
+	return out
 }
 
 // keep returns b as a string the finding may keep. The strings of one
