@@ -122,7 +122,23 @@ func (n *pathNode) index(si int) {
 // shapeInfo is what the fast path needs of each wire.FindingDoc shape.
 type shapeInfo struct {
 	members map[string]int // structures: exact wire name -> member
-	enum    bool           // strings: an enum
+	// sorted are the members in the order of their wire names (a
+	// canonical document's), with their names and places: the member
+	// after the one read last is tried before the map.
+	sorted []int
+	names  []string // of sorted
+	place  []int    // by member: its index in sorted
+	enum   bool     // strings: an enum
+}
+
+// member returns the member that key names; next is the place (in
+// sorted) after the previous member's.
+func (info *shapeInfo) member(key []byte, next int) (int, bool) {
+	if next < len(info.names) && string(key) == info.names[next] {
+		return info.sorted[next], true
+	}
+	j, ok := info.members[string(key)]
+	return j, ok
 }
 
 var shapeInfos = sync.OnceValue(func() []shapeInfo {
@@ -132,9 +148,17 @@ var shapeInfos = sync.OnceValue(func() []shapeInfo {
 			_, infos[i].enum = wire.EnumValues[s.Name]
 		}
 		if s.Kind == wire.DocStructure && len(s.Members) <= 64 { // seen is a uint64
-			infos[i].members = map[string]int{}
+			info := &infos[i]
+			info.members = map[string]int{}
+			info.place = make([]int, len(s.Members))
 			for j, m := range s.Members {
-				infos[i].members[m.JSON] = j
+				info.members[m.JSON] = j
+				info.sorted = append(info.sorted, j)
+			}
+			slices.SortFunc(info.sorted, func(a, b int) int { return strings.Compare(s.Members[a].JSON, s.Members[b].JSON) })
+			for k, j := range info.sorted {
+				info.names = append(info.names, s.Members[j].JSON)
+				info.place[j] = k
 			}
 		}
 	}
@@ -382,6 +406,7 @@ func (d *fastDoc) object(si int, node *pathNode, depth int, mode stampMode, inLi
 	d.out = append(d.out, '{')
 	firstSpan := len(d.spans)
 	var seen uint64
+	next := 0 // see shapeInfo.member
 	arnAt := -1
 	if d.peek() == '}' {
 		d.i++
@@ -394,11 +419,12 @@ func (d *fastDoc) object(si int, node *pathNode, depth int, mode stampMode, inLi
 			if !ok || !plain {
 				return nil, false
 			}
-			j, known := info.members[string(raw)]
+			j, known := info.member(raw, next)
 			if !known || seen&(1<<j) != 0 {
 				return nil, false // unknown, PascalCase or repeated: the general path's
 			}
 			seen |= 1 << j
+			next = info.place[j] + 1
 			if d.peek() != ':' {
 				return nil, false
 			}
