@@ -225,7 +225,7 @@ func fastPrepare(im *guardpost.FindingImport, rec Record) (*guardpost.Finding, b
 	f, ok := d.read()
 	clear(d.spans[:cap(d.spans)])
 	clear(d.attrs[:cap(d.attrs)])
-	d.data, d.sortKeys, d.arena, d.finding = nil, nil, nil, foundValues{}
+	d.data, d.sortKeys, d.arena, d.finding, d.last = nil, nil, nil, foundValues{}, scalar{} // the pool keeps no record's values
 	fastDocs.Put(d)
 	return f, ok
 }
