@@ -182,6 +182,7 @@ type fastDoc struct {
 	arena    []byte // the bytes of the strings kept (see keep)
 	finding  foundValues
 	last     scalar // the last scalar read at a node
+	verbatim bool   // see stringLit
 }
 
 // scalar is a scalar value of a document: kind is its shape's kind
@@ -992,29 +993,58 @@ func (d *fastDoc) number() ([]byte, float64, bool) {
 // content, and plain when that is its value (no escape, valid UTF-8).
 // ok is false for what the fast path does not read (a control byte, an
 // unfinished literal).
+//
+// d.verbatim says whether the literal is also json.Marshal's encoding of
+// its value, so that it can be copied as it is.
 func (d *fastDoc) stringLit() (raw []byte, plain, ok bool) {
 	start := d.i + 1
-	ascii, escaped := true, false
+	var seen byte // the classes met (see byteClass)
 	for j := start; j < len(d.data); j++ {
-		switch c := d.data[j]; {
-		case c == '"':
+		c := byteClass[d.data[j]]
+		if c == 0 {
+			continue
+		}
+		seen |= c
+		switch c {
+		case classQuote:
 			d.i = j + 1
 			raw = d.data[start:j]
-			if !ascii && !utf8.Valid(raw) {
+			if seen&(classUTF8|classLineSep) != 0 && !utf8.Valid(raw) {
 				return nil, false, false // replaced by U+FFFD: the general path's
 			}
-			return raw, !escaped, true
-		case c == '\\':
-			escaped = true
+			d.verbatim = seen&^classQuote == 0 || seen&^(classQuote|classUTF8) == 0
+			return raw, seen&classEscape == 0, true
+		case classEscape:
 			j++ // the escaped byte, checked by unescape
-		case c < 0x20:
+		case classControl:
 			return nil, false, false
-		case c >= utf8.RuneSelf:
-			ascii = false
 		}
 	}
 	return nil, false, false
 }
+
+// The classes of a string literal's bytes, as stringLit tells them apart.
+const (
+	classQuote   = 1 << iota // the end
+	classEscape              // '\\'
+	classControl             // below 0x20: not allowed
+	classHTML                // '<', '>', '&': json.Marshal escapes them
+	classUTF8                // beyond ASCII
+	classLineSep             // 0xE2, which begins U+2028 and U+2029 (escaped by json.Marshal) among others
+)
+
+var byteClass = func() (t [256]byte) {
+	for c := range 0x20 {
+		t[c] = classControl
+	}
+	t['"'], t['\\'] = classQuote, classEscape
+	t['<'], t['>'], t['&'] = classHTML, classHTML, classHTML
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = classUTF8
+	}
+	t[0xE2] = classLineSep
+	return t
+}()
 
 // stringValue reads a string value, writes it as json.Marshal writes it,
 // and returns it (sharing the record's bytes or d.tmp: valid until the
@@ -1023,6 +1053,12 @@ func (d *fastDoc) stringValue() ([]byte, bool) {
 	raw, plain, ok := d.stringLit()
 	if !ok {
 		return nil, false
+	}
+	if d.verbatim {
+		d.out = append(d.out, '"')
+		d.out = append(d.out, raw...)
+		d.out = append(d.out, '"')
+		return raw, true
 	}
 	if !plain {
 		if raw, ok = d.unescape(raw); !ok {
