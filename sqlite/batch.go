@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 
 	"github.com/guardpost/guardpost"
@@ -58,14 +59,36 @@ func init() {
 
 // batchWriter buffers a write transaction's finding upserts and outbox
 // entries (see batchRows).
+//
+// Findings wait until the transaction reads or deletes (flush) or ends,
+// not just a statement's worth: a flush writes them in key order. Ids
+// arrive in no order (an import's are random), so in arrival order each
+// row lands on a random page of the key's index, and a batch of 2,000
+// dirties more pages than the writer's page cache holds: SQLite spills
+// dirty pages to the WAL mid-transaction and writes some of them again.
+// In key order each index page is read once and dirtied in one run. Order
+// among the rows of one flush is free: none reads another (the merge loop
+// flushes before every lookup), and rows with one key keep their arrival
+// order (the sort is stable), so the last one wins as before. Every row of
+// a transaction has its scope and detector (mergeDetections refuses
+// others), so the id alone orders them.
 type batchWriter struct {
 	upserts, changes map[int]*sql.Stmt // by rows per statement, of the transaction
 
-	findingArgs []any // pending upserts, len(findingColumns) values each
-	changeArgs  []any // pending outbox entries, 6 values each
+	findings []pendingFinding // pending upserts
+	args     []any            // one statement's values, reused
+	// changeArgs are the pending outbox entries, 6 values each, in
+	// arrival order: their seq is the order of the changes.
+	changeArgs []any
 	// pending are the entries of out waiting for their seq, in insert order.
 	pending []int
 	out     []guardpost.FindingChange
+}
+
+// pendingFinding is a finding waiting for its upsert, in its stored form.
+type pendingFinding struct {
+	f   *guardpost.Finding
+	enc stored
 }
 
 // newBatchWriter gets the cached statements of every size; call it before
@@ -98,24 +121,52 @@ func (w *batchWriter) in(ctx context.Context, tx *sql.Tx) {
 // put queues the upsert of f, stored as enc, and its outbox entry for
 // replacing stored (nil: a new finding).
 func (w *batchWriter) put(ctx context.Context, stored, f *guardpost.Finding, enc stored, atMS int64) error {
-	w.findingArgs = append(w.findingArgs, findingArgs(f, enc)...)
+	w.findings = append(w.findings, pendingFinding{f, enc})
 	c := guardpost.FindingChange{AccountID: f.AccountID, Region: f.Region, DetectorID: f.DetectorID,
 		FindingID: f.ID, Change: guardpost.ChangeOf(stored, f), At: fromMS(atMS)}
 	w.changeArgs = append(w.changeArgs, c.AccountID, c.Region, c.DetectorID, c.FindingID, c.Change, atMS)
 	w.pending = append(w.pending, len(w.out))
 	w.out = append(w.out, c)
 	if len(w.pending) >= batchRows {
-		return w.flush(ctx)
+		return w.flushChanges(ctx)
 	}
 	return nil
 }
 
 // flush writes the queued rows.
 func (w *batchWriter) flush(ctx context.Context) error {
-	if err := insertRows(ctx, w.upserts, w.findingArgs, len(findingColumns)); err != nil {
+	if err := w.flushFindings(ctx); err != nil {
 		return err
 	}
-	w.findingArgs = w.findingArgs[:0]
+	return w.flushChanges(ctx)
+}
+
+// flushFindings upserts the queued findings in key order.
+func (w *batchWriter) flushFindings(ctx context.Context) error {
+	slices.SortStableFunc(w.findings, func(a, b pendingFinding) int {
+		return strings.Compare(a.f.ID, b.f.ID)
+	})
+	rows := w.findings
+	for len(rows) > 0 {
+		n := statementRows(len(rows))
+		args := w.args[:0]
+		for _, p := range rows[:n] {
+			args = appendFindingArgs(args, p.f, p.enc)
+		}
+		if _, err := w.upserts[n].ExecContext(ctx, args...); err != nil {
+			return err
+		}
+		clear(args) // the blobs may go as soon as they are written
+		w.args = args
+		rows = rows[n:]
+	}
+	clear(w.findings)
+	w.findings = w.findings[:0]
+	return nil
+}
+
+// flushChanges inserts the queued outbox entries.
+func (w *batchWriter) flushChanges(ctx context.Context) error {
 	// The outbox's seq is AUTOINCREMENT: under the write lock, the rows of
 	// one statement take consecutive numbers, the last of which the insert
 	// reports.
@@ -137,19 +188,6 @@ func (w *batchWriter) flush(ctx context.Context) error {
 		args, w.pending = args[n*cols:], w.pending[n:]
 	}
 	w.changeArgs = w.changeArgs[:0]
-	return nil
-}
-
-// insertRows runs stmts over args, cols values a row, in as few
-// statements as batchSizes allow.
-func insertRows(ctx context.Context, stmts map[int]*sql.Stmt, args []any, cols int) error {
-	for len(args) > 0 {
-		n := statementRows(len(args) / cols)
-		if _, err := stmts[n].ExecContext(ctx, args[:n*cols]...); err != nil {
-			return err
-		}
-		args = args[n*cols:]
-	}
 	return nil
 }
 

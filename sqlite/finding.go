@@ -58,11 +58,16 @@ var (
 // findingArgs returns f's column values in findingColumns order, with its
 // record and document as enc holds them.
 func findingArgs(f *guardpost.Finding, enc stored) []any {
+	return appendFindingArgs(make([]any, 0, len(findingColumns)), f, enc)
+}
+
+// appendFindingArgs appends f's column values in findingColumns order.
+func appendFindingArgs(args []any, f *guardpost.Finding, enc stored) []any {
 	var agg any // NULL: never aggregates
 	if f.AggregationKey != "" {
 		agg = f.AggregationKey
 	}
-	return []any{f.AccountID, f.Region, f.DetectorID, f.ID, f.Type, agg, f.FeedbackComments, enc.record, enc.document}
+	return append(args, f.AccountID, f.Region, f.DetectorID, f.ID, f.Type, agg, f.FeedbackComments, enc.record, enc.document)
 }
 
 // scanFinding reads a row of findingColumns: the record gives the indexed

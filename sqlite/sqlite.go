@@ -87,6 +87,17 @@ const (
 	readerCacheKiB = 2 << 10
 )
 
+// writerSpillPages is how many pages a write transaction may hold dirty
+// before SQLite writes some of them to the WAL ahead of the commit
+// (cache_spill; by default, once the cache is full). An import's batch of
+// 2,000 findings dirties about 1,150 table pages and one page of the key's
+// index per finding, more than the 8 MiB cache's 2,048 pages: the pages
+// spilled early were then written again, and the commit read the WAL back
+// to recompute its checksums. Past this bound (a migration, a detector's
+// deletion) spilling keeps memory bounded as before. The pages are 4 KiB:
+// 16 MiB at most, for the length of a transaction.
+const writerSpillPages = 4096
+
 // DB is a guardpost.Store backed by one SQLite database file. It is safe
 // for concurrent use.
 type DB struct {
@@ -194,6 +205,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 	wq.Set("_journal_mode", "WAL")
 	wq.Set("_txlock", "immediate")
 	wq.Add("_pragma", fmt.Sprintf("cache_size(%d)", -writerCacheKiB))
+	wq.Add("_pragma", fmt.Sprintf("cache_spill(%d)", writerSpillPages))
 	write, err := sql.Open("sqlite", dsn(path, wq))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
