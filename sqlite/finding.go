@@ -286,6 +286,7 @@ func (db *DB) mergeDetections(ctx context.Context, scope guardpost.Scope, detect
 	if err := iw.commit(tx); err != nil {
 		return nil, wrap("merge findings", err)
 	}
+	db.checkpoints.wrote(len(bw.out))
 	return bw.out, nil
 }
 
@@ -448,6 +449,7 @@ func (db *DB) UpdateFindings(ctx context.Context, vis guardpost.Visibility, ids 
 	if err := iw.commit(tx); err != nil {
 		return nil, wrap("update findings", err)
 	}
+	db.checkpoints.wrote(len(changes))
 	return changes, nil
 }
 

@@ -125,6 +125,9 @@ type DB struct {
 		done   chan struct{}
 	}
 	ready atomic.Bool
+	// checkpoints copies the WAL into the database file in the background
+	// (checkpoint.go).
+	checkpoints *checkpointer
 }
 
 func (db *DB) nowMS() int64 {
@@ -206,6 +209,8 @@ func Open(path string, opts ...Option) (*DB, error) {
 	wq.Set("_txlock", "immediate")
 	wq.Add("_pragma", fmt.Sprintf("cache_size(%d)", -writerCacheKiB))
 	wq.Add("_pragma", fmt.Sprintf("cache_spill(%d)", writerSpillPages))
+	wq.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", writerCheckpointPages))
+	wq.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walKeepBytes))
 	write, err := sql.Open("sqlite", dsn(path, wq))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -242,6 +247,13 @@ func Open(path string, opts ...Option) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	db.read, db.readStmts = read, stmtCache{db: read}
+	cq := cloneValues(common)
+	cq.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walKeepBytes))
+	if db.checkpoints, err = startCheckpointer(dsn(path, cq), db.log.Warn); err != nil {
+		read.Close()
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
 	return db, nil
 }
 
@@ -305,7 +317,7 @@ func (db *DB) init() error {
 func (db *DB) Close() error {
 	db.stopLoading()
 	db.closeSnapshots()
-	errs := []error{db.readStmts.close(), db.writeStmts.close()}
+	errs := []error{db.checkpoints.close(), db.readStmts.close(), db.writeStmts.close()}
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
 	}
