@@ -28,10 +28,15 @@ const (
 	// this is about SQLite's default threshold of 1,000 pages.
 	checkpointAfterFindings = 500
 	// writerCheckpointPages is the WAL size, in pages, past which the
-	// writer's commit checkpoints by itself.
-	writerCheckpointPages = 16384
-	// walKeepBytes is what the WAL file is cut back to once emptied.
-	walKeepBytes = 16 << 20
+	// writer's commit checkpoints by itself (unless the background one is
+	// at it: the writer's is skipped then). Under a steady import the next
+	// batch often begins before the background checkpoint has copied the
+	// last, and the WAL, which restarts from its start only when fully
+	// copied, grows instead: this bounds it to about 16 MiB and a batch.
+	writerCheckpointPages = 4096
+	// walKeepBytes is what the WAL file is cut back to once emptied: about
+	// a third of an import batch, so that a batch regrows it once.
+	walKeepBytes = 4 << 20
 )
 
 // checkpointer runs PASSIVE checkpoints on its own connection when enough
