@@ -83,11 +83,22 @@ type batchWriter struct {
 	// pending are the entries of out waiting for their seq, in insert order.
 	pending []int
 	out     []guardpost.FindingChange
+
+	// boxed holds the values every row of the transaction shares, made
+	// interface values once: each conversion of a string to an interface
+	// allocates, and a row would make nine of them.
+	boxed struct {
+		valid                             bool
+		account, region, detector         string
+		atMS                              int64
+		accountV, regionV, detectorV, atV any
+	}
 }
 
 // pendingFinding is a finding waiting for its upsert, in its stored form.
 type pendingFinding struct {
 	f   *guardpost.Finding
+	id  any // f.ID
 	enc stored
 }
 
@@ -121,16 +132,37 @@ func (w *batchWriter) in(ctx context.Context, tx *sql.Tx) {
 // put queues the upsert of f, stored as enc, and its outbox entry for
 // replacing stored (nil: a new finding).
 func (w *batchWriter) put(ctx context.Context, stored, f *guardpost.Finding, enc stored, atMS int64) error {
-	w.findings = append(w.findings, pendingFinding{f, enc})
+	var id any = f.ID // one value for both rows
+	w.findings = append(w.findings, pendingFinding{f, id, enc})
 	c := guardpost.FindingChange{AccountID: f.AccountID, Region: f.Region, DetectorID: f.DetectorID,
 		FindingID: f.ID, Change: guardpost.ChangeOf(stored, f), At: fromMS(atMS)}
-	w.changeArgs = append(w.changeArgs, c.AccountID, c.Region, c.DetectorID, c.FindingID, c.Change, atMS)
+	account, region, detector := w.scopeValues(f)
+	if b := &w.boxed; b.atV == nil || atMS != b.atMS {
+		b.atMS, b.atV = atMS, atMS
+	}
+	w.changeArgs = append(w.changeArgs, account, region, detector, id, boxChange(c.Change), w.boxed.atV)
 	w.pending = append(w.pending, len(w.out))
 	w.out = append(w.out, c)
 	if len(w.pending) >= batchRows {
 		return w.flushChanges(ctx)
 	}
 	return nil
+}
+
+// scopeValues returns f's account, region and detector as interface
+// values, those of the transaction's first row when they are the same (a
+// transaction writes one scope and detector: mergeDetections).
+func (w *batchWriter) scopeValues(f *guardpost.Finding) (account, region, detector any) {
+	b := &w.boxed
+	if !b.valid {
+		b.valid = true
+		b.account, b.region, b.detector = f.AccountID, f.Region, f.DetectorID
+		b.accountV, b.regionV, b.detectorV = f.AccountID, f.Region, f.DetectorID
+	}
+	if f.AccountID == b.account && f.Region == b.region && f.DetectorID == b.detector {
+		return b.accountV, b.regionV, b.detectorV
+	}
+	return f.AccountID, f.Region, f.DetectorID
 }
 
 // flush writes the queued rows.
@@ -151,7 +183,8 @@ func (w *batchWriter) flushFindings(ctx context.Context) error {
 		n := statementRows(len(rows))
 		args := w.args[:0]
 		for _, p := range rows[:n] {
-			args = appendFindingArgs(args, p.f, p.enc)
+			account, region, detector := w.scopeValues(p.f)
+			args = appendFindingValues(args, account, region, detector, p.id, p.f, p.enc)
 		}
 		if _, err := w.upserts[n].ExecContext(ctx, args...); err != nil {
 			return err
@@ -189,6 +222,24 @@ func (w *batchWriter) flushChanges(ctx context.Context) error {
 	}
 	w.changeArgs = w.changeArgs[:0]
 	return nil
+}
+
+// changeValues are the outbox's change kinds as interface values.
+var changeValues = func() map[string]any {
+	m := map[string]any{}
+	for _, c := range []string{guardpost.ChangeCreated, guardpost.ChangeUpdated, guardpost.ChangeArchived, guardpost.ChangeUnarchived} {
+		m[c] = c
+	}
+	return m
+}()
+
+// boxChange is the change kind c as an interface value, without an
+// allocation for the known kinds.
+func boxChange(c string) any {
+	if v, ok := changeValues[c]; ok {
+		return v
+	}
+	return c
 }
 
 // statementRows is the largest of batchSizes that is at most rows.
