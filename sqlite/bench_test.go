@@ -82,7 +82,7 @@ func benchFinding(b testing.TB, r *rand.Rand, id string) *guardpost.Finding {
 	return f
 }
 
-func benchDB(b *testing.B) *DB {
+func benchDB(b testing.TB) *DB {
 	db := openTemp(b)
 	b.Cleanup(func() { db.Close() })
 	d := &guardpost.Detector{ID: benchDetector, AccountID: benchScope.AccountID, Region: benchScope.Region,

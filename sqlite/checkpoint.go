@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Checkpoints (copying the WAL's pages into the database file) run on a
@@ -37,6 +38,12 @@ const (
 	// walKeepBytes is what the WAL file is cut back to once emptied: about
 	// a third of an import batch, so that a batch regrows it once.
 	walKeepBytes = 4 << 20
+	// truncateAfterIdle is how long after its last checkpoint, with no
+	// writes enough to wake it again, the checkpointer empties the WAL
+	// file: a WAL restarts (and is cut to walKeepBytes) only when a write
+	// begins after a complete checkpoint, so without this the last burst's
+	// WAL would stay on disk until the next write.
+	truncateAfterIdle = time.Second
 )
 
 // checkpointer runs PASSIVE checkpoints on its own connection when enough
@@ -71,17 +78,27 @@ func startCheckpointer(dsn string, log func(msg string, args ...any)) (*checkpoi
 	ctx, stop := context.WithCancel(context.Background())
 	c := &checkpointer{db: db, wake: make(chan struct{}, 1), stop: stop}
 	c.wg.Go(func() {
+		idle := time.NewTimer(truncateAfterIdle)
+		idle.Stop()
 		for {
+			mode := "PASSIVE"
 			select {
 			case <-ctx.Done():
 				return
 			case <-c.wake:
+				c.pending.Store(0)
+				idle.Reset(truncateAfterIdle)
+			case <-idle.C:
+				// TRUNCATE waits for no one: busy_timeout is 0 on this
+				// connection, so with a write or an older reader under
+				// way it does what PASSIVE would and gives up (for good:
+				// the next burst's checkpoints come back here).
+				mode = "TRUNCATE"
 			}
-			c.pending.Store(0)
-			if _, err := db.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil && ctx.Err() == nil {
+			if _, err := db.ExecContext(ctx, `PRAGMA wal_checkpoint(`+mode+`)`); err != nil && ctx.Err() == nil {
 				// The next one, or the writer's own, will copy what this
 				// one did not: nothing is lost, only delayed.
-				log("background WAL checkpoint failed", "err", err)
+				log("background WAL checkpoint failed", "mode", mode, "err", err)
 			}
 			c.done.Add(1)
 		}

@@ -60,6 +60,75 @@ func TestBackgroundCheckpoint(t *testing.T) {
 	if err != nil || len(got) != len(ids) {
 		t.Fatalf("read back %d of %d findings: %v", len(got), len(ids), err)
 	}
+	// Once idle, the WAL file is emptied.
+	walSize := func() int64 {
+		fi, err := os.Stat(path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	for deadline := time.Now().Add(20 * time.Second); walSize() > 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("WAL still %d bytes long when idle", walSize())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got, err = db.Findings(ctx, benchVis, ids); err != nil || len(got) != len(ids) {
+		t.Fatalf("after the WAL was emptied: read back %d of %d findings: %v", len(got), len(ids), err)
+	}
+}
+
+// TestIdleTruncateWaitsForNoOne: a reader holding an old snapshot keeps
+// the WAL from being emptied, and neither it nor the writes that follow
+// wait for the checkpointer.
+func TestIdleTruncateWaitsForNoOne(t *testing.T) {
+	ctx := context.Background()
+	db := benchDB(t)
+	r := rand.New(rand.NewPCG(3, 4))
+	batch := func(n int) []*guardpost.Finding {
+		var fs []*guardpost.Finding
+		for range n {
+			f := benchFinding(t, r, fmt.Sprintf("%016x%016x", r.Uint64(), r.Uint64()))
+			f.AggregationKey = ""
+			fs = append(fs, f)
+		}
+		return fs
+	}
+	if err := mergeBench(ctx, db, batch(10)); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := db.read.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Rollback()
+	var before int
+	if err := snap.QueryRow(`SELECT count(*) FROM findings`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	if err := mergeBench(ctx, db, batch(checkpointAfterFindings)); err != nil {
+		t.Fatal(err)
+	}
+	// The idle TRUNCATE comes and goes while the snapshot is held.
+	done := db.checkpoints.done.Load()
+	for deadline := time.Now().Add(20 * time.Second); db.checkpoints.done.Load() < done+2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d checkpoints after the write, want 2 (PASSIVE, then TRUNCATE when idle)", db.checkpoints.done.Load()-done)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var held int
+	if err := snap.QueryRow(`SELECT count(*) FROM findings`).Scan(&held); err != nil || held != before {
+		t.Fatalf("the snapshot sees %d findings (%v), want %d", held, err, before)
+	}
+	start := time.Now()
+	if err := mergeBench(ctx, db, batch(10)); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("a write took %v after the idle checkpoint", d)
+	}
 }
 
 // TestCheckpointerWakesAtThreshold: small writes accumulate until the

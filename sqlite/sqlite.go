@@ -248,6 +248,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 	}
 	db.read, db.readStmts = read, stmtCache{db: read}
 	cq := cloneValues(common)
+	cq.Set("_busy_timeout", "0") // its checkpoints never wait (checkpoint.go)
 	cq.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walKeepBytes))
 	if db.checkpoints, err = startCheckpointer(dsn(path, cq), db.log.Warn); err != nil {
 		read.Close()
