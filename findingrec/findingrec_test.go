@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"math"
 	"os"
 	"reflect"
 	"slices"
@@ -365,4 +366,42 @@ func BenchmarkRecord(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// TestAppendSplitHead: the head AppendSplit reports is the one HeadSize
+// reads back, also when the record is appended after other bytes, and the
+// record is Append's.
+func TestAppendSplitHead(t *testing.T) {
+	c, _ := Default()
+	for _, f := range sampleFindings(t) {
+		want, err := c.Append(nil, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantHead, err := c.HeadSize(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prefix := []byte("prefix")
+		got, head, err := c.AppendSplit(slices.Clone(prefix), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got[len(prefix):], want) || head != wantHead {
+			t.Fatalf("%s: AppendSplit gave a %d-byte record with a %d-byte head, want %d and %d", f.Type, len(got)-len(prefix), head, len(want), wantHead)
+		}
+	}
+}
+
+// TestIsDerivedText agrees with comparing derivedText's string.
+func TestIsDerivedText(t *testing.T) {
+	for _, kind := range []guardpost.ValueKind{guardpost.KindNumber, guardpost.KindBool, guardpost.KindString} {
+		for _, n := range []float64{0, 1, -1, 0.5, 1e21, 123456789, 3.25, math.MaxFloat64} {
+			for _, text := range []string{derivedText(kind, n), "1", "true", "0.50", ""} {
+				if got, want := isDerivedText(kind, n, text), derivedText(kind, n) == text; got != want {
+					t.Errorf("isDerivedText(%v, %v, %q) = %v, want %v", kind, n, text, got, want)
+				}
+			}
+		}
+	}
 }

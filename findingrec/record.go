@@ -126,8 +126,16 @@ const (
 
 // Append appends f's record to dst.
 func (c *Codec) Append(dst []byte, f *guardpost.Finding) ([]byte, error) {
+	rec, _, err := c.AppendSplit(dst, f)
+	return rec, err
+}
+
+// AppendSplit is Append that also says how long the record's head is (what
+// HeadSize would read back from it), without reading the record again.
+func (c *Codec) AppendSplit(dst []byte, f *guardpost.Finding) (rec []byte, head int, err error) {
+	start := len(dst)
 	if len(f.SortKeys) > len(c.sorts) {
-		return nil, fmt.Errorf("findingrec: finding %s has %d sort keys, want at most %d", f.ID, len(f.SortKeys), len(c.sorts))
+		return nil, 0, fmt.Errorf("findingrec: finding %s has %d sort keys, want at most %d", f.ID, len(f.SortKeys), len(c.sorts))
 	}
 	var flags byte
 	if f.Archived {
@@ -159,20 +167,21 @@ func (c *Codec) Append(dst []byte, f *guardpost.Finding) ([]byte, error) {
 			dst = append(dst, tagText)
 			dst = appendString(dst, k)
 		default:
-			return nil, fmt.Errorf("findingrec: finding %s: sort key %d is a %T, want float64, string or nil", f.ID, i, k)
+			return nil, 0, fmt.Errorf("findingrec: finding %s: sort key %d is a %T, want float64, string or nil", f.ID, i, k)
 		}
 	}
+	head = len(dst) - start // the head ends where the attribute values begin
 	dst = binary.AppendUvarint(dst, uint64(len(f.Attributes)))
 	for _, v := range f.Attributes {
 		if v.Attribute < 0 || v.Attribute >= len(c.filters) {
-			return nil, fmt.Errorf("findingrec: finding %s: attribute %d does not exist", f.ID, v.Attribute)
+			return nil, 0, fmt.Errorf("findingrec: finding %s: attribute %d does not exist", f.ID, v.Attribute)
 		}
 		dst = binary.AppendUvarint(dst, uint64(c.filterID[v.Attribute]))
 		switch {
 		case !v.IsNum:
 			dst = append(dst, tagText)
 			dst = appendString(dst, v.Text)
-		case derivedText(c.filters[v.Attribute].Kind, v.Num) == v.Text:
+		case isDerivedText(c.filters[v.Attribute].Kind, v.Num, v.Text):
 			dst = append(dst, tagNum)
 			dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(v.Num))
 		default:
@@ -181,7 +190,7 @@ func (c *Codec) Append(dst []byte, f *guardpost.Finding) ([]byte, error) {
 			dst = appendString(dst, v.Text)
 		}
 	}
-	return dst, nil
+	return dst, head, nil
 }
 
 // derivedText is the text a numeric value of the kind has when it was
@@ -198,6 +207,16 @@ func derivedText(kind guardpost.ValueKind, n float64) string {
 		return "false"
 	}
 	return "\x00" // never a value's text
+}
+
+// isDerivedText is derivedText(kind, n) == text, without making the
+// number's text a string (Append asks it of every numeric value).
+func isDerivedText(kind guardpost.ValueKind, n float64, text string) bool {
+	if kind == guardpost.KindNumber {
+		var buf [32]byte
+		return string(strconv.AppendFloat(buf[:0], n, 'f', -1, 64)) == text
+	}
+	return derivedText(kind, n) == text
 }
 
 func appendString(dst []byte, s string) []byte {

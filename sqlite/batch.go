@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 
 	"github.com/guardpost/guardpost"
@@ -58,14 +59,47 @@ func init() {
 
 // batchWriter buffers a write transaction's finding upserts and outbox
 // entries (see batchRows).
+//
+// Findings wait until the transaction reads or deletes (flush) or ends,
+// not just a statement's worth: a flush writes them in key order. Ids
+// arrive in no order (an import's are random), so in arrival order each
+// row lands on a random page of the key's index, and a batch of 2,000
+// dirties more pages than the writer's page cache holds: SQLite spills
+// dirty pages to the WAL mid-transaction and writes some of them again.
+// In key order each index page is read once and dirtied in one run. Order
+// among the rows of one flush is free: none reads another (the merge loop
+// flushes before every lookup), and rows with one key keep their arrival
+// order (the sort is stable), so the last one wins as before. Every row of
+// a transaction has its scope and detector (mergeDetections refuses
+// others), so the id alone orders them.
 type batchWriter struct {
 	upserts, changes map[int]*sql.Stmt // by rows per statement, of the transaction
 
-	findingArgs []any // pending upserts, len(findingColumns) values each
-	changeArgs  []any // pending outbox entries, 6 values each
+	findings []pendingFinding // pending upserts
+	args     []any            // one statement's values, reused
+	// changeArgs are the pending outbox entries, 6 values each, in
+	// arrival order: their seq is the order of the changes.
+	changeArgs []any
 	// pending are the entries of out waiting for their seq, in insert order.
 	pending []int
 	out     []guardpost.FindingChange
+
+	// boxed holds the values every row of the transaction shares, made
+	// interface values once: each conversion of a string to an interface
+	// allocates, and a row would make nine of them.
+	boxed struct {
+		valid                             bool
+		account, region, detector         string
+		atMS                              int64
+		accountV, regionV, detectorV, atV any
+	}
+}
+
+// pendingFinding is a finding waiting for its upsert, in its stored form.
+type pendingFinding struct {
+	f   *guardpost.Finding
+	id  any // f.ID
+	enc stored
 }
 
 // newBatchWriter gets the cached statements of every size; call it before
@@ -98,24 +132,74 @@ func (w *batchWriter) in(ctx context.Context, tx *sql.Tx) {
 // put queues the upsert of f, stored as enc, and its outbox entry for
 // replacing stored (nil: a new finding).
 func (w *batchWriter) put(ctx context.Context, stored, f *guardpost.Finding, enc stored, atMS int64) error {
-	w.findingArgs = append(w.findingArgs, findingArgs(f, enc)...)
+	var id any = f.ID // one value for both rows
+	w.findings = append(w.findings, pendingFinding{f, id, enc})
 	c := guardpost.FindingChange{AccountID: f.AccountID, Region: f.Region, DetectorID: f.DetectorID,
 		FindingID: f.ID, Change: guardpost.ChangeOf(stored, f), At: fromMS(atMS)}
-	w.changeArgs = append(w.changeArgs, c.AccountID, c.Region, c.DetectorID, c.FindingID, c.Change, atMS)
+	account, region, detector := w.scopeValues(f)
+	if b := &w.boxed; b.atV == nil || atMS != b.atMS {
+		b.atMS, b.atV = atMS, atMS
+	}
+	w.changeArgs = append(w.changeArgs, account, region, detector, id, boxChange(c.Change), w.boxed.atV)
 	w.pending = append(w.pending, len(w.out))
 	w.out = append(w.out, c)
 	if len(w.pending) >= batchRows {
-		return w.flush(ctx)
+		return w.flushChanges(ctx)
 	}
 	return nil
 }
 
+// scopeValues returns f's account, region and detector as interface
+// values, those of the transaction's first row when they are the same (a
+// transaction writes one scope and detector: mergeDetections).
+func (w *batchWriter) scopeValues(f *guardpost.Finding) (account, region, detector any) {
+	b := &w.boxed
+	if !b.valid {
+		b.valid = true
+		b.account, b.region, b.detector = f.AccountID, f.Region, f.DetectorID
+		b.accountV, b.regionV, b.detectorV = f.AccountID, f.Region, f.DetectorID
+	}
+	if f.AccountID == b.account && f.Region == b.region && f.DetectorID == b.detector {
+		return b.accountV, b.regionV, b.detectorV
+	}
+	return f.AccountID, f.Region, f.DetectorID
+}
+
 // flush writes the queued rows.
 func (w *batchWriter) flush(ctx context.Context) error {
-	if err := insertRows(ctx, w.upserts, w.findingArgs, len(findingColumns)); err != nil {
+	if err := w.flushFindings(ctx); err != nil {
 		return err
 	}
-	w.findingArgs = w.findingArgs[:0]
+	return w.flushChanges(ctx)
+}
+
+// flushFindings upserts the queued findings in key order.
+func (w *batchWriter) flushFindings(ctx context.Context) error {
+	slices.SortStableFunc(w.findings, func(a, b pendingFinding) int {
+		return strings.Compare(a.f.ID, b.f.ID)
+	})
+	rows := w.findings
+	for len(rows) > 0 {
+		n := statementRows(len(rows))
+		args := w.args[:0]
+		for _, p := range rows[:n] {
+			account, region, detector := w.scopeValues(p.f)
+			args = appendFindingValues(args, account, region, detector, p.id, p.f, p.enc)
+		}
+		if _, err := w.upserts[n].ExecContext(ctx, args...); err != nil {
+			return err
+		}
+		clear(args) // the blobs may go as soon as they are written
+		w.args = args
+		rows = rows[n:]
+	}
+	clear(w.findings)
+	w.findings = w.findings[:0]
+	return nil
+}
+
+// flushChanges inserts the queued outbox entries.
+func (w *batchWriter) flushChanges(ctx context.Context) error {
 	// The outbox's seq is AUTOINCREMENT: under the write lock, the rows of
 	// one statement take consecutive numbers, the last of which the insert
 	// reports.
@@ -140,17 +224,22 @@ func (w *batchWriter) flush(ctx context.Context) error {
 	return nil
 }
 
-// insertRows runs stmts over args, cols values a row, in as few
-// statements as batchSizes allow.
-func insertRows(ctx context.Context, stmts map[int]*sql.Stmt, args []any, cols int) error {
-	for len(args) > 0 {
-		n := statementRows(len(args) / cols)
-		if _, err := stmts[n].ExecContext(ctx, args[:n*cols]...); err != nil {
-			return err
-		}
-		args = args[n*cols:]
+// changeValues are the outbox's change kinds as interface values.
+var changeValues = func() map[string]any {
+	m := map[string]any{}
+	for _, c := range []string{guardpost.ChangeCreated, guardpost.ChangeUpdated, guardpost.ChangeArchived, guardpost.ChangeUnarchived} {
+		m[c] = c
 	}
-	return nil
+	return m
+}()
+
+// boxChange is the change kind c as an interface value, without an
+// allocation for the known kinds.
+func boxChange(c string) any {
+	if v, ok := changeValues[c]; ok {
+		return v
+	}
+	return c
 }
 
 // statementRows is the largest of batchSizes that is at most rows.

@@ -58,11 +58,23 @@ var (
 // findingArgs returns f's column values in findingColumns order, with its
 // record and document as enc holds them.
 func findingArgs(f *guardpost.Finding, enc stored) []any {
+	return appendFindingArgs(make([]any, 0, len(findingColumns)), f, enc)
+}
+
+// appendFindingArgs appends f's column values in findingColumns order.
+func appendFindingArgs(args []any, f *guardpost.Finding, enc stored) []any {
+	return appendFindingValues(args, f.AccountID, f.Region, f.DetectorID, f.ID, f, enc)
+}
+
+// appendFindingValues is appendFindingArgs with f's scope, detector and id
+// given as interface values (the batch writer makes the first three once
+// per transaction, the id once for the finding and its outbox entry).
+func appendFindingValues(args []any, account, region, detector, id any, f *guardpost.Finding, enc stored) []any {
 	var agg any // NULL: never aggregates
 	if f.AggregationKey != "" {
 		agg = f.AggregationKey
 	}
-	return []any{f.AccountID, f.Region, f.DetectorID, f.ID, f.Type, agg, f.FeedbackComments, enc.record, enc.document}
+	return append(args, account, region, detector, id, f.Type, agg, f.FeedbackComments, enc.record, enc.document)
 }
 
 // scanFinding reads a row of findingColumns: the record gives the indexed
@@ -208,7 +220,7 @@ func (db *DB) mergeDetections(ctx context.Context, scope guardpost.Scope, detect
 	if err := iw.begin(ctx, tx); err != nil {
 		return nil, wrap("merge findings", err)
 	}
-	for _, in := range findings {
+	for i, in := range findings {
 		if in == nil {
 			return nil, guardpost.Errorf(guardpost.EINVALID, "nil finding")
 		}
@@ -258,8 +270,8 @@ func (db *DB) mergeDetections(ctx context.Context, scope guardpost.Scope, detect
 		if err := ew.append(ctx, write, in, old != nil); err != nil {
 			return nil, wrap("merge findings", err)
 		}
-		enc, ok := encoded[write]
-		if !ok {
+		enc := encoded[i]
+		if write != in { // merge made another finding: encode what is written
 			if enc, err = encodeFinding(db.codec, write); err != nil {
 				return nil, wrap("merge findings", err)
 			}
@@ -281,6 +293,7 @@ func (db *DB) mergeDetections(ctx context.Context, scope guardpost.Scope, detect
 	if err := iw.commit(tx); err != nil {
 		return nil, wrap("merge findings", err)
 	}
+	db.checkpoints.wrote(len(bw.out))
 	return bw.out, nil
 }
 
@@ -302,17 +315,13 @@ func existingIDs(ctx context.Context, existing *sql.Stmt, scope guardpost.Scope,
 	return out, rows.Err()
 }
 
-// writeFinding upserts f, in the stored form encoded holds for it when it
-// does.
-func (db *DB) writeFinding(ctx context.Context, upsert *sql.Stmt, f *guardpost.Finding, encoded map[*guardpost.Finding]stored) error {
-	enc, ok := encoded[f]
-	if !ok {
-		var err error
-		if enc, err = encodeFinding(db.codec, f); err != nil {
-			return err
-		}
+// writeFinding upserts f.
+func (db *DB) writeFinding(ctx context.Context, upsert *sql.Stmt, f *guardpost.Finding) error {
+	enc, err := encodeFinding(db.codec, f)
+	if err != nil {
+		return err
 	}
-	_, err := upsert.ExecContext(ctx, findingArgs(f, enc)...)
+	_, err = upsert.ExecContext(ctx, findingArgs(f, enc)...)
 	return err
 }
 
@@ -426,7 +435,7 @@ func (db *DB) UpdateFindings(ctx context.Context, vis guardpost.Visibility, ids 
 			if bytes.Equal(f.Document, old.Document) && f.FeedbackComments == old.FeedbackComments {
 				continue
 			}
-			if err := db.writeFinding(ctx, upsert, f, nil); err != nil {
+			if err := db.writeFinding(ctx, upsert, f); err != nil {
 				return nil, wrap("update findings", err)
 			}
 			if err := iw.put(old, f); err != nil {
@@ -443,6 +452,7 @@ func (db *DB) UpdateFindings(ctx context.Context, vis guardpost.Visibility, ids 
 	if err := iw.commit(tx); err != nil {
 		return nil, wrap("update findings", err)
 	}
+	db.checkpoints.wrote(len(changes))
 	return changes, nil
 }
 

@@ -34,21 +34,24 @@ var encodeScratches = sync.Pool{New: func() any { return &encodeScratch{} }}
 func encodeFinding(c *findingrec.Codec, f *guardpost.Finding) (stored, error) {
 	sc := encodeScratches.Get().(*encodeScratch)
 	defer encodeScratches.Put(sc)
-	rec, err := c.Append(sc.rec[:0], f)
+	rec, head, err := c.AppendSplit(sc.rec[:0], f)
 	if err != nil {
 		return stored{}, err
 	}
 	sc.rec = rec
-	var s stored
-	if sc.out, err = compressRecord(c, rec, sc.out[:0]); err != nil {
+	// The record's head is kept as it is: reads that return findings need
+	// only the head (findingrec.DecompressHead).
+	if sc.out, err = findingrec.CompressSplit(sc.out[:0], rec, head); err != nil {
 		return stored{}, err
 	}
-	s.record = slices.Clone(sc.out)
-	if sc.out, err = findingrec.Compress(sc.out[:0], f.Document); err != nil {
+	n := len(sc.out)
+	if sc.out, err = findingrec.Compress(sc.out, f.Document); err != nil {
 		return stored{}, err
 	}
-	s.document = slices.Clone(sc.out)
-	return s, nil
+	// One allocation for both blobs, sized to them (the scratch has the
+	// worst case's room).
+	both := slices.Clone(sc.out)
+	return stored{record: both[:n:n], document: both[n:]}, nil
 }
 
 // compressRecord compresses a record, keeping its head as it is: reads
@@ -61,9 +64,10 @@ func compressRecord(c *findingrec.Codec, rec, dst []byte) ([]byte, error) {
 	return findingrec.CompressSplit(dst, rec, head)
 }
 
-// encodeAll encodes findings on every core. A write transaction calls it
-// before it begins, so that compression is not done under the write lock.
-func encodeAll(c *findingrec.Codec, fs []*guardpost.Finding) (map[*guardpost.Finding]stored, error) {
+// encodeAll encodes findings on every core, the stored form of fs[i] at
+// out[i]. A write transaction calls it before it begins, so that
+// compression is not done under the write lock.
+func encodeAll(c *findingrec.Codec, fs []*guardpost.Finding) ([]stored, error) {
 	out := make([]stored, len(fs))
 	err := parallel(len(fs), func(i int) error {
 		if fs[i] == nil {
@@ -76,11 +80,7 @@ func encodeAll(c *findingrec.Codec, fs []*guardpost.Finding) (map[*guardpost.Fin
 	if err != nil {
 		return nil, err
 	}
-	m := make(map[*guardpost.Finding]stored, len(fs))
-	for i, f := range fs {
-		m[f] = out[i]
-	}
-	return m, nil
+	return out, nil
 }
 
 // parallel calls f(0..n-1) on every core and returns the first error.

@@ -87,6 +87,17 @@ const (
 	readerCacheKiB = 2 << 10
 )
 
+// writerSpillPages is how many pages a write transaction may hold dirty
+// before SQLite writes some of them to the WAL ahead of the commit
+// (cache_spill; by default, once the cache is full). An import's batch of
+// 2,000 findings dirties about 1,150 table pages and one page of the key's
+// index per finding, more than the 8 MiB cache's 2,048 pages: the pages
+// spilled early were then written again, and the commit read the WAL back
+// to recompute its checksums. Past this bound (a migration, a detector's
+// deletion) spilling keeps memory bounded as before. The pages are 4 KiB:
+// 16 MiB at most, for the length of a transaction.
+const writerSpillPages = 4096
+
 // DB is a guardpost.Store backed by one SQLite database file. It is safe
 // for concurrent use.
 type DB struct {
@@ -114,6 +125,9 @@ type DB struct {
 		done   chan struct{}
 	}
 	ready atomic.Bool
+	// checkpoints copies the WAL into the database file in the background
+	// (checkpoint.go).
+	checkpoints *checkpointer
 }
 
 func (db *DB) nowMS() int64 {
@@ -194,6 +208,9 @@ func Open(path string, opts ...Option) (*DB, error) {
 	wq.Set("_journal_mode", "WAL")
 	wq.Set("_txlock", "immediate")
 	wq.Add("_pragma", fmt.Sprintf("cache_size(%d)", -writerCacheKiB))
+	wq.Add("_pragma", fmt.Sprintf("cache_spill(%d)", writerSpillPages))
+	wq.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", writerCheckpointPages))
+	wq.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walKeepBytes))
 	write, err := sql.Open("sqlite", dsn(path, wq))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -230,6 +247,14 @@ func Open(path string, opts ...Option) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	db.read, db.readStmts = read, stmtCache{db: read}
+	cq := cloneValues(common)
+	cq.Set("_busy_timeout", "0") // its checkpoints never wait (checkpoint.go)
+	cq.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walKeepBytes))
+	if db.checkpoints, err = startCheckpointer(dsn(path, cq), db.log.Warn); err != nil {
+		read.Close()
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
 	return db, nil
 }
 
@@ -293,7 +318,7 @@ func (db *DB) init() error {
 func (db *DB) Close() error {
 	db.stopLoading()
 	db.closeSnapshots()
-	errs := []error{db.readStmts.close(), db.writeStmts.close()}
+	errs := []error{db.checkpoints.close(), db.readStmts.close(), db.writeStmts.close()}
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
 	}
