@@ -66,10 +66,10 @@ func (t *idTable) set(n uint32, id string) {
 		panic("index: finding id out of range")
 	}
 	if int(n) == len(t.place) {
-		t.place = append(t.place, free)
+		t.place = extend(t.place, len(t.place)+1, free)
 	}
 	t.place[n] = uint64(len(t.data))<<24 | uint64(len(id))
-	t.data = append(t.data, id...)
+	t.data = appendBytes(t.data, id)
 	t.live++
 	if (t.used+1)*4 >= len(t.slots)*3 {
 		t.rehash()
