@@ -56,9 +56,9 @@ type postings struct {
 	pendStr  []pendingStr
 	pendNum  []pendingNum
 	pendText []byte
-	// loadIdx maps a short text run's values to their index during a
-	// load (see loadFind); nil after a merge and once loaded.
-	loadIdx map[string]int32
+	// loadIdx finds a short text run's values by hash for writes (see
+	// loadFind); nil after a merge and once loaded, made again on demand.
+	loadIdx *runHash
 	// self, for the attributes that hold each finding's own id (id, and
 	// arn, which ends with it), keeps those values as a bitmap of docs.
 	self *selfValues
@@ -334,12 +334,8 @@ func (p *postings) load(v value, doc uint32, bulk bool) {
 	// A run of few values (severities, types, regions) takes most of a
 	// load's values: find them there. A long one (ids, times) rarely
 	// holds a new finding's value; gather those without looking.
-	if p.runLen() <= 4096 {
-		find := p.find
-		if bulk {
-			find = p.loadFind
-		}
-		if i := find(v); i >= 0 {
+	if p.runLen() <= shortRun {
+		if i := p.loadFind(v); i >= 0 {
 			post := p.runPost(i)
 			if *post == noDocs {
 				p.dead--
@@ -361,24 +357,21 @@ func (p *postings) load(v value, doc uint32, bulk bool) {
 	p.pendNum = append(p.pendNum, pn)
 }
 
-// loadFind is find for a load into a short run: text runs are looked up
-// in a map made for the load (most of a load's values are in such runs,
-// and hashing beats decoding a block).
+// shortRun is the longest run a batch looks its values up in: a run of
+// few values (severities, types, regions) takes most of a batch's values.
+const shortRun = 4096
+
+// loadFind is find for a write into a short run, under the write lock:
+// text runs are looked up by hash (most of a batch's values are in such
+// runs, and hashing beats a binary search of front-coded blocks).
 func (p *postings) loadFind(v value) int {
-	if p.numeric {
+	if p.numeric || !p.fits(v) {
 		return p.find(v)
 	}
 	if p.loadIdx == nil {
-		p.loadIdx = make(map[string]int32, p.strs.len())
-		s := p.strs.scanFrom(0)
-		for s.next() {
-			p.loadIdx[string(s.buf)] = int32(s.i - 1)
-		}
+		p.loadIdx = newRunHash(&p.strs)
 	}
-	if i, ok := p.loadIdx[v.text]; ok {
-		return int(i)
-	}
-	return -1
+	return p.loadIdx.find(&p.strs, v.text)
 }
 
 func appendString(dst []byte, s string) []byte {
@@ -453,7 +446,13 @@ func (p *postings) merge() {
 		p.mergeStrs()
 	}
 	p.dead = 0
-	p.pendStr, p.pendNum, p.pendText = nil, nil, nil
+	// A write's batches reuse small gathering slices; a bulk load's large
+	// ones go.
+	if cap(p.pendText) <= 1<<16 && cap(p.pendStr) <= 1<<12 && cap(p.pendNum) <= 1<<12 {
+		p.pendStr, p.pendNum, p.pendText = p.pendStr[:0], p.pendNum[:0], p.pendText[:0]
+	} else {
+		p.pendStr, p.pendNum, p.pendText = nil, nil, nil
+	}
 	// What stays in delta: values of the other form.
 	keep := newDelta(p.kind, p.numeric)
 	for i := range p.delta.ents {

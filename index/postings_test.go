@@ -185,7 +185,7 @@ func head(s []uint32) []uint32 { return s[:min(len(s), 10)] }
 // TestStrRun checks the front-coded run's lookups against a sorted slice.
 func TestStrRun(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, n := range []int{0, 1, 15, 16, 17, 100, 5000} {
+	for _, n := range []int{0, 1, 15, 16, 17, 100, shortRun, 5000} {
 		set := map[string]bool{}
 		for len(set) < n {
 			set[fmt.Sprintf("%s%d", []string{"arn:aws:x/", "arn:aws:y/", "b", ""}[rng.IntN(4)], rng.IntN(10*n))] = true
@@ -217,6 +217,19 @@ func TestStrRun(t *testing.T) {
 			}
 			if got := r.find(q); got != want {
 				t.Fatalf("n=%d: find(%q) = %d, want %d", n, q, got, want)
+			}
+			if n <= shortRun {
+				if got := newRunHash(&r).find(&r, q); got != want {
+					t.Fatalf("n=%d: the hash finds %q at %d, want %d", n, q, got, want)
+				}
+			}
+		}
+		if n <= shortRun {
+			h := newRunHash(&r)
+			for i, q := range sorted {
+				if got := h.find(&r, q); got != i {
+					t.Fatalf("n=%d: the hash finds %q at %d, want %d", n, q, got, i)
+				}
 			}
 		}
 	}

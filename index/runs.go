@@ -3,6 +3,7 @@ package index
 import (
 	"cmp"
 	"encoding/binary"
+	"hash/maphash"
 	"math"
 	"strconv"
 	"strings"
@@ -517,4 +518,77 @@ func appendBytes(dst []byte, b string) []byte {
 		dst = grown
 	}
 	return append(dst, b...)
+}
+
+// runHash finds the strings of a short strRun (at most shortRun) by hash:
+// a table of 4 bytes a slot, each the string's index and some bits of its
+// hash, so that a probe decodes a string only when those bits agree.
+type runHash struct {
+	slots []uint32 // hash bits<<runHashBits | 1 + index; 0 empty
+	seed  maphash.Seed
+	buf   []byte // a decoded string, reused (writes are serial)
+}
+
+const runHashBits = 13 // 1 + an index up to shortRun
+
+func newRunHash(r *strRun) *runHash {
+	h := &runHash{seed: maphash.MakeSeed()}
+	size := 16
+	for size < 2*r.len() {
+		size *= 2
+	}
+	h.slots = make([]uint32, size)
+	mask := uint64(size - 1)
+	s := r.scanFrom(0)
+	for s.next() {
+		x := maphash.String(h.seed, s.text())
+		for i := x & mask; ; i = (i + 1) & mask {
+			if h.slots[i] == 0 {
+				h.slots[i] = uint32(x>>(64-(32-runHashBits)))<<runHashBits | uint32(s.i)
+				break
+			}
+		}
+	}
+	return h
+}
+
+// find returns the index of t in r, or -1.
+func (h *runHash) find(r *strRun, t string) int {
+	x := maphash.String(h.seed, t)
+	fp := uint32(x >> (64 - (32 - runHashBits)))
+	mask := uint64(len(h.slots) - 1)
+	for i := x & mask; ; i = (i + 1) & mask {
+		s := h.slots[i]
+		if s == 0 {
+			return -1
+		}
+		if s>>runHashBits == fp {
+			k := int(s&(1<<runHashBits-1)) - 1
+			if h.buf = r.appendAt(h.buf[:0], k); string(h.buf) == t {
+				return k
+			}
+		}
+	}
+}
+
+// appendAt appends string i of the run.
+func (r *strRun) appendAt(dst []byte, i int) []byte {
+	b := i / frontBlock
+	off := int(r.heads[b])
+	d := r.data
+	start := len(dst)
+	for j := b * frontBlock; ; j++ {
+		shared := 0
+		if j%frontBlock != 0 {
+			n, k := binary.Uvarint(d[off:])
+			shared, off = int(n), off+k
+		}
+		n, k := binary.Uvarint(d[off:])
+		off += k
+		dst = append(dst[:start+shared], d[off:off+int(n)]...)
+		off += int(n)
+		if j == i {
+			return dst
+		}
+	}
 }
