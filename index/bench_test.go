@@ -9,8 +9,11 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/guardpost/guardpost"
+	"github.com/guardpost/guardpost/internal/cputime"
+	"github.com/guardpost/guardpost/internal/findinggen"
 )
 
 // benchSize is how many findings the benchmarks index: 100,000, or
@@ -226,4 +229,114 @@ func BenchmarkReadSnapshotFile(b *testing.B) {
 		b.ReportMetric(float64(x.Len()), "findings")
 		b.SetBytes(st.Size())
 	}
+}
+
+// writeBench is an index built from guardpost-gen's findings (the server's
+// import benchmark corpus, which has more distinct values per finding than
+// corpus), in its snapshot form, and further findings to write into it.
+type writeBench struct {
+	snapshot []byte
+	base     int
+	extra    []Doc // guardpost-gen --seed 77
+}
+
+var writeBenchData = sync.OnceValue(func() *writeBench {
+	parse := func(g *findinggen.Generator) Doc {
+		raw, err := g.Next()
+		if err != nil {
+			panic(err)
+		}
+		f, err := guardpost.ParseFinding(raw)
+		if err != nil {
+			panic(err)
+		}
+		return DocOf(f)
+	}
+	w := &writeBench{base: benchSize()}
+	x := New()
+	g := findinggen.New(1)
+	for i := 0; i < w.base; i += 8192 {
+		docs := make([]Doc, 0, 8192)
+		for range min(8192, w.base-i) {
+			docs = append(docs, parse(g))
+		}
+		x.Load(docs)
+	}
+	x.Loaded()
+	var buf bytes.Buffer
+	if err := WriteSnapshot(&buf, x, nil); err != nil {
+		panic(err)
+	}
+	w.snapshot = buf.Bytes()
+	g = findinggen.New(77)
+	for range 40_000 {
+		w.extra = append(w.extra, parse(g))
+	}
+	return w
+})
+
+// fresh reads the built index back, as a server's start does.
+func (w *writeBench) fresh(b *testing.B) *Index {
+	x, err := ReadSnapshot(bytes.NewReader(w.snapshot), int64(len(w.snapshot)), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return x
+}
+
+// BenchmarkPutNew writes new findings into a built index of
+// GUARDPOST_INDEX_BENCH_N (100,000) guardpost-gen findings, as an import's
+// requests of 2,000 do: "batch-of-2000" is one PutNew (the index is read
+// back from its snapshot after every 20, timer stopped), "40000" the 20
+// batches into a fresh index, reporting the live heap they added
+// (heapB/finding) beside what they allocated.
+func BenchmarkPutNew(b *testing.B) {
+	w := writeBenchData()
+	const batch = 2000
+	b.Run(fmt.Sprintf("batch-of-%d,into-%d", batch, w.base), func(b *testing.B) {
+		var x *Index
+		i := 0
+		var cpu time.Duration // the process's, collector included
+		for b.Loop() {
+			if i%(len(w.extra)/batch) == 0 {
+				b.StopTimer()
+				x = nil
+				runtime.GC()
+				x = w.fresh(b)
+				b.StartTimer()
+			}
+			start := i % (len(w.extra) / batch) * batch
+			c0 := cputime.Process()
+			x.PutNew(w.extra[start : start+batch])
+			cpu += cputime.Process() - c0
+			i++
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/finding")
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*batch), "cpu-ns/finding")
+	})
+	b.Run(fmt.Sprintf("%d,into-%d", len(w.extra), w.base), func(b *testing.B) {
+		var cpu time.Duration
+		for b.Loop() {
+			b.StopTimer()
+			x := w.fresh(b)
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			b.StartTimer()
+			c0 := cputime.Process()
+			for start := 0; start < len(w.extra); start += batch {
+				x.PutNew(w.extra[start:min(start+batch, len(w.extra))])
+			}
+			cpu += cputime.Process() - c0
+			b.StopTimer()
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(len(w.extra)), "heapB/finding")
+			b.ReportMetric(float64(after.HeapAlloc)/(1<<20), "heapMiB")
+			runtime.KeepAlive(x)
+			b.StartTimer()
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(w.extra)), "ns/finding")
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*len(w.extra)), "cpu-ns/finding")
+	})
 }

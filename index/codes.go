@@ -35,15 +35,11 @@ func (c *codeColumn) set(n, code uint32) {
 		c.narrow, c.isWide = nil, true
 	}
 	if c.isWide {
-		for uint32(len(c.wide)) <= n {
-			c.wide = append(c.wide, 0)
-		}
+		c.wide = extend(c.wide, int(n)+1, 0)
 		c.wide[n] = code
 		return
 	}
-	for uint32(len(c.narrow)) <= n {
-		c.narrow = append(c.narrow, 0)
-	}
+	c.narrow = extend(c.narrow, int(n)+1, 0)
 	c.narrow[n] = uint16(code)
 }
 

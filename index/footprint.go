@@ -26,7 +26,7 @@ func (x *Index) Footprint() []AttributeFootprint {
 		p := &x.attrs[i]
 		f := AttributeFootprint{Name: guardpost.FilterAttributes[i].Name, Values: p.runLen()}
 		f.RunBytes = cap(p.strs.data) + 4*cap(p.strs.heads) + 4*cap(p.strs.post) + p.nums.bytes()
-		f.DeltaBytes = 64 * len(p.delta)
+		f.DeltaBytes = p.delta.bytes()
 		for _, b := range p.bitmaps {
 			if b != nil {
 				f.Shared++

@@ -61,9 +61,7 @@ func (c *sortColumn) set(n uint32, k any) {
 		f = math.NaN()
 	}
 	if !c.big {
-		for uint32(len(c.small)) <= n {
-			c.small = append(c.small, 0)
-		}
+		c.small = extend(c.small, int(n)+1, 0)
 		if math.IsNaN(f) {
 			c.small[n] = 0
 			return
@@ -106,9 +104,7 @@ func (c *sortColumn) set(n uint32, k any) {
 		c.packed, c.lo, c.hi = false, nil, nil
 	}
 	if c.packed {
-		for uint32(len(c.lo)) <= n {
-			c.lo, c.hi = append(c.lo, packedAbsent&math.MaxUint32), append(c.hi, packedAbsent>>32)
-		}
+		c.lo, c.hi = extend(c.lo, int(n)+1, packedAbsent&math.MaxUint32), extend(c.hi, int(n)+1, packedAbsent>>32)
 		d := uint64(packedAbsent)
 		if !math.IsNaN(f) {
 			d = uint64(f - c.base)
@@ -116,9 +112,7 @@ func (c *sortColumn) set(n uint32, k any) {
 		c.lo[n], c.hi[n] = uint32(d), uint8(d>>32)
 		return
 	}
-	for uint32(len(c.nums)) <= n {
-		c.nums = append(c.nums, math.NaN())
-	}
+	c.nums = extend(c.nums, int(n)+1, math.NaN())
 	c.nums[n] = f
 }
 

@@ -43,12 +43,11 @@ type postings struct {
 	nums numRun // numeric ones
 	dead int    // run values with noDocs
 
-	// delta maps a value the run lacks to its posting in deltaPost.
-	delta     map[value]uint32
-	deltaPost []posting
-	// deltaOdd counts delta's numeric values whose text is not the
-	// default form: equality by number looks those up by scanning.
-	deltaOdd int
+	// delta holds the values the run lacks (see deltaSet). A batch of
+	// new findings puts its values of long runs there without looking in
+	// the run, so a value may be in both, each posting with docs of its
+	// own: lookups take the union, and a merge combines them.
+	delta deltaSet
 
 	bitmaps     []*roaring.Bitmap
 	freeBitmaps []uint32
@@ -57,9 +56,9 @@ type postings struct {
 	pendStr  []pendingStr
 	pendNum  []pendingNum
 	pendText []byte
-	// loadIdx maps a short text run's values to their index during a
-	// load (see loadFind); nil after a merge and once loaded.
-	loadIdx map[string]int32
+	// loadIdx finds a short text run's values by hash for writes (see
+	// loadFind); nil after a merge and once loaded, made again on demand.
+	loadIdx *runHash
 	// self, for the attributes that hold each finding's own id (id, and
 	// arn, which ends with it), keeps those values as a bitmap of docs.
 	self *selfValues
@@ -87,7 +86,8 @@ type pendingNum struct {
 const blockSize = 256
 
 func newPostings(kind guardpost.ValueKind) postings {
-	return postings{kind: kind, numeric: kind == guardpost.KindNumber || kind == guardpost.KindTime || kind == guardpost.KindBool}
+	numeric := kind == guardpost.KindNumber || kind == guardpost.KindTime || kind == guardpost.KindBool
+	return postings{kind: kind, numeric: numeric, delta: newDelta(kind, numeric)}
 }
 
 // fits reports whether v has the run's form.
@@ -137,30 +137,22 @@ func (p *postings) add(v value, doc uint32) {
 		*post = p.addDoc(*post, doc)
 		return
 	}
-	if k, ok := p.delta[v]; ok {
-		p.deltaPost[k] = p.addDoc(p.deltaPost[k], doc)
-		return
-	}
-	if p.delta == nil {
-		p.delta = map[value]uint32{}
-	}
-	// A new key is a copy: the caller's text may share its memory with a
-	// whole decoded record, which the index must not keep alive.
-	v.text = strings.Clone(v.text)
-	p.delta[v] = uint32(len(p.deltaPost))
-	p.deltaPost = append(p.deltaPost, posting(doc))
-	if p.oddInDelta(v) {
-		p.deltaOdd++
-	}
-	// deltaPost keeps the slots of values removed since the last merge:
+	p.addDelta(p.delta.key(v), doc)
+}
+
+// addDelta adds doc to k's posting in delta.
+func (p *postings) addDelta(k deltaKey, doc uint32) {
+	e := p.delta.add(k)
+	p.delta.setPost(e, p.addDoc(e.post, doc))
+	// delta keeps the entries of values removed since the last merge:
 	// values that come and go (a rewritten finding's updatedAt) merge too.
-	if t := mergeThreshold(p.runLen()); len(p.delta) >= t || len(p.deltaPost) >= 2*t {
+	if t := mergeThreshold(p.runLen()); p.delta.live >= t || len(p.delta.ents) >= 2*t {
 		p.merge()
 	}
 }
 
-// oddInDelta reports whether v, in delta, is found by number only by
-// scanning.
+// oddInDelta reports whether v, in delta, was found by number only by
+// scanning (the snapshot format still counts them).
 func (p *postings) oddInDelta(v value) bool {
 	return p.numeric && v.isNum && (p.kind == guardpost.KindTime || formOf(p.kind, v) != formDefault)
 }
@@ -179,27 +171,33 @@ func (p *postings) remove(v value, doc uint32) {
 	if p.pending() > 0 {
 		p.merge()
 	}
+	// The doc is in the run's posting of v or in delta's, or in both (a
+	// batch's value is put in delta unlooked-for; see settle).
+	if k := p.delta.find(p.delta.key(v)); k >= 0 {
+		e := &p.delta.ents[k]
+		p.delta.setPost(e, p.removeDoc(e.post, doc))
+	}
 	if i := p.find(v); i >= 0 {
-		post := p.runPost(i)
-		if *post == noDocs {
-			return
-		}
-		if *post = p.removeDoc(*post, doc); *post == noDocs {
-			p.dead++
-			if p.dead >= mergeThreshold(p.runLen()) {
-				p.merge()
-			}
-		}
-		return
-	}
-	if k, ok := p.delta[v]; ok {
-		if p.deltaPost[k] = p.removeDoc(p.deltaPost[k], doc); p.deltaPost[k] == noDocs {
-			delete(p.delta, v)
-			if p.oddInDelta(v) {
-				p.deltaOdd--
+		if post := p.runPost(i); p.holds(*post, doc) {
+			if *post = p.removeDoc(*post, doc); *post == noDocs {
+				p.dead++
+				if p.dead >= mergeThreshold(p.runLen()) {
+					p.merge()
+				}
 			}
 		}
 	}
+}
+
+// holds reports whether post has doc.
+func (p *postings) holds(post posting, doc uint32) bool {
+	switch {
+	case post == noDocs:
+		return false
+	case post&sharedFlag != 0:
+		return p.bitmaps[post&^sharedFlag].Contains(doc)
+	}
+	return uint32(post) == doc
 }
 
 // forget takes the docs of gone (marked in mark) out of every posting.
@@ -244,12 +242,9 @@ func (p *postings) forget(gone *roaring.Bitmap, mark []bool) {
 			}
 		}
 	}
-	for v, k := range p.delta {
-		if p.deltaPost[k] = drop(p.deltaPost[k]); p.deltaPost[k] == noDocs {
-			delete(p.delta, v)
-			if p.oddInDelta(v) {
-				p.deltaOdd--
-			}
+	for i := range p.delta.ents {
+		if e := &p.delta.ents[i]; e.post != noDocs {
+			p.delta.setPost(e, drop(e.post))
 		}
 	}
 	if p.dead > 0 && p.dead >= mergeThreshold(p.runLen()) {
@@ -339,12 +334,8 @@ func (p *postings) load(v value, doc uint32, bulk bool) {
 	// A run of few values (severities, types, regions) takes most of a
 	// load's values: find them there. A long one (ids, times) rarely
 	// holds a new finding's value; gather those without looking.
-	if p.runLen() <= 4096 {
-		find := p.find
-		if bulk {
-			find = p.loadFind
-		}
-		if i := find(v); i >= 0 {
+	if p.runLen() <= shortRun {
+		if i := p.loadFind(v); i >= 0 {
 			post := p.runPost(i)
 			if *post == noDocs {
 				p.dead--
@@ -366,24 +357,21 @@ func (p *postings) load(v value, doc uint32, bulk bool) {
 	p.pendNum = append(p.pendNum, pn)
 }
 
-// loadFind is find for a load into a short run: text runs are looked up
-// in a map made for the load (most of a load's values are in such runs,
-// and hashing beats decoding a block).
+// shortRun is the longest run a batch looks its values up in: a run of
+// few values (severities, types, regions) takes most of a batch's values.
+const shortRun = 4096
+
+// loadFind is find for a write into a short run, under the write lock:
+// text runs are looked up by hash (most of a batch's values are in such
+// runs, and hashing beats a binary search of front-coded blocks).
 func (p *postings) loadFind(v value) int {
-	if p.numeric {
+	if p.numeric || !p.fits(v) {
 		return p.find(v)
 	}
 	if p.loadIdx == nil {
-		p.loadIdx = make(map[string]int32, p.strs.len())
-		s := p.strs.scanFrom(0)
-		for s.next() {
-			p.loadIdx[string(s.buf)] = int32(s.i - 1)
-		}
+		p.loadIdx = newRunHash(&p.strs)
 	}
-	if i, ok := p.loadIdx[v.text]; ok {
-		return int(i)
-	}
-	return -1
+	return p.loadIdx.find(&p.strs, v.text)
 }
 
 func appendString(dst []byte, s string) []byte {
@@ -391,9 +379,12 @@ func appendString(dst []byte, s string) []byte {
 	return append(dst, s...)
 }
 
-func stringAt(b []byte, off uint32) string {
+func stringAt(b []byte, off uint32) string { return strings.Clone(stringView(b, off)) }
+
+// stringView is stringAt sharing b's memory.
+func stringView(b []byte, off uint32) string {
 	n := int(b[off])<<24 | int(b[off+1])<<16 | int(b[off+2])<<8 | int(b[off+3])
-	return string(b[off+4 : int(off)+4+n])
+	return unsafe.String(unsafe.SliceData(b[off+4:]), n)
 }
 
 func (p *postings) pending() int { return len(p.pendStr) + len(p.pendNum) }
@@ -410,20 +401,22 @@ func (p *postings) settle(bulk bool) {
 	if bulk && n < max(p.runLen(), 1<<16) {
 		return
 	}
-	if !bulk && n+len(p.delta) < mergeThreshold(p.runLen()) {
+	if !bulk && n+p.delta.live < mergeThreshold(p.runLen()) {
+		// Into delta, without a look in the run: load looked in a short
+		// run already, and a long one (ids, times, addresses) seldom has
+		// a new finding's value; when it does, the value is in both, as
+		// lookups and merges allow (see postings.delta).
 		strs, nums, text := p.pendStr, p.pendNum, p.pendText
-		p.pendStr, p.pendNum, p.pendText = nil, nil, nil // add must not merge them
+		p.pendStr, p.pendNum, p.pendText = nil, nil, nil // a merge must not take them
 		for _, e := range strs {
-			p.add(value{text: unsafe.String(unsafe.SliceData(text[e.off:]), e.n)}, e.doc)
+			p.addDelta(deltaKey{text: unsafe.String(unsafe.SliceData(text[e.off:]), e.n), form: formOdd}, e.doc)
 		}
 		for _, e := range nums {
-			v := value{num: e.num, isNum: true}
+			k := deltaKey{num: e.num, isNum: true, form: e.form}
 			if e.form == formOdd {
-				v.text = stringAt(text, e.text)
-			} else {
-				v.text = derive(p.kind, e.num, e.form)
+				k.text = stringView(text, e.text)
 			}
-			p.add(v, e.doc)
+			p.addDelta(k, e.doc)
 		}
 		p.pendStr, p.pendNum, p.pendText = strs[:0], nums[:0], text[:0]
 		return
@@ -453,20 +446,21 @@ func (p *postings) merge() {
 		p.mergeStrs()
 	}
 	p.dead = 0
-	p.pendStr, p.pendNum, p.pendText = nil, nil, nil
+	// A write's batches reuse small gathering slices; a bulk load's large
+	// ones go.
+	if cap(p.pendText) <= 1<<16 && cap(p.pendStr) <= 1<<12 && cap(p.pendNum) <= 1<<12 {
+		p.pendStr, p.pendNum, p.pendText = p.pendStr[:0], p.pendNum[:0], p.pendText[:0]
+	} else {
+		p.pendStr, p.pendNum, p.pendText = nil, nil, nil
+	}
 	// What stays in delta: values of the other form.
-	var keep map[value]uint32
-	var keepPost []posting
-	for v, k := range p.delta {
-		if !p.fits(v) {
-			if keep == nil {
-				keep = map[value]uint32{}
-			}
-			keep[v] = uint32(len(keepPost))
-			keepPost = append(keepPost, p.deltaPost[k])
+	keep := newDelta(p.kind, p.numeric)
+	for i := range p.delta.ents {
+		if e := &p.delta.ents[i]; e.post != noDocs && e.isNum != p.numeric {
+			keep.setPost(keep.add(deltaKey{text: p.delta.oddText(e), num: e.num, isNum: e.isNum, form: formOdd}), e.post)
 		}
 	}
-	p.delta, p.deltaPost, p.deltaOdd = keep, keepPost, 0
+	p.delta = keep
 }
 
 func (p *postings) mergeStrs() {
@@ -474,10 +468,10 @@ func (p *postings) mergeStrs() {
 		text string
 		post posting
 	}
-	items := make([]item, 0, len(p.delta)+len(p.pendStr))
-	for v, k := range p.delta {
-		if p.fits(v) {
-			items = append(items, item{v.text, p.deltaPost[k]})
+	items := make([]item, 0, p.delta.live+len(p.pendStr))
+	for i := range p.delta.ents {
+		if e := &p.delta.ents[i]; e.post != noDocs && !e.isNum {
+			items = append(items, item{p.delta.oddText(e), e.post})
 		}
 	}
 	for _, e := range p.pendStr {
@@ -485,6 +479,16 @@ func (p *postings) mergeStrs() {
 	}
 	slices.SortFunc(items, func(a, b item) int { return strings.Compare(a.text, b.text) })
 	var b strBuilder
+	// The new values take about the bytes a value takes in the run now.
+	size := len(p.strs.data) + 64
+	if n := p.strs.len(); n > 0 {
+		size += len(p.strs.data) / n * len(items)
+	} else {
+		for _, it := range items {
+			size += len(it.text) + 2
+		}
+	}
+	b.reserve(p.strs.len()+len(items), size+size/32)
 	// Equal texts (one in the run, several gathered) are combined.
 	var cur []byte // a copy: the scanner reuses its buffer
 	curPost, has := noDocs, false
@@ -523,12 +527,12 @@ func (p *postings) mergeNums() {
 		text string // formOdd
 		post posting
 	}
-	items := make([]item, 0, len(p.delta)+len(p.pendNum))
-	for v, k := range p.delta {
-		if p.fits(v) {
-			it := item{num: v.num, form: formOf(p.kind, v), post: p.deltaPost[k]}
+	items := make([]item, 0, p.delta.live+len(p.pendNum))
+	for i := range p.delta.ents {
+		if e := &p.delta.ents[i]; e.post != noDocs && e.isNum {
+			it := item{num: e.num, form: e.form, post: e.post}
 			if it.form == formOdd {
-				it.text = v.text
+				it.text = strings.Clone(p.delta.oddText(e)) // the run keeps it
 			}
 			items = append(items, it)
 		}
@@ -554,6 +558,7 @@ func (p *postings) mergeNums() {
 	}
 	slices.SortFunc(items, func(a, b item) int { return compare(&a, &b) })
 	var b numBuilder
+	b.reserve(p.nums.len() + len(items))
 	var cur item
 	has := false
 	emit := func() {
@@ -628,8 +633,9 @@ func (p *postings) equalText(texts []string) *roaring.Bitmap {
 		v := value{text: t}
 		if i := p.find(v); i >= 0 {
 			u.add(p, *p.runPost(i))
-		} else if k, ok := p.delta[v]; ok {
-			u.add(p, p.deltaPost[k])
+		}
+		if k := p.delta.find(p.delta.key(v)); k >= 0 {
+			u.add(p, p.delta.ents[k].post)
 		}
 		if d, ok := p.self.lookup(t); ok {
 			u.docs = append(u.docs, d)
@@ -649,19 +655,8 @@ func (p *postings) equalNum(nums []float64) *roaring.Bitmap {
 			for i := r.lowerBound(n); i < r.len() && r.num(i) == n; i++ {
 				u.add(p, r.post[i])
 			}
-			if p.deltaOdd == 0 {
-				// Every numeric value in delta has its default text.
-				if k, ok := p.delta[value{text: derive(p.kind, n, formDefault), num: n, isNum: true}]; ok {
-					u.add(p, p.deltaPost[k])
-				}
-				continue
-			}
 		}
-		for v, k := range p.delta {
-			if v.isNum && v.num == n {
-				u.add(p, p.deltaPost[k])
-			}
-		}
+		p.delta.eachNum(n, func(e *deltaEnt) { u.add(p, e.post) })
 	}
 	return u.bitmap()
 }
@@ -678,9 +673,9 @@ func (p *postings) inRange(c *guardpost.Criterion) *roaring.Bitmap {
 		return (c.LessThan == nil || n < *c.LessThan) && (c.LessThanOrEqual == nil || n <= *c.LessThanOrEqual)
 	}
 	var u union
-	for v, k := range p.delta {
-		if v.isNum && lower(v.num) && upper(v.num) {
-			u.add(p, p.deltaPost[k])
+	for i := range p.delta.ents {
+		if e := &p.delta.ents[i]; e.post != noDocs && e.isNum && lower(e.num) && upper(e.num) {
+			u.add(p, e.post)
 		}
 	}
 	if !p.numeric {
@@ -734,14 +729,17 @@ func (p *postings) blockUnions() []*roaring.Bitmap {
 func (p *postings) matching(patterns []string) *roaring.Bitmap {
 	p.ready()
 	var u union
-	for v, k := range p.delta {
-		if guardpost.MatchesAnyPattern(patterns, v.text) {
-			u.add(p, p.deltaPost[k])
+	var buf []byte
+	for i := range p.delta.ents {
+		if e := &p.delta.ents[i]; e.post != noDocs {
+			buf = p.delta.appendText(buf[:0], e)
+			if guardpost.MatchesAnyPattern(patterns, unsafe.String(unsafe.SliceData(buf), len(buf))) {
+				u.add(p, e.post)
+			}
 		}
 	}
 	p.self.matching(patterns, &u)
 	if p.numeric {
-		var buf []byte
 		for i := range p.nums.len() {
 			buf = p.nums.appendText(buf[:0], p.kind, i)
 			if guardpost.MatchesAnyPattern(patterns, unsafe.String(unsafe.SliceData(buf), len(buf))) {

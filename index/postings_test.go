@@ -3,6 +3,7 @@ package index
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -22,10 +23,14 @@ import (
 // map from values to doc sets.
 func TestPostingsFollowAModel(t *testing.T) {
 	for _, kind := range []guardpost.ValueKind{guardpost.KindString, guardpost.KindNumber, guardpost.KindTime, guardpost.KindBool} {
-		for seed := range uint64(2) {
+		// Spreads: many values (long runs, most held by one finding),
+		// few (shared values, bitmaps), and enough for runs past 4,096
+		// values, whose batches go into delta without a look in the run
+		// (so one value is often in both).
+		for seed := range uint64(3) {
 			t.Run(fmt.Sprintf("%v,%d", kind, seed), func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(seed, uint64(kind)))
-				checkPostingsModel(t, rng, kind, []int{1500, 40}[seed])
+				checkPostingsModel(t, rng, kind, []int{1500, 40, 6000}[seed])
 			})
 		}
 	}
@@ -180,7 +185,7 @@ func head(s []uint32) []uint32 { return s[:min(len(s), 10)] }
 // TestStrRun checks the front-coded run's lookups against a sorted slice.
 func TestStrRun(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, n := range []int{0, 1, 15, 16, 17, 100, 5000} {
+	for _, n := range []int{0, 1, 15, 16, 17, 100, shortRun, 5000} {
 		set := map[string]bool{}
 		for len(set) < n {
 			set[fmt.Sprintf("%s%d", []string{"arn:aws:x/", "arn:aws:y/", "b", ""}[rng.IntN(4)], rng.IntN(10*n))] = true
@@ -212,6 +217,19 @@ func TestStrRun(t *testing.T) {
 			}
 			if got := r.find(q); got != want {
 				t.Fatalf("n=%d: find(%q) = %d, want %d", n, q, got, want)
+			}
+			if n <= shortRun {
+				if got := newRunHash(&r).find(&r, q); got != want {
+					t.Fatalf("n=%d: the hash finds %q at %d, want %d", n, q, got, want)
+				}
+			}
+		}
+		if n <= shortRun {
+			h := newRunHash(&r)
+			for i, q := range sorted {
+				if got := h.find(&r, q); got != i {
+					t.Fatalf("n=%d: the hash finds %q at %d, want %d", n, q, got, i)
+				}
 			}
 		}
 	}
@@ -413,8 +431,8 @@ func TestDeltaDoesNotGrowWithChurn(t *testing.T) {
 		p.add(v, 7)
 		prev = v
 	}
-	if n := len(p.deltaPost); n > 2*mergeThreshold(p.runLen()) {
-		t.Fatalf("%d delta slots for %d live values", n, len(p.delta))
+	if n := len(p.delta.ents); n > 2*mergeThreshold(p.runLen()) {
+		t.Fatalf("%d delta entries for %d live values", n, p.delta.live)
 	}
 	if got := p.equalNum([]float64{prev.num}).ToArray(); !slices.Equal(got, []uint32{7}) {
 		t.Fatalf("the last value holds %v, want [7]", got)
@@ -547,5 +565,126 @@ func TestSortColumnFollowsAMap(t *testing.T) {
 		if !wasPacked && seed%4 != 0 {
 			t.Fatalf("seed %d: times never packed", seed)
 		}
+	}
+}
+
+// TestBatchValuesAlsoInTheRun puts batches into a run past 4,096 values,
+// whose values go into delta without a look in the run: values the run
+// has already, for new docs and for docs that hold them there already
+// (PutNew of a finding the index holds), then takes them out one by one
+// and by Forget. A value left in delta or in the run fails a lookup.
+func TestBatchValuesAlsoInTheRun(t *testing.T) {
+	for _, kind := range []guardpost.ValueKind{guardpost.KindString, guardpost.KindTime} {
+		t.Run(fmt.Sprint(kind), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(3, uint64(kind)))
+			val := func(i int) value {
+				if kind == guardpost.KindString {
+					return value{text: fmt.Sprintf("i-%08d", i)}
+				}
+				ms := int64(1767225600000 + i*1000)
+				return value{text: guardpost.ISOTime(time.UnixMilli(ms)), num: float64(ms), isNum: true}
+			}
+			p := newPostings(kind)
+			model := map[value]map[uint32]bool{}
+			put := func(v value, doc uint32) {
+				if model[v] == nil {
+					model[v] = map[uint32]bool{}
+				}
+				model[v][doc] = true
+			}
+			for d := range uint32(6000) {
+				p.load(val(int(d)), d, true)
+				put(val(int(d)), d)
+			}
+			p.merge()
+			if p.runLen() <= 4096 {
+				t.Fatalf("run of %d values", p.runLen())
+			}
+			// Batches: a third new values, a third the run's for new
+			// docs, a third the run's for the docs that have them.
+			next := uint32(6000)
+			for range 4 { // 1,200 values: under the merge threshold
+				for range 300 {
+					switch rng.IntN(3) {
+					case 0:
+						v := val(10000 + int(next))
+						p.load(v, next, false)
+						put(v, next)
+						next++
+					case 1:
+						v := val(rng.IntN(6000))
+						p.load(v, next, false)
+						put(v, next)
+						next++
+					default:
+						d := uint32(rng.IntN(6000))
+						p.load(val(int(d)), d, false)
+						put(val(int(d)), d)
+					}
+				}
+				p.settle(false)
+			}
+			check := func(step string) {
+				t.Helper()
+				for v, docs := range model {
+					var got []uint32
+					if kind == guardpost.KindString {
+						got = p.equalText([]string{v.text}).ToArray()
+					} else {
+						got = p.equalNum([]float64{v.num}).ToArray()
+					}
+					want := slices.Sorted(maps.Keys(docs))
+					if !slices.Equal(got, want) && len(got)+len(want) > 0 {
+						t.Fatalf("%s: %q holds %v, want %v", step, v.text, got, want)
+					}
+				}
+				pat := "*"
+				var all []uint32
+				for _, docs := range model {
+					all = append(all, slices.Collect(maps.Keys(docs))...)
+				}
+				slices.Sort(all)
+				if got := p.matching([]string{pat}).ToArray(); !slices.Equal(got, slices.Compact(all)) && len(got)+len(all) > 0 {
+					t.Fatalf("%s: every value holds %d docs, want %d", step, len(got), len(slices.Compact(all)))
+				}
+			}
+			check("after the batches")
+			// Remove half of what each value holds, one by one.
+			for v, docs := range model {
+				for d := range docs {
+					if rng.IntN(2) == 0 {
+						p.remove(v, d)
+						delete(docs, d)
+					}
+				}
+				if len(docs) == 0 {
+					delete(model, v)
+				}
+			}
+			check("after removals")
+			// Forget a tenth of the docs, then merge.
+			gone := roaring.New()
+			mark := make([]bool, next)
+			for d := range next {
+				if rng.IntN(10) == 0 {
+					gone.Add(d)
+					mark[d] = true
+				}
+			}
+			p.forget(gone, mark)
+			for v, docs := range model {
+				for d := range docs {
+					if mark[d] {
+						delete(docs, d)
+					}
+				}
+				if len(docs) == 0 {
+					delete(model, v)
+				}
+			}
+			check("after forget")
+			p.merge()
+			check("after a merge")
+		})
 	}
 }

@@ -236,15 +236,27 @@ func (p *postings) encode(e *encoder) {
 	}
 	sliceOut(e, r.post)
 	e.u64(uint64(p.dead))
-	e.u64(uint64(len(p.delta)))
-	for v, k := range p.delta {
-		e.str(v.text)
-		e.u64(math.Float64bits(v.num))
-		e.flag(v.isNum)
-		e.u64(uint64(k))
+	// delta as the format has it since its first version (when it was a
+	// map): its values with docs, each with its index in a list of
+	// postings, and how many numbers have another text than the default.
+	e.u64(uint64(p.delta.live))
+	posts := make([]posting, 0, p.delta.live)
+	odd := 0
+	for i := range p.delta.ents {
+		if ent := &p.delta.ents[i]; ent.post != noDocs {
+			v := p.delta.value(ent)
+			e.str(v.text)
+			e.u64(math.Float64bits(v.num))
+			e.flag(v.isNum)
+			e.u64(uint64(len(posts)))
+			posts = append(posts, ent.post)
+			if p.oddInDelta(v) {
+				odd++
+			}
+		}
 	}
-	sliceOut(e, p.deltaPost)
-	e.u64(uint64(p.deltaOdd))
+	sliceOut(e, posts)
+	e.u64(uint64(odd))
 	e.u64(uint64(len(p.bitmaps)))
 	for _, b := range p.bitmaps {
 		e.flag(b != nil)
@@ -283,15 +295,35 @@ func (p *postings) decode(d *decoder) {
 	}
 	r.post = sliceIn[posting](d)
 	p.dead = int(d.u64())
+	type deltaValue struct {
+		v value
+		k uint64
+	}
+	var values []deltaValue
 	if n := d.count(4); n > 0 {
-		p.delta = make(map[value]uint32, n)
-		for range n {
-			v := value{text: d.str(), num: math.Float64frombits(d.u64()), isNum: d.flag()}
-			p.delta[v] = uint32(d.u64())
+		values = make([]deltaValue, n)
+		for i := range values {
+			values[i].v = value{text: d.str(), num: math.Float64frombits(d.u64()), isNum: d.flag()}
+			values[i].k = d.u64()
 		}
 	}
-	p.deltaPost = sliceIn[posting](d)
-	p.deltaOdd = int(d.u64())
+	posts := sliceIn[posting](d)
+	d.u64() // how many numbers in delta had another text: the set needs no count
+	p.delta = newDelta(p.kind, p.numeric)
+	for _, dv := range values {
+		if dv.k >= uint64(len(posts)) {
+			d.fail("attribute kind %d: a delta value past its postings", p.kind)
+			return
+		}
+		if post := posts[dv.k]; post != noDocs {
+			e := p.delta.add(p.delta.key(dv.v))
+			if e.post != noDocs {
+				d.fail("attribute kind %d: a delta value twice", p.kind)
+				return
+			}
+			p.delta.setPost(e, post)
+		}
+	}
 	if n := d.count(1); n > 0 {
 		p.bitmaps = make([]*roaring.Bitmap, n)
 		for i := range p.bitmaps {
@@ -383,14 +415,13 @@ func (x *Index) validate() error {
 				return fmt.Errorf("attribute %d: a wide block past its numbers", i)
 			}
 		}
-		for _, posts := range [][]posting{s.post, r.post, p.deltaPost} {
+		deltaPost := make([]posting, len(p.delta.ents))
+		for k := range p.delta.ents {
+			deltaPost[k] = p.delta.ents[k].post
+		}
+		for _, posts := range [][]posting{s.post, r.post, deltaPost} {
 			if err := check(posts); err != nil {
 				return err
-			}
-		}
-		for _, k := range p.delta {
-			if int(k) >= len(p.deltaPost) {
-				return fmt.Errorf("attribute %d: a delta value past its postings", i)
 			}
 		}
 	}
