@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -52,8 +54,50 @@ var ingestSources = []string{"findings", "cloudtrail", "vpcflow", "dns"}
 type ingestOptions struct {
 	endpoint, profile, region, source string
 	batch, inflight                   int
-	gzip                              bool
+	gzip                              gzipChoice
 	paths                             []string
+}
+
+// gzipChoice is --gzip: on or off when given, else chosen by the endpoint.
+type gzipChoice struct{ set, on bool }
+
+func (g *gzipChoice) String() string {
+	if g == nil || !g.set {
+		return "auto"
+	}
+	return strconv.FormatBool(g.on)
+}
+
+func (g *gzipChoice) Set(s string) error {
+	on, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	g.set, g.on = true, on
+	return nil
+}
+
+func (g *gzipChoice) IsBoolFlag() bool { return true }
+
+// compress tells whether to gzip the bodies sent to endpoint. Unless told,
+// they are compressed except over loopback: there the bytes cost less to
+// send than to compress and decompress, and client and server share the
+// CPU (100,000 findings: 20 µs of client and 15 µs of server CPU per
+// finding more with gzip).
+func (g gzipChoice) compress(endpoint string) bool {
+	if g.set {
+		return g.on
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return true
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
 }
 
 func ingestFlags(o *ingestOptions) *flag.FlagSet {
@@ -65,12 +109,12 @@ func ingestFlags(o *ingestOptions) *flag.FlagSet {
 	fs.StringVar(&o.source, "source", "findings", "what the files hold: "+strings.Join(ingestSources, ", "))
 	fs.IntVar(&o.batch, "batch", defaultIngestBatch, "records per request (default for vpcflow and dns: 200000 lines)")
 	fs.IntVar(&o.inflight, "inflight", defaultIngestInflight, "requests in flight at once")
-	fs.BoolVar(&o.gzip, "gzip", true, "send request bodies gzip-compressed (over loopback, --gzip=false saves CPU on both sides)")
+	fs.Var(&o.gzip, "gzip", "send request bodies gzip-compressed (default: unless the endpoint is a loopback address, where compressing costs both sides more CPU than it saves)")
 	return fs
 }
 
 func ingestUsage(w io.Writer) {
-	fmt.Fprint(w, `usage: guardpost ingest --endpoint URL [--profile P] [--region R] [--source findings|cloudtrail|vpcflow|dns] [--batch N] [--inflight N] [--gzip=false] FILE|DIR...
+	fmt.Fprint(w, `usage: guardpost ingest --endpoint URL [--profile P] [--region R] [--source findings|cloudtrail|vpcflow|dns] [--batch N] [--inflight N] [--gzip=true|false] FILE|DIR...
 
 Sends records to a guardpost server's ingest endpoint, signed with SigV4 like
 an API call, into the caller's detector in the region. Files are .json (one
@@ -217,6 +261,8 @@ func ingestFiles(ctx context.Context, o ingestOptions, stdout, stderr io.Writer)
 	}
 	url := strings.TrimRight(o.endpoint, "/") + path
 
+	compress := o.gzip.compress(o.endpoint)
+
 	var totals ingestTotals
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -226,13 +272,13 @@ func ingestFiles(ctx context.Context, o ingestOptions, stdout, stderr io.Writer)
 		defer close(batches)
 		switch o.source {
 		case "cloudtrail":
-			readErr <- readWholeFiles(ctx, files, o.gzip, &totals, batches)
+			readErr <- readWholeFiles(ctx, files, compress, &totals, batches)
 			return
 		case "vpcflow", "dns":
-			readErr <- readLogBatches(ctx, files, o.source == "vpcflow", o.batch, o.gzip, &totals, batches)
+			readErr <- readLogBatches(ctx, files, o.source == "vpcflow", o.batch, compress, &totals, batches)
 			return
 		}
-		readErr <- readBatches(ctx, files, o.batch, o.gzip, &totals, batches)
+		readErr <- readBatches(ctx, files, o.batch, compress, &totals, batches)
 	}()
 
 	start := time.Now()
