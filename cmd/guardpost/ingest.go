@@ -82,8 +82,8 @@ func (g *gzipChoice) IsBoolFlag() bool { return true }
 // compress tells whether to gzip the bodies sent to endpoint. Unless told,
 // they are compressed except over loopback: there the bytes cost less to
 // send than to compress and decompress, and client and server share the
-// CPU (100,000 findings: 20 µs of client and 15 µs of server CPU per
-// finding more with gzip).
+// CPU (100,000 findings: 4 µs of client and 5 µs of server CPU per finding
+// more with gzip, and 5% fewer findings/s).
 func (g gzipChoice) compress(endpoint string) bool {
 	if g.set {
 		return g.on
