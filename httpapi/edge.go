@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"crypto/sha256"
 	"errors"
 	"io"
 	"net/http"
@@ -186,37 +187,80 @@ func (s *Server) Configure(hs *http.Server) {
 //
 // Release the admission (never nil) once the work is done.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, limit int64, bodies *gauge, budget int64, readFor time.Duration) (body []byte, id sigv4.Identity, a *admission, err error) {
-	a = &admission{s: s}
+	if a, err = s.admitBody(w, r, limit, bodies, budget, readFor); err != nil {
+		return nil, id, a, err
+	}
+	if body, err = readAll(w, r, limit); err != nil {
+		return nil, id, a, a.readError(err)
+	}
+	if id, err = s.admitSigned(w, r, a, sha256.Sum256(body)); err != nil {
+		return nil, id, a, err
+	}
+	return body, id, a, nil
+}
+
+// authenticatePieces is authenticate for a bulk body: read into pooled
+// pieces and hashed as it arrives (see pieces), which the admission gives
+// back when released.
+func (s *Server) authenticatePieces(w http.ResponseWriter, r *http.Request, limit int64, bodies *gauge, budget int64, readFor time.Duration) (body *pieces, id sigv4.Identity, a *admission, err error) {
+	if a, err = s.admitBody(w, r, limit, bodies, budget, readFor); err != nil {
+		return nil, id, a, err
+	}
+	a.pieces = &pieces{}
+	if err = a.pieces.readFrom(limitedBody(w, r, limit)); err != nil {
+		return nil, id, a, a.readError(bodyError(err, limit))
+	}
+	if id, err = s.admitSigned(w, r, a, a.pieces.sum()); err != nil {
+		return nil, id, a, err
+	}
+	return a.pieces, id, a, nil
+}
+
+// admitBody runs the checks of authenticate that come before the body, and
+// makes r.Body take its bytes from bodies.
+func (s *Server) admitBody(w http.ResponseWriter, r *http.Request, limit int64, bodies *gauge, budget int64, readFor time.Duration) (*admission, error) {
+	a := &admission{s: s}
 	if r.ContentLength < 0 || r.ContentLength > s.preauthBody() {
 		if err := s.verifier.Precheck(r); err != nil {
 			// Closing the connection keeps net/http from reading the
 			// unread body (up to 256 KiB) before it sends the refusal.
 			w.Header().Set("Connection", "close")
-			return nil, id, a, err
+			return a, err
 		}
 	}
 	if r.ContentLength > limit {
-		return nil, id, a, tooLarge(limit)
+		return a, tooLarge(limit)
 	}
 	if readFor > 0 {
 		rc := http.NewResponseController(w)
 		rc.SetReadDeadline(time.Now().Add(readFor))
 		rc.SetWriteDeadline(time.Now().Add(2 * readFor))
 	}
-	a.body = budgetReader{r: r.Body, g: bodies, max: max(budget, limit)} // one body of the largest size always fits
+	// One body of the largest size always fits, with the byte beyond it
+	// that tells a body over the limit (413) from one the budget refuses.
+	a.body = budgetReader{r: r.Body, g: bodies, max: max(budget, limit+1)}
 	r.Body = &a.body
-	if body, err = readAll(w, r, limit); err != nil {
-		if a.body.refused {
-			err = throttled
-		}
-		return nil, id, a, err
+	return a, nil
+}
+
+// readError is the answer to a body that could not be read: throttled when
+// the bodies' budget refused it.
+func (a *admission) readError(err error) error {
+	if a.body.refused {
+		return throttled
 	}
-	if id, err = s.verifier.Verify(r, body); err != nil {
-		return nil, id, a, err
+	return err
+}
+
+// admitSigned verifies the signature of a request whose body hashes to
+// bodySum, then takes its in-flight slots.
+func (s *Server) admitSigned(w http.ResponseWriter, r *http.Request, a *admission, bodySum [sha256.Size]byte) (id sigv4.Identity, err error) {
+	if id, err = s.verifier.VerifySum(r, bodySum); err != nil {
+		return id, err
 	}
 	identify(w, id)
 	if !s.edge.inFlight.take(1, int64(s.edge.limits.MaxInFlight)) {
-		return nil, id, a, throttled
+		return id, throttled
 	}
 	a.inFlight = true
 	v, ok := s.edge.accounts.Load(id.AccountID)
@@ -225,10 +269,10 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, limit int6
 	}
 	account := v.(*gauge)
 	if !account.take(1, int64(s.edge.limits.MaxInFlightPerAccount)) {
-		return nil, id, a, throttled
+		return id, throttled
 	}
 	a.account = account
-	return body, id, a, nil
+	return id, nil
 }
 
 // preauthBody is the largest body read before any check of the signature:
@@ -245,6 +289,7 @@ func (s *Server) preauthBody() int64 {
 type admission struct {
 	s        *Server
 	body     budgetReader
+	pieces   *pieces // the body as read by authenticatePieces
 	inFlight bool
 	account  *gauge
 	released bool
@@ -259,6 +304,9 @@ func (a *admission) release() {
 	a.released = true
 	if a.body.g != nil {
 		a.body.g.give(a.body.taken)
+	}
+	if a.pieces != nil {
+		a.pieces.release()
 	}
 	if a.inFlight {
 		a.s.edge.inFlight.give(1)

@@ -145,7 +145,13 @@ func authErr(code, msg string) *AuthError { return &AuthError{Code: code, Messag
 // requests that sign "content-length: 0" (the signer signs content-length
 // only when positive). No AWS SDK or the AWS CLI produces either.
 func (v *Verifier) Verify(r *http.Request, body []byte) (Identity, error) {
-	id, err := v.verify(r, body, false)
+	return v.VerifySum(r, sha256.Sum256(body))
+}
+
+// VerifySum is Verify for a body whose SHA-256 the caller computed (as it
+// read the body, in pieces).
+func (v *Verifier) VerifySum(r *http.Request, bodySum [sha256.Size]byte) (Identity, error) {
+	id, err := v.verify(r, &bodySum, false)
 	if err != nil {
 		return Identity{}, err // not a typed nil
 	}
@@ -195,7 +201,7 @@ func isPresigned(q url.Values) bool {
 	return false
 }
 
-func (v *Verifier) verify(r *http.Request, body []byte, headersOnly bool) (Identity, *AuthError) {
+func (v *Verifier) verify(r *http.Request, bodySum *[sha256.Size]byte, headersOnly bool) (Identity, *AuthError) {
 	sig, aerr := parseSignature(r)
 	if aerr != nil {
 		return Identity{}, aerr
@@ -269,8 +275,7 @@ func (v *Verifier) verify(r *http.Request, body []byte, headersOnly bool) (Ident
 	if headersOnly {
 		return Identity{}, nil
 	}
-	sum := sha256.Sum256(body)
-	payloadHash := hex.EncodeToString(sum[:])
+	payloadHash := hex.EncodeToString(bodySum[:])
 	if h := r.Header.Values("X-Amz-Content-Sha256"); len(h) > 0 && (len(h) > 1 || h[0] != payloadHash) {
 		if len(h) == 1 && h[0] == unsignedPayload {
 			return Identity{}, authErr(codeInvalidSignature, msgSignatureMismatch)

@@ -589,7 +589,7 @@ func TestIngestCommand(t *testing.T) {
 
 	var stdout, stderr bytes.Buffer
 	code := runIngest(context.Background(), []string{"--endpoint", s.endpoint(), "--profile", "a", "--region", "us-east-1",
-		"--source", "findings", "--batch", "3", one, filepath.Join(dir, "tree")}, &stdout, &stderr)
+		"--source", "findings", "--batch", "3", "--gzip", one, filepath.Join(dir, "tree")}, &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, &stdout, &stderr)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"flag"
@@ -12,6 +11,8 @@ import (
 	"os"
 	"slices"
 	"sort"
+
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/guardpost/guardpost/ingest"
 )
@@ -72,26 +73,27 @@ func readLogBatches(ctx context.Context, files []string, flow bool, max int, com
 		lines   int // in body, headers included
 		records int // in body
 	)
-	zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+	var zw *gzip.Writer
 	flush := func() error {
 		if records == 0 {
 			body.Reset()
 			origins, lines = &lineOrigins{}, 0
 			return nil
 		}
-		b := slices.Clone(body.Bytes())
-		if compress {
-			var zbody bytes.Buffer
-			zw.Reset(&zbody)
-			zw.Write(b)
-			if err := zw.Close(); err != nil {
-				return err
-			}
-			b = zbody.Bytes()
+		// A copy of body either way (body is reused): compressed, or as is.
+		raw := &body
+		if !compress {
+			raw = bodyBuffers.get()
+			raw.Write(body.Bytes())
+		}
+		b, err := sealBody(raw, compress, &zw)
+		if err != nil {
+			return err
 		}
 		select {
-		case out <- batch{body: b, gzipped: compress, lines: origins}:
+		case out <- batch{body: b.Bytes(), buf: b, gzipped: compress, lines: origins}:
 		case <-ctx.Done():
+			bodyBuffers.put(b)
 			return ctx.Err()
 		}
 		body.Reset()

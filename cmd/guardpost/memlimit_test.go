@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"math"
+	"runtime"
 	"runtime/debug"
 	"sync/atomic"
 	"testing"
@@ -47,4 +48,65 @@ func TestFollowMemoryLimit(t *testing.T) {
 	waitFor("automatic", func(l int64) bool { return l != math.MaxInt64 && l != before && l >= 16<<20 })
 	cancel()
 	<-done
+}
+
+// TestMemoryLimitRule: without collector pressure the limit is what the
+// docs say, 1.125 × live + 32 MiB; under pressure the margin doubles each
+// step up to its cap, holds between the two thresholds, and narrows back
+// step by step, reporting the step where it is back at its base once.
+func TestMemoryLimitRule(t *testing.T) {
+	const live = 400 << 20
+	documented := int64(live + live/8 + 32<<20)
+	var r memoryLimitRule
+	if got := r.limit(live); got != documented {
+		t.Fatalf("zero rule: limit %d, want %d", got, documented)
+	}
+	for _, share := range []float64{0, 0.01, gcShareLow, gcShareHigh} {
+		if r.widen(share) {
+			t.Errorf("share %.2f without pressure before: settled", share)
+		}
+		if got := r.limit(live); got != documented {
+			t.Errorf("share %.2f: limit %d, want %d", share, got, documented)
+		}
+	}
+	step := func(share float64, wantMargin int64, wantSettled bool) {
+		t.Helper()
+		if settled := r.widen(share); settled != wantSettled {
+			t.Errorf("share %.2f: settled %v, want %v", share, settled, wantSettled)
+		}
+		if got := r.limit(live) - int64(live+live/8); got != wantMargin {
+			t.Errorf("share %.2f: margin %d MiB, want %d MiB", share, got>>20, wantMargin>>20)
+		}
+	}
+	step(0.3, 64<<20, false)
+	step(0.11, 128<<20, false)
+	step(0.5, 128<<20, false) // the cap
+	step(0.07, 128<<20, false)
+	step(0.01, 64<<20, false)
+	step(0.08, 64<<20, false)
+	step(0, 32<<20, true)
+	step(0, 32<<20, false)
+	if got := r.limit(live); got != documented {
+		t.Fatalf("after the writes: limit %d, want %d", got, documented)
+	}
+	if got := r.limit(0); got != 32<<20 {
+		t.Fatalf("empty heap: limit %d", got)
+	}
+}
+
+// TestGCShare: the collector's share reads 0 the first time and stays
+// within [0, 1] afterwards, rising when the process does nothing but
+// collect.
+func TestGCShare(t *testing.T) {
+	var c gcCPU
+	if s := c.share(); s != 0 {
+		t.Fatalf("first share %v", s)
+	}
+	for range 20 {
+		runtime.GC()
+	}
+	s := c.share()
+	if s <= 0 || s > 1 {
+		t.Fatalf("share after collecting only: %v", s)
+	}
 }
