@@ -78,9 +78,12 @@ func TestCredentialsReload(t *testing.T) {
 		got := listedMembers(t, a, detA, aws.String("false"))
 		return got[accountC] == "Enabled"
 	})
-	if dets, err := c.ListDetectors(ctx, &guardduty.ListDetectorsInput{}); err != nil || len(dets.DetectorIds) != 1 {
-		t.Errorf("C's detectors after it joined: %v %v", dets, err)
-	}
+	// Auto-enable creates C's detector beside the membership, not before
+	// the member list says Enabled.
+	eventually(t, "C's one detector after it joined", func() bool {
+		dets, err := c.ListDetectors(ctx, &guardduty.ListDetectorsInput{})
+		return err == nil && len(dets.DetectorIds) == 1
+	})
 	_, err = d.ListDetectors(ctx, &guardduty.ListDetectorsInput{})
 	wantAPIError(t, err, "UnrecognizedClientException", "The security token included in the request is invalid.")
 	_, err = s.stsClientAt(static(keyD, secretD, ""), &testClock{}).GetCallerIdentity(ctx, nil)
