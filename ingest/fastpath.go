@@ -943,38 +943,10 @@ func (d *fastDoc) terminated() bool {
 // number reads and writes a number literal of JSON's grammar, which must
 // be a finite float64 (as the general path's tree holds it).
 func (d *fastDoc) number() ([]byte, float64, bool) {
-	b, i := d.data, d.i
-	start := i
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	digits := func() bool {
-		s := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		return i > s
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case !digits():
+	b, start := d.data, d.i
+	i, ok := numberEnd(b, start)
+	if !ok {
 		return nil, 0, false
-	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		if !digits() {
-			return nil, 0, false
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		if !digits() {
-			return nil, 0, false
-		}
 	}
 	d.i = i
 	if !d.terminated() {

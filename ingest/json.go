@@ -257,37 +257,10 @@ func (d *fastDecoder) unquote(j int) ([]byte, bool, bool) {
 
 // number reads a number literal of JSON's grammar at d.i.
 func (d *fastDecoder) number() bool {
-	b, i := d.data, d.i
-	if b[i] == '-' {
-		i++
-	}
-	digits := func() bool {
-		s := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		return i > s
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case !digits():
+	b := d.data
+	i, ok := numberEnd(b, d.i)
+	if !ok {
 		return false
-	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		if !digits() {
-			return false
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		if !digits() {
-			return false
-		}
 	}
 	// What follows a number must end it, as encoding/json's scanner wants:
 	// 01 or 1x are errors there.
@@ -456,4 +429,42 @@ func appendString[S ~string | ~[]byte](dst []byte, s S) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// numberEnd returns where the number literal of JSON's grammar that starts
+// at b[i] ends, or false when none starts there. What follows it is left
+// to the caller.
+func numberEnd(b []byte, i int) (int, bool) {
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	digits := func() bool {
+		s := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		return i > s
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case !digits():
+		return i, false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if !digits() {
+			return i, false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if !digits() {
+			return i, false
+		}
+	}
+	return i, true
 }
