@@ -132,6 +132,10 @@ func (g *gauge) take(n, max int64) bool {
 
 func (g *gauge) give(n int64) { g.n.Add(-n) }
 
+// Ingesting reports whether an ingest request's body is being received
+// or processed (the memory limit gives bulk writes more room).
+func (s *Server) Ingesting() bool { return s.edge.ingests.n.Load() > 0 }
+
 // edge is the Server's state for its limits.
 type edge struct {
 	limits   Limits

@@ -28,7 +28,7 @@ func TestFollowMemoryLimit(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
-	go func() { done <- followMemoryLimit(ctx, 100, func() bool { return true }) }()
+	go func() { done <- followMemoryLimit(ctx, 100, func() bool { return true }, func() bool { return false }) }()
 	waitFor("fixed", func(l int64) bool { return l == 100<<20 })
 	cancel()
 	<-done
@@ -39,7 +39,7 @@ func TestFollowMemoryLimit(t *testing.T) {
 	var ready atomic.Bool
 	ctx, cancel = context.WithCancel(context.Background())
 	defer cancel()
-	go func() { done <- followMemoryLimit(ctx, 0, ready.Load) }()
+	go func() { done <- followMemoryLimit(ctx, 0, ready.Load, func() bool { return false }) }()
 	time.Sleep(1500 * time.Millisecond)
 	if got := current(); got != math.MaxInt64 && got != before {
 		t.Fatalf("before ready, the limit is %d, want none", got)
@@ -62,16 +62,17 @@ func TestMemoryLimitRule(t *testing.T) {
 		t.Fatalf("zero rule: limit %d, want %d", got, documented)
 	}
 	for _, share := range []float64{0, 0.01, gcShareLow, gcShareHigh} {
-		if r.widen(share) {
+		if r.widen(share, true) {
 			t.Errorf("share %.2f without pressure before: settled", share)
 		}
 		if got := r.limit(live); got != documented {
 			t.Errorf("share %.2f: limit %d, want %d", share, got, documented)
 		}
 	}
+	writing := true
 	step := func(share float64, wantMargin int64, wantSettled bool) {
 		t.Helper()
-		if settled := r.widen(share); settled != wantSettled {
+		if settled := r.widen(share, writing); settled != wantSettled {
 			t.Errorf("share %.2f: settled %v, want %v", share, settled, wantSettled)
 		}
 		if got := r.limit(live) - int64(live+live/8); got != wantMargin {
@@ -86,6 +87,14 @@ func TestMemoryLimitRule(t *testing.T) {
 	step(0.08, 64<<20, false)
 	step(0, 32<<20, true)
 	step(0, 32<<20, false)
+	// A read load alone never widens it, and ends a widening.
+	writing = false
+	step(0.5, 32<<20, false)
+	step(0.5, 32<<20, false)
+	writing = true
+	step(0.5, 64<<20, false)
+	writing = false
+	step(0.5, 32<<20, true)
 	if got := r.limit(live); got != documented {
 		t.Fatalf("after the writes: limit %d, want %d", got, documented)
 	}

@@ -430,7 +430,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 
 	var g group
 	g.add("http", m.serveHTTP)
-	g.add("memory-limit", func(ctx context.Context) error { return followMemoryLimit(ctx, m.MemoryLimitMiB, m.store.Ready) })
+	g.add("memory-limit", func(ctx context.Context) error {
+		return followMemoryLimit(ctx, m.MemoryLimitMiB, m.store.Ready, api.Ingesting)
+	})
 	g.add("threat-lists", svc.RunThreatLists)
 	g.add("credentials", func(ctx context.Context) error {
 		return watchCredentials(ctx, credPath, credBytes, m.CredentialsPoll, keys, svc, m.Logger)
